@@ -1,0 +1,685 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * conf.c - the sealpost.conf parser.
+ *
+ * Process:  master (sealpostd), sealpostctl.  Runs as root in the master,
+ *           so it must not crash or loop on any input.
+ * Trust:    the file is the administrator's, but a typo must give a clear
+ *           error with file:line and never a silent default; every byte
+ *           sequence gives a result or an error (fuzzed).
+ * Limits:   SP_CONF_MAX_SIZE, SP_CONF_LINE_MAX, CONF_MAX_TOKENS,
+ *           SP_CONF_MAX_LISTENERS, SP_CONF_MAX_DOMAINS.
+ * See also: docs/sealpost.conf.5 (the grammar), tests/config/ (golden files).
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "xmalloc.h"
+#include "buf.h"
+#include "conf.h"
+#include "banned.h"
+
+#ifndef SP_PKGLIBEXECDIR
+#define SP_PKGLIBEXECDIR "/usr/local/libexec/sealpost"
+#endif
+
+#define CONF_MAX_TOKENS		8
+#define CONF_DEFAULT_SESSIONS	256
+#define CONF_MAX_SESSIONS	65535
+
+static const struct {
+	const char	*name;
+	int		 implicit_tls;
+} kinds[SP_LISTEN_KIND_MAX] = {
+	[SP_LISTEN_SMTP] =		{ "smtp", 0 },
+	[SP_LISTEN_SUBMISSION] =	{ "submission", 0 },
+	[SP_LISTEN_SUBMISSIONS] =	{ "submissions", 1 },
+	[SP_LISTEN_IMAP] =		{ "imap", 0 },
+	[SP_LISTEN_IMAPS] =		{ "imaps", 1 },
+	[SP_LISTEN_POP3] =		{ "pop3", 0 },
+	[SP_LISTEN_POP3S] =		{ "pop3s", 1 },
+};
+
+static const struct {
+	const char	*name;
+	int		 prio;
+} levels[] = {
+	{ "error", LOG_ERR },
+	{ "warning", LOG_WARNING },
+	{ "info", LOG_INFO },
+	{ "debug", LOG_DEBUG },
+};
+
+struct conf_parser {
+	struct sp_conf	*conf;
+	const char	*fname;
+	const char	*basedir;
+	int		 line;
+	char		*err;
+	size_t		 errlen;
+	int		 seen_log_level;
+	int		 seen_max_sessions;
+};
+
+static int conf_error(struct conf_parser *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+conf_error(struct conf_parser *p, const char *fmt, ...)
+{
+	char	msg[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (p->line > 0)
+		snprintf(p->err, p->errlen, "%s:%d: %s", p->fname, p->line,
+		    msg);
+	else
+		snprintf(p->err, p->errlen, "%s: %s", p->fname, msg);
+	return -1;
+}
+
+const char *
+conf_kind_name(enum sp_listener_kind k)
+{
+	SP_ASSERT(k < SP_LISTEN_KIND_MAX);
+	return kinds[k].name;
+}
+
+int
+conf_kind_implicit_tls(enum sp_listener_kind k)
+{
+	SP_ASSERT(k < SP_LISTEN_KIND_MAX);
+	return kinds[k].implicit_tls;
+}
+
+int
+conf_needs_tls(const struct sp_conf *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nlisteners; i++)
+		if (conf_kind_implicit_tls(c->listeners[i].kind))
+			return 1;
+	return 0;
+}
+
+/* RFC 1123 2.1 host names: LDH labels of 1..63, 253 in all, no trailing dot. */
+int
+conf_valid_hostname(const char *s)
+{
+	size_t	len = strlen(s), label = 0, i;
+
+	if (len == 0 || len > SP_HOSTNAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char	c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!isascii(c) || !(isalnum(c) || c == '-'))
+			return 0;
+		if (c == '-' && label == 0)
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return label > 0 && s[len - 1] != '-';
+}
+
+/*
+ * Split one line into tokens.  Quoted tokens may hold spaces, \" and \\.
+ * The line is modified in place (tokens are NUL-terminated in it).
+ */
+static int
+conf_tokenize(struct conf_parser *p, char *line, char **tok, int *ntok_r)
+{
+	char	*r = line, *w;
+	int	 n = 0;
+
+	for (;;) {
+		while (*r == ' ' || *r == '\t')
+			r++;
+		if (*r == '\0' || *r == '#')
+			break;
+		if (n == CONF_MAX_TOKENS)
+			return conf_error(p, "too many words on one line");
+		tok[n++] = w = r;
+		if (*r == '"') {
+			r++;
+			for (;;) {
+				if (*r == '\0')
+					return conf_error(p,
+					    "unterminated quoted string");
+				if (*r == '"')
+					break;
+				if (*r == '\\') {
+					r++;
+					if (*r != '"' && *r != '\\')
+						return conf_error(p, "bad escape"
+						    " in quoted string (only \\\""
+						    " and \\\\ are allowed)");
+				}
+				*w++ = *r++;
+			}
+			r++;
+			if (*r != '\0' && *r != ' ' && *r != '\t' && *r != '#')
+				return conf_error(p,
+				    "text right after a closing quote");
+		} else {
+			while (*r != '\0' && *r != ' ' && *r != '\t' &&
+			    *r != '#' && *r != '"')
+				*w++ = *r++;
+			if (*r == '"')
+				return conf_error(p,
+				    "quote in the middle of a word");
+		}
+		if (*r == ' ' || *r == '\t')
+			r++;
+		else if (*r == '#')
+			*r = '\0';	/* w may equal r: save the comment */
+		*w = '\0';
+	}
+	*ntok_r = n;
+	return 0;
+}
+
+static int
+conf_nargs(struct conf_parser *p, const char *key, int ntok, int want)
+{
+	if (ntok - 1 != want)
+		return conf_error(p, "%s takes %d value%s, found %d", key, want,
+		    want == 1 ? "" : "s", ntok - 1);
+	return 0;
+}
+
+static int
+conf_set_path(struct conf_parser *p, const char *key, char **dst,
+    const char *val)
+{
+	char	path[PATH_MAX];
+	int	n;
+
+	if (*dst != NULL)
+		return conf_error(p, "%s given twice", key);
+	if (val[0] == '\0')
+		return conf_error(p, "%s: empty path", key);
+	if (val[0] == '/')
+		n = snprintf(path, sizeof(path), "%s", val);
+	else
+		n = snprintf(path, sizeof(path), "%s/%s", p->basedir, val);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return conf_error(p, "%s: path too long", key);
+	*dst = xstrdup(path);
+	return 0;
+}
+
+static int
+conf_lower_hostname(struct conf_parser *p, const char *key, const char *val,
+    char **dst)
+{
+	char	*h;
+	size_t	 i;
+
+	if (!conf_valid_hostname(val))
+		return conf_error(p, "%s: \"%s\" is not a valid host name",
+		    key, val);
+	h = xstrdup(val);
+	for (i = 0; h[i] != '\0'; i++)
+		h[i] = (char)tolower((unsigned char)h[i]);
+	*dst = h;
+	return 0;
+}
+
+static int
+conf_parse_listen(struct conf_parser *p, char **tok, int ntok)
+{
+	struct sp_conf		*c = p->conf;
+	struct sp_listener	 l;
+	const char		*errstr, *portstr;
+	char			 host[64];
+	const char		*a = tok[2];
+	size_t			 hlen, i;
+	int			 k;
+
+	if (conf_nargs(p, "listen", ntok, 2) == -1)
+		return -1;
+	memset(&l, 0, sizeof(l));
+	for (k = 0; k < SP_LISTEN_KIND_MAX; k++)
+		if (strcmp(tok[1], kinds[k].name) == 0)
+			break;
+	if (k == SP_LISTEN_KIND_MAX)
+		return conf_error(p, "listen: unknown kind \"%s\" (smtp, "
+		    "submission, submissions, imap, imaps, pop3, pop3s)",
+		    tok[1]);
+	l.kind = (enum sp_listener_kind)k;
+	l.line = p->line;
+
+	/* ADDRESS:PORT, [IPV6]:PORT or *:PORT */
+	if (a[0] == '[') {
+		const char *end = strchr(a, ']');
+
+		if (end == NULL || end[1] != ':')
+			return conf_error(p, "listen: expected [IPv6]:PORT");
+		hlen = (size_t)(end - a - 1);
+		if (hlen >= sizeof(host))
+			return conf_error(p, "listen: address too long");
+		memcpy(host, a + 1, hlen);
+		host[hlen] = '\0';
+		portstr = end + 2;
+	} else {
+		const char *colon = strrchr(a, ':');
+
+		if (colon == NULL)
+			return conf_error(p, "listen: expected ADDRESS:PORT");
+		hlen = (size_t)(colon - a);
+		if (hlen >= sizeof(host))
+			return conf_error(p, "listen: address too long");
+		memcpy(host, a, hlen);
+		host[hlen] = '\0';
+		portstr = colon + 1;
+		if (strcmp(host, "*") == 0)
+			strlcpy(host, "0.0.0.0", sizeof(host));
+	}
+	l.port = (uint16_t)strtonum(portstr, 1, 65535, &errstr);
+	if (errstr != NULL)
+		return conf_error(p, "listen: port \"%s\" is %s (1-65535)",
+		    portstr, errstr);
+	if (strchr(host, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&l.addr;
+
+		if (a[0] != '[' ||
+		    inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			return conf_error(p, "listen: \"%s\" is not a numeric "
+			    "IPv6 address", host);
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(l.port);
+		l.addrlen = sizeof(*s6);
+		inet_ntop(AF_INET6, &s6->sin6_addr, l.host, sizeof(l.host));
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&l.addr;
+
+		if (a[0] == '[' ||
+		    inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return conf_error(p, "listen: \"%s\" is not a numeric "
+			    "IPv4 address (host names are not resolved)", host);
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(l.port);
+		l.addrlen = sizeof(*s4);
+		inet_ntop(AF_INET, &s4->sin_addr, l.host, sizeof(l.host));
+	}
+	for (i = 0; i < c->nlisteners; i++) {
+		if (c->listeners[i].port == l.port &&
+		    strcmp(c->listeners[i].host, l.host) == 0)
+			return conf_error(p, "listen: %s port %u already used "
+			    "at line %d", l.host, l.port,
+			    c->listeners[i].line);
+	}
+	if (c->nlisteners == SP_CONF_MAX_LISTENERS)
+		return conf_error(p, "too many listeners (at most %d)",
+		    SP_CONF_MAX_LISTENERS);
+	c->listeners = xreallocarray(c->listeners, c->nlisteners + 1,
+	    sizeof(*c->listeners));
+	c->listeners[c->nlisteners++] = l;
+	return 0;
+}
+
+static int
+conf_parse_line(struct conf_parser *p, char *line)
+{
+	struct sp_conf	*c = p->conf;
+	char		*tok[CONF_MAX_TOKENS];
+	const char	*key, *errstr;
+	int		 ntok = 0, i;
+	size_t		 d;
+
+	if (conf_tokenize(p, line, tok, &ntok) == -1)
+		return -1;
+	if (ntok == 0)
+		return 0;
+	key = tok[0];
+
+	if (strcmp(key, "listen") == 0)
+		return conf_parse_listen(p, tok, ntok);
+
+	if (strcmp(key, "domain") == 0) {
+		char	*dom;
+
+		if (conf_nargs(p, key, ntok, 1) == -1 ||
+		    conf_lower_hostname(p, key, tok[1], &dom) == -1)
+			return -1;
+		for (d = 0; d < c->ndomains; d++) {
+			if (strcmp(c->domains[d], dom) == 0) {
+				free(dom);
+				return conf_error(p, "domain %s given twice",
+				    tok[1]);
+			}
+		}
+		if (c->ndomains == SP_CONF_MAX_DOMAINS) {
+			free(dom);
+			return conf_error(p, "too many domains (at most %d)",
+			    SP_CONF_MAX_DOMAINS);
+		}
+		c->domains = xreallocarray(c->domains, c->ndomains + 1,
+		    sizeof(*c->domains));
+		c->domains[c->ndomains++] = dom;
+		return 0;
+	}
+
+	/* Every other key takes exactly one value. */
+	if (strcmp(key, "hostname") == 0) {
+		if (conf_nargs(p, key, ntok, 1) == -1)
+			return -1;
+		if (c->hostname != NULL)
+			return conf_error(p, "hostname given twice");
+		return conf_lower_hostname(p, key, tok[1], &c->hostname);
+	}
+	if (strcmp(key, "data-dir") == 0)
+		return conf_nargs(p, key, ntok, 1) == -1 ? -1 :
+		    conf_set_path(p, key, &c->data_dir, tok[1]);
+	if (strcmp(key, "run-dir") == 0)
+		return conf_nargs(p, key, ntok, 1) == -1 ? -1 :
+		    conf_set_path(p, key, &c->run_dir, tok[1]);
+	if (strcmp(key, "libexec-dir") == 0)
+		return conf_nargs(p, key, ntok, 1) == -1 ? -1 :
+		    conf_set_path(p, key, &c->libexec_dir, tok[1]);
+	if (strcmp(key, "tls-certificate") == 0)
+		return conf_nargs(p, key, ntok, 1) == -1 ? -1 :
+		    conf_set_path(p, key, &c->tls_cert, tok[1]);
+	if (strcmp(key, "tls-key") == 0)
+		return conf_nargs(p, key, ntok, 1) == -1 ? -1 :
+		    conf_set_path(p, key, &c->tls_key, tok[1]);
+	if (strcmp(key, "log-level") == 0) {
+		if (conf_nargs(p, key, ntok, 1) == -1)
+			return -1;
+		if (p->seen_log_level++)
+			return conf_error(p, "log-level given twice");
+		for (i = 0; i < (int)(sizeof(levels) / sizeof(levels[0])); i++) {
+			if (strcmp(tok[1], levels[i].name) == 0) {
+				c->log_level = levels[i].prio;
+				return 0;
+			}
+		}
+		return conf_error(p, "log-level: \"%s\" is not one of error, "
+		    "warning, info, debug", tok[1]);
+	}
+	if (strcmp(key, "max-sessions") == 0) {
+		if (conf_nargs(p, key, ntok, 1) == -1)
+			return -1;
+		if (p->seen_max_sessions++)
+			return conf_error(p, "max-sessions given twice");
+		c->max_sessions = (unsigned int)strtonum(tok[1], 1,
+		    CONF_MAX_SESSIONS, &errstr);
+		if (errstr != NULL)
+			return conf_error(p, "max-sessions: \"%s\" is %s "
+			    "(1-%d)", tok[1], errstr, CONF_MAX_SESSIONS);
+		return 0;
+	}
+	return conf_error(p, "unknown key \"%s\"", key);
+}
+
+static int
+conf_check(struct conf_parser *p)
+{
+	struct sp_conf	*c = p->conf;
+
+	p->line = 0;
+	if (c->hostname == NULL)
+		return conf_error(p, "hostname is missing");
+	if (c->ndomains == 0)
+		return conf_error(p, "no domain: give at least one "
+		    "\"domain NAME\"");
+	if (c->data_dir == NULL)
+		return conf_error(p, "data-dir is missing");
+	if (c->run_dir == NULL)
+		return conf_error(p, "run-dir is missing");
+	if (c->nlisteners == 0)
+		return conf_error(p, "no listener: give at least one "
+		    "\"listen KIND ADDRESS:PORT\"");
+	if ((c->tls_cert == NULL) != (c->tls_key == NULL))
+		return conf_error(p, "tls-certificate and tls-key go "
+		    "together");
+	if (conf_needs_tls(c) && c->tls_cert == NULL)
+		return conf_error(p, "a TLS listener needs tls-certificate "
+		    "and tls-key");
+	if (c->libexec_dir == NULL)
+		c->libexec_dir = xstrdup(SP_PKGLIBEXECDIR);
+	return 0;
+}
+
+struct sp_conf *
+conf_parse(const char *buf, size_t len, const char *fname,
+    const char *basedir, char *err, size_t errlen)
+{
+	struct conf_parser	 p;
+	char			 line[SP_CONF_LINE_MAX + 1];
+	size_t			 off = 0, ll;
+
+	memset(&p, 0, sizeof(p));
+	p.fname = fname;
+	p.basedir = basedir;
+	p.err = err;
+	p.errlen = errlen;
+	p.conf = xcalloc(1, sizeof(*p.conf));
+	p.conf->log_level = LOG_INFO;
+	p.conf->max_sessions = CONF_DEFAULT_SESSIONS;
+
+	if (len > SP_CONF_MAX_SIZE) {
+		conf_error(&p, "file larger than %d bytes", SP_CONF_MAX_SIZE);
+		goto fail;
+	}
+	while (off < len) {
+		const char	*nl = memchr(buf + off, '\n', len - off);
+
+		ll = nl != NULL ? (size_t)(nl - (buf + off)) : len - off;
+		p.line++;
+		if (ll > 0 && buf[off + ll - 1] == '\r')
+			ll--;			/* tolerate CRLF files */
+		if (ll > SP_CONF_LINE_MAX) {
+			conf_error(&p, "line longer than %d bytes",
+			    SP_CONF_LINE_MAX);
+			goto fail;
+		}
+		memcpy(line, buf + off, ll);
+		line[ll] = '\0';
+		for (size_t i = 0; i < ll; i++) {
+			unsigned char c = (unsigned char)line[i];
+
+			if (c == '\0' || (c < 0x20 && c != '\t') || c == 0x7f) {
+				conf_error(&p, "control character 0x%02x",
+				    c);
+				goto fail;
+			}
+		}
+		if (conf_parse_line(&p, line) == -1)
+			goto fail;
+		off += nl != NULL ? (size_t)(nl - (buf + off)) + 1 : len - off;
+	}
+	if (conf_check(&p) == -1)
+		goto fail;
+	return p.conf;
+fail:
+	conf_free(p.conf);
+	return NULL;
+}
+
+struct sp_conf *
+conf_load(const char *path, char *err, size_t errlen)
+{
+	struct sp_conf	*c;
+	struct buf	*b = NULL;
+	struct stat	 st;
+	char		 abspath[PATH_MAX], dir[PATH_MAX], chunk[8192];
+	char		*slash;
+	ssize_t		 n;
+	int		 fd, r;
+
+	if (path[0] == '/')
+		r = snprintf(abspath, sizeof(abspath), "%s", path);
+	else {
+		char cwd[PATH_MAX];
+
+		if (getcwd(cwd, sizeof(cwd)) == NULL) {
+			snprintf(err, errlen, "%s: getcwd: %s", path,
+			    strerror(errno));
+			return NULL;
+		}
+		r = snprintf(abspath, sizeof(abspath), "%s/%s", cwd, path);
+	}
+	if (r < 0 || (size_t)r >= sizeof(abspath)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return NULL;
+	}
+	strlcpy(dir, abspath, sizeof(dir));
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	b = buf_new(SP_CONF_MAX_SIZE);
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "%s: read: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		if (buf_add(b, chunk, (size_t)n) == -1) {
+			snprintf(err, errlen, "%s: file larger than %d bytes",
+			    path, SP_CONF_MAX_SIZE);
+			goto fail;
+		}
+	}
+	close(fd);
+	c = conf_parse((const char *)b->data, b->len, path, dir, err, errlen);
+	if (c != NULL)
+		c->path = xstrdup(abspath);
+	buf_free(&b);
+	return c;
+fail:
+	close(fd);
+	buf_free(&b);
+	return NULL;
+}
+
+void
+conf_free(struct sp_conf *c)
+{
+	size_t	i;
+
+	if (c == NULL)
+		return;
+	free(c->path);
+	free(c->hostname);
+	free(c->data_dir);
+	free(c->run_dir);
+	free(c->libexec_dir);
+	free(c->tls_cert);
+	free(c->tls_key);
+	for (i = 0; i < c->ndomains; i++)
+		free(c->domains[i]);
+	free(c->domains);
+	free(c->listeners);
+	free(c);
+}
+
+/* Print a value, quoted when it holds anything but plain characters. */
+static void
+conf_print_value(FILE *fp, const char *v)
+{
+	const char	*s;
+	int		 plain = v[0] != '\0';
+
+	for (s = v; *s != '\0'; s++)
+		if (*s == ' ' || *s == '\t' || *s == '"' || *s == '#' ||
+		    *s == '\\')
+			plain = 0;
+	if (plain) {
+		fputs(v, fp);
+		return;
+	}
+	fputc('"', fp);
+	for (s = v; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', fp);
+		fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
+
+static void
+conf_print_kv(FILE *fp, const char *key, const char *v)
+{
+	if (v == NULL)
+		return;
+	fprintf(fp, "%s ", key);
+	conf_print_value(fp, v);
+	fputc('\n', fp);
+}
+
+void
+conf_print(FILE *fp, const struct sp_conf *c)
+{
+	const char	*lvl = "info";
+	size_t		 i;
+
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (levels[i].prio == c->log_level)
+			lvl = levels[i].name;
+	conf_print_kv(fp, "hostname", c->hostname);
+	for (i = 0; i < c->ndomains; i++)
+		conf_print_kv(fp, "domain", c->domains[i]);
+	conf_print_kv(fp, "data-dir", c->data_dir);
+	conf_print_kv(fp, "run-dir", c->run_dir);
+	conf_print_kv(fp, "libexec-dir", c->libexec_dir);
+	conf_print_kv(fp, "tls-certificate", c->tls_cert);
+	conf_print_kv(fp, "tls-key", c->tls_key);
+	fprintf(fp, "log-level %s\n", lvl);
+	fprintf(fp, "max-sessions %u\n", c->max_sessions);
+	for (i = 0; i < c->nlisteners; i++) {
+		const struct sp_listener *l = &c->listeners[i];
+
+		if (l->addr.ss_family == AF_INET6)
+			fprintf(fp, "listen %s [%s]:%u\n",
+			    conf_kind_name(l->kind), l->host, l->port);
+		else
+			fprintf(fp, "listen %s %s:%u\n",
+			    conf_kind_name(l->kind), l->host, l->port);
+	}
+}

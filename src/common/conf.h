@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * conf.h - sealpost.conf: the parsed configuration (grammar in
+ * docs/sealpost.conf.5).
+ */
+#ifndef SP_CONF_H
+#define SP_CONF_H
+
+#include <sys/socket.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sealpost.h"
+
+struct sp_listener {
+	enum sp_listener_kind	 kind;
+	struct sockaddr_storage	 addr;
+	socklen_t		 addrlen;
+	char			 host[64];	/* numeric, as printed */
+	uint16_t		 port;
+	int			 line;		/* where it was declared */
+};
+
+struct sp_conf {
+	char			*path;		/* the file, absolute */
+	char			*hostname;
+	char			*data_dir;
+	char			*run_dir;
+	char			*libexec_dir;
+	char			*tls_cert;
+	char			*tls_key;
+	int			 log_level;	/* syslog priority */
+	unsigned int		 max_sessions;
+	char			**domains;
+	size_t			 ndomains;
+	struct sp_listener	*listeners;
+	size_t			 nlisteners;
+};
+
+/*
+ * Parse a configuration held in memory.  buf need not be NUL-terminated.
+ * fname is used in error messages; relative paths are resolved against
+ * basedir (the file's directory).  On error returns NULL and writes
+ * "FILE:LINE: message" to err.  The caller owns the result (conf_free).
+ * The input is untrusted in the sense that any bytes give an error, never
+ * a crash (fuzzed: tests/fuzz/fuzz_conf.c).
+ */
+struct sp_conf	*conf_parse(const char *buf, size_t len, const char *fname,
+		    const char *basedir, char *err, size_t errlen);
+/* Read path (at most SP_CONF_MAX_SIZE bytes) and parse it. */
+struct sp_conf	*conf_load(const char *path, char *err, size_t errlen);
+void		 conf_free(struct sp_conf *);
+/* Write the configuration in canonical form (sealpostd -n -v). */
+void		 conf_print(FILE *, const struct sp_conf *);
+
+/* "smtp", "imaps", ...; and whether TLS starts at connect. */
+const char	*conf_kind_name(enum sp_listener_kind);
+int		 conf_kind_implicit_tls(enum sp_listener_kind);
+/* Whether any listener needs the TLS certificate. */
+int		 conf_needs_tls(const struct sp_conf *);
+/* Is s a syntactically valid host name (RFC 1123 labels)? */
+int		 conf_valid_hostname(const char *s);
+
+#endif

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * io.h - line-oriented client I/O for session processes, plain or TLS,
+ * with timeouts and a bounded input buffer.
+ */
+#ifndef SP_IO_H
+#define SP_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IO_BUF_SIZE	16384	/* input buffer; longest line is smaller */
+
+struct tls_conn;
+
+struct io {
+	int		 fd;
+	struct tls_conn	*tls;		/* NULL for plaintext */
+	int		 timeout_ms;	/* per line read, per write */
+	size_t		 start, end;	/* unread bytes: buf[start..end) */
+	uint8_t		 buf[IO_BUF_SIZE];
+};
+
+enum io_status {
+	IO_LINE,	/* a line: *line_r, *len_r, NUL-terminated, no CR/LF */
+	IO_TOOLONG,	/* longer than max: discarded up to its LF */
+	IO_EOF,		/* the client closed */
+	IO_TIMEOUT,
+	IO_ERROR
+};
+
+/* Set up io on a connected socket (made non-blocking). */
+void		io_init(struct io *, int fd, int timeout_ms);
+/*
+ * Read one line of at most max bytes (without its CRLF or LF).  The line
+ * lives in io's buffer until the next io call.  It may contain NUL bytes:
+ * compare *len_r with strlen.  max must be below IO_BUF_SIZE - 2.
+ */
+enum io_status	io_getline(struct io *, size_t max, char **line_r,
+		    size_t *len_r);
+/* Bytes already received and not yet read as lines (pipelining checks). */
+size_t		io_buffered(const struct io *);
+/* Drop what the client sent ahead (e.g. before a TLS handshake). */
+void		io_discard_input(struct io *);
+/* Write all of it; -1 on error or timeout. */
+int		io_write(struct io *, const void *, size_t);
+int		io_printf(struct io *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * sealpost.h - process kinds, file descriptor conventions and limits that
+ * several programs share.  No prototypes here: each module has its own header.
+ */
+#ifndef SP_SEALPOST_H
+#define SP_SEALPOST_H
+
+#include <stdint.h>
+
+/*
+ * Descriptors a session process finds open when the master execs it
+ * (qmail style: the interface between programs is a set of fds).
+ * 0 and 1 are /dev/null, 2 is the master's stderr (sanitizer reports).
+ */
+#define SP_FD_CLIENT	3	/* the accepted connection */
+#define SP_FD_LOG	4	/* SOCK_DGRAM to the master, one line a datagram */
+#define SP_FD_TLS	5	/* sealed memfd: PEM chain + key (TLS listeners) */
+#define SP_FD_FIRST_FREE 6
+
+/* Listener kinds: the protocol and whether TLS starts at connect. */
+enum sp_listener_kind {
+	SP_LISTEN_SMTP = 0,	/* 25: MX */
+	SP_LISTEN_SUBMISSION,	/* 587: submission with STARTTLS */
+	SP_LISTEN_SUBMISSIONS,	/* 465: submission over implicit TLS */
+	SP_LISTEN_IMAP,		/* 143 */
+	SP_LISTEN_IMAPS,	/* 993 */
+	SP_LISTEN_POP3,		/* 110 */
+	SP_LISTEN_POP3S,	/* 995 */
+	SP_LISTEN_KIND_MAX
+};
+
+/* Limits with names (STYLE.md 1.4). */
+#define SP_CONF_MAX_SIZE	(1024 * 1024)	/* sealpost.conf file size */
+#define SP_CONF_LINE_MAX	4096		/* one line of sealpost.conf */
+#define SP_CONF_MAX_LISTENERS	64
+#define SP_CONF_MAX_DOMAINS	4096
+#define SP_HOSTNAME_MAX		253		/* RFC 1035 2.3.4 */
+#define SP_LOG_LINE_MAX		2048		/* one log datagram */
+#define SP_TLS_BLOB_MAX		(256 * 1024)	/* certificate chain + key */
+#define SP_TLS_HANDSHAKE_TIMEOUT 30		/* seconds (SECURITY-TESTS T17) */
+
+#endif

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * session.c - start-up and shutdown shared by the session binaries.
+ *
+ * Process:  smtp, imap-login, pop3-login (one process per connection,
+ *           exec'd by the master with SP_FD_* open, already unprivileged).
+ * Trust:    argv and the inherited fds come from the master and are
+ *           trusted; the client socket is not.
+ * See also: sealpostd/proc.c (the other side of the exec).
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "conf.h"
+#include "tls.h"
+#include "session.h"
+#include "banned.h"
+
+static int
+session_is_socket(int fd)
+{
+	struct stat	st;
+
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+static void
+session_peer(struct session *s)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sl = sizeof(ss);
+	char			host[INET6_ADDRSTRLEN];
+	uint16_t		port = 0;
+
+	strlcpy(s->peer, "unknown", sizeof(s->peer));
+	if (getpeername(s->io.fd, (struct sockaddr *)&ss, &sl) == -1)
+		return;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		port = ntohs(s4->sin_port);
+		snprintf(s->peer, sizeof(s->peer), "%s:%u", host, port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		port = ntohs(s6->sin6_port);
+		snprintf(s->peer, sizeof(s->peer), "[%s]:%u", host, port);
+	}
+}
+
+void
+session_init(struct session *s, int argc, char **argv, const char *proc,
+    int timeout_ms)
+{
+	const char	*kind = NULL;
+	char		 err[512], *end;
+	int		 ch, k, debug = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->proc = proc;
+	if (!session_is_socket(SP_FD_LOG)) {
+		fprintf(stderr, "%s: must be started by sealpostd\n", proc);
+		exit(1);
+	}
+	log_init(proc, LOG_DEST_MASTER, SP_FD_LOG);
+
+	while ((ch = getopt(argc, argv, "dH:i:k:")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'H':
+			s->hostname = optarg;
+			break;
+		case 'i':
+			errno = 0;
+			s->id = strtoull(optarg, &end, 16);
+			if (errno != 0 || *end != '\0' || end == optarg)
+				fatalx("bad connection id");
+			break;
+		case 'k':
+			kind = optarg;
+			break;
+		default:
+			fatalx("usage: %s -i ID -k KIND -H HOSTNAME [-d]", proc);
+		}
+	}
+	log_setlevel(debug ? LOG_DEBUG : LOG_INFO);
+	if (s->hostname == NULL || kind == NULL ||
+	    !conf_valid_hostname(s->hostname))
+		fatalx("usage: %s -i ID -k KIND -H HOSTNAME [-d]", proc);
+	for (k = 0; k < SP_LISTEN_KIND_MAX; k++)
+		if (strcmp(kind, conf_kind_name((enum sp_listener_kind)k)) ==
+		    0)
+			break;
+	if (k == SP_LISTEN_KIND_MAX)
+		fatalx("unknown listener kind");
+	s->kind = (enum sp_listener_kind)k;
+	s->kind_name = conf_kind_name(s->kind);
+	s->implicit_tls = conf_kind_implicit_tls(s->kind);
+
+	if (!session_is_socket(SP_FD_CLIENT))
+		fatalx("%016" PRIx64 " %s: no client socket", s->id, proc);
+	if (fcntl(SP_FD_TLS, F_GETFD) != -1) {
+		if ((s->tls_ctx = tls_server_ctx_from_fd(SP_FD_TLS, err,
+		    sizeof(err))) == NULL)
+			fatalx("%016" PRIx64 " %s: %s", s->id, proc, err);
+		close(SP_FD_TLS);
+	} else if (s->implicit_tls)
+		fatalx("%016" PRIx64 " %s: TLS listener without TLS material",
+		    s->id, proc);
+	io_init(&s->io, SP_FD_CLIENT, timeout_ms);
+	session_peer(s);
+}
+
+int
+session_tls_start(struct session *s)
+{
+	char	err[256];
+
+	SP_ASSERT(s->io.tls == NULL);
+	if (s->tls_ctx == NULL) {
+		log_warnx("%016" PRIx64 " %s event=tls result=fail "
+		    "reason=no-certificate", s->id, s->proc);
+		return -1;
+	}
+	/* SECURITY: nothing the client sent before the handshake survives. */
+	io_discard_input(&s->io);
+	s->io.tls = tls_accept(s->tls_ctx, s->io.fd,
+	    SP_TLS_HANDSHAKE_TIMEOUT * 1000, err, sizeof(err));
+	if (s->io.tls == NULL) {
+		char	esc[300];
+
+		log_info("%016" PRIx64 " %s event=tls result=fail reason=%s",
+		    s->id, s->proc, log_esc(esc, sizeof(esc), err,
+		    strlen(err)));
+		return -1;
+	}
+	log_info("%016" PRIx64 " %s event=tls version=%s cipher=%s", s->id,
+	    s->proc, tls_version(s->io.tls), tls_cipher(s->io.tls));
+	return 0;
+}
+
+void
+session_reply(struct session *s, const char *fmt, ...)
+{
+	char	buf[SESSION_REPLY_MAX];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	SP_ASSERT(n > 0 && (size_t)n < sizeof(buf));
+	if (io_write(&s->io, buf, (size_t)n) == -1)
+		session_end(s, "write-error");
+}
+
+void
+session_end(struct session *s, const char *reason)
+{
+	log_info("%016" PRIx64 " %s event=disconnect reason=%s errors=%u",
+	    s->id, s->proc, reason, s->errors);
+	tls_close(s->io.tls);
+	s->io.tls = NULL;
+	close(s->io.fd);
+	tls_ctx_free(s->tls_ctx);
+	exit(0);
+}

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * tls.c - TLS server contexts and connections (the one file that includes
+ * OpenSSL's TLS headers).
+ *
+ * Process:  master (loads and checks the certificate and key), TLS-speaking
+ *           sessions (handshake and record I/O).
+ * Trust:    the handshake is the first hostile input a TLS session sees;
+ *           OpenSSL parses it under our settings: TLS 1.2 or later,
+ *           no renegotiation, no compression, a bounded handshake time.
+ * Limits:   SP_TLS_BLOB_MAX for the certificate chain and key.
+ * SECURITY: the private key crosses to sessions in a sealed memfd before
+ *           their privilege drop (STYLE.md 2: an accepted risk, written down).
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <sodium.h>
+
+#include "sealpost.h"
+#include "log.h"
+#include "memfd.h"
+#include "xmalloc.h"
+#include "tls.h"
+#include "banned.h"
+
+/* Mozilla "intermediate": forward secrecy and AEAD only, for TLS 1.2. */
+#define TLS_CIPHERS_12	"ECDHE-ECDSA-AES128-GCM-SHA256:" \
+	"ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:" \
+	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:" \
+	"ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:" \
+	"DHE-RSA-AES256-GCM-SHA384"
+
+struct tls_conn {
+	SSL	*ssl;
+};
+
+static void
+tls_errstr(char *err, size_t errlen, const char *what)
+{
+	unsigned long	e = ERR_get_error();
+	char		buf[256];
+
+	if (e != 0) {
+		ERR_error_string_n(e, buf, sizeof(buf));
+		snprintf(err, errlen, "%s: %s", what, buf);
+	} else
+		snprintf(err, errlen, "%s", what);
+	ERR_clear_error();
+}
+
+/* Read a whole small file into sodium_malloc memory at dst + *off. */
+static int
+tls_read_file(const char *path, unsigned char *dst, size_t cap, size_t *off,
+    char *err, size_t errlen)
+{
+	struct stat	st;
+	ssize_t		n;
+	int		fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		if (*off >= cap - 1) {
+			snprintf(err, errlen, "%s: larger than %d bytes", path,
+			    SP_TLS_BLOB_MAX);
+			close(fd);
+			return -1;
+		}
+		n = read(fd, dst + *off, cap - 1 - *off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		*off += (size_t)n;
+	}
+	close(fd);
+	dst[(*off)++] = '\n';	/* keep the PEM blocks apart */
+	return 0;
+}
+
+static SSL_CTX *
+tls_ctx_from_blob(const unsigned char *blob, size_t len, char *err,
+    size_t errlen)
+{
+	SSL_CTX		*ctx;
+	BIO		*bio = NULL;
+	X509		*x = NULL;
+	EVP_PKEY	*pkey = NULL;
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		tls_errstr(err, errlen, "SSL_CTX_new");
+		return NULL;
+	}
+	/* RFC 8996: no TLS 1.0/1.1; RFC 7457: no renegotiation, compression. */
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+	    SSL_OP_NO_TICKET);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	if (SSL_CTX_set_cipher_list(ctx, TLS_CIPHERS_12) != 1) {
+		tls_errstr(err, errlen, "cipher list");
+		goto fail;
+	}
+
+	if ((bio = BIO_new_mem_buf(blob, (int)len)) == NULL ||
+	    (x = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL)) == NULL) {
+		tls_errstr(err, errlen, "no certificate");
+		goto fail;
+	}
+	if (SSL_CTX_use_certificate(ctx, x) != 1) {
+		tls_errstr(err, errlen, "certificate");
+		goto fail;
+	}
+	X509_free(x);
+	/* The rest of the chain; stops at the end of the blob. */
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (SSL_CTX_add0_chain_cert(ctx, x) != 1) {
+			tls_errstr(err, errlen, "chain certificate");
+			goto fail;
+		}
+		x = NULL;
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+
+	if ((bio = BIO_new_mem_buf(blob, (int)len)) == NULL ||
+	    (pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL) {
+		tls_errstr(err, errlen, "no private key");
+		goto fail;
+	}
+	BIO_free(bio);
+	bio = NULL;
+	if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		ERR_clear_error();
+		snprintf(err, errlen, "the key does not match the certificate");
+		goto fail;
+	}
+	EVP_PKEY_free(pkey);
+	return ctx;
+fail:
+	X509_free(x);
+	EVP_PKEY_free(pkey);
+	BIO_free(bio);
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+int
+tls_material_load(const char *cert, const char *key, char *err, size_t errlen)
+{
+	unsigned char	*blob;
+	SSL_CTX		*ctx;
+	size_t		 len = 0;
+	char		 why[256];
+	int		 fd = -1;
+
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "sodium_init failed");
+		return -1;
+	}
+	if ((blob = sodium_malloc(SP_TLS_BLOB_MAX)) == NULL) {
+		snprintf(err, errlen, "sodium_malloc: %s", strerror(errno));
+		return -1;
+	}
+	if (tls_read_file(cert, blob, SP_TLS_BLOB_MAX, &len, err, errlen) ==
+	    -1 || tls_read_file(key, blob, SP_TLS_BLOB_MAX, &len, err,
+	    errlen) == -1)
+		goto done;
+	if ((ctx = tls_ctx_from_blob(blob, len, why, sizeof(why))) == NULL) {
+		snprintf(err, errlen, "%s, %s: %s", cert, key, why);
+		goto done;
+	}
+	SSL_CTX_free(ctx);
+	if ((fd = memfd_sealed_from("sealpost-tls", blob, len)) == -1)
+		snprintf(err, errlen, "memfd: %s", strerror(errno));
+done:
+	sodium_free(blob);	/* wipes */
+	return fd;
+}
+
+struct ssl_ctx_st *
+tls_server_ctx_from_fd(int fd, char *err, size_t errlen)
+{
+	unsigned char	*blob;
+	SSL_CTX		*ctx = NULL;
+	size_t		 len;
+
+	if (memfd_check_sealed(fd, SP_TLS_BLOB_MAX, &len) == -1) {
+		snprintf(err, errlen, "TLS memfd not sealed: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	if (sodium_init() < 0 || (blob = sodium_malloc(len + 1)) == NULL) {
+		snprintf(err, errlen, "sodium_malloc failed");
+		return NULL;
+	}
+	if (memfd_read(fd, blob, len) == -1)
+		snprintf(err, errlen, "TLS memfd: %s", strerror(errno));
+	else
+		ctx = tls_ctx_from_blob(blob, len, err, errlen);
+	sodium_free(blob);
+	return ctx;
+}
+
+void
+tls_ctx_free(struct ssl_ctx_st *ctx)
+{
+	SSL_CTX_free(ctx);
+}
+
+static long
+tls_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct tls_conn *
+tls_accept(struct ssl_ctx_st *ctx, int fd, int timeout_ms, char *err,
+    size_t errlen)
+{
+	struct tls_conn	*c;
+	struct pollfd	 pfd;
+	long		 deadline = tls_now_ms() + timeout_ms, left;
+	int		 r, e;
+
+	c = xcalloc(1, sizeof(*c));
+	if ((c->ssl = SSL_new(ctx)) == NULL || SSL_set_fd(c->ssl, fd) != 1) {
+		tls_errstr(err, errlen, "SSL_new");
+		goto fail;
+	}
+	for (;;) {
+		ERR_clear_error();
+		if ((r = SSL_accept(c->ssl)) == 1)
+			return c;
+		e = SSL_get_error(c->ssl, r);
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+			tls_errstr(err, errlen, e == SSL_ERROR_SYSCALL ||
+			    e == SSL_ERROR_ZERO_RETURN ? "connection closed" :
+			    "handshake failed");
+			goto fail;
+		}
+		if ((left = deadline - tls_now_ms()) <= 0) {
+			snprintf(err, errlen, "handshake timeout");
+			goto fail;
+		}
+		pfd.fd = fd;
+		pfd.events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR) {
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			goto fail;
+		}
+	}
+fail:
+	SSL_free(c->ssl);
+	free(c);
+	return NULL;
+}
+
+static ssize_t
+tls_result(struct tls_conn *c, int r, short *want)
+{
+	int	e = SSL_get_error(c->ssl, r);
+
+	*want = 0;
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+		*want = POLLIN;
+		return -1;
+	case SSL_ERROR_WANT_WRITE:
+		*want = POLLOUT;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	default:
+		ERR_clear_error();
+		return -1;
+	}
+}
+
+ssize_t
+tls_read(struct tls_conn *c, void *buf, size_t len, short *want)
+{
+	int	r, n = len > INT32_MAX ? INT32_MAX : (int)len;
+
+	ERR_clear_error();
+	if ((r = SSL_read(c->ssl, buf, n)) > 0) {
+		*want = 0;
+		return r;
+	}
+	return tls_result(c, r, want);
+}
+
+ssize_t
+tls_write(struct tls_conn *c, const void *buf, size_t len, short *want)
+{
+	int	r, n = len > INT32_MAX ? INT32_MAX : (int)len;
+
+	ERR_clear_error();
+	if ((r = SSL_write(c->ssl, buf, n)) > 0) {
+		*want = 0;
+		return r;
+	}
+	if (tls_result(c, r, want) == 0)
+		*want = 0;	/* peer closed while we write: fatal */
+	return -1;
+}
+
+int
+tls_pending(struct tls_conn *c)
+{
+	return SSL_pending(c->ssl);
+}
+
+const char *
+tls_version(struct tls_conn *c)
+{
+	return SSL_get_version(c->ssl);
+}
+
+const char *
+tls_cipher(struct tls_conn *c)
+{
+	return SSL_get_cipher_name(c->ssl);
+}
+
+void
+tls_close(struct tls_conn *c)
+{
+	if (c == NULL)
+		return;
+	(void)SSL_shutdown(c->ssl);	/* close_notify; do not wait */
+	SSL_free(c->ssl);
+	free(c);
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * imap_login.c - the imap-login process: one per IMAP connection (imap and
+ * imaps listeners), up to a successful login.
+ *
+ * For now it greets, answers CAPABILITY, NOOP and LOGOUT, and refuses the
+ * rest: LOGIN and AUTHENTICATE with NO [UNAVAILABLE] (no account can log in
+ * until the store and auth service exist), anything else with BAD.  The
+ * IMAP issue replaces this loop with the command parser and table.
+ *
+ * Process:  imap-login (unprivileged, exec'd by the master per connection).
+ * Trust:    every byte from the socket is hostile; lines are bounded before
+ *           they are looked at; a tag is echoed only when it is valid
+ *           (RFC 3501 9: tag = 1*<any ASTRING-CHAR except "+">).
+ * Limits:   IMAP_LINE_MAX, IMAP_MAX_ERRORS, IMAP_TIMEOUT_PRELOGIN_MS.
+ * See also: common/session.c, common/io.c.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "session.h"
+#include "banned.h"
+
+#define IMAP_LINE_MAX		8192
+#define IMAP_TAG_MAX		64
+#define IMAP_MAX_ERRORS		10
+#define IMAP_TIMEOUT_PRELOGIN_MS (60 * 1000)
+/* Nothing can log in yet: say so (RFC 3501 6.2.3, 7.2.1). */
+#define IMAP_CAPABILITIES	"IMAP4rev1 LOGINDISABLED"
+
+/* RFC 3501 9: ATOM-CHAR plus "]", minus "+" (tags only). */
+static int
+imap_tag_char(unsigned char c)
+{
+	if (c <= 0x20 || c >= 0x7f)
+		return 0;
+	return strchr("(){%*\"\\+", c) == NULL;
+}
+
+static void
+imap_error(struct session *s)
+{
+	if (++s->errors >= IMAP_MAX_ERRORS) {
+		session_reply(s, "* BYE Too many invalid commands\r\n");
+		session_end(s, "too-many-errors");
+	}
+}
+
+/* Does the line end in a literal announcement, {N} or {N+}? */
+static int
+imap_ends_in_literal(const char *line, size_t len)
+{
+	size_t	i;
+
+	if (len < 3 || line[len - 1] != '}')
+		return 0;
+	i = len - 2;
+	if (line[i] == '+')
+		i--;
+	if (i == 0 || line[i] < '0' || line[i] > '9')
+		return 0;
+	while (i > 0 && line[i] >= '0' && line[i] <= '9')
+		i--;
+	return line[i] == '{';
+}
+
+static void
+imap_command(struct session *s, const char *line, size_t len)
+{
+	char		 tag[IMAP_TAG_MAX + 1], esc[64];
+	const char	*cmd, *rest;
+	size_t		 tlen, clen;
+
+	for (tlen = 0; tlen < len && line[tlen] != ' '; tlen++)
+		if (!imap_tag_char((unsigned char)line[tlen]))
+			break;
+	if (tlen == 0 || tlen > IMAP_TAG_MAX || tlen == len ||
+	    line[tlen] != ' ') {
+		session_reply(s, "* BAD Invalid tag or missing command\r\n");
+		imap_error(s);
+		return;
+	}
+	memcpy(tag, line, tlen);
+	tag[tlen] = '\0';
+	cmd = line + tlen + 1;
+	for (clen = 0; cmd[clen] != '\0' && cmd[clen] != ' '; clen++)
+		;
+	rest = cmd + clen;
+	log_debug("%016" PRIx64 " imap-login event=command command=%s",
+	    s->id, log_esc(esc, sizeof(esc), cmd, clen));
+
+	if (imap_ends_in_literal(line, len)) {
+		/* SECURITY: a literal's bytes would follow; do not read them. */
+		session_reply(s, "* BYE Literals are not accepted here\r\n");
+		session_end(s, "literal");
+	}
+	if (clen == 10 && strncasecmp(cmd, "CAPABILITY", clen) == 0 &&
+	    *rest == '\0') {
+		session_reply(s, "* CAPABILITY " IMAP_CAPABILITIES "\r\n"
+		    "%s OK CAPABILITY completed\r\n", tag);
+		return;
+	}
+	if (clen == 4 && strncasecmp(cmd, "NOOP", clen) == 0 &&
+	    *rest == '\0') {
+		session_reply(s, "%s OK NOOP completed\r\n", tag);
+		return;
+	}
+	if (clen == 6 && strncasecmp(cmd, "LOGOUT", clen) == 0 &&
+	    *rest == '\0') {
+		session_reply(s, "* BYE %s IMAP server logging out\r\n"
+		    "%s OK LOGOUT completed\r\n", s->hostname, tag);
+		session_end(s, "logout");
+	}
+	if ((clen == 5 && strncasecmp(cmd, "LOGIN", clen) == 0) ||
+	    (clen == 12 && strncasecmp(cmd, "AUTHENTICATE", clen) == 0)) {
+		session_reply(s, "%s NO [UNAVAILABLE] Login is not available "
+		    "on this server yet\r\n", tag);
+		imap_error(s);
+		return;
+	}
+	session_reply(s, "%s BAD Command unknown or not available before "
+	    "login\r\n", tag);
+	imap_error(s);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct session	 s;
+	char		*line;
+	size_t		 len;
+
+	session_init(&s, argc, argv, "imap-login", IMAP_TIMEOUT_PRELOGIN_MS);
+	if (s.implicit_tls && session_tls_start(&s) == -1)
+		session_end(&s, "tls-failed");
+	session_reply(&s, "* OK [CAPABILITY " IMAP_CAPABILITIES "] %s "
+	    "sealpost ready\r\n", s.hostname);
+
+	for (;;) {
+		switch (io_getline(&s.io, IMAP_LINE_MAX, &line, &len)) {
+		case IO_LINE:
+			if (strlen(line) != len) {
+				session_reply(&s, "* BAD NUL byte in "
+				    "command\r\n");
+				imap_error(&s);
+				break;
+			}
+			imap_command(&s, line, len);
+			break;
+		case IO_TOOLONG:
+			session_reply(&s, "* BAD Line too long\r\n");
+			imap_error(&s);
+			break;
+		case IO_TIMEOUT:
+			session_reply(&s, "* BYE Autologout; idle for too "
+			    "long\r\n");
+			session_end(&s, "timeout");
+		case IO_EOF:
+			session_end(&s, "client-closed");
+		case IO_ERROR:
+		default:
+			session_end(&s, "io-error");
+		}
+	}
+}
