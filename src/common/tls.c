@@ -122,7 +122,9 @@ tls_ctx_from_blob(const unsigned char *blob, size_t len, char *err,
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 	    SSL_OP_NO_TICKET);
+	/* No resumption until the master shares ticket keys (next issue). */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 0);
 	if (SSL_CTX_set_cipher_list(ctx, TLS_CIPHERS_12) != 1) {
 		tls_errstr(err, errlen, "cipher list");
 		goto fail;
