@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * replay.c - a main() for fuzz targets in builds without libFuzzer: feeds
- * every file of the committed corpus (FUZZ_CORPUS) to the target once and
- * reports each as a TAP case.  make check runs it; CI replays, it does not
- * fuzz.
+ * every file of the committed corpus (FUZZ_CORPUS) to the target once.
+ * One TAP case per corpus: a crash or sanitizer report ends the program
+ * (a TAP error naming the input being replayed, on stderr).  make check runs
+ * it; CI replays, it does not fuzz.
  */
 #include "config.h"
 
@@ -34,7 +35,7 @@ main(int argc, char **argv)
 	struct dirent	**ents;
 	char		 path[4096];
 	uint8_t		*data;
-	int		 n, i, count = 0;
+	int		 n, i, count = 0, failed = 0;
 
 	if ((n = scandir(dir, &ents, NULL, replay_name_cmp)) == -1) {
 		printf("Bail out! %s: cannot read the corpus\n", dir);
@@ -50,20 +51,22 @@ main(int argc, char **argv)
 			goto next;
 		snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
 		if ((fp = fopen(path, "rb")) == NULL) {
-			printf("not ok %d - %s: cannot open\n", ++count,
-			    ents[i]->d_name);
+			printf("# %s: cannot open\n", path);
+			failed++;
 			goto next;
 		}
 		len = fread(data, 1, REPLAY_MAX_INPUT, fp);
 		fclose(fp);
-		/* a crash or sanitizer report ends the program: TAP error */
+		fprintf(stderr, "replaying %s\n", path);
 		LLVMFuzzerTestOneInput(data, len);
-		printf("ok %d - %s\n", ++count, ents[i]->d_name);
+		count++;
 next:
 		free(ents[i]);
 	}
 	free(ents);
 	free(data);
-	printf("1..%d\n", count);
+	printf("%s 1 - %s: %d inputs replayed\n", failed || count == 0 ?
+	    "not ok" : "ok", dir, count);
+	printf("1..1\n");
 	return 0;
 }
