@@ -42,6 +42,11 @@
 #define CONF_MAX_TOKENS		8
 #define CONF_DEFAULT_SESSIONS	256
 #define CONF_MAX_SESSIONS	65535
+#define CONF_DEFAULT_SHUTDOWN	30
+#define CONF_UID_MIN		1000		/* below: system users */
+#define CONF_UID_MAX		4294967294UL	/* (uid_t)-1 is "none" */
+#define CONF_DEFAULT_UID_MIN	200000
+#define CONF_DEFAULT_UID_MAX	299999
 
 static const struct {
 	const char	*name;
@@ -75,6 +80,9 @@ struct conf_parser {
 	size_t		 errlen;
 	int		 seen_log_level;
 	int		 seen_max_sessions;
+	int		 seen_shutdown;
+	int		 seen_uids;
+	int		 seen_test_sandbox;
 };
 
 static int conf_error(struct conf_parser *, const char *, ...)
@@ -346,6 +354,40 @@ conf_parse_listen(struct conf_parser *p, char **tok, int ntok)
 	return 0;
 }
 
+/* account-uids FROM-TO: every account gets its own uid from this range. */
+static int
+conf_parse_uids(struct conf_parser *p, char **tok, int ntok)
+{
+	struct sp_conf	*c = p->conf;
+	const char	*errstr;
+	char		 lo[16], *dash;
+	size_t		 n;
+
+	if (conf_nargs(p, "account-uids", ntok, 1) == -1)
+		return -1;
+	if (p->seen_uids++)
+		return conf_error(p, "account-uids given twice");
+	if ((dash = strchr(tok[1], '-')) == NULL ||
+	    (n = (size_t)(dash - tok[1])) == 0 || n >= sizeof(lo))
+		return conf_error(p, "account-uids: expected FROM-TO");
+	memcpy(lo, tok[1], n);
+	lo[n] = '\0';
+	c->account_uid_min = (uint32_t)strtonum(lo, CONF_UID_MIN,
+	    CONF_UID_MAX, &errstr);
+	if (errstr != NULL)
+		return conf_error(p, "account-uids: \"%s\" is %s (%d-%lu)",
+		    lo, errstr, CONF_UID_MIN, CONF_UID_MAX);
+	c->account_uid_max = (uint32_t)strtonum(dash + 1, CONF_UID_MIN,
+	    CONF_UID_MAX, &errstr);
+	if (errstr != NULL)
+		return conf_error(p, "account-uids: \"%s\" is %s (%d-%lu)",
+		    dash + 1, errstr, CONF_UID_MIN, CONF_UID_MAX);
+	if (c->account_uid_max < c->account_uid_min)
+		return conf_error(p, "account-uids: %s is an empty range",
+		    tok[1]);
+	return 0;
+}
+
 static int
 conf_parse_line(struct conf_parser *p, char *line)
 {
@@ -437,6 +479,34 @@ conf_parse_line(struct conf_parser *p, char *line)
 			    "(1-%d)", tok[1], errstr, CONF_MAX_SESSIONS);
 		return 0;
 	}
+	if (strcmp(key, "shutdown-timeout") == 0) {
+		if (conf_nargs(p, key, ntok, 1) == -1)
+			return -1;
+		if (p->seen_shutdown++)
+			return conf_error(p, "shutdown-timeout given twice");
+		c->shutdown_timeout = (unsigned int)strtonum(tok[1], 1, 3600,
+		    &errstr);
+		if (errstr != NULL)
+			return conf_error(p, "shutdown-timeout: \"%s\" is %s "
+			    "(1-3600 seconds)", tok[1], errstr);
+		return 0;
+	}
+	if (strcmp(key, "account-uids") == 0)
+		return conf_parse_uids(p, tok, ntok);
+#ifdef SP_TEST_HOOKS
+	/* SECURITY: exists only in --enable-test-hooks builds */
+	if (strcmp(key, "test-sandbox") == 0) {
+		if (conf_nargs(p, key, ntok, 1) == -1)
+			return -1;
+		if (p->seen_test_sandbox++)
+			return conf_error(p, "test-sandbox given twice");
+		if (strcmp(tok[1], "off") == 0)
+			c->test_sandbox_off = 1;
+		else if (strcmp(tok[1], "on") != 0)
+			return conf_error(p, "test-sandbox: on or off");
+		return 0;
+	}
+#endif
 	return conf_error(p, "unknown key \"%s\"", key);
 }
 
@@ -485,6 +555,9 @@ conf_parse(const char *buf, size_t len, const char *fname,
 	p.conf = xcalloc(1, sizeof(*p.conf));
 	p.conf->log_level = LOG_INFO;
 	p.conf->max_sessions = CONF_DEFAULT_SESSIONS;
+	p.conf->shutdown_timeout = CONF_DEFAULT_SHUTDOWN;
+	p.conf->account_uid_min = CONF_DEFAULT_UID_MIN;
+	p.conf->account_uid_max = CONF_DEFAULT_UID_MAX;
 
 	if (len > SP_CONF_MAX_SIZE) {
 		conf_error(&p, "file larger than %d bytes", SP_CONF_MAX_SIZE);
@@ -672,6 +745,12 @@ conf_print(FILE *fp, const struct sp_conf *c)
 	conf_print_kv(fp, "tls-key", c->tls_key);
 	fprintf(fp, "log-level %s\n", lvl);
 	fprintf(fp, "max-sessions %u\n", c->max_sessions);
+	fprintf(fp, "shutdown-timeout %u\n", c->shutdown_timeout);
+	fprintf(fp, "account-uids %lu-%lu\n",
+	    (unsigned long)c->account_uid_min,
+	    (unsigned long)c->account_uid_max);
+	if (c->test_sandbox_off)
+		fprintf(fp, "test-sandbox off\n");
 	for (i = 0; i < c->nlisteners; i++) {
 		const struct sp_listener *l = &c->listeners[i];
 

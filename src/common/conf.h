@@ -32,6 +32,10 @@ struct sp_conf {
 	char			*tls_key;
 	int			 log_level;	/* syslog priority */
 	unsigned int		 max_sessions;
+	unsigned int		 shutdown_timeout;	/* seconds */
+	uint32_t		 account_uid_min;	/* account uids */
+	uint32_t		 account_uid_max;
+	int			 test_sandbox_off;	/* test hooks only */
 	char			**domains;
 	size_t			 ndomains;
 	struct sp_listener	*listeners;

@@ -50,27 +50,54 @@ io_init(struct io *io, int fd, int timeout_ms)
 		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/* 1 ready, 0 timeout, -1 error, -2 a watched fd fired, -3 stop asked. */
 static int
-io_wait(struct io *io, short events, long deadline)
+io_wait(struct io *io, short events, long deadline, int watching)
 {
-	struct pollfd	pfd;
+	struct pollfd	pfd[1 + IO_MAX_WATCH];
 	long		left;
-	int		r;
+	int		r, i, nw = watching ? io->nwatch : 0;
 
 	for (;;) {
+		if (watching && io->stop != NULL && *io->stop)
+			return -3;
 		if ((left = deadline - io_now_ms()) <= 0)
 			return 0;
-		pfd.fd = io->fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, (int)left);
+		pfd[0].fd = io->fd;
+		pfd[0].events = events;
+		pfd[0].revents = 0;
+		for (i = 0; i < nw; i++) {
+			pfd[1 + i].fd = io->watch[i];
+			pfd[1 + i].events = POLLIN;
+			pfd[1 + i].revents = 0;
+		}
+		r = poll(pfd, (nfds_t)(1 + nw), (int)left);
 		if (r == -1 && errno == EINTR)
 			continue;
-		return r == -1 ? -1 : (r == 0 ? 0 : 1);
+		if (r == -1)
+			return -1;
+		for (i = 0; i < nw; i++)
+			if (pfd[1 + i].revents != 0)
+				return -2;
+		if (r == 0)
+			return 0;
+		return 1;
 	}
 }
 
-/* Read more bytes into the buffer: 1 got some, 0 EOF, -1 error, -2 timeout. */
+int
+io_watch(struct io *io, int fd)
+{
+	if (io->nwatch == IO_MAX_WATCH)
+		return -1;
+	io->watch[io->nwatch++] = fd;
+	return 0;
+}
+
+/*
+ * Read more bytes into the buffer: 1 got some, 0 EOF, -1 error,
+ * -2 timeout, -3 a watched fd fired, -4 stop asked.
+ */
 static int
 io_fill(struct io *io, long deadline)
 {
@@ -103,10 +130,10 @@ io_fill(struct io *io, long deadline)
 			return 0;
 		if (want == 0)
 			return -1;
-		if ((w = io_wait(io, want, deadline)) == 0)
+		if ((w = io_wait(io, want, deadline, 1)) == 0)
 			return -2;
-		if (w == -1)
-			return -1;
+		if (w < 0)
+			return w == -1 ? -1 : w - 1;
 	}
 }
 
@@ -144,7 +171,16 @@ io_getline(struct io *io, size_t max, char **line_r, size_t *len_r)
 			continue;
 		if (r == 0)
 			return toolong ? IO_TOOLONG : IO_EOF;
-		return r == -2 ? IO_TIMEOUT : IO_ERROR;
+		switch (r) {
+		case -2:
+			return IO_TIMEOUT;
+		case -3:
+			return IO_LOST;
+		case -4:
+			return IO_STOP;
+		default:
+			return IO_ERROR;
+		}
 	}
 }
 
@@ -182,7 +218,7 @@ io_write(struct io *io, const void *data, size_t len)
 			len -= (size_t)n;
 			continue;
 		}
-		if (want == 0 || io_wait(io, want, deadline) != 1)
+		if (want == 0 || io_wait(io, want, deadline, 0) != 1)
 			return -1;
 	}
 	return 0;

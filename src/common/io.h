@@ -6,10 +6,12 @@
 #ifndef SP_IO_H
 #define SP_IO_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define IO_BUF_SIZE	16384	/* input buffer; longest line is smaller */
+#define IO_MAX_WATCH	8
 
 struct tls_conn;
 
@@ -18,6 +20,14 @@ struct io {
 	struct tls_conn	*tls;		/* NULL for plaintext */
 	int		 timeout_ms;	/* per line read, per write */
 	size_t		 start, end;	/* unread bytes: buf[start..end) */
+	/*
+	 * Watched while waiting for the client: service channels that must
+	 * stay quiet (readable or hung up = the service went away: IO_LOST),
+	 * and a flag a signal handler sets to ask for a stop (IO_STOP).
+	 */
+	int		 watch[IO_MAX_WATCH];
+	int		 nwatch;
+	const volatile sig_atomic_t *stop;
 	uint8_t		 buf[IO_BUF_SIZE];
 };
 
@@ -26,7 +36,9 @@ enum io_status {
 	IO_TOOLONG,	/* longer than max: discarded up to its LF */
 	IO_EOF,		/* the client closed */
 	IO_TIMEOUT,
-	IO_ERROR
+	IO_ERROR,
+	IO_LOST,	/* a watched service channel closed */
+	IO_STOP		/* *stop was set (SIGTERM): say goodbye and end */
 };
 
 /* Set up io on a connected socket (made non-blocking). */
@@ -38,6 +50,8 @@ void		io_init(struct io *, int fd, int timeout_ms);
  */
 enum io_status	io_getline(struct io *, size_t max, char **line_r,
 		    size_t *len_r);
+/* Watch fd while waiting (see struct io); -1 when full. */
+int		io_watch(struct io *, int fd);
 /* Bytes already received and not yet read as lines (pipelining checks). */
 size_t		io_buffered(const struct io *);
 /* Drop what the client sent ahead (e.g. before a TLS handshake). */

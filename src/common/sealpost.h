@@ -9,14 +9,37 @@
 #include <stdint.h>
 
 /*
- * Descriptors a session process finds open when the master execs it
- * (qmail style: the interface between programs is a set of fds).
- * 0 and 1 are /dev/null, 2 is the master's stderr (sanitizer reports).
+ * Descriptors a child finds open when the master execs it (qmail style:
+ * the interface between programs is a set of fds).  0 and 1 are
+ * /dev/null, 2 is the master's stderr (sanitizer reports).
+ *
+ * Sessions:                       Services:
+ *   3 the client connection         3 unused (closed)
+ *   4 log datagrams to the master   4 log datagrams to the master
+ *   5 TLS material (sealed memfd)   5 unused
+ *   6 IPC channel to the master     6 IPC channel to the master
+ *   7.. one IPC channel per service the role may use (SP_FD_SVC(i)),
+ *       closed when the role may not use that service
+ * The control service also gets its listening unix socket on 3.
  */
-#define SP_FD_CLIENT	3	/* the accepted connection */
-#define SP_FD_LOG	4	/* SOCK_DGRAM to the master, one line a datagram */
-#define SP_FD_TLS	5	/* sealed memfd: PEM chain + key (TLS listeners) */
-#define SP_FD_FIRST_FREE 6
+#define SP_FD_CLIENT	3
+#define SP_FD_CTLSOCK	3
+#define SP_FD_LOG	4
+#define SP_FD_TLS	5
+#define SP_FD_MASTER	6
+#define SP_FD_SVC_BASE	7
+#define SP_FD_SVC(i)	(SP_FD_SVC_BASE + (i))
+
+/* Services, in the order of their SP_FD_SVC slots. */
+enum sp_service {
+	SVC_AUTH = 0,
+	SVC_FILTER,
+	SVC_DELIVER,
+	SVC_QUEUE,
+	SVC_CONTROL,
+	SVC_MAX
+};
+#define SP_FD_FIRST_FREE SP_FD_SVC(SVC_MAX)
 
 /* Listener kinds: the protocol and whether TLS starts at connect. */
 enum sp_listener_kind {
@@ -39,5 +62,6 @@ enum sp_listener_kind {
 #define SP_LOG_LINE_MAX		2048		/* one log datagram */
 #define SP_TLS_BLOB_MAX		(256 * 1024)	/* certificate chain + key */
 #define SP_TLS_HANDSHAKE_TIMEOUT 30		/* seconds (SECURITY-TESTS T17) */
+#define SP_IPC_TIMEOUT_MS	(30 * 1000)	/* a service's reply to a session */
 
 #endif

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +28,19 @@
 #include "log.h"
 #include "conf.h"
 #include "tls.h"
+#include "child.h"
+#include "ipc_types.h"
 #include "session.h"
 #include "banned.h"
+
+static volatile sig_atomic_t	session_stop;
+
+static void
+session_sigterm(int sig)
+{
+	(void)sig;
+	session_stop = 1;
+}
 
 static int
 session_is_socket(int fd)
@@ -66,13 +78,16 @@ session_peer(struct session *s)
 
 void
 session_init(struct session *s, int argc, char **argv, const char *proc,
-    int timeout_ms)
+    enum sp_role role, int timeout_ms)
 {
-	const char	*kind = NULL;
-	char		 err[512], *end;
-	int		 ch, k, debug = 0;
+	struct child_args	 a;
+	struct sigaction	 sa;
+	const char		*kind = NULL;
+	char			 err[512], *end;
+	int			 ch, k, i;
 
 	memset(s, 0, sizeof(*s));
+	memset(&a, 0, sizeof(a));
 	s->proc = proc;
 	if (!session_is_socket(SP_FD_LOG)) {
 		fprintf(stderr, "%s: must be started by sealpostd\n", proc);
@@ -80,11 +95,10 @@ session_init(struct session *s, int argc, char **argv, const char *proc,
 	}
 	log_init(proc, LOG_DEST_MASTER, SP_FD_LOG);
 
-	while ((ch = getopt(argc, argv, "dH:i:k:")) != -1) {
+	while ((ch = getopt(argc, argv, CHILD_GETOPT "H:i:k:")) != -1) {
+		if (child_getopt(ch, optarg, &a))
+			continue;
 		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
 		case 'H':
 			s->hostname = optarg;
 			break;
@@ -98,13 +112,14 @@ session_init(struct session *s, int argc, char **argv, const char *proc,
 			kind = optarg;
 			break;
 		default:
-			fatalx("usage: %s -i ID -k KIND -H HOSTNAME [-d]", proc);
+			fatalx("usage: %s -u UID -g GID -j JAIL -i ID -k KIND "
+			    "-H HOSTNAME [-d]", proc);
 		}
 	}
-	log_setlevel(debug ? LOG_DEBUG : LOG_INFO);
+	child_args_check(&a, proc);
 	if (s->hostname == NULL || kind == NULL ||
 	    !conf_valid_hostname(s->hostname))
-		fatalx("usage: %s -i ID -k KIND -H HOSTNAME [-d]", proc);
+		fatalx("%s: bad -H or -k from the master", proc);
 	for (k = 0; k < SP_LISTEN_KIND_MAX; k++)
 		if (strcmp(kind, conf_kind_name((enum sp_listener_kind)k)) ==
 		    0)
@@ -115,8 +130,10 @@ session_init(struct session *s, int argc, char **argv, const char *proc,
 	s->kind_name = conf_kind_name(s->kind);
 	s->implicit_tls = conf_kind_implicit_tls(s->kind);
 
-	if (!session_is_socket(SP_FD_CLIENT))
-		fatalx("%016" PRIx64 " %s: no client socket", s->id, proc);
+	if (!session_is_socket(SP_FD_CLIENT) || !session_is_socket(SP_FD_MASTER))
+		fatalx("%016" PRIx64 " %s: missing descriptors", s->id, proc);
+	for (i = 0; i < SVC_MAX; i++)
+		s->svc[i] = session_is_socket(SP_FD_SVC(i)) ? SP_FD_SVC(i) : -1;
 	if (fcntl(SP_FD_TLS, F_GETFD) != -1) {
 		if ((s->tls_ctx = tls_server_ctx_from_fd(SP_FD_TLS, err,
 		    sizeof(err))) == NULL)
@@ -127,6 +144,45 @@ session_init(struct session *s, int argc, char **argv, const char *proc,
 		    s->id, proc);
 	io_init(&s->io, SP_FD_CLIENT, timeout_ms);
 	session_peer(s);
+
+	/* a stop request ends the session at its next wait for the client */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = session_sigterm;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) == -1)
+		fatal("sigaction");
+	signal(SIGPIPE, SIG_IGN);
+	s->io.stop = &session_stop;
+	/* a service that goes away while we wait: answer, do not hang */
+	for (i = 0; i < SVC_MAX; i++)
+		if (s->svc[i] != -1)
+			(void)io_watch(&s->io, s->svc[i]);
+
+	child_confine(&a, role, proc, &s->sandbox);
+	child_ready(SP_FD_MASTER, proc, &s->sandbox);
+}
+
+int
+session_call(struct session *s, enum sp_service svc, struct ipc_out *out,
+    struct ipc_msg *reply)
+{
+	uint32_t	id = ++s->next_reqid;
+	uint32_t	type = out->hdr.type;
+
+	if (s->svc[svc] == -1) {
+		ipc_out_free(out);
+		return -1;
+	}
+	out->hdr.id = id;
+	if (ipc_send(s->svc[svc], out) == -1)
+		return -1;
+	if (ipc_recv(s->svc[svc], reply, SP_IPC_TIMEOUT_MS) != 1)
+		return -1;
+	if (reply->hdr.type != type || reply->hdr.id != id) {
+		ipc_msg_clear(reply);
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -10,6 +10,8 @@
 
 #include "sealpost.h"
 #include "io.h"
+#include "ipc.h"
+#include "sandbox.h"
 
 struct ssl_ctx_st;
 
@@ -24,16 +26,30 @@ struct session {
 	struct io		 io;
 	char			 peer[80];	/* "ADDR:PORT", for logs */
 	unsigned int		 errors;	/* bad commands so far */
+	int			 svc[SVC_MAX];	/* channel per service, or -1 */
+	struct sandbox_status	 sandbox;
+	uint32_t		 next_reqid;
 };
 
 /*
- * Parse the master's arguments (-i ID -k KIND -H HOSTNAME [-d]), check
- * the inherited descriptors, set up logging to the master and load the
- * TLS context from SP_FD_TLS when there is one.  Exits on any error: the
- * master, not the client, gave these.  timeout_ms is the idle timeout.
+ * Parse the master's arguments (-u -g -j [-d] -i ID -k KIND -H HOSTNAME),
+ * check the inherited descriptors, set up logging to the master, load the
+ * TLS context from SP_FD_TLS, then confine: jail, drop to the role's user,
+ * sandbox (role).  Then tell the master we are ready.  Exits on any
+ * error: the master, not the client, gave these.  timeout_ms is the idle
+ * timeout.  From here on the session only reads, writes and talks IPC on
+ * descriptors it already holds; SIGTERM makes io_getline return IO_STOP.
  */
 void	session_init(struct session *, int argc, char **argv,
-	    const char *proc, int timeout_ms);
+	    const char *proc, enum sp_role role, int timeout_ms);
+/*
+ * Ask service svc and wait for its reply (same type, same id) within
+ * SP_IPC_TIMEOUT_MS.  0 with the reply in *reply; -1 when the channel is
+ * missing or broken, or the reply is malformed: the caller answers with a
+ * temporary error (the service may be restarting) and ends the session.
+ */
+int	session_call(struct session *, enum sp_service svc, struct ipc_out *,
+	    struct ipc_msg *reply);
 /*
  * TLS handshake on the client connection (implicit TLS, or STARTTLS).
  * Logs event=tls with the version and cipher.  -1 on failure (logged);
@@ -47,6 +63,15 @@ int	session_tls_start(struct session *);
 #define SESSION_REPLY_MAX	1024
 void	session_reply(struct session *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+#ifdef SP_TEST_HOOKS
+/*
+ * Test hooks only (--enable-test-hooks): the hidden XSPTEST command.
+ * args: " HEALTH SVC", " GARBAGE SVC", " OPEN", " EXEC", " SOCKET".
+ * Writes a one-line result to reply.  Never compiled in a normal build.
+ */
+void	session_test_hook(struct session *, const char *args, char *reply,
+	    size_t len);
+#endif
 /* Log event=disconnect with reason, close TLS and the socket, exit 0. */
 void	session_end(struct session *, const char *reason)
 	    __attribute__((noreturn));

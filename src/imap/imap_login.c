@@ -135,7 +135,8 @@ main(int argc, char **argv)
 	char		*line;
 	size_t		 len;
 
-	session_init(&s, argc, argv, "imap-login", IMAP_TIMEOUT_PRELOGIN_MS);
+	session_init(&s, argc, argv, "imap-login", ROLE_IMAP_LOGIN,
+	    IMAP_TIMEOUT_PRELOGIN_MS);
 	if (s.implicit_tls && session_tls_start(&s) == -1)
 		session_end(&s, "tls-failed");
 	session_reply(&s, "* OK [CAPABILITY " IMAP_CAPABILITIES "] %s "
@@ -160,6 +161,13 @@ main(int argc, char **argv)
 			session_reply(&s, "* BYE Autologout; idle for too "
 			    "long\r\n");
 			session_end(&s, "timeout");
+		case IO_STOP:
+			session_reply(&s, "* BYE Server shutting down\r\n");
+			session_end(&s, "shutdown");
+		case IO_LOST:
+			session_reply(&s, "* BYE [UNAVAILABLE] Internal service "
+			    "restarting, try again\r\n");
+			session_end(&s, "service-lost");
 		case IO_EOF:
 			session_end(&s, "client-closed");
 		case IO_ERROR:

@@ -90,7 +90,8 @@ main(int argc, char **argv)
 	char		*line;
 	size_t		 len;
 
-	session_init(&s, argc, argv, "pop3-login", POP3_TIMEOUT_MS);
+	session_init(&s, argc, argv, "pop3-login", ROLE_POP3_LOGIN,
+	    POP3_TIMEOUT_MS);
 	if (s.implicit_tls && session_tls_start(&s) == -1)
 		session_end(&s, "tls-failed");
 	session_reply(&s, "+OK %s POP3 server ready\r\n", s.hostname);
@@ -114,6 +115,14 @@ main(int argc, char **argv)
 			session_reply(&s, "-ERR Autologout; idle for too "
 			    "long\r\n");
 			session_end(&s, "timeout");
+		case IO_STOP:
+			session_reply(&s, "-ERR [SYS/TEMP] Server shutting "
+			    "down\r\n");
+			session_end(&s, "shutdown");
+		case IO_LOST:
+			session_reply(&s, "-ERR [SYS/TEMP] Internal service "
+			    "restarting, try again\r\n");
+			session_end(&s, "service-lost");
 		case IO_EOF:
 			session_end(&s, "client-closed");
 		case IO_ERROR:

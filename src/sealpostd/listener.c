@@ -43,67 +43,151 @@ listener_accept(evutil_socket_t fd, short ev, void *arg)
 	if (cfd == -1) {
 		if (errno != EAGAIN && errno != EINTR &&
 		    errno != ECONNABORTED)
-			log_warn("accept on %s", conf_kind_name(l->conf->kind));
+			log_warn("accept on %s", conf_kind_name(l->conf.kind));
 		return;
 	}
 	proc_spawn_session(l->master, l, cfd);
 }
 
-void
-listener_bind_all(struct master *m)
+static int
+listener_same(const struct sp_listener *a, const struct sp_listener *b)
 {
-	size_t	i;
+	return a->kind == b->kind && a->port == b->port &&
+	    strcmp(a->host, b->host) == 0;
+}
+
+static int
+listener_bind(const struct sp_listener *c, char *err, size_t errlen)
+{
 	int	fd, on = 1;
 
-	m->nlisteners = m->conf->nlisteners;
-	m->listeners = xcalloc(m->nlisteners, sizeof(*m->listeners));
-	for (i = 0; i < m->nlisteners; i++) {
-		struct listener		 *l = &m->listeners[i];
-		const struct sp_listener *c = &m->conf->listeners[i];
+	fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		goto fail;
+	if (c->addr.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
+		goto fail;
+	if (bind(fd, (const struct sockaddr *)&c->addr, c->addrlen) == -1 ||
+	    listen(fd, LISTEN_BACKLOG) == -1)
+		goto fail;
+	return fd;
+fail:
+	snprintf(err, errlen, "line %d: listen %s %s port %u: %s", c->line,
+	    conf_kind_name(c->kind), c->host, c->port, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
 
-		l->conf = c;
+static void
+listener_close(struct listener *l)
+{
+	if (l->ev != NULL) {
+		event_free(l->ev);
+		l->ev = NULL;
+	}
+	if (l->fd != -1) {
+		close(l->fd);
+		l->fd = -1;
+	}
+}
+
+int
+listener_update(struct master *m, const struct sp_conf *conf, char *err,
+    size_t errlen)
+{
+	struct listener_list	 fresh;
+	struct listener		*l, *next;
+	size_t			 i;
+	int			 found;
+
+	/* 1. bind what is new, without touching what runs */
+	TAILQ_INIT(&fresh);
+	for (i = 0; i < conf->nlisteners; i++) {
+		found = 0;
+		TAILQ_FOREACH(l, &m->listeners, entry)
+			if (l->fd != -1 &&
+			    listener_same(&l->conf, &conf->listeners[i]))
+				found = 1;
+		if (found)
+			continue;
+		l = xcalloc(1, sizeof(*l));
 		l->master = m;
-		fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (fd == -1)
-			fatal("socket for %s", conf_kind_name(c->kind));
-		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
-		    sizeof(on)) == -1)
-			fatal("SO_REUSEADDR");
-		if (c->addr.ss_family == AF_INET6 && setsockopt(fd,
-		    IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)
-			fatal("IPV6_V6ONLY");
-		if (bind(fd, (const struct sockaddr *)&c->addr,
-		    c->addrlen) == -1)
-			fatal("%s: line %d: listen %s %s port %u",
-			    m->conf->path, c->line, conf_kind_name(c->kind),
-			    c->host, c->port);
-		if (listen(fd, LISTEN_BACKLOG) == -1)
-			fatal("listen");
-		l->fd = fd;
-		l->ev = event_new(m->base, fd, EV_READ | EV_PERSIST,
+		l->conf = conf->listeners[i];
+		if ((l->fd = listener_bind(&l->conf, err, errlen)) == -1) {
+			free(l);
+			while ((l = TAILQ_FIRST(&fresh)) != NULL) {
+				TAILQ_REMOVE(&fresh, l, entry);
+				listener_close(l);
+				free(l);
+			}
+			return -1;
+		}
+		TAILQ_INSERT_TAIL(&fresh, l, entry);
+	}
+	/* 2. close what the new configuration no longer has */
+	TAILQ_FOREACH(l, &m->listeners, entry) {
+		if (l->fd == -1)
+			continue;
+		found = 0;
+		for (i = 0; i < conf->nlisteners; i++)
+			if (listener_same(&l->conf, &conf->listeners[i]))
+				found = 1;
+		if (!found) {
+			log_info("closing listener kind=%s address=%s port=%u",
+			    conf_kind_name(l->conf.kind), l->conf.host,
+			    l->conf.port);
+			listener_close(l);
+		}
+	}
+	/* 3. start the new ones */
+	for (l = TAILQ_FIRST(&fresh); l != NULL; l = next) {
+		next = TAILQ_NEXT(l, entry);
+		TAILQ_REMOVE(&fresh, l, entry);
+		l->ev = event_new(m->base, l->fd, EV_READ | EV_PERSIST,
 		    listener_accept, l);
 		if (l->ev == NULL)
 			fatalx("event_new");
+		if (!m->paused)
+			event_add(l->ev, NULL);
+		TAILQ_INSERT_TAIL(&m->listeners, l, entry);
 		log_info("listening kind=%s address=%s port=%u tls=%s",
-		    conf_kind_name(c->kind), c->host, c->port,
-		    conf_kind_implicit_tls(c->kind) ? "implicit" : "none");
+		    conf_kind_name(l->conf.kind), l->conf.host, l->conf.port,
+		    conf_kind_implicit_tls(l->conf.kind) ? "implicit" : "none");
 	}
-	listener_enable(m, 1);
+	listener_gc(m);
+	return 0;
+}
+
+void
+listener_gc(struct master *m)
+{
+	struct listener	*l, *next;
+
+	for (l = TAILQ_FIRST(&m->listeners); l != NULL; l = next) {
+		next = TAILQ_NEXT(l, entry);
+		if (l->fd == -1 && l->nsessions == 0) {
+			TAILQ_REMOVE(&m->listeners, l, entry);
+			free(l);
+		}
+	}
 }
 
 void
 listener_enable(struct master *m, int on)
 {
-	size_t	i;
+	struct listener	*l;
 
-	for (i = 0; i < m->nlisteners; i++) {
-		if (m->listeners[i].ev == NULL)
+	TAILQ_FOREACH(l, &m->listeners, entry) {
+		if (l->ev == NULL)
 			continue;
 		if (on)
-			event_add(m->listeners[i].ev, NULL);
+			event_add(l->ev, NULL);
 		else
-			event_del(m->listeners[i].ev);
+			event_del(l->ev);
 	}
 	m->paused = !on;
 }
@@ -111,18 +195,10 @@ listener_enable(struct master *m, int on)
 void
 listener_close_all(struct master *m)
 {
-	size_t	i;
+	struct listener	*l;
 
-	for (i = 0; i < m->nlisteners; i++) {
-		if (m->listeners[i].ev != NULL) {
-			event_free(m->listeners[i].ev);
-			m->listeners[i].ev = NULL;
-		}
-		if (m->listeners[i].fd != -1) {
-			close(m->listeners[i].fd);
-			m->listeners[i].fd = -1;
-		}
-	}
+	TAILQ_FOREACH(l, &m->listeners, entry)
+		listener_close(l);
 }
 
 static int
@@ -137,22 +213,22 @@ listener_file_path(struct master *m, char *path, size_t len, const char *sfx)
 void
 listener_write_file(struct master *m)
 {
-	json_t	*root, *arr;
-	char	 tmp[PATH_MAX], path[PATH_MAX];
-	size_t	 i;
-	int	 fd;
+	struct listener	*l;
+	json_t		*root, *arr;
+	char		 tmp[PATH_MAX], path[PATH_MAX];
+	int		 fd;
 
 	if (listener_file_path(m, path, sizeof(path), "") == -1 ||
 	    listener_file_path(m, tmp, sizeof(tmp), ".tmp") == -1)
 		fatalx("run-dir path too long");
 	arr = json_array();
-	for (i = 0; i < m->nlisteners; i++) {
-		const struct sp_listener *c = m->listeners[i].conf;
-
+	TAILQ_FOREACH(l, &m->listeners, entry) {
+		if (l->fd == -1)
+			continue;
 		json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:b}",
-		    "kind", conf_kind_name(c->kind), "address", c->host,
-		    "port", (int)c->port, "tls",
-		    conf_kind_implicit_tls(c->kind)));
+		    "kind", conf_kind_name(l->conf.kind), "address",
+		    l->conf.host, "port", (int)l->conf.port, "tls",
+		    conf_kind_implicit_tls(l->conf.kind)));
 	}
 	root = json_pack("{s:i,s:s,s:o}", "pid", (int)getpid(),
 	    "hostname", m->conf->hostname, "listeners", arr);

@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * proc.c - the master's children: spawn a session process per accepted
- * connection, reap them, and write the log lines they send.
+ * proc.c - starting children the same way every time, session processes
+ * (one per accepted connection), reaping, and the children's log lines.
  *
  * Process:  master (root).
  * Trust:    a session process parses network input and may be compromised:
  *           its log datagrams are bounded, attributed by the kernel-supplied
- *           pid (SCM_CREDENTIALS, not by anything in the datagram) and
- *           re-escaped before they are written.
+ *           pid (SCM_CREDENTIALS, not anything in the datagram) and
+ *           re-escaped; a malformed message on its master channel gets it
+ *           killed.  The master relays no session traffic: each session
+ *           gets its own socketpair to each service its role may use.
  * Limits:   SP_LOG_LINE_MAX per datagram; max-sessions.
- * See also: common/session.c (the child side of the exec), sealpost.h
- *           (the SP_FD_* descriptor convention).
+ * See also: proctab.c (who gets what), common/session.c (the child side).
  */
 #include "config.h"
 
@@ -25,6 +26,7 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,58 +35,171 @@
 
 #include "log.h"
 #include "xmalloc.h"
+#include "ipc_types.h"
 #include "sealpostd.h"
 #include "banned.h"
 
 extern char **environ;
 
-/* Environment a session may see: sanitizer settings only. */
+#define PROC_HIGH_FD	64	/* scratch slots while arranging fds */
+
+/* Environment a child may see: sanitizer settings only. */
 static const char *proc_env_keep[] = {
 	"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", NULL
 };
 
-static const struct {
-	const char	*binary;
-	const char	*proc;
-} session_bin[SP_LISTEN_KIND_MAX] = {
-	[SP_LISTEN_SMTP] =		{ "sealpost-smtp", "smtp" },
-	[SP_LISTEN_SUBMISSION] =	{ "sealpost-smtp", "smtp" },
-	[SP_LISTEN_SUBMISSIONS] =	{ "sealpost-smtp", "smtp" },
-	[SP_LISTEN_IMAP] =		{ "sealpost-imap-login", "imap-login" },
-	[SP_LISTEN_IMAPS] =		{ "sealpost-imap-login", "imap-login" },
-	[SP_LISTEN_POP3] =		{ "sealpost-pop3-login", "pop3-login" },
-	[SP_LISTEN_POP3S] =		{ "sealpost-pop3-login", "pop3-login" },
-};
-
 static int
-proc_bin_path(const struct sp_conf *conf, enum sp_listener_kind k, char *path,
-    size_t len)
+proc_bin_path(const struct sp_conf *conf, const struct proc_spec *spec,
+    char *path, size_t len)
 {
 	int	n = snprintf(path, len, "%s/%s", conf->libexec_dir,
-		    session_bin[k].binary);
+		    spec->binary);
 
 	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+static int
+proc_check_one(const struct sp_conf *conf, const struct proc_spec *spec,
+    char *err, size_t errlen)
+{
+	char	path[PATH_MAX];
+
+	if (proc_bin_path(conf, spec, path, sizeof(path)) == -1) {
+		snprintf(err, errlen, "libexec-dir path too long");
+		return -1;
+	}
+	if (access(path, X_OK) == -1) {
+		snprintf(err, errlen, "%s: %s (check libexec-dir)", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int
 proc_check_binaries(const struct sp_conf *conf, char *err, size_t errlen)
 {
-	char	path[PATH_MAX];
 	size_t	i;
 
-	for (i = 0; i < conf->nlisteners; i++) {
-		if (proc_bin_path(conf, conf->listeners[i].kind, path,
-		    sizeof(path)) == -1) {
-			snprintf(err, errlen, "libexec-dir path too long");
+	for (i = 0; i < conf->nlisteners; i++)
+		if (proc_check_one(conf,
+		    proctab_sessions[conf->listeners[i].kind], err, errlen) ==
+		    -1)
 			return -1;
-		}
-		if (access(path, X_OK) == -1) {
-			snprintf(err, errlen, "%s: %s (check libexec-dir)",
-			    path, strerror(errno));
+	for (i = 0; i < SVC_MAX; i++)
+		if (proc_check_one(conf, &proctab_services[i], err, errlen) ==
+		    -1)
 			return -1;
-		}
-	}
 	return 0;
+}
+
+static int
+proc_lookup(const char *user, struct proc_ids *ids, char *err, size_t errlen)
+{
+	struct passwd	*pw;
+
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errlen, "user %s does not exist: create the "
+		    "sealpost role users (contrib/dev does; see "
+		    "docs/design.md)", user);
+		return -1;
+	}
+	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+		snprintf(err, errlen, "user %s has uid or gid 0", user);
+		return -1;
+	}
+	ids->uid = pw->pw_uid;
+	ids->gid = pw->pw_gid;
+	return 0;
+}
+
+int
+proc_resolve_users(struct master *m, char *err, size_t errlen)
+{
+	struct proc_ids	ids[SP_LISTEN_KIND_MAX];
+	size_t		i;
+
+	for (i = 0; i < SVC_MAX; i++)
+		if (proc_lookup(proctab_services[i].user,
+		    &m->services[i].ids, err, errlen) == -1)
+			return -1;
+	for (i = 0; i < SP_LISTEN_KIND_MAX; i++)
+		if (proc_lookup(proctab_sessions[i]->user, &ids[i], err,
+		    errlen) == -1)
+			return -1;
+	memcpy(m->session_ids, ids, sizeof(ids));
+	return 0;
+}
+
+int
+proc_base_argv(struct master *m, const char *path, const struct proc_ids *ids,
+    char **argv, char bufs[][24])
+{
+	int	argc = 0;
+
+	snprintf(bufs[0], 24, "%lu", (unsigned long)ids->uid);
+	snprintf(bufs[1], 24, "%lu", (unsigned long)ids->gid);
+	argv[argc++] = (char *)path;
+	argv[argc++] = "-u";
+	argv[argc++] = bufs[0];
+	argv[argc++] = "-g";
+	argv[argc++] = bufs[1];
+	argv[argc++] = "-j";
+	argv[argc++] = m->jail;
+	if (m->debug)
+		argv[argc++] = "-d";
+#ifdef SP_TEST_HOOKS
+	if (m->no_filters)
+		argv[argc++] = "-F";
+#endif
+	argv[argc] = NULL;
+	return argc;
+}
+
+/*
+ * In the child, between fork and exec: put fds[n] at descriptor n for
+ * every n < SP_FD_FIRST_FREE (-1: closed), /dev/null on 0 and 1, close
+ * everything else, exec with a bare environment.  Only async-signal-safe
+ * calls.
+ */
+void
+proc_exec(struct master *m, const char *path, char **argv, int *fds, int nfds)
+{
+	char	*envp[4];
+	int	 high[SP_FD_FIRST_FREE], i, envc = 0, null;
+	char	**e;
+
+	(void)m;
+	for (i = 0; i < nfds && i < SP_FD_FIRST_FREE; i++) {
+		high[i] = -1;
+		if (fds[i] != -1 &&
+		    (high[i] = fcntl(fds[i], F_DUPFD, PROC_HIGH_FD)) == -1)
+			_exit(126);
+	}
+	if ((null = open("/dev/null", O_RDWR)) == -1 ||
+	    dup2(null, 0) == -1 || dup2(null, 1) == -1)
+		_exit(126);
+	for (i = 3; i < SP_FD_FIRST_FREE; i++) {
+		if (i < nfds && high[i] != -1) {
+			if (dup2(high[i], i) == -1)
+				_exit(126);
+		} else
+			(void)close(i);
+	}
+	closefrom(SP_FD_FIRST_FREE);
+
+	for (e = environ; *e != NULL && envc < 3; e++)
+		for (i = 0; proc_env_keep[i] != NULL; i++) {
+			size_t	kl = strlen(proc_env_keep[i]);
+
+			if (strncmp(*e, proc_env_keep[i], kl) == 0 &&
+			    (*e)[kl] == '=')
+				envp[envc++] = *e;
+		}
+	envp[envc] = NULL;
+	execve(path, argv, envp);
+	_exit(127);
 }
 
 static void
@@ -110,108 +225,6 @@ proc_peer(int fd, char *buf, size_t len)
 	}
 }
 
-/* In the child, between fork and exec: only async-signal-safe calls. */
-static void
-proc_exec_child(struct master *m, int cfd, const char *path, char **argv,
-    char **envp)
-{
-	int	hc, hl, ht = -1, null;
-
-	if ((hc = fcntl(cfd, F_DUPFD, SP_FD_FIRST_FREE + 4)) == -1 ||
-	    (hl = fcntl(m->log_wfd, F_DUPFD, SP_FD_FIRST_FREE + 4)) == -1)
-		_exit(126);
-	if (m->tls_fd != -1 &&
-	    (ht = fcntl(m->tls_fd, F_DUPFD, SP_FD_FIRST_FREE + 4)) == -1)
-		_exit(126);
-	if ((null = open("/dev/null", O_RDWR)) == -1 ||
-	    dup2(null, 0) == -1 || dup2(null, 1) == -1 ||
-	    dup2(hc, SP_FD_CLIENT) == -1 || dup2(hl, SP_FD_LOG) == -1 ||
-	    (ht != -1 && dup2(ht, SP_FD_TLS) == -1))
-		_exit(126);
-	closefrom(ht != -1 ? SP_FD_TLS + 1 : SP_FD_LOG + 1);
-
-	/* Issue 3 gives every role its own uid; until then: nobody. */
-	if (m->session_uid != 0) {
-		if (setgroups(0, NULL) == -1 ||
-		    setresgid(m->session_gid, m->session_gid,
-		    m->session_gid) == -1 ||
-		    setresuid(m->session_uid, m->session_uid,
-		    m->session_uid) == -1)
-			_exit(126);
-	}
-	execve(path, argv, envp);
-	_exit(127);
-}
-
-void
-proc_spawn_session(struct master *m, struct listener *l, int cfd)
-{
-	struct child	*c;
-	char		 path[PATH_MAX], idstr[17], peer[80];
-	char		*argv[10], *envp[4], **e;
-	int		 argc = 0, envc = 0, i;
-	uint64_t	 id;
-	pid_t		 pid;
-
-	arc4random_buf(&id, sizeof(id));
-	snprintf(idstr, sizeof(idstr), "%016" PRIx64, id);
-	proc_peer(cfd, peer, sizeof(peer));
-	if (proc_bin_path(m->conf, l->conf->kind, path, sizeof(path)) == -1)
-		fatalx("libexec-dir path too long");
-
-	argv[argc++] = path;
-	argv[argc++] = "-i";
-	argv[argc++] = idstr;
-	argv[argc++] = "-k";
-	argv[argc++] = (char *)conf_kind_name(l->conf->kind);
-	argv[argc++] = "-H";
-	argv[argc++] = m->conf->hostname;
-	if (m->debug)
-		argv[argc++] = "-d";
-	argv[argc] = NULL;
-	for (e = environ; *e != NULL && envc < 3; e++) {
-		for (i = 0; proc_env_keep[i] != NULL; i++) {
-			size_t	kl = strlen(proc_env_keep[i]);
-
-			if (strncmp(*e, proc_env_keep[i], kl) == 0 &&
-			    (*e)[kl] == '=')
-				envp[envc++] = *e;
-		}
-	}
-	envp[envc] = NULL;
-
-	switch (pid = fork()) {
-	case -1:
-		log_warn("%s fork for %s", idstr, conf_kind_name(l->conf->kind));
-		close(cfd);
-		return;
-	case 0:
-		proc_exec_child(m, cfd, path, argv, envp);
-		/* NOTREACHED */
-	default:
-		break;
-	}
-	close(cfd);
-
-	c = xcalloc(1, sizeof(*c));
-	c->pid = pid;
-	c->id = id;
-	c->listener = l;
-	c->proc = session_bin[l->conf->kind].proc;
-	TAILQ_INSERT_TAIL(&m->children, c, entry);
-	m->nchildren++;
-	l->nsessions++;
-	l->accepted++;
-	log_info("%s master event=connect listener=%s client=%s proc=%s "
-	    "pid=%ld", idstr, conf_kind_name(l->conf->kind), peer, c->proc,
-	    (long)pid);
-	if (m->nchildren >= m->conf->max_sessions && !m->paused) {
-		log_warnx("max-sessions %u reached: not accepting until a "
-		    "session ends", m->conf->max_sessions);
-		listener_enable(m, 0);
-	}
-}
-
 static struct child *
 proc_find(struct master *m, pid_t pid)
 {
@@ -223,37 +236,190 @@ proc_find(struct master *m, pid_t pid)
 	return NULL;
 }
 
+/* What a session may say to the master: that it is ready, nothing else. */
+static void
+proc_session_dispatch(struct ipc_chan *chan, struct ipc_msg *msg, void *arg)
+{
+	struct child	*c = arg;
+	struct master	*m;
+	const char	*role, *sandbox;
+	uint32_t	 version;
+
+	ipc_msg_clear(msg);	/* no fd is expected from a session */
+	if (msg->hdr.type != IMSG_PROC_READY ||
+	    ipc_get_u32(msg, &version) == -1 ||
+	    ipc_get_str(msg, &role, 32) == -1 ||
+	    ipc_get_str(msg, &sandbox, 63) == -1 || ipc_end(msg) == -1 ||
+	    version != IPC_VERSION || strcmp(role, c->spec->name) != 0) {
+		ipc_chan_drop(chan);
+		return;
+	}
+	m = c->listener->master;
+	strlcpy(m->session_sandbox[c->spec->role], sandbox,
+	    sizeof(m->session_sandbox[c->spec->role]));
+}
+
+static void
+proc_session_closed(struct ipc_chan *chan, int reason, void *arg)
+{
+	struct child	*c = arg;
+
+	(void)chan;
+	c->chan = NULL;
+	if (reason == IPC_CLOSED_MALFORMED) {
+		/* SECURITY: a session that lies to the master is compromised */
+		log_warnx("%016" PRIx64 " master event=malformed proc=%s "
+		    "pid=%ld action=kill", c->id, c->spec->name, (long)c->pid);
+		(void)kill(c->pid, SIGKILL);
+	}
+}
+
+void
+proc_spawn_session(struct master *m, struct listener *l, int cfd)
+{
+	const struct proc_spec	*spec = proctab_sessions[l->conf.kind];
+	struct child		*c;
+	char			 path[PATH_MAX], idstr[17], peer[80];
+	char			 bufs[2][24], *argv[24];
+	int			 fds[SP_FD_FIRST_FREE], mc[2] = { -1, -1 };
+	int			 sc[SVC_MAX][2], argc, i;
+	uint64_t		 id;
+	pid_t			 pid;
+
+	arc4random_buf(&id, sizeof(id));
+	snprintf(idstr, sizeof(idstr), "%016" PRIx64, id);
+	proc_peer(cfd, peer, sizeof(peer));
+	if (proc_bin_path(m->conf, spec, path, sizeof(path)) == -1)
+		fatalx("libexec-dir path too long");
+
+	for (i = 0; i < SVC_MAX; i++)
+		sc[i][0] = sc[i][1] = -1;
+	for (i = 0; i < SP_FD_FIRST_FREE; i++)
+		fds[i] = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mc) == -1)
+		goto fail;
+	for (i = 0; i < SVC_MAX; i++) {
+		if ((spec->channels & (1u << i)) == 0)
+			continue;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+		    sc[i]) == -1)
+			goto fail;
+		fds[SP_FD_SVC(i)] = sc[i][0];
+	}
+	fds[SP_FD_CLIENT] = cfd;
+	fds[SP_FD_LOG] = m->log_wfd;
+	fds[SP_FD_TLS] = spec->needs_tls ? m->tls_fd : -1;
+	fds[SP_FD_MASTER] = mc[1];
+
+	argc = proc_base_argv(m, path, &m->session_ids[l->conf.kind], argv,
+	    bufs);
+	argv[argc++] = "-i";
+	argv[argc++] = idstr;
+	argv[argc++] = "-k";
+	argv[argc++] = (char *)conf_kind_name(l->conf.kind);
+	argv[argc++] = "-H";
+	argv[argc++] = m->conf->hostname;
+	argv[argc] = NULL;
+
+	switch (pid = fork()) {
+	case -1:
+		goto fail;
+	case 0:
+		proc_exec(m, path, argv, fds, SP_FD_FIRST_FREE);
+		/* NOTREACHED */
+	default:
+		break;
+	}
+	close(cfd);
+	close(mc[1]);
+	c = xcalloc(1, sizeof(*c));
+	c->pid = pid;
+	c->id = id;
+	c->listener = l;
+	c->spec = spec;
+	c->chan = ipc_chan_new(m->base, mc[0], IPC_PEER_SESSION,
+	    proc_session_dispatch, proc_session_closed, c);
+	for (i = 0; i < SVC_MAX; i++) {
+		if (sc[i][0] == -1)
+			continue;
+		close(sc[i][0]);
+		service_attach_session(m, (enum sp_service)i, id,
+		    l->conf.kind, sc[i][1]);
+	}
+	TAILQ_INSERT_TAIL(&m->children, c, entry);
+	m->nchildren++;
+	l->nsessions++;
+	l->accepted++;
+	log_info("%s master event=connect listener=%s client=%s proc=%s "
+	    "pid=%ld", idstr, conf_kind_name(l->conf.kind), peer, spec->name,
+	    (long)pid);
+	if (m->nchildren >= m->conf->max_sessions && !m->paused) {
+		log_warnx("max-sessions %u reached: not accepting until a "
+		    "session ends", m->conf->max_sessions);
+		listener_enable(m, 0);
+	}
+	return;
+fail:
+	log_warn("%s master event=spawn-failed listener=%s", idstr,
+	    conf_kind_name(l->conf.kind));
+	close(cfd);
+	for (i = 0; i < 2; i++)
+		if (mc[i] != -1)
+			close(mc[i]);
+	for (i = 0; i < SVC_MAX; i++) {
+		if (sc[i][0] != -1)
+			close(sc[i][0]);
+		if (sc[i][1] != -1)
+			close(sc[i][1]);
+	}
+}
+
+static void
+proc_log_exit(const char *idstr, const char *proc, pid_t pid, int st)
+{
+	if (WIFSIGNALED(st))
+		log_warnx("%s master event=exit proc=%s pid=%ld signal=%d",
+		    idstr, proc, (long)pid, WTERMSIG(st));
+	else if (WEXITSTATUS(st) == SANDBOX_EXIT_VIOLATION)
+		log_warnx("%s master event=exit proc=%s pid=%ld status=%d "
+		    "reason=sandbox-violation", idstr, proc, (long)pid,
+		    WEXITSTATUS(st));
+	else if (WEXITSTATUS(st) != 0)
+		log_warnx("%s master event=exit proc=%s pid=%ld status=%d",
+		    idstr, proc, (long)pid, WEXITSTATUS(st));
+	else
+		log_debug("%s master event=exit proc=%s pid=%ld status=0",
+		    idstr, proc, (long)pid);
+}
+
 void
 proc_reap(struct master *m)
 {
 	struct child	*c;
+	char		 idstr[17];
 	pid_t		 pid;
 	int		 st;
 
 	/* Lines a child sent just before it died come first. */
 	proc_log_read(m->log_rfd, EV_READ, m);
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (service_reaped(m, pid, st))
+			continue;
 		if ((c = proc_find(m, pid)) == NULL)
 			continue;
-		if (WIFSIGNALED(st))
-			log_warnx("%016" PRIx64 " master event=exit proc=%s "
-			    "pid=%ld signal=%d", c->id, c->proc, (long)pid,
-			    WTERMSIG(st));
-		else if (WEXITSTATUS(st) != 0)
-			log_warnx("%016" PRIx64 " master event=exit proc=%s "
-			    "pid=%ld status=%d", c->id, c->proc, (long)pid,
-			    WEXITSTATUS(st));
-		else
-			log_debug("%016" PRIx64 " master event=exit proc=%s "
-			    "pid=%ld status=0", c->id, c->proc, (long)pid);
+		snprintf(idstr, sizeof(idstr), "%016" PRIx64, c->id);
+		proc_log_exit(idstr, c->spec->name, pid, st);
 		TAILQ_REMOVE(&m->children, c, entry);
+		if (c->chan != NULL)
+			ipc_chan_free(c->chan);
 		c->listener->nsessions--;
 		m->nchildren--;
 		free(c);
 	}
+	listener_gc(m);
 	if (m->stopping) {
 		if (m->nchildren == 0)
-			event_base_loopbreak(m->base);
+			service_stop_all(m);
 		return;
 	}
 	if (m->paused && m->nchildren < m->conf->max_sessions)
@@ -265,14 +431,16 @@ proc_log_read(evutil_socket_t fd, short ev, void *arg)
 {
 	struct master	*m = arg;
 	char		 line[SP_LOG_LINE_MAX + 1];
-	char		 cbuf[CMSG_SPACE(sizeof(struct ucred))];
+	char		 cbuf[CMSG_SPACE(sizeof(struct ucred)) +
+			    CMSG_SPACE(4 * sizeof(int))];
 	struct msghdr	 msg;
 	struct iovec	 iov;
 	struct cmsghdr	*cm;
 	struct ucred	 cred;
 	struct child	*c;
+	const char	*name;
 	ssize_t		 n;
-	int		 prio, have_cred;
+	int		 prio, have_cred, i;
 
 	(void)ev;
 	for (;;) {
@@ -317,8 +485,12 @@ proc_log_read(evutil_socket_t fd, short ev, void *arg)
 		    LOG_WARNING;
 		if (prio < LOG_CRIT)
 			prio = LOG_CRIT;	/* children cannot page anyone */
-		c = proc_find(m, cred.pid);
-		log_write_child(prio, c != NULL ? c->proc : "child",
-		    cred.pid, line + 1, (size_t)n - 1);
+		name = "child";
+		if ((c = proc_find(m, cred.pid)) != NULL)
+			name = c->spec->name;
+		for (i = 0; i < SVC_MAX; i++)
+			if (m->services[i].pid == cred.pid)
+				name = m->services[i].spec->name;
+		log_write_child(prio, name, cred.pid, line + 1, (size_t)n - 1);
 	}
 }

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * sealpostd.c - the master: reads the configuration, binds the listeners,
- * spawns a session process per connection, supervises, logs.
+ * sealpostd.c - the master: reads the configuration, starts and
+ * supervises the services, binds the listeners, spawns a session process
+ * per connection, reloads on SIGHUP, drains on SIGTERM, logs.
  *
  * Process:  master (root, stays small).  It parses the configuration and
  *           nothing from the network: it accepts a connection and passes
- *           the socket to a freshly exec'd, unprivileged session binary.
+ *           the socket to a freshly exec'd session program, which jails,
+ *           drops privileges and sandboxes itself before it reads a byte.
  * Trust:    the configuration is the administrator's; children are not
  *           trusted (their log lines are re-escaped, see proc.c).
  * See also: docs/sealpostd.8, docs/sealpost.conf.5, docs/design.md.
@@ -16,10 +18,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +39,6 @@
 #define SP_SYSCONFDIR "/etc"
 #endif
 #define SP_DEFAULT_CONF		SP_SYSCONFDIR "/sealpost/sealpost.conf"
-#define SP_STOP_TIMEOUT		10	/* seconds before SIGKILL at stop */
-#define SP_SESSION_USER		"nobody"
 #define SP_LOG_RCVBUF		(1024 * 1024)
 
 static struct master	master;
@@ -51,12 +51,23 @@ usage(void)
 }
 
 static void
-master_kill_children(struct master *m, int sig)
+master_kill_sessions(struct master *m, int sig)
 {
 	struct child	*c;
 
 	TAILQ_FOREACH(c, &m->children, entry)
 		(void)kill(c->pid, sig);
+}
+
+static void
+master_kill_all(struct master *m)
+{
+	int	i;
+
+	master_kill_sessions(m, SIGKILL);
+	for (i = 0; i < SVC_MAX; i++)
+		if (m->services[i].pid > 0)
+			(void)kill(m->services[i].pid, SIGKILL);
 }
 
 static void
@@ -66,16 +77,120 @@ master_stop_timeout(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	log_warnx("%u session(s) still running after %d s: killing them",
-	    m->nchildren, SP_STOP_TIMEOUT);
-	master_kill_children(m, SIGKILL);
+	log_warnx("still running after shutdown-timeout %us: %u session(s);"
+	    " killing what is left", m->conf->shutdown_timeout, m->nchildren);
+	master_kill_all(m);
+}
+
+/*
+ * Stop: no new connections; each session gets SIGTERM and ends at its
+ * next command boundary with a goodbye in its protocol; after
+ * shutdown-timeout what is left is killed; then the services stop.
+ */
+static void
+master_stop(struct master *m, int sig)
+{
+	struct timeval	tv = { m->conf->shutdown_timeout, 0 };
+
+	if (m->stopping) {
+		log_warnx("second stop signal: killing everything");
+		master_kill_all(m);
+		return;
+	}
+	log_info("stopping on signal %d: draining %u session(s) for up to "
+	    "%us", sig, m->nchildren, m->conf->shutdown_timeout);
+	m->stopping = 1;
+	listener_close_all(m);
+	listener_remove_file(m);
+	master_kill_sessions(m, SIGTERM);
+	m->ev_stop_timer = evtimer_new(m->base, master_stop_timeout, m);
+	if (m->ev_stop_timer != NULL)
+		evtimer_add(m->ev_stop_timer, &tv);
+	if (m->nchildren == 0)
+		service_stop_all(m);
+}
+
+int
+master_reload(struct master *m, char *err, size_t errlen)
+{
+	struct sp_conf	*nc;
+	char		 why[1024];
+	int		 tls_fd = -1;
+
+	if ((nc = conf_load(m->conf->path, why, sizeof(why))) == NULL) {
+		snprintf(err, errlen, "%s", why);
+		goto refused;
+	}
+	if (strcmp(nc->run_dir, m->conf->run_dir) != 0 ||
+	    strcmp(nc->data_dir, m->conf->data_dir) != 0) {
+		snprintf(err, errlen, "run-dir and data-dir cannot change on "
+		    "reload: restart sealpostd");
+		goto refused;
+	}
+#ifdef SP_TEST_HOOKS
+	if (nc->test_sandbox_off != m->conf->test_sandbox_off) {
+		snprintf(err, errlen, "test-sandbox cannot change on reload");
+		goto refused;
+	}
+#endif
+	if (nc->tls_cert != NULL && (tls_fd = tls_material_load(nc->tls_cert,
+	    nc->tls_key, why, sizeof(why))) == -1) {
+		snprintf(err, errlen, "%s", why);
+		goto refused;
+	}
+	if (proc_check_binaries(nc, why, sizeof(why)) == -1 ||
+	    listener_update(m, nc, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s", why);
+		goto refused;
+	}
+	/* committed: new sessions get the new settings */
+	if (m->tls_fd != -1)
+		close(m->tls_fd);
+	m->tls_fd = tls_fd;
+	conf_free(m->conf);
+	m->conf = nc;
+	log_setlevel(m->debug ? LOG_DEBUG : nc->log_level);
+	if (proc_resolve_users(m, why, sizeof(why)) == -1)
+		log_warnx("reload: %s (keeping the previous users)", why);
+	listener_write_file(m);
+	if (m->paused && m->nchildren < nc->max_sessions)
+		listener_enable(m, 1);
+	log_info("configuration reloaded from %s", nc->path);
+	return 0;
+refused:
+	if (tls_fd != -1)
+		close(tls_fd);
+	conf_free(nc);
+	log_warnx("reload refused, the running configuration stays: %s", err);
+	return -1;
+}
+
+void
+master_services_ready(struct master *m)
+{
+	char	err[1024];
+	int	i;
+
+	if (m->listening || m->stopping)
+		return;
+	for (i = 0; i < SVC_MAX; i++)
+		if (!m->services[i].ready)
+			return;
+	/* clients are let in only once every service can serve them */
+	if (listener_update(m, m->conf, err, sizeof(err)) == -1)
+		fatalx("%s: %s", m->conf->path, err);
+	listener_write_file(m);
+	m->listening = 1;
+	log_info("started pid=%ld max-sessions=%u%s", (long)getpid(),
+	    m->conf->max_sessions, m->no_filters ?
+	    " TEST-SANDBOX-OFF (test hooks build)" : "");
 }
 
 static void
 master_signal(evutil_socket_t sig, short ev, void *arg)
 {
 	struct master	*m = arg;
-	struct timeval	 tv = { SP_STOP_TIMEOUT, 0 };
+	char		 err[1024];
 
 	(void)ev;
 	switch (sig) {
@@ -83,29 +198,12 @@ master_signal(evutil_socket_t sig, short ev, void *arg)
 		proc_reap(m);
 		break;
 	case SIGHUP:
-		log_warnx("SIGHUP: configuration reload is not supported yet; "
-		    "restart sealpostd to apply changes");
+		if (!m->stopping)
+			(void)master_reload(m, err, sizeof(err));
 		break;
 	case SIGTERM:
 	case SIGINT:
-		if (m->stopping) {
-			log_warnx("second stop signal: killing sessions");
-			master_kill_children(m, SIGKILL);
-			break;
-		}
-		log_info("stopping on signal %d, %u session(s) running",
-		    (int)sig, m->nchildren);
-		m->stopping = 1;
-		listener_close_all(m);
-		listener_remove_file(m);
-		master_kill_children(m, SIGTERM);
-		if (m->nchildren == 0) {
-			event_base_loopbreak(m->base);
-			break;
-		}
-		m->ev_stop_timer = evtimer_new(m->base, master_stop_timeout, m);
-		if (m->ev_stop_timer != NULL)
-			evtimer_add(m->ev_stop_timer, &tv);
+		master_stop(m, (int)sig);
 		break;
 	}
 }
@@ -152,6 +250,39 @@ master_remove_pid(const struct sp_conf *conf)
 		(void)unlink(path);
 }
 
+/*
+ * The empty jail every session and service chroots into: RUN_DIR/empty,
+ * owned by root, writable by nobody else, and empty.
+ */
+static void
+master_jail_dir(struct master *m)
+{
+	struct stat	 st;
+	DIR		*d;
+	struct dirent	*de;
+	int		 n;
+
+	n = snprintf(m->jail, sizeof(m->jail), "%s/empty", m->conf->run_dir);
+	if (n < 0 || (size_t)n >= sizeof(m->jail))
+		fatalx("run-dir path too long");
+	if (mkdir(m->jail, 0755) == -1 && errno != EEXIST)
+		fatal("%s", m->jail);
+	if (lstat(m->jail, &st) == -1)
+		fatal("%s", m->jail);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		fatalx("%s must be a directory owned by root and writable by "
+		    "root only", m->jail);
+	if ((d = opendir(m->jail)) == NULL)
+		fatal("%s", m->jail);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			fatalx("%s must be empty (found %s)", m->jail,
+			    de->d_name);
+	closedir(d);
+}
+
 static void
 master_log_socket(struct master *m)
 {
@@ -162,7 +293,6 @@ master_log_socket(struct master *m)
 	if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) == -1)
 		fatal("SO_PASSCRED");
 	(void)setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	/* Children write only: the master never reads from their end. */
 	if (shutdown(sv[1], SHUT_RD) == -1 && errno != ENOTCONN)
 		log_debug("shutdown log socket: %s", strerror(errno));
 	m->log_rfd = sv[0];
@@ -214,6 +344,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	m->tls_fd = -1;
+	m->ctl_fd = -1;
 	if (m->conf->tls_cert != NULL && (m->tls_fd = tls_material_load(
 	    m->conf->tls_cert, m->conf->tls_key, err, sizeof(err))) == -1) {
 		fprintf(stderr, "sealpostd: %s\n", err);
@@ -232,19 +363,22 @@ main(int argc, char **argv)
 		    m->conf->path);
 		return 0;
 	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "sealpostd: must be started as root (it "
+		    "jails and drops every child to its own user)\n");
+		return 1;
+	}
+	if (proc_resolve_users(m, err, sizeof(err)) == -1) {
+		fprintf(stderr, "sealpostd: %s\n", err);
+		return 1;
+	}
 	log_setlevel(m->debug ? LOG_DEBUG : m->conf->log_level);
 	m->debug = log_getlevel() >= LOG_DEBUG;
+	m->no_filters = m->conf->test_sandbox_off;
 
-	if (geteuid() == 0) {
-		struct passwd *pw = getpwnam(SP_SESSION_USER);
-
-		if (pw == NULL || pw->pw_uid == 0)
-			fatalx("user %s not found", SP_SESSION_USER);
-		m->session_uid = pw->pw_uid;
-		m->session_gid = pw->pw_gid;
-	}
 	if (mkdir(m->conf->run_dir, 0755) == -1 && errno != EEXIST)
 		fatal("%s", m->conf->run_dir);
+	master_jail_dir(m);
 	pidfd = master_pidfile(m->conf);
 	if (!foreground) {
 		if (daemon(0, 0) == -1)
@@ -252,8 +386,10 @@ main(int argc, char **argv)
 		log_init("sealpostd", LOG_DEST_SYSLOG, -1);
 	}
 	master_write_pid(pidfd);
+	m->started = time(NULL);
 	signal(SIGPIPE, SIG_IGN);
 	TAILQ_INIT(&m->children);
+	TAILQ_INIT(&m->listeners);
 
 	if ((m->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
@@ -263,25 +399,18 @@ main(int argc, char **argv)
 			fatalx("signal events");
 	}
 	master_log_socket(m);
-	listener_bind_all(m);
-	listener_write_file(m);
-	log_info("started pid=%ld listeners=%zu max-sessions=%u", (long)getpid(),
-	    m->nlisteners, m->conf->max_sessions);
+	ctl_socket_open(m);
+	service_start_all(m);	/* listeners follow: master_services_ready */
 
 	event_base_dispatch(m->base);
 
 	listener_close_all(m);
 	listener_remove_file(m);
+	ctl_socket_remove(m);
 	for (i = 0; i < 4; i++)
 		event_free(sigs[i]);
-	if (m->ev_stop_timer != NULL)
-		event_free(m->ev_stop_timer);
-	event_free(m->ev_log);
-	event_base_free(m->base);
-	free(m->listeners);
 	log_info("stopped");
 	master_remove_pid(m->conf);
 	close(pidfd);
-	conf_free(m->conf);
 	return 0;
 }

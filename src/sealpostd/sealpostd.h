@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * sealpostd.h - the master process: shared state and prototypes.
+ * sealpostd.h - the master process: the process table, its shared state
+ * and the prototypes of its files.
  */
 #ifndef SP_SEALPOSTD_H
 #define SP_SEALPOSTD_H
@@ -9,67 +10,153 @@
 #include <sys/types.h>
 
 #include <event2/event.h>
+#include <limits.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "conf.h"
+#include "ipc.h"
+#include "sandbox.h"
+
+enum proc_kind { PK_SERVICE, PK_SESSION };
+
+/* One kind of child (proctab.c). */
+struct proc_spec {
+	const char	*name;		/* role name in logs and status */
+	const char	*binary;	/* in libexec-dir */
+	const char	*user;		/* its own unprivileged user */
+	enum sp_role	 role;		/* sandbox profile */
+	enum proc_kind	 kind;
+	unsigned int	 channels;	/* sessions: 1 << SVC_x it may use */
+	int		 needs_tls;	/* gets the TLS material */
+};
+
+extern const struct proc_spec	 proctab_services[SVC_MAX];
+extern const struct proc_spec	*proctab_sessions[SP_LISTEN_KIND_MAX];
+
+struct proc_ids {
+	uid_t	uid;
+	gid_t	gid;
+};
 
 struct master;
 
 struct listener {
-	struct master			*master;
-	const struct sp_listener	*conf;
-	int				 fd;
-	struct event			*ev;
-	unsigned int			 nsessions;	/* alive now */
-	unsigned long			 accepted;	/* since start */
+	TAILQ_ENTRY(listener)	 entry;
+	struct master		*master;
+	struct sp_listener	 conf;		/* a copy: survives reloads */
+	int			 fd;		/* -1 once closed */
+	struct event		*ev;
+	unsigned int		 nsessions;	/* alive now */
+	unsigned long		 accepted;	/* since start */
 };
+TAILQ_HEAD(listener_list, listener);
 
+/* A session process: one client connection. */
 struct child {
 	TAILQ_ENTRY(child)	 entry;
 	pid_t			 pid;
 	uint64_t		 id;		/* connection id */
 	struct listener		*listener;
-	const char		*proc;		/* role name for logs */
+	const struct proc_spec	*spec;
+	struct ipc_chan		*chan;		/* master <-> session */
 };
 TAILQ_HEAD(child_list, child);
+
+/* A session channel waiting for its service to be (back) up. */
+struct pending_session {
+	TAILQ_ENTRY(pending_session)	 entry;
+	uint64_t			 connid;
+	enum sp_listener_kind		 kind;
+	int				 fd;
+};
+TAILQ_HEAD(pending_list, pending_session);
+
+/* A long-running service and its supervision state. */
+struct service {
+	enum sp_service		 id;
+	const struct proc_spec	*spec;
+	struct master		*master;
+	struct proc_ids		 ids;
+	pid_t			 pid;		/* 0: not running */
+	struct ipc_chan		*chan;		/* master <-> service */
+	int			 ready;		/* said hello */
+	unsigned int		 restarts;
+	time_t			 started;
+	int			 backoff;	/* seconds before next start */
+	struct event		*ev_restart;
+	char			 sandbox[64];	/* level it reported */
+	struct pending_list	 pending;	/* channels to hand over */
+	unsigned int		 npending;
+};
 
 struct master {
 	struct sp_conf		*conf;
 	struct event_base	*base;
-	struct listener		*listeners;
-	size_t			 nlisteners;
+	struct listener_list	 listeners;
 	struct child_list	 children;
 	unsigned int		 nchildren;
 	int			 paused;	/* at max-sessions */
 	int			 stopping;
+	int			 listening;	/* services were all ready once */
+	time_t			 started;
 	int			 tls_fd;	/* sealed memfd, or -1 */
 	int			 log_rfd;	/* children's log datagrams */
 	int			 log_wfd;	/* their end */
-	uid_t			 session_uid;	/* 0: not dropping (not root) */
-	gid_t			 session_gid;
+	int			 ctl_fd;	/* listening control socket */
 	int			 debug;
+	int			 no_filters;	/* test hooks: sandbox off */
+	char			 jail[PATH_MAX];	/* the empty chroot */
+	struct proc_ids		 session_ids[SP_LISTEN_KIND_MAX];
+	struct service		 services[SVC_MAX];
+	char			 session_sandbox[ROLE_MAX][64];
 	struct event		*ev_log;
 	struct event		*ev_stop_timer;
 };
 
 /* listener.c */
-/* Bind every configured listener; fatal on the first failure. */
-void	listener_bind_all(struct master *);
+/* Bind the listeners of conf that are not bound yet; -1 + err on failure
+ * (new sockets closed again, old ones untouched). */
+int	listener_update(struct master *, const struct sp_conf *, char *,
+	    size_t);
 void	listener_close_all(struct master *);
-/* Start or stop accepting (max-sessions reached, shutdown). */
 void	listener_enable(struct master *, int on);
-/* Write RUN_DIR/listeners.json (the ports actually bound). */
 void	listener_write_file(struct master *);
 void	listener_remove_file(struct master *);
+/* Free listeners that are closed and have no session left. */
+void	listener_gc(struct master *);
 
-/* proc.c */
-/* Fork and exec the session binary for an accepted connection. */
+/* proc.c: sessions */
 void	proc_spawn_session(struct master *, struct listener *, int fd);
-/* Reap exited children (SIGCHLD). */
 void	proc_reap(struct master *);
-/* Read the children's log datagrams (event callback). */
 void	proc_log_read(evutil_socket_t, short, void *);
-/* Check that the session binaries are there and executable. */
 int	proc_check_binaries(const struct sp_conf *, char *, size_t);
+/* Resolve every role's user; -1 + err naming the missing one. */
+int	proc_resolve_users(struct master *, char *, size_t);
+/* The fixed start of every child: stdio, log fd, closefrom, then exec. */
+void	proc_exec(struct master *, const char *path, char **argv, int *fds,
+	    int nfds) __attribute__((noreturn));
+/* argv for a child: BIN -u UID -g GID -j JAIL [-d] [-F] ... */
+int	proc_base_argv(struct master *, const char *path,
+	    const struct proc_ids *, char **argv, char bufs[][24]);
+
+/* service.c: supervision */
+void	service_start_all(struct master *);
+void	service_stop_all(struct master *);
+/* A child exited: if it was a service, handle it and return 1. */
+int	service_reaped(struct master *, pid_t, int status);
+/* Give a service its end of a new session channel (closes fd). */
+void	service_attach_session(struct master *, enum sp_service, uint64_t id,
+	    enum sp_listener_kind, int fd);
+
+/* ctl.c: what the control service asks of the master */
+void	ctl_dispatch(struct master *, struct service *, struct ipc_msg *);
+int	ctl_socket_open(struct master *);
+void	ctl_socket_remove(struct master *);
+
+/* sealpostd.c */
+int	master_reload(struct master *, char *, size_t);
+/* Every service said it is ready: bind the listeners (once). */
+void	master_services_ready(struct master *);
 
 #endif

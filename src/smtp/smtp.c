@@ -81,6 +81,15 @@ smtp_command(struct session *s, const char *line, size_t len)
 		    "accept mail yet\r\n", s->hostname);
 		return;
 	}
+#ifdef SP_TEST_HOOKS
+	if (smtp_verb_is(line, vlen, "XSPTEST")) {
+		char	reply[256];
+
+		session_test_hook(s, line + vlen, reply, sizeof(reply));
+		session_reply(s, "250 2.0.0 %s\r\n", reply);
+		return;
+	}
+#endif
 	for (i = 0; smtp_later[i] != NULL; i++) {
 		if (smtp_verb_is(line, vlen, smtp_later[i])) {
 			session_reply(s, "502 5.5.1 Command not implemented\r\n");
@@ -99,7 +108,7 @@ main(int argc, char **argv)
 	char		*line;
 	size_t		 len;
 
-	session_init(&s, argc, argv, "smtp", SMTP_TIMEOUT_MS);
+	session_init(&s, argc, argv, "smtp", ROLE_SMTP, SMTP_TIMEOUT_MS);
 	if (s.implicit_tls && session_tls_start(&s) == -1)
 		session_end(&s, "tls-failed");
 	session_reply(&s, "220 %s ESMTP sealpost\r\n", s.hostname);
@@ -124,6 +133,14 @@ main(int argc, char **argv)
 			session_reply(&s, "421 4.4.2 %s Timeout exceeded\r\n",
 			    s.hostname);
 			session_end(&s, "timeout");
+		case IO_STOP:
+			session_reply(&s, "421 4.3.2 %s Service shutting "
+			    "down\r\n", s.hostname);
+			session_end(&s, "shutdown");
+		case IO_LOST:
+			session_reply(&s, "421 4.3.0 %s Service temporarily "
+			    "unavailable, try again later\r\n", s.hostname);
+			session_end(&s, "service-lost");
 		case IO_EOF:
 			session_end(&s, "client-closed");
 		case IO_ERROR:

@@ -79,15 +79,19 @@ class Lifecycle(unittest.TestCase):
             read_line(c)
             m = inst.wait_log(r"proc=imap-login pid=(\d+)")
             session = int(m.group(1))
+            services = [s["pid"] for s in inst.status()["services"]]
             rc = inst.stop()
             self.assertEqual(rc, 0, inst.log())
-            for pid in (master, session):
+            for pid in [master, session] + services:
                 self.assertFalse(os.path.exists("/proc/%d" % pid) and
                                  "zombie" not in open("/proc/%d/status" % pid).read(),
                                  "pid %d still running" % pid)
+            # the session said goodbye in its protocol, then closed
+            self.assertEqual(read_line(c), b"* BYE Server shutting down")
             self.assertEqual(c.recv(10), b"")
             c.close()
             self.assertFalse(os.path.exists(os.path.join(inst.dir, "run", "listeners.json")))
+            self.assertFalse(os.path.exists(os.path.join(inst.dir, "run", "control.sock")))
             for base in BASE_PORTS.values():
                 self.assertTrue(port_free(base + inst.offset))
             self.assertEqual(inst.bad_log_lines(), [])

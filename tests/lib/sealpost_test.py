@@ -89,7 +89,9 @@ def wait_for(pred, timeout, what, interval=0.05):
 class Instance:
     """A sealpostd development instance in a temporary folder."""
 
-    def __init__(self, name="test"):
+    def __init__(self, name="test", extra_conf=(), build=None):
+        self.build = build or BUILD
+        self.extra_conf = list(extra_conf)
         self.tmp = tempfile.mkdtemp(prefix="sp-%s-" % name, dir="/tmp")
         self.dir = os.path.join(self.tmp, "inst")
         self.offset = pick_offset()
@@ -98,12 +100,20 @@ class Instance:
         self.listeners = None
 
     # -- life cycle -------------------------------------------------------
+    def _env(self):
+        return dict(os.environ,
+                    SEALPOST_DEV_DIR=self.dir,
+                    SEALPOST_PORT_OFFSET=str(self.offset),
+                    SEALPOST_DEV_PREPARED="1",
+                    SEALPOST_BUILD_DIR=self.build)
+
     def start(self, timeout=30):
-        env = dict(os.environ,
-                   SEALPOST_DEV_DIR=self.dir,
-                   SEALPOST_PORT_OFFSET=str(self.offset),
-                   SEALPOST_DEV_PREPARED="1",
-                   SEALPOST_BUILD_DIR=BUILD)
+        env = self._env()
+        if self.extra_conf and not os.path.exists(self.conf):
+            subprocess.run([os.path.join(TOP, "contrib", "dev"), "instance"],
+                           env=env, check=True, capture_output=True)
+            with open(self.conf, "a") as f:
+                f.write("\n".join(self.extra_conf) + "\n")
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([os.path.join(TOP, "contrib", "dev"), "run"],
                                      env=env, stdin=subprocess.DEVNULL,
@@ -177,6 +187,34 @@ class Instance:
         ctx = ssl.create_default_context(cafile=self.cafile)
         ctx.check_hostname = True
         return ctx
+
+    def ctl(self, *args, check=True):
+        """Run sealpostctl against this instance; returns CompletedProcess."""
+        r = subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.conf]
+                           + list(args), capture_output=True, timeout=30)
+        if check and r.returncode != 0:
+            raise AssertionError("sealpostctl %s: %s" % (" ".join(args), r.stderr))
+        return r
+
+    def status(self):
+        """sealpostctl -j status, decoded."""
+        return json.loads(self.ctl("-j", "status").stdout)
+
+    def service(self, name):
+        for s in self.status()["services"]:
+            if s["name"] == name:
+                return s
+        raise KeyError(name)
+
+    def wait_services_ready(self, timeout=20):
+        return wait_for(lambda: all(s["ready"] for s in self.status()["services"]),
+                        timeout, "all services ready", interval=0.1)
+
+    def session_pid(self, sock, proc, timeout=10):
+        """The pid of the session serving our end of sock (from the log)."""
+        m = self.wait_log(r"event=connect listener=\S+ client=127\.0\.0\.1:%d "
+                          r"proc=%s pid=(\d+)" % (sock.getsockname()[1], proc), timeout)
+        return int(m.group(1))
 
     def log(self):
         try:

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * child.h - the start every child of the master shares: its common
+ * arguments, then jail -> drop privileges -> sandbox, then "ready".
+ */
+#ifndef SP_CHILD_H
+#define SP_CHILD_H
+
+#include <sys/types.h>
+
+#include "sandbox.h"
+
+struct child_args {
+	uid_t		 uid;
+	gid_t		 gid;
+	const char	*jail;		/* the empty chroot */
+	int		 debug;
+	int		 no_filters;	/* test hooks builds only */
+};
+
+#define CHILD_GETOPT	"dFg:j:u:"
+
+/* Take one getopt option of CHILD_GETOPT; 1 taken, 0 not ours. */
+int	child_getopt(int ch, const char *arg, struct child_args *);
+/* After getopt: everything given?  fatalx otherwise. */
+void	child_args_check(const struct child_args *, const char *name);
+/*
+ * Enter the jail, drop to uid/gid, enter the role's sandbox; fatal on any
+ * failure (a child that cannot be confined must not serve).  Logs the
+ * level reached.
+ */
+void	child_confine(const struct child_args *, enum sp_role,
+	    const char *name, struct sandbox_status *st_r);
+/* Tell the master (blocking send on fd) that we are confined and ready. */
+void	child_ready(int fd, const char *name, const struct sandbox_status *);
+
+#endif

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ipc_types.h - THE list of IPC message types: every message any sealpost
+ * process sends to another.  One line each: sender -> receiver, payload,
+ * whether an fd goes with it.  A request and its reply share a type; the
+ * reply carries the request's id.  Bump IPC_VERSION on every change.
+ */
+#ifndef SP_IPC_TYPES_H
+#define SP_IPC_TYPES_H
+
+#define IPC_VERSION	1
+
+enum imsg_type {
+	IMSG_NONE = 0,
+
+	/* any child -> master, once, after its sandbox is in place */
+	IMSG_PROC_READY,	/* u32 IPC_VERSION, str role, str sandbox */
+
+	/* health: master or session -> service, and back */
+	IMSG_HEALTH,		/* req: --; reply: str role, u32 pid,
+				 * u64 sessions served, u32 sessions now */
+
+	/* master -> service */
+	IMSG_MASTER_SESSION,	/* u64 connid, u32 listener kind; fd: the
+				 * service's end of the session's socketpair */
+
+	/* login session -> auth */
+	IMSG_AUTH_LOGIN,	/* u64 connid, str user, data password;
+				 * reply: u32 result (AUTH_*), str message */
+	/* auth -> master: only auth may say who a connection is */
+	IMSG_AUTH_LOGIN_OK,	/* u64 connid, u64 account id, u32 uid */
+	/* master -> login session: the mail process is ready */
+	IMSG_MASTER_MAIL_READY,	/* u64 account id; fd: socket to the mail proc */
+
+	/* control -> master, and back */
+	IMSG_CTL_STATUS,	/* req: --; reply: data (JSON text) */
+	IMSG_CTL_RELOAD,	/* req: --; reply: u32 ok, str message */
+
+	/* test hooks (--enable-test-hooks builds only) */
+	IMSG_TEST_GARBAGE,	/* session -> service: malformed on purpose */
+
+	IMSG_MAX
+};
+
+#endif

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * session_test.c - test hooks for session processes: the hidden XSPTEST
+ * command the sandbox and supervision tests drive.  Compiled only with
+ * --enable-test-hooks; a normal build has no such command.
+ *
+ * Process:  session processes, after their sandbox is in place.
+ * Trust:    the client is the test suite.  Each hook tries something the
+ *           sandbox must refuse, or talks to a service, and reports what
+ *           happened; a refusal by seccomp may also end the process.
+ * See also: tests/integration/test_sandbox.py, test_supervision.py.
+ */
+#include "config.h"
+
+#ifdef SP_TEST_HOOKS
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "ipc.h"
+#include "ipc_types.h"
+#include "session.h"
+#include "banned.h"
+
+static const char *svc_names[SVC_MAX] = {
+	"auth", "filter", "deliver", "queue", "control"
+};
+
+static int
+session_test_svc(const char *name)
+{
+	int	i;
+
+	for (i = 0; i < SVC_MAX; i++)
+		if (strcmp(name, svc_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static void
+session_test_result(char *reply, size_t len, const char *what, int r)
+{
+	if (r != -1)
+		snprintf(reply, len, "%s result=allowed", what);
+	else
+		snprintf(reply, len, "%s result=refused errno=%d (%s)", what,
+		    errno, strerror(errno));
+	log_info("test-hook %s", reply);
+}
+
+void
+session_test_hook(struct session *s, const char *args, char *reply,
+    size_t len)
+{
+	struct ipc_msg	 msg;
+	struct ipc_out	*out;
+	char		 op[16], arg[16];
+	int		 svc, r, fd;
+
+	op[0] = arg[0] = '\0';
+	if (sscanf(args, " %15s %15s", op, arg) < 1) {
+		snprintf(reply, len, "usage");
+		return;
+	}
+	if (strcmp(op, "OPEN") == 0) {
+		/* "/" exists inside the empty jail: only the sandbox says no */
+		fd = open("/", O_RDONLY | O_DIRECTORY);
+		session_test_result(reply, len, "open", fd);
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if (strcmp(op, "EXEC") == 0) {
+		char *const av[] = { "sealpost-test-exec", NULL };
+
+		/*
+		 * Not there: without a sandbox this fails with ENOENT, which
+		 * does not count; only EPERM/EACCES (or death) is a refusal.
+		 */
+		r = execve("/sealpost-test-exec", av, av + 1);
+		session_test_result(reply, len, "exec",
+		    r == -1 && (errno == EPERM || errno == EACCES) ? -1 : 0);
+		return;
+	}
+	if (strcmp(op, "SOCKET") == 0) {
+		struct sockaddr_in	sin;
+
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd != -1) {
+			memset(&sin, 0, sizeof(sin));
+			sin.sin_family = AF_INET;
+			sin.sin_port = htons(9);
+			sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			r = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+			close(fd);
+			fd = r == -1 && (errno == EPERM || errno == EACCES) ?
+			    -1 : 0;
+		}
+		session_test_result(reply, len, "socket", fd);
+		return;
+	}
+	if ((svc = session_test_svc(arg)) == -1) {
+		snprintf(reply, len, "unknown service");
+		return;
+	}
+	if (strcmp(op, "HEALTH") == 0) {
+		const char	*role;
+		uint32_t	 pid, now;
+		uint64_t	 served;
+
+		out = ipc_out_new(IMSG_HEALTH, 0, -1);
+		if (session_call(s, (enum sp_service)svc, out, &msg) == -1 ||
+		    ipc_get_str(&msg, &role, 32) == -1 ||
+		    ipc_get_u32(&msg, &pid) == -1 ||
+		    ipc_get_u64(&msg, &served) == -1 ||
+		    ipc_get_u32(&msg, &now) == -1 || ipc_end(&msg) == -1) {
+			snprintf(reply, len, "health %s result=unavailable",
+			    arg);
+			return;
+		}
+		snprintf(reply, len, "health role=%s pid=%u served=%llu "
+		    "now=%u", role, pid, (unsigned long long)served, now);
+		return;
+	}
+	if (strcmp(op, "GARBAGE") == 0) {
+		/* a frame shorter than its header: malformed on purpose */
+		if (s->svc[svc] == -1 ||
+		    send(s->svc[svc], "\x07\x00\x00", 3, MSG_NOSIGNAL) != 3)
+			snprintf(reply, len, "garbage %s result=not-sent", arg);
+		else
+			snprintf(reply, len, "garbage %s result=sent", arg);
+		return;
+	}
+	snprintf(reply, len, "unknown op");
+}
+
+#endif /* SP_TEST_HOOKS */

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * service.c - the master's supervision of the long-running services
+ * (auth, filter, deliver, queue, control): start, hand them session
+ * channels, restart a crashed one with backoff, stop them at the end.
+ *
+ * Process:  master (root).
+ * Trust:    a service is trusted more than a session but is still a
+ *           separate process: a malformed message from one is a bug or a
+ *           compromise, and the service is killed and restarted.
+ * Limits:   SERVICE_BACKOFF_MAX between restarts.
+ * See also: proctab.c, common/service.c (the other side).
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "xmalloc.h"
+#include "ipc_types.h"
+#include "sealpostd.h"
+#include "banned.h"
+
+#define SERVICE_BACKOFF_MAX	60	/* seconds */
+#define SERVICE_STABLE		60	/* up this long: backoff resets */
+#define SERVICE_MAX_PENDING	1024	/* channels waiting for a restart */
+
+static void	service_start(struct service *);
+static void	service_send_session(struct service *, uint64_t,
+		    enum sp_listener_kind, int);
+
+static void
+service_flush_pending(struct service *s)
+{
+	struct pending_session	*p;
+
+	while (s->ready && (p = TAILQ_FIRST(&s->pending)) != NULL) {
+		TAILQ_REMOVE(&s->pending, p, entry);
+		s->npending--;
+		service_send_session(s, p->connid, p->kind, p->fd);
+		free(p);
+	}
+}
+
+static void
+service_dispatch(struct ipc_chan *chan, struct ipc_msg *msg, void *arg)
+{
+	struct service	*s = arg;
+	const char	*role, *sandbox;
+	uint32_t	 version;
+
+	switch (msg->hdr.type) {
+	case IMSG_PROC_READY:
+		ipc_msg_clear(msg);
+		if (ipc_get_u32(msg, &version) == -1 ||
+		    ipc_get_str(msg, &role, 32) == -1 ||
+		    ipc_get_str(msg, &sandbox, 63) == -1 ||
+		    ipc_end(msg) == -1 || strcmp(role, s->spec->name) != 0) {
+			ipc_chan_drop(chan);
+			return;
+		}
+		if (version != IPC_VERSION) {
+			log_warnx("service %s speaks IPC version %u, not %d",
+			    s->spec->name, version, IPC_VERSION);
+			ipc_chan_drop(chan);
+			return;
+		}
+		strlcpy(s->sandbox, sandbox, sizeof(s->sandbox));
+		s->ready = 1;
+		log_info("service %s ready pid=%ld sandbox=\"%s\" restarts=%u",
+		    s->spec->name, (long)s->pid, s->sandbox, s->restarts);
+		service_flush_pending(s);
+		master_services_ready(s->master);
+		return;
+	case IMSG_CTL_STATUS:
+	case IMSG_CTL_RELOAD:
+		if (s->id == SVC_CONTROL) {
+			ctl_dispatch(s->master, s, msg);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	ipc_msg_clear(msg);
+	ipc_chan_drop(chan);
+}
+
+static void
+service_closed(struct ipc_chan *chan, int reason, void *arg)
+{
+	struct service	*s = arg;
+
+	(void)chan;
+	s->chan = NULL;
+	s->ready = 0;
+	if (reason == IPC_CLOSED_MALFORMED && s->pid > 0) {
+		log_warnx("service %s sent a malformed message: killing it "
+		    "pid=%ld", s->spec->name, (long)s->pid);
+		(void)kill(s->pid, SIGKILL);
+	}
+}
+
+static void
+service_restart_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	service_start(arg);
+}
+
+static void
+service_start(struct service *s)
+{
+	struct master	*m = s->master;
+	char		 path[PATH_MAX], bufs[2][24], *argv[16];
+	int		 fds[SP_FD_FIRST_FREE], sv[2], i, n;
+	pid_t		 pid;
+
+	if (m->stopping || s->pid > 0)
+		return;
+	n = snprintf(path, sizeof(path), "%s/%s", m->conf->libexec_dir,
+	    s->spec->binary);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		fatalx("libexec-dir path too long");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("service %s: socketpair", s->spec->name);
+		goto retry;
+	}
+	for (i = 0; i < SP_FD_FIRST_FREE; i++)
+		fds[i] = -1;
+	fds[SP_FD_LOG] = m->log_wfd;
+	fds[SP_FD_MASTER] = sv[1];
+	if (s->id == SVC_CONTROL)
+		fds[SP_FD_CTLSOCK] = m->ctl_fd;
+	proc_base_argv(m, path, &s->ids, argv, bufs);
+
+	switch (pid = fork()) {
+	case -1:
+		log_warn("service %s: fork", s->spec->name);
+		close(sv[0]);
+		close(sv[1]);
+		goto retry;
+	case 0:
+		proc_exec(m, path, argv, fds, SP_FD_FIRST_FREE);
+	default:
+		break;
+	}
+	close(sv[1]);
+	s->pid = pid;
+	s->started = time(NULL);
+	s->ready = 0;
+	s->sandbox[0] = '\0';
+	s->chan = ipc_chan_new(m->base, sv[0], IPC_PEER_SERVICE,
+	    service_dispatch, service_closed, s);
+	log_debug("service %s started pid=%ld", s->spec->name, (long)pid);
+	return;
+retry:
+	{
+		struct timeval	tv = { s->backoff, 0 };
+
+		evtimer_add(s->ev_restart, &tv);
+	}
+}
+
+void
+service_start_all(struct master *m)
+{
+	int	i;
+
+	for (i = 0; i < SVC_MAX; i++) {
+		struct service	*s = &m->services[i];
+
+		s->id = (enum sp_service)i;
+		s->spec = &proctab_services[i];
+		s->master = m;
+		s->backoff = 1;
+		TAILQ_INIT(&s->pending);
+		if ((s->ev_restart = evtimer_new(m->base, service_restart_cb,
+		    s)) == NULL)
+			fatalx("evtimer_new");
+		service_start(s);
+	}
+}
+
+int
+service_reaped(struct master *m, pid_t pid, int st)
+{
+	struct service	*s = NULL;
+	struct timeval	 tv;
+	time_t		 up;
+	int		 i;
+
+	for (i = 0; i < SVC_MAX; i++)
+		if (m->services[i].pid == pid)
+			s = &m->services[i];
+	if (s == NULL)
+		return 0;
+	if (s->chan != NULL) {
+		ipc_chan_free(s->chan);
+		s->chan = NULL;
+	}
+	s->pid = 0;
+	s->ready = 0;
+	if (m->stopping) {
+		log_info("service %s stopped", s->spec->name);
+		for (i = 0; i < SVC_MAX; i++)
+			if (m->services[i].pid > 0)
+				return 1;
+		event_base_loopbreak(m->base);
+		return 1;
+	}
+	up = time(NULL) - s->started;
+	if (up >= SERVICE_STABLE)
+		s->backoff = 1;
+	if (WIFSIGNALED(st))
+		log_warnx("service %s died pid=%ld signal=%d after %llds: "
+		    "restarting in %ds", s->spec->name, (long)pid,
+		    WTERMSIG(st), (long long)up, s->backoff);
+	else
+		log_warnx("service %s exited pid=%ld status=%d%s after %llds:"
+		    " restarting in %ds", s->spec->name, (long)pid,
+		    WEXITSTATUS(st), WEXITSTATUS(st) ==
+		    SANDBOX_EXIT_VIOLATION ? " reason=sandbox-violation" : "",
+		    (long long)up, s->backoff);
+	s->restarts++;
+	tv.tv_sec = s->backoff;
+	tv.tv_usec = 0;
+	evtimer_add(s->ev_restart, &tv);
+	if (s->backoff < SERVICE_BACKOFF_MAX)
+		s->backoff = s->backoff * 2 > SERVICE_BACKOFF_MAX ?
+		    SERVICE_BACKOFF_MAX : s->backoff * 2;
+	return 1;
+}
+
+static void
+service_send_session(struct service *s, uint64_t connid,
+    enum sp_listener_kind kind, int fd)
+{
+	struct ipc_out	*out;
+
+	out = ipc_out_new(IMSG_MASTER_SESSION, 0, fd);
+	ipc_add_u64(out, connid);
+	ipc_add_u32(out, (uint32_t)kind);
+	if (ipc_chan_send(s->chan, out) == -1)
+		log_warnx("service %s: cannot pass a session channel",
+		    s->spec->name);
+}
+
+void
+service_attach_session(struct master *m, enum sp_service id, uint64_t connid,
+    enum sp_listener_kind kind, int fd)
+{
+	struct service		*s = &m->services[id];
+	struct pending_session	*p;
+
+	if (s->chan != NULL && s->ready) {
+		service_send_session(s, connid, kind, fd);
+		return;
+	}
+	/*
+	 * The service is (re)starting: the session's channel waits here and
+	 * is handed over when it is ready.  Past the cap the channel is
+	 * closed and the session answers with a temporary error.
+	 */
+	if (s->npending >= SERVICE_MAX_PENDING) {
+		close(fd);
+		return;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->connid = connid;
+	p->kind = kind;
+	p->fd = fd;
+	TAILQ_INSERT_TAIL(&s->pending, p, entry);
+	s->npending++;
+}
+
+void
+service_stop_all(struct master *m)
+{
+	int	i, running = 0;
+
+	for (i = 0; i < SVC_MAX; i++) {
+		struct service	*s = &m->services[i];
+
+		evtimer_del(s->ev_restart);
+		if (s->pid > 0) {
+			(void)kill(s->pid, SIGTERM);
+			running++;
+		}
+	}
+	if (running == 0)
+		event_base_loopbreak(m->base);
+}
