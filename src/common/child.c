@@ -55,6 +55,9 @@ child_getopt(int ch, const char *arg, struct child_args *a)
 	case 'j':
 		a->jail = arg;
 		return 1;
+	case 'm':
+		a->mailroot = arg;
+		return 1;
 	case 'u':
 		a->uid = (uid_t)child_id(arg);
 		return 1;
@@ -76,7 +79,10 @@ child_confine(const struct child_args *a, enum sp_role role, const char *name,
 {
 	int	flags = 0;
 
-	if (jail_chroot(a->jail) == -1)
+	if (a->mailroot != NULL) {
+		if (jail_account(a->mailroot, a->jail) == -1)
+			fatal("%s: account jail", name);
+	} else if (jail_chroot(a->jail) == -1)
 		fatal("%s: jail %s", name, a->jail);
 	if (privdrop(a->uid, a->gid) == -1)
 		fatal("%s: privdrop to %lu", name, (unsigned long)a->uid);

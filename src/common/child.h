@@ -13,19 +13,23 @@
 struct child_args {
 	uid_t		 uid;
 	gid_t		 gid;
-	const char	*jail;		/* the empty chroot */
+	const char	*jail;		/* the empty chroot, or (with
+					 * mailroot) the account folder */
+	const char	*mailroot;	/* account jails: the tmpfs mount point */
 	int		 debug;
 	int		 no_filters;	/* test hooks builds only */
 };
 
-#define CHILD_GETOPT	"dFg:j:u:"
+#define CHILD_GETOPT	"dFg:j:m:u:"
 
 /* Take one getopt option of CHILD_GETOPT; 1 taken, 0 not ours. */
 int	child_getopt(int ch, const char *arg, struct child_args *);
 /* After getopt: everything given?  fatalx otherwise. */
 void	child_args_check(const struct child_args *, const char *name);
 /*
- * Enter the jail, drop to uid/gid, enter the role's sandbox; fatal on any
+ * Enter the jail (jail_chroot into the empty directory, or with -m
+ * jail_account for a mail process), drop to uid/gid, enter the role's
+ * sandbox; fatal on any
  * failure (a child that cannot be confined must not serve).  Logs the
  * level reached.
  */

@@ -506,6 +506,27 @@ conf_parse_line(struct conf_parser *p, char *line)
 			return conf_error(p, "test-sandbox: on or off");
 		return 0;
 	}
+	/* test-account ADDRESS PASSWORD ID: a login until users.db exists */
+	if (strcmp(key, "test-account") == 0) {
+		struct sp_test_account	*a;
+		uint64_t		 id;
+
+		if (conf_nargs(p, key, ntok, 3) == -1)
+			return -1;
+		if (c->ntest_accounts == SP_CONF_MAX_TEST_ACCOUNTS)
+			return conf_error(p, "too many test accounts");
+		if (strchr(tok[1], '@') == NULL || tok[2][0] == '\0')
+			return conf_error(p, "test-account ADDRESS PASSWORD ID");
+		id = (uint64_t)strtonum(tok[3], 1, 1000000, &errstr);
+		if (errstr != NULL)
+			return conf_error(p, "test-account: id \"%s\" is %s",
+			    tok[3], errstr);
+		a = &c->test_accounts[c->ntest_accounts++];
+		a->address = xstrdup(tok[1]);
+		a->password = xstrdup(tok[2]);
+		a->id = id;
+		return 0;
+	}
 #endif
 	return conf_error(p, "unknown key \"%s\"", key);
 }
@@ -688,6 +709,10 @@ conf_free(struct sp_conf *c)
 	for (i = 0; i < c->ndomains; i++)
 		free(c->domains[i]);
 	free(c->domains);
+	for (i = 0; i < c->ntest_accounts; i++) {
+		free(c->test_accounts[i].address);
+		free(c->test_accounts[i].password);
+	}
 	free(c->listeners);
 	free(c);
 }
@@ -751,6 +776,12 @@ conf_print(FILE *fp, const struct sp_conf *c)
 	    (unsigned long)c->account_uid_max);
 	if (c->test_sandbox_off)
 		fprintf(fp, "test-sandbox off\n");
+	for (i = 0; i < c->ntest_accounts; i++) {
+		fputs("test-account ", fp);
+		conf_print_value(fp, c->test_accounts[i].address);
+		fprintf(fp, " *** %llu\n",
+		    (unsigned long long)c->test_accounts[i].id);
+	}
 	for (i = 0; i < c->nlisteners; i++) {
 		const struct sp_listener *l = &c->listeners[i];
 

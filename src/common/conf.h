@@ -22,6 +22,14 @@ struct sp_listener {
 	int			 line;		/* where it was declared */
 };
 
+/* A login for tests (--enable-test-hooks builds only, key test-account). */
+struct sp_test_account {
+	char		*address;
+	char		*password;
+	uint64_t	 id;
+};
+#define SP_CONF_MAX_TEST_ACCOUNTS	16
+
 struct sp_conf {
 	char			*path;		/* the file, absolute */
 	char			*hostname;
@@ -36,6 +44,8 @@ struct sp_conf {
 	uint32_t		 account_uid_min;	/* account uids */
 	uint32_t		 account_uid_max;
 	int			 test_sandbox_off;	/* test hooks only */
+	struct sp_test_account	 test_accounts[SP_CONF_MAX_TEST_ACCOUNTS];
+	size_t			 ntest_accounts;	/* test hooks only */
 	char			**domains;
 	size_t			 ndomains;
 	struct sp_listener	*listeners;

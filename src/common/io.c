@@ -237,3 +237,33 @@ io_printf(struct io *io, const char *fmt, ...)
 	SP_ASSERT(n >= 0 && (size_t)n < sizeof(buf));	/* our own replies */
 	return io_write(io, buf, (size_t)n);
 }
+
+ssize_t
+io_read_some(struct io *io, void *dst, size_t len, short *want)
+{
+	size_t	n = io->end - io->start;
+	ssize_t	r;
+
+	*want = 0;
+	if (n > 0) {
+		if (n > len)
+			n = len;
+		memcpy(dst, io->buf + io->start, n);
+		io->start += n;
+		return (ssize_t)n;
+	}
+	if (io->tls != NULL)
+		return tls_read(io->tls, dst, len, want);
+	r = read(io->fd, dst, len);
+	if (r == -1 && (errno == EAGAIN || errno == EINTR))
+		*want = POLLIN;
+	return r;
+}
+
+int
+io_pending(struct io *io)
+{
+	if (io->end > io->start)
+		return 1;
+	return io->tls != NULL && tls_pending(io->tls) > 0;
+}

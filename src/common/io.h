@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define IO_BUF_SIZE	16384	/* input buffer; longest line is smaller */
 #define IO_MAX_WATCH	8
@@ -52,6 +53,14 @@ enum io_status	io_getline(struct io *, size_t max, char **line_r,
 		    size_t *len_r);
 /* Watch fd while waiting (see struct io); -1 when full. */
 int		io_watch(struct io *, int fd);
+/*
+ * One read of whatever is there, for proxying: > 0 bytes, 0 the client
+ * closed, -1 with *want POLLIN/POLLOUT to wait and retry, -1 with *want 0
+ * on error.  Bytes already buffered by io_getline come first.
+ */
+ssize_t		io_read_some(struct io *, void *, size_t, short *want);
+/* Decrypted bytes waiting inside TLS or in io's buffer (poll cannot see). */
+int		io_pending(struct io *);
 /* Bytes already received and not yet read as lines (pipelining checks). */
 size_t		io_buffered(const struct io *);
 /* Drop what the client sent ahead (e.g. before a TLS handshake). */

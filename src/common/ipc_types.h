@@ -8,7 +8,7 @@
 #ifndef SP_IPC_TYPES_H
 #define SP_IPC_TYPES_H
 
-#define IPC_VERSION	1
+#define IPC_VERSION	2
 
 enum imsg_type {
 	IMSG_NONE = 0,
@@ -24,22 +24,29 @@ enum imsg_type {
 	IMSG_MASTER_SESSION,	/* u64 connid, u32 listener kind; fd: the
 				 * service's end of the session's socketpair */
 
-	/* login session -> auth */
+	/* login session -> auth, and back */
 	IMSG_AUTH_LOGIN,	/* u64 connid, str user, data password;
-				 * reply: u32 result (AUTH_*), str message */
+				 * reply: u32 AUTH_RESULT_*, str text */
 	/* auth -> master: only auth may say who a connection is */
-	IMSG_AUTH_LOGIN_OK,	/* u64 connid, u64 account id, u32 uid */
-	/* master -> login session: the mail process is ready */
-	IMSG_MASTER_MAIL_READY,	/* u64 account id; fd: socket to the mail proc */
+	IMSG_AUTH_LOGIN_OK,	/* u64 connid, u64 account id */
+	/* master -> login session: its mail process, or why there is none */
+	IMSG_MASTER_MAIL_READY,	/* u32 ok, u64 account id; fd (when ok): a
+				 * stream socket to the account's mail process */
 
 	/* control -> master, and back */
 	IMSG_CTL_STATUS,	/* req: --; reply: data (JSON text) */
 	IMSG_CTL_RELOAD,	/* req: --; reply: u32 ok, str message */
 
 	/* test hooks (--enable-test-hooks builds only) */
-	IMSG_TEST_GARBAGE,	/* session -> service: malformed on purpose */
+	IMSG_AUTH_TEST_ACCOUNT,	/* master -> auth: str address, data password,
+				 * u64 account id */
 
 	IMSG_MAX
 };
+
+/* IMSG_AUTH_LOGIN results */
+#define AUTH_RESULT_OK		0
+#define AUTH_RESULT_FAIL	1	/* wrong credentials or no such user */
+#define AUTH_RESULT_TEMP	2	/* try again later */
 
 #endif

@@ -13,13 +13,18 @@
  */
 #include "config.h"
 
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -148,4 +153,129 @@ privdrop(uid_t uid, gid_t gid)
 	}
 	errno = 0;
 	return 0;
+}
+
+/* Read-only system pieces a mail process may open lazily (RECIPES.md 9). */
+static const struct {
+	const char	*path;		/* on the host and inside the jail */
+	unsigned long	 flags;		/* remount flags */
+} jail_ro[] = {
+	/* not noexec: glibc dlopens the gconv modules */
+	{ "/usr/lib/x86_64-linux-gnu/gconv", MS_RDONLY | MS_NOSUID | MS_NODEV },
+	{ "/usr/share/zoneinfo", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC },
+};
+
+/* mkdir -p of a path relative to the open directory dfd. */
+static int
+jail_mkdirs(int dfd, const char *rel)
+{
+	char	buf[PATH_MAX], *p;
+
+	if (strlcpy(buf, rel, sizeof(buf)) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (p = buf + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char	c = *p;
+
+			*p = '\0';
+			if (mkdirat(dfd, buf, 0755) == -1 && errno != EEXIST)
+				return -1;
+			if ((*p = c) == '\0')
+				return 0;
+		}
+	}
+}
+
+static int
+jail_bind(const char *src, const char *dst, unsigned long flags)
+{
+	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) == -1)
+		return -1;
+	/* the flags of a bind mount apply only on a remount */
+	return mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
+}
+
+int
+jail_account(const char *mailroot, const char *account_dir)
+{
+	struct stat	st;
+	char		dst[PATH_MAX];
+	size_t		i;
+	int		afd = -1, rfd = -1, n, saved;
+
+	/* SECURITY: the account may write its folder; open it, never walk it */
+	if ((afd = open(account_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fstat(afd, &st) == -1)
+		goto fail;
+	if (st.st_uid == 0 || (st.st_mode & 077) != 0) {
+		errno = EPERM;		/* not an account's private folder */
+		goto fail;
+	}
+	if ((rfd = open(mailroot, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fstat(rfd, &st) == -1)
+		goto fail;
+	if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
+		errno = EPERM;
+		goto fail;
+	}
+	close(rfd);
+	rfd = -1;
+	if (fchdir(afd) == -1)
+		goto fail;
+	close(afd);
+	afd = -1;
+
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+		goto fail;
+	if (mount("tmpfs", mailroot, "tmpfs", MS_NOSUID | MS_NODEV |
+	    MS_NOEXEC, "size=16k,nr_inodes=32,mode=755") == -1)
+		goto fail;
+	if ((rfd = open(mailroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    mkdirat(rfd, "mail", 0755) == -1)
+		goto fail;
+	for (i = 0; i < sizeof(jail_ro) / sizeof(jail_ro[0]); i++)
+		if (jail_mkdirs(rfd, jail_ro[i].path + 1) == -1)
+			goto fail;
+	close(rfd);
+	rfd = -1;
+
+	/* "." is the account folder: the cwd moved into the new namespace */
+	n = snprintf(dst, sizeof(dst), "%s/mail", mailroot);
+	if (n < 0 || (size_t)n >= sizeof(dst)) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
+	if (jail_bind(".", dst, MS_NOSUID | MS_NODEV | MS_NOEXEC) == -1)
+		goto fail;
+	for (i = 0; i < sizeof(jail_ro) / sizeof(jail_ro[0]); i++) {
+		n = snprintf(dst, sizeof(dst), "%s%s", mailroot,
+		    jail_ro[i].path);
+		if (n < 0 || (size_t)n >= sizeof(dst)) {
+			errno = ENAMETOOLONG;
+			goto fail;
+		}
+		if (access(jail_ro[i].path, F_OK) == -1)
+			continue;	/* not on this system: nothing to show */
+		if (jail_bind(jail_ro[i].path, dst, jail_ro[i].flags) == -1)
+			goto fail;
+	}
+	if (chdir(mailroot) == -1 ||
+	    syscall(SYS_pivot_root, ".", ".") == -1 ||
+	    umount2(".", MNT_DETACH) == -1 || chdir("/") == -1)
+		goto fail;
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID |
+	    MS_NODEV | MS_NOEXEC, NULL) == -1)
+		goto fail;
+	return 0;
+fail:
+	saved = errno;
+	if (afd != -1)
+		close(afd);
+	if (rfd != -1)
+		close(rfd);
+	errno = saved;
+	return -1;
 }

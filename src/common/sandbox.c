@@ -323,6 +323,10 @@ static const struct sb_role {
 	[ROLE_QUEUE] = { .name = "queue",
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
 	    .rlimits = sb_rl_service, .nrlimits = SB_NITEMS(sb_rl_service) },
+	/* today it only serves the proxied connection; file rules come
+	 * with the store (its folder is /mail in its jail) */
+	[ROLE_IMAP_MAIL] = { .name = "imap-mail",
+	    .rlimits = sb_rl_session, .nrlimits = SB_NITEMS(sb_rl_session) },
 	[ROLE_CONTROL] = { .name = "control",
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
 	    .extra = sb_control, .nextra = SB_NITEMS(sb_control),

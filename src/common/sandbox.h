@@ -30,6 +30,7 @@ enum sp_role {
 	ROLE_DELIVER,
 	ROLE_QUEUE,
 	ROLE_CONTROL,
+	ROLE_IMAP_MAIL,		/* one user's mailbox, the account's own uid */
 	ROLE_MAX
 };
 
@@ -65,6 +66,18 @@ int	jail_chroot(const char *dir);
  * caller must exit: the process may be half dropped.
  */
 int	privdrop(uid_t uid, gid_t gid);
+
+/*
+ * Enter an account's jail (DESIGN.md, RECIPES.md 10), as root: a private
+ * mount namespace whose root is a small read-only tmpfs on mailroot (an
+ * empty directory owned by root), holding the account's folder at /mail
+ * (read-write, nosuid, nodev, noexec) and, read-only, the gconv modules
+ * and zoneinfo that GMime and glibc open lazily.  The account folder is
+ * opened O_NOFOLLOW and entered with fchdir before the namespace, so no
+ * path under a folder the account may write is ever followed as root.
+ * -1 with errno on any failure.
+ */
+int	jail_account(const char *mailroot, const char *account_dir);
 
 /* sandbox.c */
 /*

@@ -12,6 +12,7 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <poll.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -238,4 +239,89 @@ session_end(struct session *s, const char *reason)
 	close(s->io.fd);
 	tls_ctx_free(s->tls_ctx);
 	exit(0);
+}
+
+/* Write all of buf to a plain socket, waiting with poll when it is full. */
+static int
+session_write_fd(int fd, const uint8_t *buf, size_t len)
+{
+	struct pollfd	pfd;
+	ssize_t		n;
+
+	while (len > 0) {
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			if (poll(&pfd, 1, SP_IPC_TIMEOUT_MS) == 1)
+				continue;
+		}
+		return -1;
+	}
+	return 0;
+}
+
+void
+session_proxy(struct session *s, int fd)
+{
+	struct pollfd	pfd[2];
+	uint8_t		buf[16384];
+	ssize_t		n;
+	short		want;
+	int		fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) != -1)
+		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	/* the services are not ours to watch any more: the mail process is */
+	s->io.nwatch = 0;
+	for (;;) {
+		/* client -> mail process, while there is something to read */
+		while (io_pending(&s->io)) {
+			n = io_read_some(&s->io, buf, sizeof(buf), &want);
+			if (n > 0) {
+				if (session_write_fd(fd, buf, (size_t)n) == -1)
+					session_end(s, "mail-gone");
+			} else if (n == 0)
+				session_end(s, "client-closed");
+			else if (want == 0)
+				session_end(s, "io-error");
+			else
+				break;
+		}
+		pfd[0].fd = s->io.fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = fd;
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;	/* SIGTERM: the mail process says bye */
+			session_end(s, "io-error");
+		}
+		if (pfd[0].revents != 0) {
+			n = io_read_some(&s->io, buf, sizeof(buf), &want);
+			if (n > 0) {
+				if (session_write_fd(fd, buf, (size_t)n) == -1)
+					session_end(s, "mail-gone");
+			} else if (n == 0)
+				session_end(s, "client-closed");
+			else if (want == 0)
+				session_end(s, "io-error");
+		}
+		if (pfd[1].revents != 0) {
+			n = read(fd, buf, sizeof(buf));
+			if (n > 0) {
+				if (io_write(&s->io, buf, (size_t)n) == -1)
+					session_end(s, "write-error");
+			} else if (n == 0)
+				session_end(s, "logout");
+			else if (errno != EAGAIN && errno != EINTR)
+				session_end(s, "mail-gone");
+		}
+	}
 }

@@ -66,12 +66,19 @@ void	session_reply(struct session *, const char *, ...)
 #ifdef SP_TEST_HOOKS
 /*
  * Test hooks only (--enable-test-hooks): the hidden XSPTEST command.
- * args: " HEALTH SVC", " GARBAGE SVC", " OPEN", " EXEC", " SOCKET".
+ * args: " HEALTH SVC", " GARBAGE SVC", " OPEN", " EXEC", " SOCKET",
+ * " FORGE" (claim a login to the master), " AUTHLOGIN USER" (ask auth).
  * Writes a one-line result to reply.  Never compiled in a normal build.
  */
 void	session_test_hook(struct session *, const char *args, char *reply,
 	    size_t len);
 #endif
+/*
+ * After a login: relay bytes between the client (TLS) and the mail
+ * process on fd until either side closes, then end the session.  What the
+ * client sent beyond the login command goes first.
+ */
+void	session_proxy(struct session *, int fd) __attribute__((noreturn));
 /* Log event=disconnect with reason, close TLS and the socket, exit 0. */
 void	session_end(struct session *, const char *reason)
 	    __attribute__((noreturn));

@@ -59,13 +59,13 @@ void
 session_test_hook(struct session *s, const char *args, char *reply,
     size_t len)
 {
-	struct ipc_msg	 msg;
+	static struct ipc_msg	 msg;	/* 64 KiB: not on the stack */
 	struct ipc_out	*out;
-	char		 op[16], arg[16];
+	char		 op[16], arg[64];
 	int		 svc, r, fd;
 
 	op[0] = arg[0] = '\0';
-	if (sscanf(args, " %15s %15s", op, arg) < 1) {
+	if (sscanf(args, " %15s %63s", op, arg) < 1) {
 		snprintf(reply, len, "usage");
 		return;
 	}
@@ -104,6 +104,28 @@ session_test_hook(struct session *s, const char *args, char *reply,
 			    -1 : 0;
 		}
 		session_test_result(reply, len, "socket", fd);
+		return;
+	}
+	if (strcmp(op, "FORGE") == 0) {
+		/* claim to the master that this connection logged in */
+		out = ipc_out_new(IMSG_AUTH_LOGIN_OK, 0, -1);
+		ipc_add_u64(out, s->id);
+		ipc_add_u64(out, 1);
+		r = ipc_send(SP_FD_MASTER, out);
+		snprintf(reply, len, "forge result=%s", r == 0 ? "sent" :
+		    "not-sent");
+		return;
+	}
+	if (strcmp(op, "AUTHLOGIN") == 0) {
+		/* a non-login session asks auth to check a password */
+		out = ipc_out_new(IMSG_AUTH_LOGIN, 0, -1);
+		ipc_add_u64(out, s->id);
+		ipc_add_str(out, arg);
+		ipc_add_data(out, "s3cret", 6);
+		r = session_call(s, SVC_AUTH, out, &msg);
+		ipc_msg_clear(&msg);
+		snprintf(reply, len, "authlogin result=%s", r == 0 ?
+		    "answered" : "refused");
 		return;
 	}
 	if ((svc = session_test_svc(arg)) == -1) {

@@ -3,10 +3,13 @@
  * imap_login.c - the imap-login process: one per IMAP connection (imap and
  * imaps listeners), up to a successful login.
  *
- * For now it greets, answers CAPABILITY, NOOP and LOGOUT, and refuses the
- * rest: LOGIN and AUTHENTICATE with NO [UNAVAILABLE] (no account can log in
- * until the store and auth service exist), anything else with BAD.  The
- * IMAP issue replaces this loop with the command parser and table.
+ * For now it greets, answers CAPABILITY, NOOP and LOGOUT, and takes LOGIN
+ * over TLS: the credentials go to the auth service; on success auth tells
+ * the master, the master starts the account's mail process and hands its
+ * socket to us, and from then on this process only relays bytes between
+ * the client and the mail process (session_proxy).  Without TLS, LOGIN
+ * gets NO [PRIVACYREQUIRED] (RFC 5530).  Anything else gets BAD.  The IMAP
+ * issue replaces this loop with the command parser and table.
  *
  * Process:  imap-login (unprivileged, exec'd by the master per connection).
  * Trust:    every byte from the socket is hostile; lines are bounded before
@@ -22,16 +25,26 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "log.h"
+#include "ipc.h"
+#include "ipc_types.h"
 #include "session.h"
+#include "imap_parse.h"
 #include "banned.h"
 
 #define IMAP_LINE_MAX		8192
 #define IMAP_TAG_MAX		64
 #define IMAP_MAX_ERRORS		10
 #define IMAP_TIMEOUT_PRELOGIN_MS (60 * 1000)
-/* Nothing can log in yet: say so (RFC 3501 6.2.3, 7.2.1). */
-#define IMAP_CAPABILITIES	"IMAP4rev1 LOGINDISABLED"
+#define IMAP_USER_MAX		320	/* RFC 5321 4.5.3.1 address */
+#define IMAP_PASS_MAX		1024
+/* No STARTTLS yet: without TLS, no login (RFC 3501 6.2.3, 7.2.1). */
+#define IMAP_CAPS_PLAIN		"IMAP4rev1 LOGINDISABLED"
+#define IMAP_CAPS_TLS		"IMAP4rev1"
+
+static struct ipc_msg	reply;	/* 64 KiB: not on the stack */
 
 /* RFC 3501 9: ATOM-CHAR plus "]", minus "+" (tags only). */
 static int
@@ -69,6 +82,90 @@ imap_ends_in_literal(const char *line, size_t len)
 	return line[i] == '{';
 }
 
+static const char *
+imap_caps(struct session *s)
+{
+	return s->io.tls != NULL ? IMAP_CAPS_TLS : IMAP_CAPS_PLAIN;
+}
+
+/* Wait for the master's word that our mail process is there. */
+static int
+imap_wait_mail(struct session *s, int *fd_r)
+{
+	uint32_t	ok;
+	uint64_t	account;
+
+	if (ipc_recv(SP_FD_MASTER, &reply, SP_IPC_TIMEOUT_MS) != 1)
+		return -1;
+	if (reply.hdr.type != IMSG_MASTER_MAIL_READY ||
+	    ipc_get_u32(&reply, &ok) == -1 ||
+	    ipc_get_u64(&reply, &account) == -1 || ipc_end(&reply) == -1 ||
+	    !ok || reply.fd == -1) {
+		ipc_msg_clear(&reply);
+		return -1;
+	}
+	*fd_r = reply.fd;
+	reply.fd = -1;
+	log_info("%016" PRIx64 " imap-login event=login account=%llu", s->id,
+	    (unsigned long long)account);
+	return 0;
+}
+
+/* RFC 3501 6.2.3 LOGIN, decided by the auth service. */
+static void
+imap_login(struct session *s, const char *tag, const char *args, size_t len)
+{
+	struct ipc_out	*out;
+	const char	*text;
+	char		 user[IMAP_USER_MAX + 1], pass[IMAP_PASS_MAX + 1];
+	uint32_t	 result;
+	int		 r, fd;
+
+	if (s->io.tls == NULL) {
+		session_reply(s, "%s NO [PRIVACYREQUIRED] Login only over "
+		    "TLS\r\n", tag);
+		imap_error(s);
+		return;
+	}
+	r = imap_parse_login(args, len, user, sizeof(user), pass,
+	    sizeof(pass));
+	if (r != 0) {
+		sodium_memzero(pass, sizeof(pass));
+		session_reply(s, "%s BAD %s\r\n", tag, r == IMAP_PARSE_TOOLONG ?
+		    "Argument too long" : "Invalid arguments to LOGIN");
+		imap_error(s);
+		return;
+	}
+	out = ipc_out_new(IMSG_AUTH_LOGIN, 0, -1);
+	ipc_add_u64(out, s->id);
+	ipc_add_str(out, user);
+	ipc_add_data(out, pass, strlen(pass));
+	sodium_memzero(pass, sizeof(pass));
+	r = session_call(s, SVC_AUTH, out, &reply);
+	if (r == -1 || ipc_get_u32(&reply, &result) == -1 ||
+	    ipc_get_str(&reply, &text, 256) == -1 || ipc_end(&reply) == -1) {
+		session_reply(s, "* BYE [UNAVAILABLE] Internal service "
+		    "restarting, try again\r\n");
+		session_end(s, "service-lost");
+	}
+	if (result != AUTH_RESULT_OK) {
+		session_reply(s, "%s NO [%s] Authentication failed\r\n", tag,
+		    result == AUTH_RESULT_TEMP ? "UNAVAILABLE" :
+		    "AUTHENTICATIONFAILED");
+		imap_error(s);
+		return;
+	}
+	if (imap_wait_mail(s, &fd) == -1) {
+		session_reply(s, "%s NO [UNAVAILABLE] Login temporarily "
+		    "unavailable, try again\r\n", tag);
+		imap_error(s);
+		return;
+	}
+	session_reply(s, "%s OK [CAPABILITY " IMAP_CAPS_TLS "] Logged in\r\n",
+	    tag);
+	session_proxy(s, fd);
+}
+
 static void
 imap_command(struct session *s, const char *line, size_t len)
 {
@@ -101,8 +198,8 @@ imap_command(struct session *s, const char *line, size_t len)
 	}
 	if (clen == 10 && strncasecmp(cmd, "CAPABILITY", clen) == 0 &&
 	    *rest == '\0') {
-		session_reply(s, "* CAPABILITY " IMAP_CAPABILITIES "\r\n"
-		    "%s OK CAPABILITY completed\r\n", tag);
+		session_reply(s, "* CAPABILITY %s\r\n"
+		    "%s OK CAPABILITY completed\r\n", imap_caps(s), tag);
 		return;
 	}
 	if (clen == 4 && strncasecmp(cmd, "NOOP", clen) == 0 &&
@@ -116,11 +213,8 @@ imap_command(struct session *s, const char *line, size_t len)
 		    "%s OK LOGOUT completed\r\n", s->hostname, tag);
 		session_end(s, "logout");
 	}
-	if ((clen == 5 && strncasecmp(cmd, "LOGIN", clen) == 0) ||
-	    (clen == 12 && strncasecmp(cmd, "AUTHENTICATE", clen) == 0)) {
-		session_reply(s, "%s NO [UNAVAILABLE] Login is not available "
-		    "on this server yet\r\n", tag);
-		imap_error(s);
+	if (clen == 5 && strncasecmp(cmd, "LOGIN", clen) == 0) {
+		imap_login(s, tag, rest, len - (size_t)(rest - line));
 		return;
 	}
 	session_reply(s, "%s BAD Command unknown or not available before "
@@ -139,8 +233,8 @@ main(int argc, char **argv)
 	    IMAP_TIMEOUT_PRELOGIN_MS);
 	if (s.implicit_tls && session_tls_start(&s) == -1)
 		session_end(&s, "tls-failed");
-	session_reply(&s, "* OK [CAPABILITY " IMAP_CAPABILITIES "] %s "
-	    "sealpost ready\r\n", s.hostname);
+	session_reply(&s, "* OK [CAPABILITY %s] %s sealpost ready\r\n",
+	    imap_caps(&s), s.hostname);
 
 	for (;;) {
 		switch (io_getline(&s.io, IMAP_LINE_MAX, &line, &len)) {

@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
@@ -90,7 +91,7 @@ proc_check_binaries(const struct sp_conf *conf, char *err, size_t errlen)
 		if (proc_check_one(conf, &proctab_services[i], err, errlen) ==
 		    -1)
 			return -1;
-	return 0;
+	return proc_check_one(conf, &proctab_imap_mail, err, errlen);
 }
 
 static int
@@ -348,6 +349,7 @@ proc_spawn_session(struct master *m, struct listener *l, int cfd)
 	}
 	TAILQ_INSERT_TAIL(&m->children, c, entry);
 	m->nchildren++;
+	c->counted = 1;
 	l->nsessions++;
 	l->accepted++;
 	log_info("%s master event=connect listener=%s client=%s proc=%s "
@@ -412,7 +414,8 @@ proc_reap(struct master *m)
 		TAILQ_REMOVE(&m->children, c, entry);
 		if (c->chan != NULL)
 			ipc_chan_free(c->chan);
-		c->listener->nsessions--;
+		if (c->counted)
+			c->listener->nsessions--;
 		m->nchildren--;
 		free(c);
 	}
@@ -493,4 +496,164 @@ proc_log_read(evutil_socket_t fd, short ev, void *arg)
 				name = m->services[i].spec->name;
 		log_write_child(prio, name, cred.pid, line + 1, (size_t)n - 1);
 	}
+}
+
+static struct child *
+proc_find_conn(struct master *m, uint64_t connid, enum sp_role role)
+{
+	struct child	*c;
+
+	TAILQ_FOREACH(c, &m->children, entry)
+		if (c->id == connid && c->spec->role == role)
+			return c;
+	return NULL;
+}
+
+/*
+ * DATA_DIR/mail/ACCOUNT: owned by root up to mail/, the account folder by
+ * the account's uid, mode 0700.  Created on first login (the store issue
+ * creates it with the account).  -1 when it exists but is not exactly
+ * that (a symlink, another owner): we do not guess.
+ */
+static int
+proc_account_dir(struct master *m, uint64_t account, uid_t uid, char *path,
+    size_t len)
+{
+	struct stat	st;
+	char		parent[PATH_MAX];
+	int		n;
+
+	n = snprintf(parent, sizeof(parent), "%s/mail", m->conf->data_dir);
+	if (n < 0 || (size_t)n >= sizeof(parent))
+		return -1;
+	n = snprintf(path, len, "%s/%llu", parent, (unsigned long long)account);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	if (mkdir(m->conf->data_dir, 0711) == -1 && errno != EEXIST)
+		return -1;
+	if (mkdir(parent, 0711) == -1 && errno != EEXIST)
+		return -1;
+	if (lstat(parent, &st) == -1 || !S_ISDIR(st.st_mode) || st.st_uid != 0)
+		return -1;
+	if (mkdir(path, 0700) == 0) {
+		if (chown(path, uid, (gid_t)uid) == -1)
+			return -1;
+	} else if (errno != EEXIST)
+		return -1;
+	if (lstat(path, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != uid || (st.st_mode & 077) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+proc_mail_ready(struct child *login, int ok, uint64_t account, int fd)
+{
+	struct ipc_out	*out;
+
+	if (login->chan == NULL) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	out = ipc_out_new(IMSG_MASTER_MAIL_READY, 0, fd);
+	ipc_add_u32(out, ok);
+	ipc_add_u64(out, account);
+	(void)ipc_chan_send(login->chan, out);
+}
+
+void
+proc_login(struct master *m, uint64_t connid, uint64_t account)
+{
+	struct child	*login, *c;
+	struct proc_ids	 ids;
+	char		 path[PATH_MAX], dir[PATH_MAX], idstr[17], acct[24];
+	char		 bufs[2][24], *argv[24];
+	int		 fds[SP_FD_FIRST_FREE], mc[2] = { -1, -1 };
+	int		 sv[2] = { -1, -1 }, argc, i;
+	pid_t		 pid;
+
+	snprintf(idstr, sizeof(idstr), "%016" PRIx64, connid);
+	/* SECURITY: auth speaks for a connection that is a live IMAP login */
+	if ((login = proc_find_conn(m, connid, ROLE_IMAP_LOGIN)) == NULL) {
+		log_warnx("%s master event=login result=no-such-session", idstr);
+		return;
+	}
+	if (account > (uint64_t)(m->conf->account_uid_max -
+	    m->conf->account_uid_min)) {
+		log_warnx("%s master event=login account=%llu result=refused "
+		    "reason=outside-account-uids", idstr,
+		    (unsigned long long)account);
+		proc_mail_ready(login, 0, account, -1);
+		return;
+	}
+	ids.uid = (uid_t)(m->conf->account_uid_min + account);
+	ids.gid = (gid_t)ids.uid;
+	if (proc_account_dir(m, account, ids.uid, dir, sizeof(dir)) == -1) {
+		log_warn("%s master event=login account=%llu result=refused "
+		    "reason=account-folder", idstr, (unsigned long long)account);
+		proc_mail_ready(login, 0, account, -1);
+		return;
+	}
+	if (proc_bin_path(m->conf, &proctab_imap_mail, path, sizeof(path)) ==
+	    -1)
+		fatalx("libexec-dir path too long");
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mc) == -1)
+		goto fail;
+	for (i = 0; i < SP_FD_FIRST_FREE; i++)
+		fds[i] = -1;
+	fds[SP_FD_CLIENT] = sv[1];
+	fds[SP_FD_LOG] = m->log_wfd;
+	fds[SP_FD_MASTER] = mc[1];
+	argc = proc_base_argv(m, path, &ids, argv, bufs);
+	/* -j is the account folder; -m makes it an account jail */
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "-j") == 0)
+			argv[i + 1] = dir;
+	snprintf(acct, sizeof(acct), "%llu", (unsigned long long)account);
+	argv[argc++] = "-m";
+	argv[argc++] = m->mailroot;
+	argv[argc++] = "-i";
+	argv[argc++] = idstr;
+	argv[argc++] = "-a";
+	argv[argc++] = acct;
+	argv[argc++] = "-H";
+	argv[argc++] = m->conf->hostname;
+	argv[argc] = NULL;
+
+	switch (pid = fork()) {
+	case -1:
+		goto fail;
+	case 0:
+		proc_exec(m, path, argv, fds, SP_FD_FIRST_FREE);
+	default:
+		break;
+	}
+	close(sv[1]);
+	close(mc[1]);
+	c = xcalloc(1, sizeof(*c));
+	c->pid = pid;
+	c->id = connid;
+	c->listener = login->listener;
+	c->spec = &proctab_imap_mail;
+	c->account = account;
+	c->chan = ipc_chan_new(m->base, mc[0], IPC_PEER_SESSION,
+	    proc_session_dispatch, proc_session_closed, c);
+	TAILQ_INSERT_TAIL(&m->children, c, entry);
+	m->nchildren++;
+	log_info("%s master event=login account=%llu uid=%lu proc=imap-mail "
+	    "pid=%ld", idstr, (unsigned long long)account,
+	    (unsigned long)ids.uid, (long)pid);
+	proc_mail_ready(login, 1, account, sv[0]);
+	return;
+fail:
+	log_warn("%s master event=login result=spawn-failed", idstr);
+	for (i = 0; i < 2; i++) {
+		if (sv[i] != -1)
+			close(sv[i]);
+		if (mc[i] != -1)
+			close(mc[i]);
+	}
+	proc_mail_ready(login, 0, account, -1);
 }

@@ -55,3 +55,8 @@ const struct proc_spec *proctab_sessions[SP_LISTEN_KIND_MAX] = {
 	[SP_LISTEN_POP3] = &spec_pop3_login,
 	[SP_LISTEN_POP3S] = &spec_pop3_login,
 };
+
+/* The mail process of a logged-in IMAP connection: the account's own uid
+ * (account-uids), its folder as its jail, no service channel yet. */
+const struct proc_spec proctab_imap_mail = { "imap-mail",
+    "sealpost-imap-mail", NULL, ROLE_IMAP_MAIL, PK_SESSION, 0, 0 };

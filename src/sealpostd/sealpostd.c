@@ -251,34 +251,35 @@ master_remove_pid(const struct sp_conf *conf)
 }
 
 /*
- * The empty jail every session and service chroots into: RUN_DIR/empty,
- * owned by root, writable by nobody else, and empty.
+ * An empty directory owned by root and writable by root only: the chroot
+ * of every session and service (RUN_DIR/empty), and the mount point of
+ * the tmpfs root of every account jail (RUN_DIR/mailroot).
  */
 static void
-master_jail_dir(struct master *m)
+master_empty_dir(struct master *m, char *path, size_t len, const char *name)
 {
 	struct stat	 st;
 	DIR		*d;
 	struct dirent	*de;
 	int		 n;
 
-	n = snprintf(m->jail, sizeof(m->jail), "%s/empty", m->conf->run_dir);
-	if (n < 0 || (size_t)n >= sizeof(m->jail))
+	n = snprintf(path, len, "%s/%s", m->conf->run_dir, name);
+	if (n < 0 || (size_t)n >= len)
 		fatalx("run-dir path too long");
-	if (mkdir(m->jail, 0755) == -1 && errno != EEXIST)
-		fatal("%s", m->jail);
-	if (lstat(m->jail, &st) == -1)
-		fatal("%s", m->jail);
+	if (mkdir(path, 0755) == -1 && errno != EEXIST)
+		fatal("%s", path);
+	if (lstat(path, &st) == -1)
+		fatal("%s", path);
 	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
 		fatalx("%s must be a directory owned by root and writable by "
-		    "root only", m->jail);
-	if ((d = opendir(m->jail)) == NULL)
-		fatal("%s", m->jail);
+		    "root only", path);
+	if ((d = opendir(path)) == NULL)
+		fatal("%s", path);
 	while ((de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 &&
 		    strcmp(de->d_name, "..") != 0)
-			fatalx("%s must be empty (found %s)", m->jail,
+			fatalx("%s must be empty (found %s)", path,
 			    de->d_name);
 	closedir(d);
 }
@@ -378,7 +379,8 @@ main(int argc, char **argv)
 
 	if (mkdir(m->conf->run_dir, 0755) == -1 && errno != EEXIST)
 		fatal("%s", m->conf->run_dir);
-	master_jail_dir(m);
+	master_empty_dir(m, m->jail, sizeof(m->jail), "empty");
+	master_empty_dir(m, m->mailroot, sizeof(m->mailroot), "mailroot");
 	pidfd = master_pidfile(m->conf);
 	if (!foreground) {
 		if (daemon(0, 0) == -1)

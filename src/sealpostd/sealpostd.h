@@ -33,6 +33,7 @@ struct proc_spec {
 
 extern const struct proc_spec	 proctab_services[SVC_MAX];
 extern const struct proc_spec	*proctab_sessions[SP_LISTEN_KIND_MAX];
+extern const struct proc_spec	 proctab_imap_mail;
 
 struct proc_ids {
 	uid_t	uid;
@@ -60,6 +61,8 @@ struct child {
 	struct listener		*listener;
 	const struct proc_spec	*spec;
 	struct ipc_chan		*chan;		/* master <-> session */
+	int			 counted;	/* in listener->nsessions */
+	uint64_t		 account;	/* mail processes: whose */
 };
 TAILQ_HEAD(child_list, child);
 
@@ -107,6 +110,7 @@ struct master {
 	int			 debug;
 	int			 no_filters;	/* test hooks: sandbox off */
 	char			 jail[PATH_MAX];	/* the empty chroot */
+	char			 mailroot[PATH_MAX];	/* account jails' root */
 	struct proc_ids		 session_ids[SP_LISTEN_KIND_MAX];
 	struct service		 services[SVC_MAX];
 	char			 session_sandbox[ROLE_MAX][64];
@@ -131,6 +135,11 @@ void	proc_spawn_session(struct master *, struct listener *, int fd);
 void	proc_reap(struct master *);
 void	proc_log_read(evutil_socket_t, short, void *);
 int	proc_check_binaries(const struct sp_conf *, char *, size_t);
+/*
+ * auth says connection connid is account: start the account's mail
+ * process and hand its socket to the login session (proc.c).
+ */
+void	proc_login(struct master *, uint64_t connid, uint64_t account);
 /* Resolve every role's user; -1 + err naming the missing one. */
 int	proc_resolve_users(struct master *, char *, size_t);
 /* The fixed start of every child: stdio, log fd, closefrom, then exec. */

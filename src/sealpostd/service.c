@@ -52,6 +52,26 @@ service_flush_pending(struct service *s)
 	}
 }
 
+#ifdef SP_TEST_HOOKS
+/* Test hooks: the configuration's test accounts, for auth to check. */
+static void
+service_test_accounts(struct service *s)
+{
+	const struct sp_conf	*c = s->master->conf;
+	struct ipc_out		*out;
+	size_t			 i;
+
+	for (i = 0; i < c->ntest_accounts; i++) {
+		out = ipc_out_new(IMSG_AUTH_TEST_ACCOUNT, 0, -1);
+		ipc_add_str(out, c->test_accounts[i].address);
+		ipc_add_data(out, c->test_accounts[i].password,
+		    strlen(c->test_accounts[i].password));
+		ipc_add_u64(out, c->test_accounts[i].id);
+		(void)ipc_chan_send(s->chan, out);
+	}
+}
+#endif
+
 static void
 service_dispatch(struct ipc_chan *chan, struct ipc_msg *msg, void *arg)
 {
@@ -79,9 +99,28 @@ service_dispatch(struct ipc_chan *chan, struct ipc_msg *msg, void *arg)
 		s->ready = 1;
 		log_info("service %s ready pid=%ld sandbox=\"%s\" restarts=%u",
 		    s->spec->name, (long)s->pid, s->sandbox, s->restarts);
+#ifdef SP_TEST_HOOKS
+		if (s->id == SVC_AUTH)
+			service_test_accounts(s);
+#endif
 		service_flush_pending(s);
 		master_services_ready(s->master);
 		return;
+	case IMSG_AUTH_LOGIN_OK:
+		if (s->id == SVC_AUTH) {
+			uint64_t	connid, account;
+
+			ipc_msg_clear(msg);
+			if (ipc_get_u64(msg, &connid) == -1 ||
+			    ipc_get_u64(msg, &account) == -1 ||
+			    ipc_end(msg) == -1) {
+				ipc_chan_drop(chan);
+				return;
+			}
+			proc_login(s->master, connid, account);
+			return;
+		}
+		break;
 	case IMSG_CTL_STATUS:
 	case IMSG_CTL_RELOAD:
 		if (s->id == SVC_CONTROL) {

@@ -74,33 +74,34 @@ class SmtpGreeting(unittest.TestCase):
 
 
 class ImapGreeting(unittest.TestCase):
-    def check_imap(self, m):
-        self.assertTrue(m.welcome.startswith(b"* OK [CAPABILITY IMAP4rev1"))
+    def check_imap(self, m, caps):
+        self.assertEqual(m.welcome, b"* OK [CAPABILITY %s] %s sealpost ready"
+                         % (caps, HOSTNAME.encode()))
         self.assertIn("IMAP4REV1", m.capabilities)
-        self.assertIn("LOGINDISABLED", m.capabilities)
         typ, _ = m.noop()
         self.assertEqual(typ, "OK")
         typ, data = m.capability()
         self.assertEqual(typ, "OK")
-        self.assertEqual(data, [b"IMAP4rev1 LOGINDISABLED"])
+        self.assertEqual(data, [caps])
         typ, data = m.logout()
         self.assertEqual(typ, "BYE")
 
     def test_imap_plain(self):
-        self.check_imap(imaplib.IMAP4("127.0.0.1", inst.port("imap"), timeout=10))
+        # no STARTTLS yet: no login without TLS (RFC 3501 7.2.1)
+        self.check_imap(imaplib.IMAP4("127.0.0.1", inst.port("imap"), timeout=10),
+                        b"IMAP4rev1 LOGINDISABLED")
 
     def test_imaps_implicit_tls(self):
         m = imaplib.IMAP4_SSL("127.0.0.1", inst.port("imaps"),
                               ssl_context=inst.tls_context(), timeout=10)
         self.assertIn(m.sock.version(), ("TLSv1.2", "TLSv1.3"))
-        self.check_imap(m)
+        self.check_imap(m, b"IMAP4rev1")
 
     def test_imap_login_refused(self):
         m = imaplib.IMAP4("127.0.0.1", inst.port("imap"), timeout=10)
         # raw exchange: imaplib refuses to send LOGIN when LOGINDISABLED
         m.send(b"a1 LOGIN demo secret\r\n")
-        self.assertEqual(m.readline(),
-                         b"a1 NO [UNAVAILABLE] Login is not available on this server yet\r\n")
+        self.assertEqual(m.readline(), b"a1 NO [PRIVACYREQUIRED] Login only over TLS\r\n")
         m.send(b"a2 SELECT INBOX\r\n")
         self.assertEqual(m.readline(),
                          b"a2 BAD Command unknown or not available before login\r\n")

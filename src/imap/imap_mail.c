@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * imap_mail.c - the imap-mail process: one logged-in IMAP connection of
+ * one account, started by the master only after the auth service said who
+ * the connection is.  It runs as the account's own uid, in a jail that
+ * holds only the account's folder (at /mail), and reads the client's
+ * commands relayed by the imap-login process.
+ *
+ * For now it serves the authenticated state's CAPABILITY, NOOP and LOGOUT
+ * and answers the rest with BAD; the IMAP issues add the mailbox.
+ *
+ * Process:  imap-mail (account uid; account jail; ROLE_IMAP_MAIL).
+ * Trust:    the relayed bytes are the client's: hostile.  Lines are bounded
+ *           before they are looked at.
+ * Limits:   IMAP_LINE_MAX, IMAP_MAX_ERRORS, IMAP_TIMEOUT_AUTH_MS.
+ * See also: imap_login.c, sealpostd/proc.c (proc_login), privdrop.c
+ *           (jail_account).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "conf.h"
+#include "child.h"
+#include "io.h"
+#include "banned.h"
+
+#define IMAP_LINE_MAX		8192
+#define IMAP_TAG_MAX		64
+#define IMAP_MAX_ERRORS		10
+#define IMAP_TIMEOUT_AUTH_MS	(30 * 60 * 1000)	/* RFC 3501 5.4 */
+#define IMAP_MAIL_CAPS		"IMAP4rev1"
+
+static struct io		 io;
+static uint64_t			 connid;
+static unsigned long long	 account;
+static unsigned int		 errors;
+static unsigned long		 uid;		/* ours, from the master */
+static volatile sig_atomic_t	 stop;
+
+static void
+mail_sigterm(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void __attribute__((noreturn))
+mail_end(const char *reason)
+{
+	log_info("%016" PRIx64 " imap-mail event=disconnect account=%llu "
+	    "reason=%s errors=%u", connid, account, reason, errors);
+	close(io.fd);
+	exit(0);
+}
+
+static void mail_reply(const char *, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static void
+mail_reply(const char *fmt, ...)
+{
+	char	buf[1024];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	SP_ASSERT(n > 0 && (size_t)n < sizeof(buf));
+	if (io_write(&io, buf, (size_t)n) == -1)
+		mail_end("write-error");
+}
+
+static void
+mail_error(void)
+{
+	if (++errors >= IMAP_MAX_ERRORS) {
+		mail_reply("* BYE Too many invalid commands\r\n");
+		mail_end("too-many-errors");
+	}
+}
+
+static int
+mail_tag_char(unsigned char c)
+{
+	if (c <= 0x20 || c >= 0x7f)
+		return 0;
+	return strchr("(){%*\"\\+", c) == NULL;
+}
+
+static void
+mail_command(const char *line, size_t len)
+{
+	char		 tag[IMAP_TAG_MAX + 1];
+	const char	*cmd, *rest;
+	size_t		 tlen, clen;
+
+	for (tlen = 0; tlen < len && line[tlen] != ' '; tlen++)
+		if (!mail_tag_char((unsigned char)line[tlen]))
+			break;
+	if (tlen == 0 || tlen > IMAP_TAG_MAX || tlen == len ||
+	    line[tlen] != ' ') {
+		mail_reply("* BAD Invalid tag or missing command\r\n");
+		mail_error();
+		return;
+	}
+	memcpy(tag, line, tlen);
+	tag[tlen] = '\0';
+	cmd = line + tlen + 1;
+	for (clen = 0; cmd[clen] != '\0' && cmd[clen] != ' '; clen++)
+		;
+	rest = cmd + clen;
+
+	if (clen == 10 && strncasecmp(cmd, "CAPABILITY", clen) == 0 &&
+	    *rest == '\0') {
+		mail_reply("* CAPABILITY " IMAP_MAIL_CAPS "\r\n"
+		    "%s OK CAPABILITY completed\r\n", tag);
+		return;
+	}
+	if (clen == 4 && strncasecmp(cmd, "NOOP", clen) == 0 &&
+	    *rest == '\0') {
+		mail_reply("%s OK NOOP completed\r\n", tag);
+		return;
+	}
+	if (clen == 6 && strncasecmp(cmd, "LOGOUT", clen) == 0 &&
+	    *rest == '\0') {
+		mail_reply("* BYE Logging out\r\n%s OK LOGOUT completed\r\n",
+		    tag);
+		mail_end("logout");
+	}
+#ifdef SP_TEST_HOOKS
+	/* test hooks: who and where are we, as the tests see it */
+	if (clen == 7 && strncasecmp(cmd, "XSPTEST", clen) == 0) {
+		mail_reply("* XSPTEST uid=%lu account=%llu\r\n"
+		    "%s OK XSPTEST completed\r\n", uid, account, tag);
+		return;
+	}
+#endif
+	if ((clen == 5 && strncasecmp(cmd, "LOGIN", clen) == 0) ||
+	    (clen == 12 && strncasecmp(cmd, "AUTHENTICATE", clen) == 0)) {
+		/* RFC 3501 6.2.2, 6.2.3: only in the not-authenticated state */
+		mail_reply("%s BAD Already logged in\r\n", tag);
+		mail_error();
+		return;
+	}
+	mail_reply("%s BAD Command unknown or not available yet\r\n", tag);
+	mail_error();
+}
+
+int
+main(int argc, char **argv)
+{
+	struct child_args	 a;
+	struct sandbox_status	 st;
+	struct sigaction	 sa;
+	const char		*errstr;
+	char			*line, *end;
+	size_t			 len;
+	int			 ch;
+
+	memset(&a, 0, sizeof(a));
+	log_init("imap-mail", LOG_DEST_MASTER, SP_FD_LOG);
+	while ((ch = getopt(argc, argv, CHILD_GETOPT "a:H:i:")) != -1) {
+		if (child_getopt(ch, optarg, &a))
+			continue;
+		switch (ch) {
+		case 'a':
+			account = (unsigned long long)strtonum(optarg, 0,
+			    4294967295LL, &errstr);
+			if (errstr != NULL)
+				fatalx("imap-mail: bad account id");
+			break;
+		case 'H':
+			break;
+		case 'i':
+			errno = 0;
+			connid = strtoull(optarg, &end, 16);
+			if (errno != 0 || *end != '\0' || end == optarg)
+				fatalx("imap-mail: bad connection id");
+			break;
+		default:
+			fatalx("usage: imap-mail -u UID -g GID -j DIR -m ROOT "
+			    "-i ID -a ACCOUNT -H HOST");
+		}
+	}
+	child_args_check(&a, "imap-mail");
+	uid = (unsigned long)a.uid;
+	if (a.mailroot == NULL)
+		fatalx("imap-mail: -m is required");
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = mail_sigterm;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) == -1)
+		fatal("sigaction");
+	signal(SIGPIPE, SIG_IGN);
+	io_init(&io, SP_FD_CLIENT, IMAP_TIMEOUT_AUTH_MS);
+	io.stop = &stop;
+
+	child_confine(&a, ROLE_IMAP_MAIL, "imap-mail", &st);
+	child_ready(SP_FD_MASTER, "imap-mail", &st);
+	log_info("%016" PRIx64 " imap-mail event=start account=%llu uid=%lu "
+	    "sandbox=\"%s\"", connid, account, uid, sandbox_describe(&st));
+
+	for (;;) {
+		switch (io_getline(&io, IMAP_LINE_MAX, &line, &len)) {
+		case IO_LINE:
+			if (strlen(line) != len) {
+				mail_reply("* BAD NUL byte in command\r\n");
+				mail_error();
+				break;
+			}
+			mail_command(line, len);
+			break;
+		case IO_TOOLONG:
+			mail_reply("* BAD Line too long\r\n");
+			mail_error();
+			break;
+		case IO_TIMEOUT:
+			mail_reply("* BYE Autologout; idle for too long\r\n");
+			mail_end("timeout");
+		case IO_STOP:
+			mail_reply("* BYE Server shutting down\r\n");
+			mail_end("shutdown");
+		case IO_EOF:
+			mail_end("client-closed");
+		case IO_LOST:
+		case IO_ERROR:
+		default:
+			mail_end("io-error");
+		}
+	}
+}

@@ -1,0 +1,147 @@
+"""The login path: only the auth service can tell the master that a
+connection is an account; the master then starts a mail process for that
+account, as the account's own uid, jailed in its own folder, and the login
+process relays.  Driven by Python's imaplib over implicit TLS, with a test
+account (test-account exists only in --enable-test-hooks builds)."""
+
+import imaplib
+import os
+import re
+import unittest
+
+from sealpost_test import BUILD, HOSTNAME, Instance, connect, read_line, wait_for
+
+HOOKS = "#define SP_TEST_HOOKS 1" in open(os.path.join(BUILD, "config.h")).read()
+ACCOUNT_UID = 200000 + 7
+
+
+def status(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            out[k] = v.strip()
+    return out
+
+
+@unittest.skipUnless(HOOKS, "needs --enable-test-hooks (test-account)")
+class Login(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance("login", extra_conf=[
+            "test-account demo@example.test 's3cret pass' 7".replace("'", '"')]).start()
+        cls.inst.wait_services_ready()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+        bad = [l for l in cls.inst.bad_log_lines() if "signal=9" not in l]
+        if not bad:
+            cls.inst.cleanup()
+        assert not bad, "\n".join(bad)
+
+    def imaps(self):
+        return imaplib.IMAP4_SSL("127.0.0.1", self.inst.port("imaps"),
+                                 ssl_context=self.inst.tls_context(), timeout=15)
+
+    def test_login_spawns_confined_mail_process(self):
+        m = self.imaps()
+        self.assertEqual(m.capabilities, ("IMAP4REV1",))
+        typ, data = m.login("demo@example.test", "s3cret pass")
+        self.assertEqual((typ, data), ("OK", [b"[CAPABILITY IMAP4rev1] Logged in"]))
+        typ, data = m.xatom("XSPTEST")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.untagged_responses.pop("XSPTEST"),
+                         [b"uid=%d account=7" % ACCOUNT_UID])
+        pid = int(self.inst.wait_log(r"event=login account=7 uid=%d proc=imap-mail "
+                                     r"pid=(\d+)" % ACCOUNT_UID).group(1))
+        st = status(pid)
+        self.assertEqual(st["Uid"].split(), [str(ACCOUNT_UID)] * 4)
+        self.assertEqual(st["Groups"], "")
+        self.assertEqual(st["NoNewPrivs"], "1")
+        self.assertEqual(st["Seccomp"], "2")
+        # its whole world: its folder at /mail, gconv and zoneinfo read-only
+        root = "/proc/%d/root" % pid
+        self.assertEqual(sorted(os.listdir(root)), ["mail", "usr"])
+        mounts = open("/proc/%d/mountinfo" % pid).read().splitlines()
+        self.assertRegex(mounts[0], r" / / ro,nosuid,nodev,noexec")
+        mail = [l for l in mounts if " /mail " in l][0]
+        self.assertIn("/data/mail/7 /mail rw,nosuid,nodev,noexec", mail)
+        others = [l.split()[4] for l in mounts[1:] if " /mail " not in l]
+        self.assertEqual(sorted(others), ["/usr/lib/x86_64-linux-gnu/gconv",
+                                          "/usr/share/zoneinfo"])
+        folder = os.path.join(self.inst.dir, "data", "mail", "7")
+        fst = os.stat(folder)
+        self.assertEqual((fst.st_uid, fst.st_mode & 0o777), (ACCOUNT_UID, 0o700))
+        # the login process is still the unprivileged relay
+        login = int(self.inst.wait_log(r"listener=imaps client=127\.0\.0\.1:%d "
+                                       r"proc=imap-login pid=(\d+)"
+                                       % m.sock.getsockname()[1]).group(1))
+        self.assertEqual(status(login)["Uid"].split()[0],
+                         str(__import__("pwd").getpwnam("_sp_login").pw_uid))
+        self.assertEqual(m.noop()[0], "OK")
+        self.assertEqual(m.logout()[0], "BYE")
+        self.inst.wait_log(r"imap-mail event=disconnect account=7 reason=logout")
+
+    def test_wrong_password_and_unknown_user(self):
+        for user, pw in (("demo@example.test", "wrong"), ("nobody@example.test", "s3cret pass")):
+            m = self.imaps()
+            with self.assertRaises(imaplib.IMAP4.error) as e:
+                m.login(user, pw)
+            self.assertIn("[AUTHENTICATIONFAILED] Authentication failed", str(e.exception))
+            m.logout()
+        self.inst.wait_log(r"auth event=login user=nobody@example.test result=fail")
+        self.assertNotRegex(self.inst.log(), r"s3cret|wrong")   # no password logged
+
+    def test_login_needs_tls(self):
+        with connect(self.inst.port("imap")) as c:
+            self.assertIn(b"LOGINDISABLED", read_line(c))
+            c.sendall(b"a LOGIN demo@example.test \"s3cret pass\"\r\n")
+            self.assertEqual(read_line(c), b"a NO [PRIVACYREQUIRED] Login only over TLS")
+
+    def test_pipelined_commands_after_login_reach_the_mail_process(self):
+        c = self.inst.tls_context().wrap_socket(connect(self.inst.port("imaps")),
+                                                server_hostname="127.0.0.1")
+        read_line(c)
+        c.sendall(b'a LOGIN demo@example.test "s3cret pass"\r\nb NOOP\r\nc LOGOUT\r\n')
+        self.assertEqual(read_line(c), b"a OK [CAPABILITY IMAP4rev1] Logged in")
+        self.assertEqual(read_line(c), b"b OK NOOP completed")
+        self.assertEqual(read_line(c), b"* BYE Logging out")
+        self.assertEqual(read_line(c), b"c OK LOGOUT completed")
+        c.close()
+
+    def test_bad_login_syntax(self):
+        c = self.inst.tls_context().wrap_socket(connect(self.inst.port("imaps")),
+                                                server_hostname="127.0.0.1")
+        read_line(c)
+        for line, want in ((b"a LOGIN\r\n", b"a BAD Invalid arguments to LOGIN"),
+                           (b"b LOGIN x\r\n", b"b BAD Invalid arguments to LOGIN"),
+                           (b'c LOGIN "x y\r\n', b"c BAD Invalid arguments to LOGIN"),
+                           (b"d LOGIN x y z\r\n", b"d BAD Invalid arguments to LOGIN"),
+                           (b"e LOGIN " + b"u" * 400 + b" p\r\n", b"e BAD Argument too long"),
+                           (b'f LOGIN "a\\x" p\r\n', b"f BAD Invalid arguments to LOGIN")):
+            c.sendall(line)
+            self.assertEqual(read_line(c), want)
+        c.close()
+
+    def test_only_auth_can_say_who_a_connection_is(self):
+        # a session that claims a login to the master is killed, nothing spawned
+        spawned = len(re.findall(r"proc=imap-mail pid=", self.inst.log()))
+        with connect(self.inst.port("smtp")) as c:
+            read_line(c)
+            pid = self.inst.session_pid(c, "smtp")
+            c.sendall(b"XSPTEST FORGE\r\n")
+            self.assertEqual(read_line(c), b"250 2.0.0 forge result=sent")
+            self.assertEqual(c.recv(10), b"")
+        self.inst.wait_log(r"master event=malformed proc=smtp pid=%d action=kill" % pid)
+        # a session that is not a login session cannot ask auth either
+        with connect(self.inst.port("smtp")) as c:
+            read_line(c)
+            c.sendall(b"XSPTEST AUTHLOGIN demo@example.test\r\n")
+            self.assertEqual(read_line(c), b"250 2.0.0 authlogin result=refused")
+        self.inst.wait_log(r"auth event=malformed action=drop-session")
+        self.assertEqual(len(re.findall(r"proc=imap-mail pid=", self.inst.log())), spawned)
+        # auth is still there for everybody else
+        m = self.imaps()
+        self.assertEqual(m.login("demo@example.test", "s3cret pass")[0], "OK")
+        m.logout()
