@@ -18,7 +18,8 @@
  *   4 log datagrams to the master   4 log datagrams to the master
  *   5 TLS material (sealed memfd)   5 unused
  *   6 IPC channel to the master     6 IPC channel to the master
- *   7.. one IPC channel per service the role may use (SP_FD_SVC(i)),
+ *   7 TLS ticket keys (sealed memfd) 7 unused
+ *   8.. one IPC channel per service the role may use (SP_FD_SVC(i)),
  *       closed when the role may not use that service
  * The control service also gets its listening unix socket on 3.
  */
@@ -27,7 +28,8 @@
 #define SP_FD_LOG	4
 #define SP_FD_TLS	5
 #define SP_FD_MASTER	6
-#define SP_FD_SVC_BASE	7
+#define SP_FD_TICKETS	7
+#define SP_FD_SVC_BASE	8
 #define SP_FD_SVC(i)	(SP_FD_SVC_BASE + (i))
 
 /* Services, in the order of their SP_FD_SVC slots. */

@@ -140,6 +140,13 @@ session_init(struct session *s, int argc, char **argv, const char *proc,
 		    sizeof(err))) == NULL)
 			fatalx("%016" PRIx64 " %s: %s", s->id, proc, err);
 		close(SP_FD_TLS);
+		if (fcntl(SP_FD_TICKETS, F_GETFD) != -1) {
+			if (tls_ctx_set_tickets(s->tls_ctx, SP_FD_TICKETS, err,
+			    sizeof(err)) == -1)
+				fatalx("%016" PRIx64 " %s: %s", s->id, proc,
+				    err);
+			close(SP_FD_TICKETS);
+		}
 	} else if (s->implicit_tls)
 		fatalx("%016" PRIx64 " %s: TLS listener without TLS material",
 		    s->id, proc);

@@ -25,8 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <sodium.h>
 
@@ -43,6 +46,8 @@
 	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:" \
 	"ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:" \
 	"DHE-RSA-AES256-GCM-SHA384"
+
+#define TLS_TICKETS_MAX	(TLS_TICKET_KEYS * TLS_TICKET_KEY_LEN)
 
 struct tls_conn {
 	SSL	*ssl;
@@ -122,7 +127,10 @@ tls_ctx_from_blob(const unsigned char *blob, size_t len, char *err,
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 	    SSL_OP_NO_TICKET);
-	/* No resumption until the master shares ticket keys (next issue). */
+	/*
+	 * No server-side session cache: resumption only through tickets, and
+	 * only when the master's shared keys are set (tls_ctx_set_tickets).
+	 */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 0);
 	if (SSL_CTX_set_cipher_list(ctx, TLS_CIPHERS_12) != 1) {
@@ -363,4 +371,98 @@ tls_close(struct tls_conn *c)
 	(void)SSL_shutdown(c->ssl);	/* close_notify; do not wait */
 	SSL_free(c->ssl);
 	free(c);
+}
+
+/* The ticket keys of this session process, loaded before its sandbox. */
+static unsigned char	*ticket_keys;
+static size_t		 ticket_nkeys;
+
+int
+tls_tickets_memfd(const unsigned char *keys, size_t nkeys)
+{
+	SP_ASSERT(nkeys >= 1 && nkeys <= TLS_TICKET_KEYS);
+	return memfd_sealed_from("sealpost-tickets", keys,
+	    nkeys * TLS_TICKET_KEY_LEN);
+}
+
+static int
+tls_ticket_setup(const unsigned char *key, unsigned char *iv,
+    EVP_CIPHER_CTX *ctx, EVP_MAC_CTX *hctx, int enc)
+{
+	OSSL_PARAM	params[3];
+
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY,
+	    (void *)(uintptr_t)(key + 16), 32);
+	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)(uintptr_t)"SHA256", 0);
+	params[2] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_CTX_set_params(hctx, params) != 1)
+		return -1;
+	if (enc)
+		return EVP_EncryptInit_ex(ctx, EVP_aes_256_cbc(), NULL,
+		    key + 48, iv) == 1 ? 0 : -1;
+	return EVP_DecryptInit_ex(ctx, EVP_aes_256_cbc(), NULL, key + 48,
+	    iv) == 1 ? 0 : -1;
+}
+
+/*
+ * OpenSSL's ticket callback.  Encrypt: only for TLS 1.3 (return 0 issues
+ * no ticket, so TLS 1.2 clients always do a full handshake).  Decrypt:
+ * 1 with the current key, 2 with the previous one (renew the ticket), 0
+ * for an unknown name (a full handshake).
+ */
+static int
+tls_ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
+    EVP_CIPHER_CTX *ctx, EVP_MAC_CTX *hctx, int enc)
+{
+	size_t	i;
+
+	if (enc) {
+		if (SSL_version(ssl) != TLS1_3_VERSION)
+			return 0;
+		if (RAND_bytes(iv, 16) != 1)
+			return -1;
+		memcpy(name, ticket_keys, 16);
+		return tls_ticket_setup(ticket_keys, iv, ctx, hctx, 1) == 0 ?
+		    1 : -1;
+	}
+	for (i = 0; i < ticket_nkeys; i++) {
+		const unsigned char *k = ticket_keys + i * TLS_TICKET_KEY_LEN;
+
+		if (CRYPTO_memcmp(name, k, 16) != 0)
+			continue;
+		if (tls_ticket_setup(k, iv, ctx, hctx, 0) == -1)
+			return -1;
+		return i == 0 ? 1 : 2;
+	}
+	return 0;
+}
+
+int
+tls_ctx_set_tickets(struct ssl_ctx_st *ctx, int fd, char *err, size_t errlen)
+{
+	size_t	len;
+
+	if (memfd_check_sealed(fd, TLS_TICKETS_MAX, &len) == -1 ||
+	    len == 0 || len % TLS_TICKET_KEY_LEN != 0) {
+		snprintf(err, errlen, "ticket keys memfd not sealed or bad size");
+		return -1;
+	}
+	if (ticket_keys == NULL &&
+	    (ticket_keys = sodium_malloc(TLS_TICKETS_MAX)) == NULL) {
+		snprintf(err, errlen, "sodium_malloc failed");
+		return -1;
+	}
+	if (memfd_read(fd, ticket_keys, len) == -1) {
+		snprintf(err, errlen, "ticket keys: %s", strerror(errno));
+		return -1;
+	}
+	ticket_nkeys = len / TLS_TICKET_KEY_LEN;
+	SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
+	SSL_CTX_set_num_tickets(ctx, 1);
+	if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_ticket_cb) != 1) {
+		tls_errstr(err, errlen, "ticket callback");
+		return -1;
+	}
+	return 0;
 }

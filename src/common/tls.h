@@ -19,6 +19,20 @@ struct tls_conn;
  */
 int		 tls_material_load(const char *cert, const char *key,
 		    char *err, size_t errlen);
+/*
+ * Session tickets (TLS 1.3 only, resumption with a fresh (EC)DHE key
+ * exchange): every session process gets the same keys from the master, so
+ * a client that reconnects resumes whichever process serves it.
+ * TLS_TICKET_KEY_LEN bytes a key: 16 name, 32 HMAC-SHA256, 32 AES-256.
+ */
+#define TLS_TICKET_KEY_LEN	80
+#define TLS_TICKET_KEYS		2	/* the current one and the previous */
+/* Master: a sealed memfd holding keys (current first); -1 on error. */
+int		 tls_tickets_memfd(const unsigned char *keys, size_t nkeys);
+/* Session, before the sandbox: use the keys in the memfd fd. */
+int		 tls_ctx_set_tickets(struct ssl_ctx_st *, int fd, char *err,
+		    size_t errlen);
+
 /* Session: a server context (TLS 1.2+) from the master's sealed memfd. */
 struct ssl_ctx_st *tls_server_ctx_from_fd(int fd, char *err, size_t errlen);
 void		 tls_ctx_free(struct ssl_ctx_st *);

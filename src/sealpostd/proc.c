@@ -310,6 +310,7 @@ proc_spawn_session(struct master *m, struct listener *l, int cfd)
 	fds[SP_FD_CLIENT] = cfd;
 	fds[SP_FD_LOG] = m->log_wfd;
 	fds[SP_FD_TLS] = spec->needs_tls ? m->tls_fd : -1;
+	fds[SP_FD_TICKETS] = spec->needs_tls ? m->tickets_fd : -1;
 	fds[SP_FD_MASTER] = mc[1];
 
 	argc = proc_base_argv(m, path, &m->session_ids[l->conf.kind], argv,

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <sodium.h>
 
 #include "log.h"
 #include "tls.h"
@@ -40,6 +41,7 @@
 #endif
 #define SP_DEFAULT_CONF		SP_SYSCONFDIR "/sealpost/sealpost.conf"
 #define SP_LOG_RCVBUF		(1024 * 1024)
+#define SP_TICKET_ROTATE	3600	/* seconds a ticket key encrypts */
 
 static struct master	master;
 
@@ -163,6 +165,45 @@ refused:
 	conf_free(nc);
 	log_warnx("reload refused, the running configuration stays: %s", err);
 	return -1;
+}
+
+/*
+ * TLS session tickets: a fresh key every SP_TICKET_ROTATE seconds; the
+ * previous one still decrypts, so a ticket lives at most two periods.
+ * New session processes get the new keys; running ones keep theirs.
+ */
+static void
+master_tickets_rotate(evutil_socket_t fd, short ev, void *arg)
+{
+	struct master	*m = arg;
+	struct timeval	 tv = { SP_TICKET_ROTATE, 0 };
+	int		 nfd, nkeys = 1;
+
+	(void)fd;
+	(void)ev;
+	if (m->tickets == NULL) {
+		if ((m->tickets = sodium_malloc(TLS_TICKET_KEYS *
+		    TLS_TICKET_KEY_LEN)) == NULL)
+			fatal("sodium_malloc");
+		m->tickets_fd = -1;
+	} else {
+		memmove(m->tickets + TLS_TICKET_KEY_LEN, m->tickets,
+		    TLS_TICKET_KEY_LEN);
+		nkeys = 2;
+	}
+	randombytes_buf(m->tickets, TLS_TICKET_KEY_LEN);
+	if ((nfd = tls_tickets_memfd(m->tickets, (size_t)nkeys)) == -1) {
+		log_warn("ticket keys: memfd (keeping the old keys)");
+	} else {
+		if (m->tickets_fd != -1)
+			close(m->tickets_fd);
+		m->tickets_fd = nfd;
+	}
+	if (m->ev_tickets == NULL &&
+	    (m->ev_tickets = evtimer_new(m->base, master_tickets_rotate, m)) ==
+	    NULL)
+		fatalx("evtimer_new");
+	evtimer_add(m->ev_tickets, &tv);
 }
 
 void
@@ -316,6 +357,8 @@ main(int argc, char **argv)
 	size_t		 i;
 
 	log_init("sealpostd", LOG_DEST_STDERR, -1);
+	if (sodium_init() < 0)
+		fatalx("sodium_init");
 	while ((ch = getopt(argc, argv, "c:dfnv")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -401,6 +444,7 @@ main(int argc, char **argv)
 			fatalx("signal events");
 	}
 	master_log_socket(m);
+	master_tickets_rotate(-1, 0, m);
 	ctl_socket_open(m);
 	service_start_all(m);	/* listeners follow: master_services_ready */
 

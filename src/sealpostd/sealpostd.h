@@ -104,6 +104,9 @@ struct master {
 	int			 listening;	/* services were all ready once */
 	time_t			 started;
 	int			 tls_fd;	/* sealed memfd, or -1 */
+	int			 tickets_fd;	/* sealed memfd of ticket keys */
+	unsigned char		*tickets;	/* sodium_malloc: the keys */
+	struct event		*ev_tickets;	/* rotation timer */
 	int			 log_rfd;	/* children's log datagrams */
 	int			 log_wfd;	/* their end */
 	int			 ctl_fd;	/* listening control socket */

@@ -269,3 +269,32 @@ class Processes(unittest.TestCase):
             c.sendall(b"QUIT\r\n")
             read_line(c)
         self.assertNotRegex(inst.log(), r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class TlsResumption(unittest.TestCase):
+    """TLS 1.3 session tickets shared by every session process (the master
+    hands out the keys), with a fresh key exchange (psk_dhe_ke); none for
+    TLS 1.2."""
+
+    def resume(self, kind, proto):
+        ctx = inst.tls_context()
+        ctx.minimum_version = ctx.maximum_version = proto
+        reused = []
+        session = None
+        for i in range(3):
+            s = ctx.wrap_socket(connect(inst.port(kind)), server_hostname="127.0.0.1",
+                                session=session)
+            read_line(s)          # tickets arrive after the handshake (TLS 1.3)
+            reused.append(s.session_reused)
+            session = s.session
+            s.close()
+        return reused
+
+    def test_tls13_resumes_across_processes(self):
+        for kind in ("imaps", "pop3s", "submissions"):
+            self.assertEqual(self.resume(kind, ssl.TLSVersion.TLSv1_3),
+                             [False, True, True], kind)
+
+    def test_tls12_does_not_resume(self):
+        self.assertEqual(self.resume("imaps", ssl.TLSVersion.TLSv1_2),
+                         [False, False, False])
