@@ -273,13 +273,32 @@ session_write_fd(int fd, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* One read from the client relayed to fd: 1 relayed, 0 nothing to read. */
+static int
+session_relay_client(struct session *s, int fd, uint8_t *buf, size_t len)
+{
+	ssize_t	n;
+	short	want;
+
+	n = io_read_some(&s->io, buf, len, &want);
+	if (n > 0) {
+		if (session_write_fd(fd, buf, (size_t)n) == -1)
+			session_end(s, "mail-gone");
+		return 1;
+	}
+	if (n == 0)
+		session_end(s, "client-closed");
+	if (want == 0)
+		session_end(s, "io-error");
+	return 0;
+}
+
 void
 session_proxy(struct session *s, int fd)
 {
 	struct pollfd	pfd[2];
 	uint8_t		buf[16384];
 	ssize_t		n;
-	short		want;
 	int		fl;
 
 	if ((fl = fcntl(fd, F_GETFL)) != -1)
@@ -287,19 +306,10 @@ session_proxy(struct session *s, int fd)
 	/* the services are not ours to watch any more: the mail process is */
 	s->io.nwatch = 0;
 	for (;;) {
-		/* client -> mail process, while there is something to read */
-		while (io_pending(&s->io)) {
-			n = io_read_some(&s->io, buf, sizeof(buf), &want);
-			if (n > 0) {
-				if (session_write_fd(fd, buf, (size_t)n) == -1)
-					session_end(s, "mail-gone");
-			} else if (n == 0)
-				session_end(s, "client-closed");
-			else if (want == 0)
-				session_end(s, "io-error");
-			else
-				break;
-		}
+		/* what poll cannot see: buffered and decrypted bytes */
+		while (io_pending(&s->io) &&
+		    session_relay_client(s, fd, buf, sizeof(buf)))
+			;
 		pfd[0].fd = s->io.fd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = fd;
@@ -310,16 +320,8 @@ session_proxy(struct session *s, int fd)
 				continue;	/* SIGTERM: the mail process says bye */
 			session_end(s, "io-error");
 		}
-		if (pfd[0].revents != 0) {
-			n = io_read_some(&s->io, buf, sizeof(buf), &want);
-			if (n > 0) {
-				if (session_write_fd(fd, buf, (size_t)n) == -1)
-					session_end(s, "mail-gone");
-			} else if (n == 0)
-				session_end(s, "client-closed");
-			else if (want == 0)
-				session_end(s, "io-error");
-		}
+		if (pfd[0].revents != 0)
+			(void)session_relay_client(s, fd, buf, sizeof(buf));
 		if (pfd[1].revents != 0) {
 			n = read(fd, buf, sizeof(buf));
 			if (n > 0) {

@@ -35,7 +35,6 @@
 #include "banned.h"
 
 #define IMAP_LINE_MAX		8192
-#define IMAP_TAG_MAX		64
 #define IMAP_MAX_ERRORS		10
 #define IMAP_TIMEOUT_PRELOGIN_MS (60 * 1000)
 #define IMAP_USER_MAX		320	/* RFC 5321 4.5.3.1 address */
@@ -45,15 +44,6 @@
 #define IMAP_CAPS_TLS		"IMAP4rev1"
 
 static struct ipc_msg	reply;	/* 64 KiB: not on the stack */
-
-/* RFC 3501 9: ATOM-CHAR plus "]", minus "+" (tags only). */
-static int
-imap_tag_char(unsigned char c)
-{
-	if (c <= 0x20 || c >= 0x7f)
-		return 0;
-	return strchr("(){%*\"\\+", c) == NULL;
-}
 
 static void
 imap_error(struct session *s)
@@ -171,23 +161,14 @@ imap_command(struct session *s, const char *line, size_t len)
 {
 	char		 tag[IMAP_TAG_MAX + 1], esc[64];
 	const char	*cmd, *rest;
-	size_t		 tlen, clen;
+	size_t		 clen;
 
-	for (tlen = 0; tlen < len && line[tlen] != ' '; tlen++)
-		if (!imap_tag_char((unsigned char)line[tlen]))
-			break;
-	if (tlen == 0 || tlen > IMAP_TAG_MAX || tlen == len ||
-	    line[tlen] != ' ') {
+	if (imap_parse_tag(line, len, tag, sizeof(tag), &cmd, &clen,
+	    &rest) != 0) {
 		session_reply(s, "* BAD Invalid tag or missing command\r\n");
 		imap_error(s);
 		return;
 	}
-	memcpy(tag, line, tlen);
-	tag[tlen] = '\0';
-	cmd = line + tlen + 1;
-	for (clen = 0; cmd[clen] != '\0' && cmd[clen] != ' '; clen++)
-		;
-	rest = cmd + clen;
 	log_debug("%016" PRIx64 " imap-login event=command command=%s",
 	    s->id, log_esc(esc, sizeof(esc), cmd, clen));
 

@@ -32,10 +32,10 @@
 #include "conf.h"
 #include "child.h"
 #include "io.h"
+#include "imap_parse.h"
 #include "banned.h"
 
 #define IMAP_LINE_MAX		8192
-#define IMAP_TAG_MAX		64
 #define IMAP_MAX_ERRORS		10
 #define IMAP_TIMEOUT_AUTH_MS	(30 * 60 * 1000)	/* RFC 3501 5.4 */
 #define IMAP_MAIL_CAPS		"IMAP4rev1"
@@ -90,36 +90,19 @@ mail_error(void)
 	}
 }
 
-static int
-mail_tag_char(unsigned char c)
-{
-	if (c <= 0x20 || c >= 0x7f)
-		return 0;
-	return strchr("(){%*\"\\+", c) == NULL;
-}
-
 static void
 mail_command(const char *line, size_t len)
 {
 	char		 tag[IMAP_TAG_MAX + 1];
 	const char	*cmd, *rest;
-	size_t		 tlen, clen;
+	size_t		 clen;
 
-	for (tlen = 0; tlen < len && line[tlen] != ' '; tlen++)
-		if (!mail_tag_char((unsigned char)line[tlen]))
-			break;
-	if (tlen == 0 || tlen > IMAP_TAG_MAX || tlen == len ||
-	    line[tlen] != ' ') {
+	if (imap_parse_tag(line, len, tag, sizeof(tag), &cmd, &clen,
+	    &rest) != 0) {
 		mail_reply("* BAD Invalid tag or missing command\r\n");
 		mail_error();
 		return;
 	}
-	memcpy(tag, line, tlen);
-	tag[tlen] = '\0';
-	cmd = line + tlen + 1;
-	for (clen = 0; cmd[clen] != '\0' && cmd[clen] != ' '; clen++)
-		;
-	rest = cmd + clen;
 
 	if (clen == 10 && strncasecmp(cmd, "CAPABILITY", clen) == 0 &&
 	    *rest == '\0') {

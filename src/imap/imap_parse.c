@@ -25,6 +25,38 @@ imap_astring_char(unsigned char c)
 	return strchr("(){%*\"\\", c) == NULL;
 }
 
+static int
+imap_tag_char(unsigned char c)
+{
+	return c != '+' && imap_astring_char(c);
+}
+
+int
+imap_parse_tag(const char *line, size_t len, char *tag, size_t taglen,
+    const char **cmd_r, size_t *cmdlen_r, const char **rest_r)
+{
+	const char	*cmd;
+	size_t		 tlen, clen;
+
+	for (tlen = 0; tlen < len && line[tlen] != ' '; tlen++)
+		if (!imap_tag_char((unsigned char)line[tlen]))
+			return IMAP_PARSE_BAD;
+	if (tlen == 0 || tlen > IMAP_TAG_MAX || tlen >= taglen ||
+	    tlen == len)
+		return IMAP_PARSE_BAD;
+	memcpy(tag, line, tlen);
+	tag[tlen] = '\0';
+	cmd = line + tlen + 1;
+	for (clen = 0; cmd + clen < line + len && cmd[clen] != ' '; clen++)
+		;
+	if (clen == 0)
+		return IMAP_PARSE_BAD;
+	*cmd_r = cmd;
+	*cmdlen_r = clen;
+	*rest_r = cmd + clen;
+	return 0;
+}
+
 int
 imap_parse_astring(const char **pp, const char *end, char *out, size_t outlen)
 {

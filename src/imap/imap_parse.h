@@ -18,6 +18,16 @@
  */
 int	imap_parse_astring(const char **p, const char *end, char *out,
 	    size_t outlen);
+#define IMAP_TAG_MAX		64
+
+/*
+ * Split "tag SP command[ SP args]" (RFC 3501 9: tag = 1*<ASTRING-CHAR
+ * except "+">).  The tag (at most IMAP_TAG_MAX) goes to tag; *cmd_r and
+ * *cmdlen_r name the command word, *rest_r what follows it (" args" or
+ * "").  line must be NUL-terminated at len.  0 or IMAP_PARSE_BAD.
+ */
+int	imap_parse_tag(const char *line, size_t len, char *tag, size_t taglen,
+	    const char **cmd_r, size_t *cmdlen_r, const char **rest_r);
 /*
  * The arguments of LOGIN: " userid password" and nothing after
  * (RFC 3501 6.2.3).  args is untrusted and need not be NUL-terminated.

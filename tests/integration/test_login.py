@@ -9,19 +9,10 @@ import os
 import re
 import unittest
 
-from sealpost_test import BUILD, HOSTNAME, Instance, connect, read_line, wait_for
+from sealpost_test import BUILD, Instance, connect, proc_status as status, read_line
 
 HOOKS = "#define SP_TEST_HOOKS 1" in open(os.path.join(BUILD, "config.h")).read()
 ACCOUNT_UID = 200000 + 7
-
-
-def status(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            out[k] = v.strip()
-    return out
 
 
 @unittest.skipUnless(HOOKS, "needs --enable-test-hooks (test-account)")

@@ -17,7 +17,8 @@ import re
 import socket
 import unittest
 
-from sealpost_test import BUILD, Instance, connect, read_line, wait_for
+from sealpost_test import BUILD, Instance, connect, read_line
+from sealpost_test import proc_status as status_fields
 
 HOOKS = os.path.exists(os.path.join(BUILD, "config.h")) and \
     "#define SP_TEST_HOOKS 1" in open(os.path.join(BUILD, "config.h")).read()
@@ -28,15 +29,6 @@ ROLE_USER = {"auth": "_sp_auth", "filter": "_sp_filter", "deliver": "_sp_deliver
 SESSION_ROLE = {"smtp": "smtp", "submission": "smtp", "submissions": "smtp",
                 "imap": "imap-login", "imaps": "imap-login",
                 "pop3": "pop3-login", "pop3s": "pop3-login"}
-
-
-def status_fields(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            out[k] = v.strip()
-    return out
 
 
 class Confinement:

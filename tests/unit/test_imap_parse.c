@@ -76,12 +76,45 @@ test_login_nul_and_length(void)
 	test_end();
 }
 
+static void
+test_tag(void)
+{
+	char		 tag[IMAP_TAG_MAX + 1];
+	const char	*cmd, *rest;
+	size_t		 clen;
+	char		 long_tag[100];
+
+#define TAG(l)	imap_parse_tag((l), strlen(l), tag, sizeof(tag), &cmd, &clen, \
+	    &rest)
+	test_begin("tag and command split (RFC 3501 9)");
+	test_assert(TAG("a1 NOOP") == 0);
+	test_assert_streq(tag, "a1");
+	test_assert(clen == 4 && strncmp(cmd, "NOOP", 4) == 0);
+	test_assert_streq(rest, "");
+	test_assert(TAG("x] LOGIN a b") == 0);	/* "]" is allowed in tags */
+	test_assert_streq(rest, " a b");
+	test_assert(TAG("a+b NOOP") == IMAP_PARSE_BAD);
+	test_assert(TAG("a*b NOOP") == IMAP_PARSE_BAD);
+	test_assert(TAG("\"a\" NOOP") == IMAP_PARSE_BAD);
+	test_assert(TAG("NOOP") == IMAP_PARSE_BAD);
+	test_assert(TAG("a ") == IMAP_PARSE_BAD);
+	test_assert(TAG(" NOOP") == IMAP_PARSE_BAD);
+	test_assert(TAG("") == IMAP_PARSE_BAD);
+	memset(long_tag, 't', 65);
+	memcpy(long_tag + 65, " NOOP", 6);
+	test_assert(TAG(long_tag) == IMAP_PARSE_BAD);
+	long_tag[1] = ' ';
+	test_assert(TAG(long_tag + 2) == 0);	/* 63 */
+#undef TAG
+	test_end();
+}
+
 int
 main(void)
 {
 	static void (*tests[])(void) = {
 		test_login_good, test_login_bad, test_login_nul_and_length,
-		NULL
+		test_tag, NULL
 	};
 
 	return test_run(tests);
