@@ -71,6 +71,7 @@ class Login(unittest.TestCase):
         self.assertEqual(status(login)["Uid"].split()[0],
                          str(__import__("pwd").getpwnam("_sp_login").pw_uid))
         self.assertEqual(m.noop()[0], "OK")
+        self.assertIn("seccomp=on", self.inst.status()["session_sandbox"]["imap-mail"])
         self.assertEqual(m.logout()[0], "BYE")
         self.inst.wait_log(r"imap-mail event=disconnect account=7 reason=logout")
 
