@@ -118,7 +118,12 @@ tls_ctx_from_blob(const unsigned char *blob, size_t len, char *err,
 	X509		*x = NULL;
 	EVP_PKEY	*pkey = NULL;
 
-	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+	/*
+	 * Our settings are below; the system openssl.cnf is not read (it
+	 * cannot be inside a jail, and reading it costs every session).
+	 */
+	if (OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1 ||
+	    (ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
 		tls_errstr(err, errlen, "SSL_CTX_new");
 		return NULL;
 	}
