@@ -83,6 +83,9 @@ struct conf_parser {
 	int		 seen_shutdown;
 	int		 seen_uids;
 	int		 seen_test_sandbox;
+	int		 seen_instance;
+	int		 seen_kdf;
+	int		 seen_quota;
 };
 
 static int conf_error(struct conf_parser *, const char *, ...)
@@ -354,6 +357,43 @@ conf_parse_listen(struct conf_parser *p, char **tok, int ntok)
 	return 0;
 }
 
+/* SIZE: a number of bytes with an optional K, M, G or T (powers of 1024);
+ * "none" is 0, no limit. */
+static int
+conf_parse_size(struct conf_parser *p, const char *key, const char *v,
+    uint64_t *out)
+{
+	const char	*errstr;
+	char		 num[24];
+	size_t		 n = strlen(v);
+	uint64_t	 mult = 1, val;
+
+	if (strcmp(v, "none") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (n == 0 || n >= sizeof(num))
+		return conf_error(p, "%s: bad size", key);
+	memcpy(num, v, n + 1);
+	switch (num[n - 1]) {
+	case 'K': mult = 1ULL << 10; break;
+	case 'M': mult = 1ULL << 20; break;
+	case 'G': mult = 1ULL << 30; break;
+	case 'T': mult = 1ULL << 40; break;
+	default: break;
+	}
+	if (mult != 1)
+		num[n - 1] = '\0';
+	val = (uint64_t)strtonum(num, 1, 1LL << 50, &errstr);
+	if (errstr != NULL)
+		return conf_error(p, "%s: \"%s\" is %s (a number of bytes, "
+		    "with K, M, G or T, or none)", key, v, errstr);
+	if (val > (1ULL << 50) / mult)
+		return conf_error(p, "%s: \"%s\" is too large", key, v);
+	*out = val * mult;
+	return 0;
+}
+
 /* account-uids FROM-TO: every account gets its own uid from this range. */
 static int
 conf_parse_uids(struct conf_parser *p, char **tok, int ntok)
@@ -493,6 +533,43 @@ conf_parse_line(struct conf_parser *p, char *line)
 	}
 	if (strcmp(key, "account-uids") == 0)
 		return conf_parse_uids(p, tok, ntok);
+	if (strcmp(key, "instance-type") == 0) {
+		if (conf_nargs(p, key, ntok, 1) == -1)
+			return -1;
+		if (p->seen_instance++)
+			return conf_error(p, "instance-type given twice");
+		if (strcmp(tok[1], "test") == 0)
+			c->instance_test = 1;
+		else if (strcmp(tok[1], "production") != 0)
+			return conf_error(p, "instance-type: production or test");
+		return 0;
+	}
+	if (strcmp(key, "kdf-strength") == 0) {
+		static const char *kdf[] = { "interactive", "moderate",
+		    "sensitive", "test" };
+
+		if (conf_nargs(p, key, ntok, 1) == -1)
+			return -1;
+		if (p->seen_kdf++)
+			return conf_error(p, "kdf-strength given twice");
+		for (i = 0; i < 4; i++)
+			if (strcmp(tok[1], kdf[i]) == 0) {
+				c->kdf_strength = i;
+				return 0;
+			}
+		return conf_error(p, "kdf-strength: \"%s\" is not one of "
+		    "interactive, moderate, sensitive, test", tok[1]);
+	}
+	if (strcmp(key, "recovery-key") == 0)
+		return conf_nargs(p, key, ntok, 1) == -1 ? -1 :
+		    conf_set_path(p, key, &c->recovery_key, tok[1]);
+	if (strcmp(key, "default-quota") == 0) {
+		if (conf_nargs(p, key, ntok, 1) == -1)
+			return -1;
+		if (p->seen_quota++)
+			return conf_error(p, "default-quota given twice");
+		return conf_parse_size(p, key, tok[1], &c->default_quota);
+	}
 #ifdef SP_TEST_HOOKS
 	/* SECURITY: exists only in --enable-test-hooks builds */
 	if (strcmp(key, "test-sandbox") == 0) {
@@ -555,6 +632,9 @@ conf_check(struct conf_parser *p)
 	if (conf_needs_tls(c) && c->tls_cert == NULL)
 		return conf_error(p, "a TLS listener needs tls-certificate "
 		    "and tls-key");
+	if (c->kdf_strength == CONF_KDF_TEST && !c->instance_test)
+		return conf_error(p, "kdf-strength test needs instance-type "
+		    "test (it makes passwords cheap to guess)");
 	if (c->libexec_dir == NULL)
 		c->libexec_dir = xstrdup(SP_PKGLIBEXECDIR);
 	return 0;
@@ -706,6 +786,7 @@ conf_free(struct sp_conf *c)
 	free(c->libexec_dir);
 	free(c->tls_cert);
 	free(c->tls_key);
+	free(c->recovery_key);
 	for (i = 0; i < c->ndomains; i++)
 		free(c->domains[i]);
 	free(c->domains);
@@ -774,6 +855,20 @@ conf_print(FILE *fp, const struct sp_conf *c)
 	fprintf(fp, "account-uids %lu-%lu\n",
 	    (unsigned long)c->account_uid_min,
 	    (unsigned long)c->account_uid_max);
+	fprintf(fp, "instance-type %s\n", c->instance_test ? "test" :
+	    "production");
+	{
+		static const char *kdf[] = { "interactive", "moderate",
+		    "sensitive", "test" };
+
+		fprintf(fp, "kdf-strength %s\n", kdf[c->kdf_strength]);
+	}
+	conf_print_kv(fp, "recovery-key", c->recovery_key);
+	if (c->default_quota == 0)
+		fprintf(fp, "default-quota none\n");
+	else
+		fprintf(fp, "default-quota %llu\n",
+		    (unsigned long long)c->default_quota);
 	if (c->test_sandbox_off)
 		fprintf(fp, "test-sandbox off\n");
 	for (i = 0; i < c->ntest_accounts; i++) {

@@ -30,6 +30,12 @@ struct sp_test_account {
 };
 #define SP_CONF_MAX_TEST_ACCOUNTS	16
 
+/* kdf-strength: libsodium's crypto_pwhash limits */
+#define CONF_KDF_INTERACTIVE	0	/* the default */
+#define CONF_KDF_MODERATE	1
+#define CONF_KDF_SENSITIVE	2
+#define CONF_KDF_TEST		3	/* MIN limits: instance-type test only */
+
 struct sp_conf {
 	char			*path;		/* the file, absolute */
 	char			*hostname;
@@ -44,6 +50,10 @@ struct sp_conf {
 	uint32_t		 account_uid_min;	/* account uids */
 	uint32_t		 account_uid_max;
 	int			 test_sandbox_off;	/* test hooks only */
+	int			 instance_test;		/* instance-type test */
+	int			 kdf_strength;		/* CONF_KDF_* */
+	char			*recovery_key;		/* public key file */
+	uint64_t		 default_quota;		/* bytes, 0: none */
 	struct sp_test_account	 test_accounts[SP_CONF_MAX_TEST_ACCOUNTS];
 	size_t			 ntest_accounts;	/* test hooks only */
 	char			**domains;
