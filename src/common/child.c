@@ -42,6 +42,9 @@ child_getopt(int ch, const char *arg, struct child_args *a)
 	case 'd':
 		a->debug = 1;
 		return 1;
+	case 'D':
+		a->data_dir = arg;
+		return 1;
 	case 'F':
 #ifdef SP_TEST_HOOKS
 		a->no_filters = 1;
@@ -79,7 +82,10 @@ child_confine(const struct child_args *a, enum sp_role role, const char *name,
 {
 	int	flags = 0;
 
-	if (a->mailroot != NULL) {
+	if (a->mailroot != NULL && role == ROLE_DELIVER) {
+		if (jail_mail_root(a->mailroot, a->jail) == -1)
+			fatal("%s: mail jail %s", name, a->jail);
+	} else if (a->mailroot != NULL) {
 		if (jail_account(a->mailroot, a->jail) == -1)
 			fatal("%s: account jail", name);
 	} else if (jail_chroot(a->jail) == -1)

@@ -16,11 +16,12 @@ struct child_args {
 	const char	*jail;		/* the empty chroot, or (with
 					 * mailroot) the account folder */
 	const char	*mailroot;	/* account jails: the tmpfs mount point */
+	const char	*data_dir;	/* auth: where users.db is (-D) */
 	int		 debug;
 	int		 no_filters;	/* test hooks builds only */
 };
 
-#define CHILD_GETOPT	"dFg:j:m:u:"
+#define CHILD_GETOPT	"dD:Fg:j:m:u:"
 
 /* Take one getopt option of CHILD_GETOPT; 1 taken, 0 not ours. */
 int	child_getopt(int ch, const char *arg, struct child_args *);

@@ -8,7 +8,7 @@
 #ifndef SP_IPC_TYPES_H
 #define SP_IPC_TYPES_H
 
-#define IPC_VERSION	2
+#define IPC_VERSION	5
 
 enum imsg_type {
 	IMSG_NONE = 0,
@@ -27,11 +27,27 @@ enum imsg_type {
 	/* login session -> auth, and back */
 	IMSG_AUTH_LOGIN,	/* u64 connid, str user, data password;
 				 * reply: u32 AUTH_RESULT_*, str text */
+	/* smtp session or control -> auth: is this a local recipient? */
+	IMSG_AUTH_RCPT,		/* str address; reply: u32 found, u64 account
+				 * id, data public key (32), u64 quota,
+				 * u64 usage */
+	/* smtp session or control -> auth: quota for a message */
+	IMSG_AUTH_QUOTA,	/* u64 account id, u64 bytes, u32 release (0:
+				 * reserve, 1: give back); reply: u32 ok */
 	/* auth -> master: only auth may say who a connection is */
 	IMSG_AUTH_LOGIN_OK,	/* u64 connid, u64 account id */
 	/* master -> login session: its mail process, or why there is none */
 	IMSG_MASTER_MAIL_READY,	/* u32 ok, u64 account id; fd (when ok): a
 				 * stream socket to the account's mail process */
+
+	/* session or control -> deliver, and back */
+	IMSG_DELIVER_MSG,	/* u64 account id, data public key (32),
+				 * str folder, str sender, str recipient;
+				 * fd: the message, a sealed memfd.
+				 * reply: u32 DELIVER_*, str text, str name */
+
+	/* master -> control: its channel to a service (sealpostctl deliver) */
+	IMSG_MASTER_CHANNEL,	/* u32 service; fd: the channel */
 
 	/* control -> master, and back */
 	IMSG_CTL_STATUS,	/* req: --; reply: data (JSON text) */
@@ -43,6 +59,11 @@ enum imsg_type {
 
 	IMSG_MAX
 };
+
+/* IMSG_DELIVER_MSG results */
+#define DELIVER_OK		0
+#define DELIVER_TEMP		1	/* 4xx: try again (disk full, I/O) */
+#define DELIVER_PERM		2	/* 5xx: will never work */
 
 /* IMSG_AUTH_LOGIN results */
 #define AUTH_RESULT_OK		0

@@ -197,8 +197,12 @@ jail_bind(const char *src, const char *dst, unsigned long flags)
 	return mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
 }
 
-int
-jail_account(const char *mailroot, const char *account_dir)
+/*
+ * The jail of both: a tmpfs root with dir at /mail.  root_owned: dir is
+ * DATA_DIR/mail (deliver); otherwise an account's own folder.
+ */
+static int
+jail_mount(const char *mailroot, const char *account_dir, int root_owned)
 {
 	struct stat	st;
 	char		dst[PATH_MAX];
@@ -209,7 +213,14 @@ jail_account(const char *mailroot, const char *account_dir)
 	if ((afd = open(account_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1 || fstat(afd, &st) == -1)
 		goto fail;
-	if (st.st_uid == 0 || (st.st_mode & 077) != 0) {
+	if (root_owned) {
+		/* DATA_DIR/mail: root's, writable by root only */
+		if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
+			errno = EPERM;
+			goto fail;
+		}
+	} else if (st.st_uid == 0 || (st.st_mode & 067) != 0) {
+		/* the deliver group may pass through (0710), nobody else */
 		errno = EPERM;		/* not an account's private folder */
 		goto fail;
 	}
@@ -278,4 +289,16 @@ fail:
 		close(rfd);
 	errno = saved;
 	return -1;
+}
+
+int
+jail_account(const char *mailroot, const char *account_dir)
+{
+	return jail_mount(mailroot, account_dir, 0);
+}
+
+int
+jail_mail_root(const char *mailroot, const char *mail_dir)
+{
+	return jail_mount(mailroot, mail_dir, 1);
 }

@@ -293,6 +293,74 @@ static const struct sb_rlimit sb_rl_service[] = {
 	{ RLIMIT_NOFILE, 1024 }
 };
 
+/*
+ * sodium_malloc after the sandbox (keys, the blob writer's buffers):
+ * guard pages and locked memory.  mprotect never with PROT_EXEC: W^X.
+ */
+#define SB_SODIUM_RULES							\
+	{ .name = "mprotect", .nargs = 1,				\
+	    .arg = { { 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0 } } },	\
+	{ .name = "mlock" },						\
+	{ .name = "munlock" },						\
+	{ .name = "madvise", .nargs = 1,				\
+	    .arg = { { 2, SCMP_CMP_EQ, MADV_DONTDUMP, 0 } } },		\
+	{ .name = "madvise", .nargs = 1,				\
+	    .arg = { { 2, SCMP_CMP_EQ, MADV_DODUMP, 0 } } },
+
+/*
+ * smtp: the message body goes into a memfd, sealed before it is handed
+ * to the services (DESIGN.md "IPC"): create one, grow it, seal it.
+ */
+static const struct sb_rule sb_smtp[] = {
+	{ .name = "memfd_create", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, MFD_CLOEXEC | MFD_ALLOW_SEALING, 0 } } },
+	{ .name = "fcntl", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, F_ADD_SEALS, 0 } } },
+};
+/* A message may be up to this large in an smtp session's memfd. */
+static const struct sb_rlimit sb_rl_smtp[] = {
+	{ RLIMIT_NOFILE, 32 },
+	{ RLIMIT_FSIZE, 128 * 1024 * 1024 },
+	{ RLIMIT_AS, 512 * 1024 * 1024 }
+};
+
+/*
+ * deliver: create, write, rename and remove files in the accounts' new/
+ * under /mail, and open those directories to fsync them (READ_DIR); no
+ * file is ever read (no READ_FILE), no directory made or removed.
+ */
+static const struct sb_path sb_deliver_paths[] = {
+	{ "/mail", LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
+	    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_REMOVE_FILE }
+};
+static const struct sb_rule sb_deliver[] = {
+	{ .name = "openat" },		/* beneath /mail only: Landlock */
+	{ .name = "fsync" },		/* the blob, then new/ */
+	{ .name = "renameat" },
+	{ .name = "renameat2" },
+	{ .name = "unlinkat" },		/* a temporary after a failure */
+	{ .name = "fchmod" },		/* 0604 whatever the umask */
+	SB_SODIUM_RULES
+};
+
+/*
+ * auth: users.db, opened before the jail and kept open (SQLite in WAL
+ * mode: byte-range locks on the db and -shm, writes to the -wal, fsync),
+ * and key unwrapping in sodium_malloc memory.  No open: Landlock and the
+ * empty chroot would refuse it anyway.
+ */
+static const struct sb_rule sb_auth[] = {
+	{ .name = "fcntl", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, F_SETLK, 0 } } },
+	{ .name = "fcntl", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, F_GETLK, 0 } } },
+	{ .name = "pwrite64" },
+	{ .name = "fdatasync" },
+	{ .name = "fsync" },
+	{ .name = "ftruncate" },	/* WAL reset after a checkpoint */
+	SB_SODIUM_RULES
+};
+
 /* The process table of the sandbox: one row per role. */
 static const struct sb_role {
 	const char		*name;
@@ -306,19 +374,23 @@ static const struct sb_role {
 	size_t			 nrlimits;
 } sb_roles[ROLE_MAX] = {
 	[ROLE_SMTP] = { .name = "smtp",
-	    .rlimits = sb_rl_session, .nrlimits = SB_NITEMS(sb_rl_session) },
+	    .extra = sb_smtp, .nextra = SB_NITEMS(sb_smtp),
+	    .rlimits = sb_rl_smtp, .nrlimits = SB_NITEMS(sb_rl_smtp) },
 	[ROLE_IMAP_LOGIN] = { .name = "imap-login",
 	    .rlimits = sb_rl_session, .nrlimits = SB_NITEMS(sb_rl_session) },
 	[ROLE_POP3_LOGIN] = { .name = "pop3-login",
 	    .rlimits = sb_rl_session, .nrlimits = SB_NITEMS(sb_rl_session) },
 	[ROLE_AUTH] = { .name = "auth",
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
+	    .extra = sb_auth, .nextra = SB_NITEMS(sb_auth),
 	    .rlimits = sb_rl_service, .nrlimits = SB_NITEMS(sb_rl_service) },
 	[ROLE_FILTER] = { .name = "filter",
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
 	    .rlimits = sb_rl_service, .nrlimits = SB_NITEMS(sb_rl_service) },
 	[ROLE_DELIVER] = { .name = "deliver",
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
+	    .extra = sb_deliver, .nextra = SB_NITEMS(sb_deliver),
+	    .paths = sb_deliver_paths, .npaths = SB_NITEMS(sb_deliver_paths),
 	    .rlimits = sb_rl_service, .nrlimits = SB_NITEMS(sb_rl_service) },
 	[ROLE_QUEUE] = { .name = "queue",
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),

@@ -78,6 +78,12 @@ int	privdrop(uid_t uid, gid_t gid);
  * -1 with errno on any failure.
  */
 int	jail_account(const char *mailroot, const char *account_dir);
+/*
+ * The same jail for the deliver service, with DATA_DIR/mail (root's,
+ * 0711) at /mail: it reaches each account's new/ through the group
+ * permissions of layout.h, and nothing else.
+ */
+int	jail_mail_root(const char *mailroot, const char *mail_dir);
 
 /* sandbox.c */
 /*

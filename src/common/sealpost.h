@@ -54,6 +54,8 @@ enum sp_listener_kind {
 	SP_LISTEN_POP3S,	/* 995 */
 	SP_LISTEN_KIND_MAX
 };
+/* Not a listener: the control service's channels to auth and deliver. */
+#define SP_KIND_CONTROL	SP_LISTEN_KIND_MAX
 
 /* Limits with names (STYLE.md 1.4). */
 #define SP_CONF_MAX_SIZE	(1024 * 1024)	/* sealpost.conf file size */

@@ -105,7 +105,7 @@ service_master_dispatch(struct ipc_chan *chan, struct ipc_msg *msg,
 	case IMSG_MASTER_SESSION:
 		if (msg->fd == -1 || ipc_get_u64(msg, &connid) == -1 ||
 		    ipc_get_u32(msg, &kind) == -1 || ipc_end(msg) == -1 ||
-		    kind >= SP_LISTEN_KIND_MAX)
+		    kind > SP_KIND_CONTROL)
 			fatalx("%s: malformed IMSG_MASTER_SESSION", ops->name);
 		ss = xcalloc(1, sizeof(*ss));
 		ss->connid = connid;
@@ -163,6 +163,8 @@ service_main(int argc, char **argv, const struct service_ops *o)
 	/* before the jail: what opens files or creates kernel objects */
 	if ((base = event_base_new()) == NULL)
 		fatalx("%s: event_base_new", ops->name);
+	if (ops->preload != NULL)
+		ops->preload(&a);
 	child_confine(&a, ops->role, ops->name, &st);
 
 	master_chan = ipc_chan_new(base, SP_FD_MASTER, IPC_PEER_SERVICE,

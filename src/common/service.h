@@ -14,6 +14,7 @@
 #include "ipc.h"
 #include "sandbox.h"
 #include "sealpost.h"
+#include "child.h"
 
 /* A session connected to this service (its own socketpair). */
 struct service_session {
@@ -26,6 +27,8 @@ struct service_session {
 struct service_ops {
 	const char	*name;		/* role name */
 	enum sp_role	 role;		/* sandbox profile */
+	/* before the jail, as root: open what the role needs (may be NULL) */
+	void		(*preload)(const struct child_args *);
 	/* after the sandbox, before the loop (may be NULL) */
 	void		(*init)(struct event_base *);
 	/*

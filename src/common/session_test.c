@@ -23,7 +23,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "log.h"
+#include "memfd.h"
+#include "xmalloc.h"
 #include "ipc.h"
 #include "ipc_types.h"
 #include "session.h"
@@ -53,6 +57,64 @@ session_test_result(char *reply, size_t len, const char *what, int r)
 		snprintf(reply, len, "%s result=refused errno=%d (%s)", what,
 		    errno, strerror(errno));
 	log_info("test-hook %s", reply);
+}
+
+/*
+ * " DELIVER ACCOUNT SIZE [TEXT]": a fresh key pair, a sealed memfd of
+ * SIZE bytes (TEXT repeated, or random), sent to deliver as a session
+ * would.  The reply gives the result, the file name, the secret key (so
+ * the test can decrypt) and the SHA-256 of what was sent.
+ */
+static void
+session_test_deliver(struct session *s, const char *args, char *reply,
+    size_t len)
+{
+	static struct ipc_msg	 msg;
+	struct ipc_out		*out;
+	unsigned char		 pk[crypto_box_PUBLICKEYBYTES];
+	unsigned char		 sk[crypto_box_SECRETKEYBYTES], h[32];
+	unsigned char		*data;
+	char			 skhex[65], hhex[65], text[64];
+	const char		*t, *name;
+	unsigned long long	 account;
+	size_t			 size, i, tl;
+	uint32_t		 result;
+	int			 fd;
+
+	text[0] = '\0';
+	if (sscanf(args, " DELIVER %llu %zu %63s", &account, &size, text) <
+	    2 || size > 8 * 1024 * 1024) {
+		snprintf(reply, len, "usage: DELIVER ACCOUNT SIZE [TEXT]");
+		return;
+	}
+	data = xmalloc(size + 1);
+	tl = strlen(text);
+	if (tl == 0)
+		randombytes_buf(data, size);
+	else
+		for (i = 0; i < size; i++)
+			data[i] = (unsigned char)text[i % tl];
+	crypto_hash_sha256(h, data, size);
+	fd = memfd_sealed_from("test-message", data, size);
+	free(data);
+	crypto_box_keypair(pk, sk);
+	out = ipc_out_new(IMSG_DELIVER_MSG, 0, fd);
+	ipc_add_u64(out, account);
+	ipc_add_data(out, pk, sizeof(pk));
+	ipc_add_str(out, "INBOX");
+	ipc_add_str(out, "sender@other.test");
+	ipc_add_str(out, "demo@example.test");
+	if (session_call(s, SVC_DELIVER, out, &msg) == -1 ||
+	    ipc_get_u32(&msg, &result) == -1 ||
+	    ipc_get_str(&msg, &t, 256) == -1 ||
+	    ipc_get_str(&msg, &name, 64) == -1 || ipc_end(&msg) == -1) {
+		snprintf(reply, len, "deliver result=unavailable");
+		return;
+	}
+	sodium_bin2hex(skhex, sizeof(skhex), sk, sizeof(sk));
+	sodium_bin2hex(hhex, sizeof(hhex), h, sizeof(h));
+	snprintf(reply, len, "deliver result=%u name=%s sk=%s sha256=%s",
+	    result, name[0] != '\0' ? name : "-", skhex, hhex);
 }
 
 void
@@ -126,6 +188,33 @@ session_test_hook(struct session *s, const char *args, char *reply,
 		ipc_msg_clear(&msg);
 		snprintf(reply, len, "authlogin result=%s", r == 0 ?
 		    "answered" : "refused");
+		return;
+	}
+	if (strcmp(op, "RCPT") == 0) {
+		const void	*pk;
+		size_t		 pklen;
+		uint32_t	 found;
+		uint64_t	 account, quota, usage;
+		char		 pkhex[65];
+
+		out = ipc_out_new(IMSG_AUTH_RCPT, 0, -1);
+		ipc_add_str(out, arg);
+		if (session_call(s, SVC_AUTH, out, &msg) == -1 ||
+		    ipc_get_u32(&msg, &found) == -1 ||
+		    ipc_get_u64(&msg, &account) == -1 ||
+		    ipc_get_data(&msg, &pk, &pklen) == -1 || pklen != 32 ||
+		    ipc_get_u64(&msg, &quota) == -1 ||
+		    ipc_get_u64(&msg, &usage) == -1 || ipc_end(&msg) == -1) {
+			snprintf(reply, len, "rcpt result=unavailable");
+			return;
+		}
+		sodium_bin2hex(pkhex, sizeof(pkhex), pk, pklen);
+		snprintf(reply, len, "rcpt found=%u account=%llu pk=%s", found,
+		    (unsigned long long)account, pkhex);
+		return;
+	}
+	if (strcmp(op, "DELIVER") == 0) {
+		session_test_deliver(s, args, reply, len);
 		return;
 	}
 	if ((svc = session_test_svc(arg)) == -1) {

@@ -2,7 +2,9 @@
 /*
  * control.c - the control service: accepts sealpostctl connections on the
  * root-only unix socket the master bound, reads one request line, asks the
- * master over IPC and writes the answer back as one line of JSON.
+ * master (status, reload) or auth and deliver (deliver: local injection of
+ * a message, passed as a sealed memfd with the request) over IPC, and
+ * writes the answer back as one line of JSON.
  *
  * Process:  control (user _sp_ctl, jailed, sandbox profile ROLE_CONTROL).
  *           It parses what sealpostctl sends so that the master never does.
@@ -19,6 +21,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,6 +29,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "memfd.h"
 #include "xmalloc.h"
 #include "ipc_types.h"
 #include "service.h"
@@ -34,11 +38,17 @@
 #define CTL_LINE_MAX	256
 #define CTL_MAX_CLIENTS	16
 #define CTL_TIMEOUT	10	/* seconds to send a request */
+#define CTL_MSG_MAX	((size_t)64 * 1024 * 1024)	/* deliver */
 
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client)	 entry;
 	uint32_t		 id;
 	int			 fd;
+	int			 msgfd;		/* deliver: the message */
+	size_t			 msglen;
+	uint64_t		 account;
+	unsigned char		 pk[32];
+	char			 rcpt[CTL_LINE_MAX];
 	struct event		*ev;
 	char			 line[CTL_LINE_MAX + 1];
 	size_t			 len;
@@ -51,6 +61,7 @@ static unsigned int		 nclients;
 static uint32_t			 next_id = 1;
 static struct event_base	*ctl_base;
 static struct event		*ev_accept;
+static struct ipc_chan		*svc_chan[SVC_MAX];	/* auth, deliver */
 
 static void
 ctl_client_free(struct ctl_client *c)
@@ -68,6 +79,8 @@ ctl_client_free(struct ctl_client *c)
 	TAILQ_REMOVE(&clients, c, entry);
 	event_free(c->ev);
 	close(c->fd);
+	if (c->msgfd != -1)
+		close(c->msgfd);
 	free(c);
 	if (nclients-- == CTL_MAX_CLIENTS)
 		event_add(ev_accept, NULL);
@@ -121,24 +134,92 @@ ctl_client_json(struct ctl_client *c, int ok, const char *message)
 	free(text);
 }
 
+/* deliver ADDRESS: ask auth who it is; the rest follows the replies. */
+static void
+ctl_client_deliver(struct ctl_client *c, const char *addr)
+{
+	struct ipc_out	*out;
+
+	if (c->msgfd == -1 ||
+	    memfd_check_sealed(c->msgfd, CTL_MSG_MAX, &c->msglen) == -1) {
+		ctl_client_json(c, 0, "deliver needs the message as a sealed "
+		    "memfd");
+		return;
+	}
+	if (svc_chan[SVC_AUTH] == NULL || svc_chan[SVC_DELIVER] == NULL) {
+		ctl_client_json(c, 0, "auth or deliver is restarting: try "
+		    "again");
+		return;
+	}
+	strlcpy(c->rcpt, addr, sizeof(c->rcpt));
+	out = ipc_out_new(IMSG_AUTH_RCPT, c->id, -1);
+	ipc_add_str(out, c->rcpt);
+	(void)ipc_chan_send(svc_chan[SVC_AUTH], out);
+	c->waiting = 1;
+	event_del(c->ev);
+}
+
 static void
 ctl_client_request(struct ctl_client *c)
 {
 	struct ipc_out	*out;
 	uint32_t	 type;
 
+	if (strncmp(c->line, "deliver ", 8) == 0) {
+		ctl_client_deliver(c, c->line + 8);
+		return;
+	}
 	if (strcmp(c->line, "status") == 0)
 		type = IMSG_CTL_STATUS;
 	else if (strcmp(c->line, "reload") == 0)
 		type = IMSG_CTL_RELOAD;
 	else {
-		ctl_client_json(c, 0, "unknown request (status, reload)");
+		ctl_client_json(c, 0, "unknown request (status, reload, "
+		    "deliver)");
 		return;
 	}
 	out = ipc_out_new(type, c->id, -1);
 	service_to_master(out);
 	c->waiting = 1;
 	event_del(c->ev);
+}
+
+/* Read request bytes; one fd may come with them (deliver's message). */
+static ssize_t
+ctl_recv(struct ctl_client *c, int fd)
+{
+	char		 cbuf[CMSG_SPACE(4 * sizeof(int))];
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	struct cmsghdr	*cm;
+	ssize_t		 n;
+	size_t		 i, nfd;
+	int		 xfd;
+
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = c->line + c->len;
+	iov.iov_len = CTL_LINE_MAX - c->len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	if ((n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC)) <= 0)
+		return n;
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfd; i++) {
+			memcpy(&xfd, CMSG_DATA(cm) + i * sizeof(int),
+			    sizeof(int));
+			/* SECURITY: one fd per request; the rest are closed */
+			if (c->msgfd == -1)
+				c->msgfd = xfd;
+			else
+				close(xfd);
+		}
+	}
+	return n;
 }
 
 static void
@@ -152,7 +233,7 @@ ctl_client_read(evutil_socket_t fd, short ev, void *arg)
 		ctl_client_json(c, 0, "timeout");
 		return;
 	}
-	n = read(fd, c->line + c->len, CTL_LINE_MAX - c->len);
+	n = ctl_recv(c, fd);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -194,6 +275,7 @@ ctl_accept(evutil_socket_t fd, short ev, void *arg)
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->fd = cfd;
+	c->msgfd = -1;
 	c->id = next_id++;
 	if (next_id == 0)
 		next_id = 1;
@@ -218,6 +300,24 @@ ctl_find(uint32_t id)
 	return NULL;
 }
 
+static void ctl_svc_dispatch(struct ipc_chan *, struct ipc_msg *, void *);
+
+/* A delivery that failed after its quota was reserved gives it back. */
+static void
+ctl_client_quota_back(struct ctl_client *c)
+{
+	struct ipc_out	*out;
+
+	if (svc_chan[SVC_AUTH] == NULL)
+		return;
+	out = ipc_out_new(IMSG_AUTH_QUOTA, 0, -1);
+	ipc_add_u64(out, c->account);
+	ipc_add_u64(out, c->msglen);
+	ipc_add_u32(out, 1);
+	(void)ipc_chan_send(svc_chan[SVC_AUTH], out);
+}
+static void ctl_svc_closed(struct ipc_chan *, int, void *);
+
 /* Answers from the master, routed back to the client by request id. */
 static int
 ctl_master_msg(struct ipc_msg *msg)
@@ -230,6 +330,21 @@ ctl_master_msg(struct ipc_msg *msg)
 	char			*copy;
 
 	switch (msg->hdr.type) {
+	case IMSG_MASTER_CHANNEL: {
+		uint32_t	svc;
+
+		if (msg->fd == -1 || ipc_get_u32(msg, &svc) == -1 ||
+		    ipc_end(msg) == -1 ||
+		    (svc != SVC_AUTH && svc != SVC_DELIVER))
+			return -1;
+		if (svc_chan[svc] != NULL)
+			ipc_chan_free(svc_chan[svc]);
+		svc_chan[svc] = ipc_chan_new(ctl_base, msg->fd,
+		    IPC_PEER_SERVICE, ctl_svc_dispatch, ctl_svc_closed,
+		    (void *)(uintptr_t)svc);
+		msg->fd = -1;
+		return 0;
+	}
 	case IMSG_CTL_STATUS:
 		if (ipc_get_data(msg, &data, &len) == -1 ||
 		    ipc_end(msg) == -1)
@@ -251,6 +366,104 @@ ctl_master_msg(struct ipc_msg *msg)
 		return 0;
 	}
 	return -1;
+}
+
+/*
+ * Replies from auth and deliver for a deliver request: rcpt -> quota ->
+ * deliver (-> quota back on failure) -> the answer.
+ */
+static void
+ctl_svc_dispatch(struct ipc_chan *chan, struct ipc_msg *msg, void *arg)
+{
+	struct ctl_client	*c = ctl_find(msg->hdr.id);
+	struct ipc_out		*out;
+	const void		*pk;
+	const char		*text, *name;
+	uint64_t		 account, quota, usage;
+	uint32_t		 found, ok, result;
+	size_t			 pklen;
+	char			 answer[256];
+
+	(void)arg;
+	ipc_msg_clear(msg);
+	switch (msg->hdr.type) {
+	case IMSG_AUTH_RCPT:
+		if (ipc_get_u32(msg, &found) == -1 ||
+		    ipc_get_u64(msg, &account) == -1 ||
+		    ipc_get_data(msg, &pk, &pklen) == -1 || pklen != 32 ||
+		    ipc_get_u64(msg, &quota) == -1 ||
+		    ipc_get_u64(msg, &usage) == -1 || ipc_end(msg) == -1)
+			fatalx("control: malformed reply from auth");
+		if (c == NULL)
+			return;
+		if (!found) {
+			ctl_client_json(c, 0, "no such local recipient");
+			return;
+		}
+		c->account = account;
+		memcpy(c->pk, pk, sizeof(c->pk));
+		out = ipc_out_new(IMSG_AUTH_QUOTA, c->id, -1);
+		ipc_add_u64(out, c->account);
+		ipc_add_u64(out, c->msglen);
+		ipc_add_u32(out, 0);
+		(void)ipc_chan_send(chan, out);
+		return;
+	case IMSG_AUTH_QUOTA:
+		if (ipc_get_u32(msg, &ok) == -1 || ipc_end(msg) == -1)
+			fatalx("control: malformed reply from auth");
+		if (c == NULL)
+			return;
+		if (!ok) {
+			ctl_client_json(c, 0, "over quota");
+			return;
+		}
+		if (svc_chan[SVC_DELIVER] == NULL) {
+			ctl_client_quota_back(c);
+			ctl_client_json(c, 0, "deliver is restarting: try again");
+			return;
+		}
+		/* the message fd goes with the request (closed once sent) */
+		out = ipc_out_new(IMSG_DELIVER_MSG, c->id, c->msgfd);
+		c->msgfd = -1;
+		ipc_add_u64(out, c->account);
+		ipc_add_data(out, c->pk, sizeof(c->pk));
+		ipc_add_str(out, "INBOX");
+		ipc_add_str(out, "");
+		ipc_add_str(out, c->rcpt);
+		(void)ipc_chan_send(svc_chan[SVC_DELIVER], out);
+		return;
+	case IMSG_DELIVER_MSG:
+		if (ipc_get_u32(msg, &result) == -1 ||
+		    ipc_get_str(msg, &text, 256) == -1 ||
+		    ipc_get_str(msg, &name, 64) == -1 || ipc_end(msg) == -1)
+			fatalx("control: malformed reply from deliver");
+		if (c == NULL)
+			return;
+		if (result != DELIVER_OK) {
+			ctl_client_quota_back(c);
+			snprintf(answer, sizeof(answer), "not delivered: %s",
+			    text);
+			ctl_client_json(c, 0, answer);
+			return;
+		}
+		snprintf(answer, sizeof(answer), "delivered to account %llu "
+		    "as %s", (unsigned long long)c->account, name);
+		ctl_client_json(c, 1, answer);
+		return;
+	}
+	fatalx("control: unexpected message type %u from a service",
+	    msg->hdr.type);
+}
+
+static void
+ctl_svc_closed(struct ipc_chan *chan, int reason, void *arg)
+{
+	uintptr_t	svc = (uintptr_t)arg;
+
+	(void)chan;
+	if (reason == IPC_CLOSED_MALFORMED)
+		fatalx("control: malformed frame from a service");
+	svc_chan[svc] = NULL;	/* restarting: the master links it again */
 }
 
 static void

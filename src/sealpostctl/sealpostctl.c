@@ -5,6 +5,7 @@
  *
  *	sealpostctl [-c file | -s socket] [-j] status
  *	sealpostctl [-c file | -s socket] reload
+ *	sealpostctl [-c file] domain|user|alias|recovery ...	(ctl_accounts.c)
  *
  * Process:  run by root from a shell; not part of the server.
  * Trust:    the answer comes from the control service; it is bounded
@@ -26,6 +27,8 @@
 #include <jansson.h>
 
 #include "conf.h"
+#include "memfd.h"
+#include "ctl_accounts.h"
 #include "banned.h"
 
 #ifndef SP_SYSCONFDIR
@@ -34,17 +37,32 @@
 #define SP_DEFAULT_CONF		SP_SYSCONFDIR "/sealpost/sealpost.conf"
 #define CTL_ANSWER_MAX		(1024 * 1024)
 #define CTL_TIMEOUT		30	/* seconds for sealpostd to answer */
+#define CTL_MESSAGE_MAX		((size_t)64 * 1024 * 1024)
 
 static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: sealpostctl [-c file | -s socket] [-j] "
-	    "status\n       sealpostctl [-c file | -s socket] reload\n");
+	    "status\n       sealpostctl [-c file | -s socket] reload\n"
+	    "       sealpostctl [-c file | -s socket] deliver ADDRESS "
+	    "< message\n"
+	    "       sealpostctl [-c file] domain|user|alias|recovery ... "
+	    "(sealpostctl(8))\n");
 	exit(2);
 }
 
 static json_t *
+ctl_ask_fd(const char *sock, const char *req, int sendfd);
+
+static json_t *
 ctl_ask(const char *sock, const char *req)
+{
+	return ctl_ask_fd(sock, req, -1);
+}
+
+/* The request line, with sendfd (a sealed memfd) attached when != -1. */
+static json_t *
+ctl_ask_fd(const char *sock, const char *req, int sendfd)
 {
 	struct sockaddr_un	 sun;
 	struct timeval		 tv = { CTL_TIMEOUT, 0 };
@@ -71,8 +89,37 @@ ctl_ask(const char *sock, const char *req)
 		    strerror(errno));
 		exit(1);
 	}
-	if (write(fd, req, reqlen) != (ssize_t)reqlen ||
-	    write(fd, "\n", 1) != 1) {
+	{
+		char		 line[512], cbuf[CMSG_SPACE(sizeof(int))];
+		struct msghdr	 mh;
+		struct iovec	 iov;
+		struct cmsghdr	*cm;
+
+		if (reqlen + 1 >= sizeof(line)) {
+			fprintf(stderr, "sealpostctl: request too long\n");
+			exit(1);
+		}
+		memcpy(line, req, reqlen);
+		line[reqlen] = '\n';
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = line;
+		iov.iov_len = reqlen + 1;
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		if (sendfd != -1) {
+			memset(cbuf, 0, sizeof(cbuf));
+			mh.msg_control = cbuf;
+			mh.msg_controllen = sizeof(cbuf);
+			cm = CMSG_FIRSTHDR(&mh);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &sendfd, sizeof(int));
+		}
+		if (sendmsg(fd, &mh, MSG_NOSIGNAL) != (ssize_t)(reqlen + 1))
+			reqlen = 0;	/* report below */
+	}
+	if (reqlen == 0) {
 		fprintf(stderr, "sealpostctl: %s: %s\n", sock, strerror(errno));
 		exit(1);
 	}
@@ -161,6 +208,58 @@ print_status(json_t *j)
 		printf("  %-12s %s\n", k, json_string_value(v));
 }
 
+/*
+ * deliver ADDRESS < message: local injection through the deliver service
+ * (scripts, cron, tests).  Exit 0 delivered, 67 (EX_NOUSER) no such
+ * recipient, 75 (EX_TEMPFAIL) over quota or try again, 1 otherwise.
+ */
+static int
+ctl_deliver(const char *sock, const char *addr)
+{
+	json_t		*j;
+	const char	*m;
+	char		 req[400], *buf;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 mfd, rc;
+
+	if (strlen(addr) > 320 || strpbrk(addr, " \t\r\n") != NULL ||
+	    strchr(addr, '@') == NULL) {
+		fprintf(stderr, "sealpostctl: \"%s\" is not an address\n", addr);
+		return 1;
+	}
+	if ((buf = malloc(CTL_MESSAGE_MAX + 1)) == NULL)
+		return 1;
+	while ((n = read(STDIN_FILENO, buf + len, CTL_MESSAGE_MAX + 1 - len)) >
+	    0 && len <= CTL_MESSAGE_MAX)
+		len += (size_t)n;
+	if (n == -1 || len > CTL_MESSAGE_MAX) {
+		fprintf(stderr, "sealpostctl: %s\n", n == -1 ? strerror(errno) :
+		    "message larger than 64 MiB");
+		return 1;
+	}
+	/* the bytes cannot change once sealed: what is checked is stored */
+	if ((mfd = memfd_sealed_from("sealpostctl-deliver", buf, len)) == -1) {
+		fprintf(stderr, "sealpostctl: memfd: %s\n", strerror(errno));
+		return 1;
+	}
+	free(buf);
+	snprintf(req, sizeof(req), "deliver %s", addr);
+	j = ctl_ask_fd(sock, req, mfd);
+	m = jstr(j, "message");
+	if (json_is_true(json_object_get(j, "ok"))) {
+		printf("%s\n", m);
+		rc = 0;
+	} else {
+		fprintf(stderr, "sealpostctl: %s: %s\n", addr, m);
+		rc = strcmp(m, "no such local recipient") == 0 ? 67 :
+		    strcmp(m, "over quota") == 0 || strstr(m, "again") != NULL ||
+		    strncmp(m, "not delivered", 13) == 0 ? 75 : 1;
+	}
+	json_decref(j);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -169,7 +268,8 @@ main(int argc, char **argv)
 	json_t		*j;
 	int		 ch, raw = 0, ok;
 
-	while ((ch = getopt(argc, argv, "c:js:")) != -1) {
+	/* "+": stop at the command; its own options follow it */
+	while ((ch = getopt(argc, argv, "+c:js:")) != -1) {
 		switch (ch) {
 		case 'c':
 			conffile = optarg;
@@ -186,8 +286,11 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1 || (strcmp(argv[0], "status") != 0 &&
-	    strcmp(argv[0], "reload") != 0))
+	if (argc >= 1 && ctl_accounts_is_command(argv[0]))
+		return ctl_accounts_main(conffile, argc, argv);
+	if (!(argc == 1 && (strcmp(argv[0], "status") == 0 ||
+	    strcmp(argv[0], "reload") == 0)) &&
+	    !(argc == 2 && strcmp(argv[0], "deliver") == 0))
 		usage();
 	if (sock == NULL) {
 		struct sp_conf	*c = conf_load(conffile, err, sizeof(err));
@@ -220,6 +323,8 @@ main(int argc, char **argv)
 		json_decref(j);
 		return 0;
 	}
+	if (strcmp(argv[0], "deliver") == 0)
+		return ctl_deliver(sock, argv[1]);
 	if (strcmp(argv[0], "reload") == 0) {
 		j = ctl_ask(sock, "reload");
 		ok = json_is_true(json_object_get(j, "ok"));

@@ -38,6 +38,7 @@
 #include "xmalloc.h"
 #include "ipc_types.h"
 #include "sealpostd.h"
+#include "layout.h"
 #include "banned.h"
 
 extern char **environ;
@@ -510,40 +511,24 @@ proc_find_conn(struct master *m, uint64_t connid, enum sp_role role)
 	return NULL;
 }
 
-/*
- * DATA_DIR/mail/ACCOUNT: owned by root up to mail/, the account folder by
- * the account's uid, mode 0700.  Created on first login (the store issue
- * creates it with the account).  -1 when it exists but is not exactly
- * that (a symlink, another owner): we do not guess.
- */
+/* The account's folder (store/layout.h); created on first use. */
 static int
 proc_account_dir(struct master *m, uint64_t account, uid_t uid, char *path,
     size_t len)
 {
-	struct stat	st;
-	char		parent[PATH_MAX];
-	int		n;
+	char	err[256];
+	int	n;
 
-	n = snprintf(parent, sizeof(parent), "%s/mail", m->conf->data_dir);
-	if (n < 0 || (size_t)n >= sizeof(parent))
-		return -1;
-	n = snprintf(path, len, "%s/%llu", parent, (unsigned long long)account);
+	n = snprintf(path, len, "%s/mail/%llu", m->conf->data_dir,
+	    (unsigned long long)account);
 	if (n < 0 || (size_t)n >= len)
 		return -1;
-	if (mkdir(m->conf->data_dir, 0711) == -1 && errno != EEXIST)
+	if (layout_account_create(m->conf->data_dir, account, uid,
+	    m->services[SVC_DELIVER].ids.gid, err, sizeof(err)) == -1) {
+		log_warnx("account %llu folder: %s",
+		    (unsigned long long)account, err);
 		return -1;
-	if (mkdir(parent, 0711) == -1 && errno != EEXIST)
-		return -1;
-	if (lstat(parent, &st) == -1 || !S_ISDIR(st.st_mode) || st.st_uid != 0)
-		return -1;
-	if (mkdir(path, 0700) == 0) {
-		if (chown(path, uid, (gid_t)uid) == -1)
-			return -1;
-	} else if (errno != EEXIST)
-		return -1;
-	if (lstat(path, &st) == -1 || !S_ISDIR(st.st_mode) ||
-	    st.st_uid != uid || (st.st_mode & 077) != 0)
-		return -1;
+	}
 	return 0;
 }
 

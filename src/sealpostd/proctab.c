@@ -20,31 +20,39 @@
 
 /* Long-running services, indexed by enum sp_service. */
 const struct proc_spec proctab_services[SVC_MAX] = {
-	[SVC_AUTH] = { "auth", "sealpost-auth", "_sp_auth", ROLE_AUTH,
-	    PK_SERVICE, 0, 0 },
-	[SVC_FILTER] = { "filter", "sealpost-filter", "_sp_filter",
-	    ROLE_FILTER, PK_SERVICE, 0, 0 },
-	[SVC_DELIVER] = { "deliver", "sealpost-deliver", "_sp_deliver",
-	    ROLE_DELIVER, PK_SERVICE, 0, 0 },
-	[SVC_QUEUE] = { "queue", "sealpost-queue", "_sp_queue", ROLE_QUEUE,
-	    PK_SERVICE, 0, 0 },
-	[SVC_CONTROL] = { "control", "sealpost-control", "_sp_ctl",
-	    ROLE_CONTROL, PK_SERVICE, 0, 0 },
+	/* opens DATA_DIR/users.db before its jail and keeps it open */
+	[SVC_AUTH] = { .name = "auth", .binary = "sealpost-auth",
+	    .user = "_sp_auth", .role = ROLE_AUTH, .kind = PK_SERVICE,
+	    .data_dir = 1 },
+	[SVC_FILTER] = { .name = "filter", .binary = "sealpost-filter",
+	    .user = "_sp_filter", .role = ROLE_FILTER, .kind = PK_SERVICE },
+	/* the only service that opens files while it runs: DATA_DIR/mail */
+	[SVC_DELIVER] = { .name = "deliver", .binary = "sealpost-deliver",
+	    .user = "_sp_deliver", .role = ROLE_DELIVER, .kind = PK_SERVICE,
+	    .jail_mail = 1 },
+	[SVC_QUEUE] = { .name = "queue", .binary = "sealpost-queue",
+	    .user = "_sp_queue", .role = ROLE_QUEUE, .kind = PK_SERVICE },
+	[SVC_CONTROL] = { .name = "control", .binary = "sealpost-control",
+	    .user = "_sp_ctl", .role = ROLE_CONTROL, .kind = PK_SERVICE },
 };
 
 /*
  * Per-connection sessions.  channels: the services a session may reach;
  * each gets its own socketpair per session, the master relays nothing.
  */
-static const struct proc_spec spec_smtp = { "smtp", "sealpost-smtp",
-    "_sp_smtp", ROLE_SMTP, PK_SESSION,
-    CH(SVC_AUTH) | CH(SVC_FILTER) | CH(SVC_DELIVER) | CH(SVC_QUEUE), 1 };
-static const struct proc_spec spec_imap_login = { "imap-login",
-    "sealpost-imap-login", "_sp_login", ROLE_IMAP_LOGIN, PK_SESSION,
-    CH(SVC_AUTH), 1 };
-static const struct proc_spec spec_pop3_login = { "pop3-login",
-    "sealpost-pop3-login", "_sp_login", ROLE_POP3_LOGIN, PK_SESSION,
-    CH(SVC_AUTH), 1 };
+static const struct proc_spec spec_smtp = { .name = "smtp",
+    .binary = "sealpost-smtp", .user = "_sp_smtp", .role = ROLE_SMTP,
+    .kind = PK_SESSION, .needs_tls = 1,
+    .channels = CH(SVC_AUTH) | CH(SVC_FILTER) | CH(SVC_DELIVER) |
+    CH(SVC_QUEUE) };
+static const struct proc_spec spec_imap_login = { .name = "imap-login",
+    .binary = "sealpost-imap-login", .user = "_sp_login",
+    .role = ROLE_IMAP_LOGIN, .kind = PK_SESSION, .needs_tls = 1,
+    .channels = CH(SVC_AUTH) };
+static const struct proc_spec spec_pop3_login = { .name = "pop3-login",
+    .binary = "sealpost-pop3-login", .user = "_sp_login",
+    .role = ROLE_POP3_LOGIN, .kind = PK_SESSION, .needs_tls = 1,
+    .channels = CH(SVC_AUTH) };
 
 const struct proc_spec *proctab_sessions[SP_LISTEN_KIND_MAX] = {
 	[SP_LISTEN_SMTP] = &spec_smtp,
@@ -58,5 +66,6 @@ const struct proc_spec *proctab_sessions[SP_LISTEN_KIND_MAX] = {
 
 /* The mail process of a logged-in IMAP connection: the account's own uid
  * (account-uids), its folder as its jail, no service channel yet. */
-const struct proc_spec proctab_imap_mail = { "imap-mail",
-    "sealpost-imap-mail", NULL, ROLE_IMAP_MAIL, PK_SESSION, 0, 0 };
+const struct proc_spec proctab_imap_mail = { .name = "imap-mail",
+    .binary = "sealpost-imap-mail", .role = ROLE_IMAP_MAIL,
+    .kind = PK_SESSION };

@@ -325,6 +325,27 @@ master_empty_dir(struct master *m, char *path, size_t len, const char *name)
 	closedir(d);
 }
 
+/* DATA_DIR (0711) and DATA_DIR/mail (0711, root's): deliver's jail. */
+static void
+master_mail_dir(struct master *m)
+{
+	struct stat	st;
+	int		n;
+
+	n = snprintf(m->maildir, sizeof(m->maildir), "%s/mail",
+	    m->conf->data_dir);
+	if (n < 0 || (size_t)n >= sizeof(m->maildir))
+		fatalx("data-dir path too long");
+	if (mkdir(m->conf->data_dir, 0711) == -1 && errno != EEXIST)
+		fatal("%s", m->conf->data_dir);
+	if (mkdir(m->maildir, 0711) == -1 && errno != EEXIST)
+		fatal("%s", m->maildir);
+	if (lstat(m->maildir, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != 0 || (st.st_mode & 022) != 0)
+		fatalx("%s must be a directory owned by root, writable by root "
+		    "only", m->maildir);
+}
+
 static void
 master_log_socket(struct master *m)
 {
@@ -424,6 +445,7 @@ main(int argc, char **argv)
 		fatal("%s", m->conf->run_dir);
 	master_empty_dir(m, m->jail, sizeof(m->jail), "empty");
 	master_empty_dir(m, m->mailroot, sizeof(m->mailroot), "mailroot");
+	master_mail_dir(m);
 	pidfd = master_pidfile(m->conf);
 	if (!foreground) {
 		if (daemon(0, 0) == -1)

@@ -29,6 +29,8 @@ struct proc_spec {
 	enum proc_kind	 kind;
 	unsigned int	 channels;	/* sessions: 1 << SVC_x it may use */
 	int		 needs_tls;	/* gets the TLS material */
+	int		 jail_mail;	/* jail: DATA_DIR/mail at /mail */
+	int		 data_dir;	/* gets -D DATA_DIR (opens users.db) */
 };
 
 extern const struct proc_spec	 proctab_services[SVC_MAX];
@@ -91,6 +93,7 @@ struct service {
 	char			 sandbox[64];	/* level it reported */
 	struct pending_list	 pending;	/* channels to hand over */
 	unsigned int		 npending;
+	int			 linked;	/* control has a channel to it */
 };
 
 struct master {
@@ -114,6 +117,7 @@ struct master {
 	int			 no_filters;	/* test hooks: sandbox off */
 	char			 jail[PATH_MAX];	/* the empty chroot */
 	char			 mailroot[PATH_MAX];	/* account jails' root */
+	char			 maildir[PATH_MAX];	/* DATA_DIR/mail */
 	struct proc_ids		 session_ids[SP_LISTEN_KIND_MAX];
 	struct service		 services[SVC_MAX];
 	char			 session_sandbox[ROLE_MAX][64];

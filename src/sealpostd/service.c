@@ -36,6 +36,7 @@
 #define SERVICE_MAX_PENDING	1024	/* channels waiting for a restart */
 
 static void	service_start(struct service *);
+static void	service_link_control(struct master *);
 static void	service_send_session(struct service *, uint64_t,
 		    enum sp_listener_kind, int);
 
@@ -72,6 +73,40 @@ service_test_accounts(struct service *s)
 }
 #endif
 
+/*
+ * The control service's own channels to auth and deliver (for sealpostctl
+ * deliver), made whenever both ends are ready and remade after either
+ * restarts.  auth and deliver see it as a session of kind SP_KIND_CONTROL.
+ */
+static void
+service_link_control(struct master *m)
+{
+	struct service	*ctl = &m->services[SVC_CONTROL];
+	struct ipc_out	*out;
+	const int	 targets[] = { SVC_AUTH, SVC_DELIVER };
+	int		 sv[2];
+	size_t		 i;
+
+	if (!ctl->ready || ctl->chan == NULL)
+		return;
+	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		struct service *t = &m->services[targets[i]];
+
+		if (!t->ready || t->chan == NULL || t->linked)
+			continue;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+		    sv) == -1) {
+			log_warn("control channel to %s", t->spec->name);
+			continue;
+		}
+		service_send_session(t, 0, SP_KIND_CONTROL, sv[0]);
+		out = ipc_out_new(IMSG_MASTER_CHANNEL, 0, sv[1]);
+		ipc_add_u32(out, (uint32_t)targets[i]);
+		(void)ipc_chan_send(ctl->chan, out);
+		t->linked = 1;
+	}
+}
+
 static void
 service_dispatch(struct ipc_chan *chan, struct ipc_msg *msg, void *arg)
 {
@@ -104,6 +139,7 @@ service_dispatch(struct ipc_chan *chan, struct ipc_msg *msg, void *arg)
 			service_test_accounts(s);
 #endif
 		service_flush_pending(s);
+		service_link_control(s->master);
 		master_services_ready(s->master);
 		return;
 	case IMSG_AUTH_LOGIN_OK:
@@ -182,7 +218,20 @@ service_start(struct service *s)
 	fds[SP_FD_MASTER] = sv[1];
 	if (s->id == SVC_CONTROL)
 		fds[SP_FD_CTLSOCK] = m->ctl_fd;
-	proc_base_argv(m, path, &s->ids, argv, bufs);
+	n = proc_base_argv(m, path, &s->ids, argv, bufs);
+	if (s->spec->data_dir) {
+		argv[n++] = "-D";
+		argv[n++] = m->conf->data_dir;
+		argv[n] = NULL;
+	}
+	if (s->spec->jail_mail) {
+		for (i = 0; i < n; i++)
+			if (strcmp(argv[i], "-j") == 0)
+				argv[i + 1] = m->maildir;
+		argv[n++] = "-m";
+		argv[n++] = m->mailroot;
+		argv[n] = NULL;
+	}
 
 	switch (pid = fork()) {
 	case -1:
@@ -251,6 +300,12 @@ service_reaped(struct master *m, pid_t pid, int st)
 	}
 	s->pid = 0;
 	s->ready = 0;
+	/* the control service's channel to it, or all of control's, broke */
+	if (s->id == SVC_CONTROL)
+		for (i = 0; i < SVC_MAX; i++)
+			m->services[i].linked = 0;
+	else
+		s->linked = 0;
 	if (m->stopping) {
 		log_info("service %s stopped", s->spec->name);
 		for (i = 0; i < SVC_MAX; i++)

@@ -83,7 +83,7 @@ smtp_command(struct session *s, const char *line, size_t len)
 	}
 #ifdef SP_TEST_HOOKS
 	if (smtp_verb_is(line, vlen, "XSPTEST")) {
-		char	reply[256];
+		char	reply[512];
 
 		session_test_hook(s, line + vlen, reply, sizeof(reply));
 		session_reply(s, "250 2.0.0 %s\r\n", reply);

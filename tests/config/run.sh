@@ -5,8 +5,8 @@
 # keys/test; in the output the temporary folder reads @DIR@.  TAP output.
 # Set SP_GOLDEN_UPDATE=1 to rewrite the .ok files after a deliberate change.
 set -u
-src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-bld=${top_builddir:-$src}
+src=$(cd "${top_srcdir:-$(dirname "$0")/../..}" && pwd -P)
+bld=$(cd "${top_builddir:-$src}" && pwd -P)
 dir=$src/tests/config
 tmp=$(mktemp -d /tmp/sp-golden.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -19,7 +19,7 @@ for conf in "$dir"/[0-9][0-9][0-9].conf; do
 	out=$(cd "$tmp" && "$bld/sealpostd" -n -v -c "$name.conf" 2>&1; \
 	    echo "exit $?")
 	out=$(printf '%s\n' "$out" | sed -e "s|$tmp|@DIR@|g" \
-	    -e "s|$bld|@BUILDDIR@|g" -e "s|$src/keys/test|@KEYS@|g")
+	    -e "s|$src/keys/test|@KEYS@|g" -e "s|$bld|@BUILDDIR@|g")
 	if [ "${SP_GOLDEN_UPDATE:-0}" = 1 ]; then
 		printf '%s\n' "$out" > "$dir/$name.ok"
 	fi

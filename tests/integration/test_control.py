@@ -72,11 +72,15 @@ class Control(unittest.TestCase):
     def test_bad_requests(self):
         pid = self.inst.service("control")["pid"]
         self.assertEqual(json.loads(self.ask(b"bogus\n")),
-                         {"ok": False, "message": "unknown request (status, reload)"})
+                         {"ok": False, "message": "unknown request (status, reload, deliver)"})
         self.assertEqual(json.loads(self.ask(b"x" * 1000)),
                          {"ok": False, "message": "request too long"})
         self.assertEqual(json.loads(self.ask(b"sta\x00tus\n")),
                          {"ok": False, "message": "NUL byte in request"})
+        # deliver without its memfd, or with a plain pipe instead
+        self.assertEqual(json.loads(self.ask(b"deliver demo@example.test\n")),
+                         {"ok": False, "message": "deliver needs the message as a "
+                          "sealed memfd"})
         # many at once, some hanging up early
         socks = []
         for i in range(20):

@@ -63,7 +63,8 @@ class Login(unittest.TestCase):
                                           "/usr/share/zoneinfo"])
         folder = os.path.join(self.inst.dir, "data", "mail", "7")
         fst = os.stat(folder)
-        self.assertEqual((fst.st_uid, fst.st_mode & 0o777), (ACCOUNT_UID, 0o700))
+        # store/layout.h: the deliver group may pass through, nobody else
+        self.assertEqual((fst.st_uid, fst.st_mode & 0o777), (ACCOUNT_UID, 0o710))
         # the login process is still the unprivileged relay
         login = int(self.inst.wait_log(r"listener=imaps client=127\.0\.0\.1:%d "
                                        r"proc=imap-login pid=(\d+)"
@@ -123,7 +124,8 @@ class Login(unittest.TestCase):
             read_line(c)
             pid = self.inst.session_pid(c, "smtp")
             c.sendall(b"XSPTEST FORGE\r\n")
-            self.assertEqual(read_line(c), b"250 2.0.0 forge result=sent")
+            # the master may kill it before its reply leaves: either is fine
+            self.assertIn(read_line(c), (b"250 2.0.0 forge result=sent", b""))
             self.assertEqual(c.recv(10), b"")
         self.inst.wait_log(r"master event=malformed proc=smtp pid=%d action=kill" % pid)
         # a session that is not a login session cannot ask auth either

@@ -58,6 +58,11 @@ class Confinement:
         self.assertEqual(st["Seccomp"], "2", role)
         # not dumpable: the kernel hands the files in /proc/PID to root
         self.assertEqual(os.stat("/proc/%d/status" % pid).st_uid, 0, role)
+        if role == "deliver":
+            # its own mount namespace: DATA_DIR/mail at /mail, nothing else
+            self.assertEqual(sorted(os.listdir("/proc/%d/root/" % pid)),
+                             ["mail", "usr"], role)
+            return
         self.assertEqual(os.readlink("/proc/%d/root" % pid),
                          os.path.join(self.inst.dir, "run", "empty"), role)
         self.assertEqual(os.listdir("/proc/%d/root/" % pid), [], role)

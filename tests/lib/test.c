@@ -56,6 +56,14 @@ test_end(void)
 }
 
 void
+test_skip(const char *name, const char *reason)
+{
+	test_count++;
+	printf("ok %d - %s # SKIP %s\n", test_count, name, reason);
+	fflush(stdout);
+}
+
+void
 test_fatal_at(void (*fn)(void), const char *file, int line)
 {
 	pid_t	pid;

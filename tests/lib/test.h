@@ -26,6 +26,8 @@ void	test_end(void);
  * assertion when it does, a failing one when it returns normally.
  */
 void	test_fatal_at(void (*fn)(void), const char *file, int line);
+/* Count a case as skipped (TAP "# SKIP reason"), instead of begin/end. */
+void	test_skip(const char *name, const char *reason);
 /* Run the NULL-terminated list; prints the TAP plan; returns 0. */
 int	test_run(void (*tests[])(void));
 

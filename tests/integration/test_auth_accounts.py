@@ -1,0 +1,181 @@
+"""Logins against real accounts in users.db: sealpostctl creates them
+while the server runs; the auth service (which holds users.db open inside
+its sandbox) decides; a wrong password is a failed unwrap; an unknown user
+costs exactly one KDF too (counted by a test hook, not timed); app
+passwords open the same account and a revoked one does not; aliases
+resolve; an smtp session can ask auth who a recipient is."""
+
+import imaplib
+import os
+import re
+import subprocess
+import unittest
+
+from sealpost_test import BUILD, Instance, connect, read_line
+
+HOOKS = "#define SP_TEST_HOOKS 1" in open(os.path.join(BUILD, "config.h")).read()
+PW = "correct horse battery"
+
+
+def sealpostctl(inst, *args, inp=None, check=True):
+    r = subprocess.run([os.path.join(BUILD, "sealpostctl"), "-c", inst.conf]
+                       + list(args), input=inp.encode() if inp else None,
+                       capture_output=True, timeout=60)
+    if check and r.returncode != 0:
+        raise AssertionError("sealpostctl %s: %s" % (args, r.stderr))
+    return r
+
+
+@unittest.skipUnless(HOOKS, "needs --enable-test-hooks")
+class AuthAccounts(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance("authdb", extra_conf=["instance-type test",
+                                                   "kdf-strength test"]).start()
+        cls.inst.wait_services_ready()
+        cls.ctl("domain", "add", "corp.test")
+        cls.ctl("user", "add", "alice@corp.test", inp=PW + "\n")
+        cls.ctl("user", "add", "bob@corp.test", inp="another long secret\n")
+        cls.ctl("alias", "add", "sales@corp.test", "alice@corp.test")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+        bad = cls.inst.bad_log_lines()
+        if not bad:
+            cls.inst.cleanup()
+        assert not bad, "\n".join(bad)
+
+    @classmethod
+    def ctl(cls, *args, inp=None, check=True):
+        return sealpostctl(cls.inst, *args, inp=inp, check=check)
+
+    def login(self, user, pw):
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.inst.port("imaps"),
+                              ssl_context=self.inst.tls_context(), timeout=30)
+        try:
+            m.login(user, pw)
+        except imaplib.IMAP4.error:
+            m.logout()
+            return None
+        m.xatom("XSPTEST")
+        who = m.untagged_responses.pop("XSPTEST")[0].decode()
+        m.logout()
+        return who
+
+    def kdf_runs(self):
+        runs = re.findall(r"auth event=login user=\S+ result=\w+ kdf-runs=(\d+)",
+                          self.inst.log())
+        return int(runs[-1]) if runs else 0
+
+    def test_password_alias_and_failures(self):
+        alice = self.login("alice@corp.test", PW)
+        self.assertRegex(alice, r"^uid=2\d{5} account=\d+$")
+        self.assertEqual(self.login("sales@corp.test", PW), alice)       # alias
+        self.assertEqual(self.login("ALICE@corp.test", PW), alice)       # case
+        self.assertIsNone(self.login("alice@corp.test", "wrong password!!"))
+        self.assertIsNone(self.login("bob@corp.test", PW))               # not bob's
+        self.assertNotEqual(self.login("bob@corp.test", "another long secret"), alice)
+
+    def test_unknown_user_costs_one_kdf(self):
+        before = self.kdf_runs()
+        self.assertIsNone(self.login("nobody@corp.test", PW))
+        self.inst.wait_log(r"user=nobody@corp.test result=fail kdf-runs=%d" % (before + 1))
+        # a known user with one credential and a wrong password: also one
+        self.assertIsNone(self.login("bob@corp.test", "wrong but long enough"))
+        self.inst.wait_log(r"user=bob@corp.test result=fail kdf-runs=%d" % (before + 2))
+
+    def test_app_passwords(self):
+        r = self.ctl("user", "app-password", "add", "alice@corp.test", "phone", inp=PW + "\n")
+        app = re.search(rb"\b([A-Za-z0-9_-]{20,})\b", r.stdout.split(b"\n")[0] + b" " + r.stdout)
+        self.assertIsNotNone(app, r.stdout)
+        app = app.group(1).decode()
+        alice = self.login("alice@corp.test", PW)
+        self.assertEqual(self.login("alice@corp.test", app), alice)
+        # a password change keeps app passwords working
+        self.ctl("user", "passwd", "alice@corp.test",
+                 inp=PW + "\n" + "a brand new password\n" + "a brand new password\n")
+        self.assertEqual(self.login("alice@corp.test", app), alice)
+        self.assertEqual(self.login("alice@corp.test", "a brand new password"), alice)
+        self.assertIsNone(self.login("alice@corp.test", PW))
+        self.ctl("user", "app-password", "revoke", "alice@corp.test", "phone")
+        self.assertIsNone(self.login("alice@corp.test", app))
+        self.ctl("user", "passwd", "alice@corp.test",
+                 inp="a brand new password\n" + PW + "\n" + PW + "\n")
+
+    def test_rcpt_lookup_for_smtp(self):
+        with connect(self.inst.port("smtp")) as c:
+            read_line(c)
+            for addr, found in (("alice@corp.test", 1), ("sales@corp.test", 1),
+                                ("postmaster@corp.test", 1), ("ghost@corp.test", 0)):
+                c.sendall(b"XSPTEST RCPT " + addr.encode() + b"\r\n")
+                reply = read_line(c)
+                self.assertRegex(reply, rb"^250 2\.0\.0 rcpt found=%d " % found, addr)
+
+
+@unittest.skipUnless(HOOKS, "needs --enable-test-hooks")
+class LocalDelivery(unittest.TestCase):
+    """sealpostctl deliver: sealpostctl -> control -> auth (who, quota) ->
+    deliver (sealed to the account's public key, durably) -> answer."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance("ctldeliver", extra_conf=["instance-type test",
+                                                       "kdf-strength test"]).start()
+        cls.inst.wait_services_ready()
+        sealpostctl(cls.inst, "domain", "add", "small.test")
+        sealpostctl(cls.inst, "user", "add", "tiny@small.test", "--quota", "4K",
+                    inp=PW + "\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+        bad = cls.inst.bad_log_lines()
+        if not bad:
+            cls.inst.cleanup()
+        assert not bad, "\n".join(bad)
+
+    def deliver(self, addr, data):
+        return subprocess.run([os.path.join(BUILD, "sealpostctl"), "-c", self.inst.conf,
+                               "deliver", addr], input=data, capture_output=True,
+                              timeout=60)
+
+    def new_dir(self, account):
+        return os.path.join(self.inst.dir, "data", "mail", str(account), "new")
+
+    def usage(self, addr):
+        out = sealpostctl(self.inst, "user", "list").stdout.decode()
+        row = [l.split() for l in out.splitlines() if l.startswith(addr + " ")][0]
+        return row[4]
+
+    def test_deliver_to_account_and_alias(self):
+        marker = b"LOCALMARKER-Zq81"
+        for addr in ("demo@example.test", "postmaster@example.test"):
+            r = self.deliver(addr, b"Subject: " + marker + b"\r\n\r\nbody " + marker + b"\r\n")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            m = re.match(rb"delivered to account 1 as ([0-9a-f]{32})\n$", r.stdout)
+            self.assertIsNotNone(m, r.stdout)
+            path = os.path.join(self.new_dir(1), m.group(1).decode())
+            self.assertEqual(os.stat(path).st_mode & 0o777, 0o604)
+            self.assertNotIn(marker, open(path, "rb").read())
+        self.assertNotIn(marker.decode(), self.inst.log())
+
+    def test_unknown_recipient_and_bad_address(self):
+        r = self.deliver("ghost@example.test", b"x")
+        self.assertEqual((r.returncode, r.stderr),
+                         (67, b"sealpostctl: ghost@example.test: no such local recipient\n"))
+        r = self.deliver("not an address", b"x")
+        self.assertEqual(r.returncode, 1)
+
+    def test_quota(self):
+        account = int(re.search(r"tiny@small.test +(\d+)",
+                                sealpostctl(self.inst, "user", "list").stdout.decode()).group(1))
+        before = len(os.listdir(self.new_dir(account)))
+        self.assertEqual(self.deliver("tiny@small.test", b"a" * 3000).returncode, 0)
+        r = self.deliver("tiny@small.test", b"b" * 3000)          # 6000 > 4 KiB
+        self.assertEqual((r.returncode, r.stderr),
+                         (75, b"sealpostctl: tiny@small.test: over quota\n"))
+        self.assertEqual(len(os.listdir(self.new_dir(account))), before + 1)
+        self.assertEqual(self.usage("tiny@small.test"), "3000")
+        self.assertEqual(self.deliver("tiny@small.test", b"c" * 1000).returncode, 0)
+        self.assertEqual(self.usage("tiny@small.test"), "4000")

@@ -1,0 +1,130 @@
+"""The store end to end: messages go in through sealpostctl deliver (the
+deliver service seals them to the account's public key) and come out
+through the reading library (tests/tools/readmail: unlock with the
+password from users.db, act as the account's uid, import new/ into
+index.db, read every message), byte-identical.  Nothing readable about a
+message is anywhere on disk: a marker put in its subject, sender, body and
+an attachment name is found nowhere under the instance folder, raw,
+quoted-printable or base64 at any alignment, before or after the import.
+Then store check finds nothing wrong."""
+
+import base64
+import binascii
+import glob
+import hashlib
+import os
+import quopri
+import random
+import subprocess
+import unittest
+
+from sealpost_test import BUILD, SCALE, Instance
+
+HOOKS = "#define SP_TEST_HOOKS 1" in open(os.path.join(BUILD, "config.h")).read()
+READMAIL = os.path.join(BUILD, "tests", "tools", "readmail")
+PW = "a long test password"
+PY_MSGS = sorted(glob.glob("/usr/lib/python3.11/test/test_email/data/msg_*.txt"))
+
+
+def encodings(marker):
+    """The marker as it could appear: raw, QP, and base64 at 3 offsets."""
+    forms = {marker, quopri.encodestring(marker).rstrip(b"=\n")}
+    for pad in range(3):
+        b = base64.b64encode(b"x" * pad + marker)
+        # the part of the encoding that only depends on the marker
+        start = (pad * 4 + 2) // 3 + 1
+        forms.add(b[start:start + 12])
+    return [f for f in forms if len(f) >= 8]
+
+
+class Store(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance("store", extra_conf=["instance-type test",
+                                                  "kdf-strength test"]).start()
+        cls.inst.wait_services_ready()
+        cls.pwfile = os.path.join(cls.inst.tmp, "pw")
+        with open(cls.pwfile, "w") as f:
+            f.write(PW + "\n")
+        cls.ctl("domain", "add", "store.test")
+        cls.ctl("user", "add", "reader@store.test", "--password-file", cls.pwfile)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+        bad = cls.inst.bad_log_lines()
+        if not bad:
+            cls.inst.cleanup()
+        assert not bad, "\n".join(bad)
+
+    @classmethod
+    def ctl(cls, *args, inp=None):
+        r = subprocess.run([os.path.join(BUILD, "sealpostctl"), "-c", cls.inst.conf]
+                           + list(args), input=inp, capture_output=True, timeout=120)
+        if r.returncode != 0:
+            raise AssertionError("sealpostctl %s: %s" % (args[:2], r.stderr))
+        return r
+
+    def readmail(self, check=False):
+        r = subprocess.run([READMAIL] + (["-c"] if check else []) +
+                           [os.path.join(self.inst.dir, "data"), "reader@store.test",
+                            self.pwfile], capture_output=True, timeout=600)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout.decode().splitlines()
+
+    def scan(self, markers):
+        """Every byte of every file under the instance and its logs."""
+        found = []
+        forms = [(m, f) for m in markers for f in encodings(m)]
+        for root, _, files in os.walk(self.inst.tmp):
+            for name in files:
+                path = os.path.join(root, name)
+                if os.path.islink(path) or not os.path.isfile(path) or path == self.pwfile:
+                    continue
+                data = open(path, "rb").read()
+                for m, f in forms:
+                    if f in data:
+                        found.append((path, m, f))
+        return found
+
+    def test_round_trip_and_confidentiality(self):
+        rnd = random.Random(4)
+        sent = []
+        markers = [b"SubjMark-%s" % binascii.hexlify(os.urandom(4)) for _ in range(4)]
+        subj, sender, body, attach = markers
+        secret = (b"From: Someone <" + sender + b"@other.test>\r\n"
+                  b"To: reader@store.test\r\nSubject: " + subj + b"\r\n"
+                  b"MIME-Version: 1.0\r\n"
+                  b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
+                  b"--XX\r\nContent-Type: text/plain\r\n\r\n" + body + b"\r\n"
+                  b"--XX\r\nContent-Type: application/octet-stream\r\n"
+                  b"Content-Disposition: attachment; filename=\"" + attach + b".bin\"\r\n"
+                  b"Content-Transfer-Encoding: base64\r\n\r\n" +
+                  base64.encodebytes(os.urandom(3000)) + b"--XX--\r\n")
+        messages = [secret, b"", b"x", bytes(range(256)) * 300]   # 8-bit, binary
+        messages += [open(p, "rb").read() for p in PY_MSGS]
+        for size in (65535, 65536, 65537, 1 << 20):
+            messages.append(bytes(rnd.getrandbits(8) for _ in range(min(size, 4096))) *
+                            (size // 4096) + b"t" * (size % 4096))
+        messages.append(os.urandom(25 * 1024 * 1024) if SCALE > 1 else
+                        os.urandom(5 * 1024 * 1024))
+        n = max(len(messages), 100 * SCALE)
+        while len(messages) < n:
+            messages.append(os.urandom(rnd.randrange(0, 200000)))
+        for m in messages:
+            self.ctl("deliver", "reader@store.test", inp=m)
+            sent.append(hashlib.sha256(m).hexdigest())
+
+        # before the account ever reads: nothing in clear
+        self.assertEqual(self.scan(markers), [])
+        lines = self.readmail()
+        got = sorted(l.split()[3] for l in lines if l.startswith("INBOX "))
+        self.assertEqual(len(lines), len(messages), "\n".join(lines[:5]))
+        self.assertEqual(got, sorted(sent))
+        # after the import (index.db, its WAL, blobs/): still nothing
+        self.assertEqual(self.scan(markers), [])
+        chk = self.readmail(check=True)
+        self.assertRegex(chk[0], r"^rows=%d blobs=%d pending=0 missing=0 orphans=0 "
+                         r"bad_blobs=0$" % (len(messages), len(messages)))
+        # a second read imports nothing new and reads the same
+        self.assertEqual(sorted(self.readmail()), sorted(lines))
