@@ -29,6 +29,7 @@
 #include "conf.h"
 #include "memfd.h"
 #include "ctl_accounts.h"
+#include "ctl_store.h"
 #include "banned.h"
 
 #ifndef SP_SYSCONFDIR
@@ -288,6 +289,8 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc >= 1 && ctl_accounts_is_command(argv[0]))
 		return ctl_accounts_main(conffile, argc, argv);
+	if (argc >= 1 && ctl_store_is_command(argv[0]))
+		return ctl_store_main(conffile, argc, argv);
 	if (!(argc == 1 && (strcmp(argv[0], "status") == 0 ||
 	    strcmp(argv[0], "reload") == 0)) &&
 	    !(argc == 2 && strcmp(argv[0], "deliver") == 0))

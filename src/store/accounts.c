@@ -970,6 +970,15 @@ accounts_open(const char *path, const struct accounts_params *p, int flags,
 		snprintf(err, errlen, "%s: not a regular file", path);
 		goto fail;
 	}
+	{
+		/*
+		 * Seed SQLite's generator from the kernel now: inside the auth
+		 * service's jail there is no /dev/urandom (RECIPES.md 10).
+		 */
+		unsigned char	seed[8];
+
+		sqlite3_randomness(sizeof(seed), seed);
+	}
 	if (sqlite3_open_v2(path, &a->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, a->db != NULL ?

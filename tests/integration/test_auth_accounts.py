@@ -17,8 +17,11 @@ HOOKS = "#define SP_TEST_HOOKS 1" in open(os.path.join(BUILD, "config.h")).read(
 PW = "correct horse battery"
 
 
+PLAIN = os.environ.get("SEALPOST_PLAIN_BUILD_DIR")
+
+
 def sealpostctl(inst, *args, inp=None, check=True):
-    r = subprocess.run([os.path.join(BUILD, "sealpostctl"), "-c", inst.conf]
+    r = subprocess.run([os.path.join(inst.build, "sealpostctl"), "-c", inst.conf]
                        + list(args), input=inp.encode() if inp else None,
                        capture_output=True, timeout=60)
     if check and r.returncode != 0:
@@ -26,11 +29,12 @@ def sealpostctl(inst, *args, inp=None, check=True):
     return r
 
 
-@unittest.skipUnless(HOOKS, "needs --enable-test-hooks")
-class AuthAccounts(unittest.TestCase):
+class AuthAccountsBase:
+    build = BUILD
+
     @classmethod
     def setUpClass(cls):
-        cls.inst = Instance("authdb", extra_conf=["instance-type test",
+        cls.inst = Instance("authdb", build=cls.build, extra_conf=["instance-type test",
                                                    "kdf-strength test"]).start()
         cls.inst.wait_services_ready()
         cls.ctl("domain", "add", "corp.test")
@@ -113,14 +117,15 @@ class AuthAccounts(unittest.TestCase):
                 self.assertRegex(reply, rb"^250 2\.0\.0 rcpt found=%d " % found, addr)
 
 
-@unittest.skipUnless(HOOKS, "needs --enable-test-hooks")
-class LocalDelivery(unittest.TestCase):
+class LocalDeliveryBase:
     """sealpostctl deliver: sealpostctl -> control -> auth (who, quota) ->
     deliver (sealed to the account's public key, durably) -> answer."""
 
+    build = BUILD
+
     @classmethod
     def setUpClass(cls):
-        cls.inst = Instance("ctldeliver", extra_conf=["instance-type test",
+        cls.inst = Instance("ctldeliver", build=cls.build, extra_conf=["instance-type test",
                                                        "kdf-strength test"]).start()
         cls.inst.wait_services_ready()
         sealpostctl(cls.inst, "domain", "add", "small.test")
@@ -136,8 +141,8 @@ class LocalDelivery(unittest.TestCase):
         assert not bad, "\n".join(bad)
 
     def deliver(self, addr, data):
-        return subprocess.run([os.path.join(BUILD, "sealpostctl"), "-c", self.inst.conf,
-                               "deliver", addr], input=data, capture_output=True,
+        return subprocess.run([os.path.join(self.build, "sealpostctl"), "-c",
+                               self.inst.conf, "deliver", addr], input=data, capture_output=True,
                               timeout=60)
 
     def new_dir(self, account):
@@ -179,3 +184,24 @@ class LocalDelivery(unittest.TestCase):
         self.assertEqual(self.usage("tiny@small.test"), "3000")
         self.assertEqual(self.deliver("tiny@small.test", b"c" * 1000).returncode, 0)
         self.assertEqual(self.usage("tiny@small.test"), "4000")
+
+
+@unittest.skipUnless(HOOKS, "needs --enable-test-hooks")
+class AuthAccounts(AuthAccountsBase, unittest.TestCase):
+    build = BUILD
+
+
+@unittest.skipUnless(HOOKS and PLAIN, "SEALPOST_PLAIN_BUILD_DIR not set")
+class AuthAccountsPlainBuild(AuthAccountsBase, unittest.TestCase):
+    """Without sanitizers: auth's allow-list differs (SQLite in the jail)."""
+    build = PLAIN or BUILD
+
+
+@unittest.skipUnless(HOOKS, "needs --enable-test-hooks")
+class LocalDelivery(LocalDeliveryBase, unittest.TestCase):
+    build = BUILD
+
+
+@unittest.skipUnless(HOOKS and PLAIN, "SEALPOST_PLAIN_BUILD_DIR not set")
+class LocalDeliveryPlainBuild(LocalDeliveryBase, unittest.TestCase):
+    build = PLAIN or BUILD
