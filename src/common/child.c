@@ -55,6 +55,13 @@ child_getopt(int ch, const char *arg, struct child_args *a)
 	case 'g':
 		a->gid = (gid_t)child_id(arg);
 		return 1;
+	case 'X':
+#ifdef SP_TEST_HOOKS
+		a->crash_at = arg;
+		return 1;
+#else
+		fatalx("-X exists only in test-hooks builds");
+#endif
 	case 'j':
 		a->jail = arg;
 		return 1;

@@ -17,11 +17,12 @@ struct child_args {
 					 * mailroot) the account folder */
 	const char	*mailroot;	/* account jails: the tmpfs mount point */
 	const char	*data_dir;	/* auth: where users.db is (-D) */
+	const char	*crash_at;	/* test hooks: -X STEP */
 	int		 debug;
 	int		 no_filters;	/* test hooks builds only */
 };
 
-#define CHILD_GETOPT	"dD:Fg:j:m:u:"
+#define CHILD_GETOPT	"dD:Fg:j:m:u:X:"
 
 /* Take one getopt option of CHILD_GETOPT; 1 taken, 0 not ours. */
 int	child_getopt(int ch, const char *arg, struct child_args *);

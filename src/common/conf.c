@@ -583,6 +583,20 @@ conf_parse_line(struct conf_parser *p, char *line)
 			return conf_error(p, "test-sandbox: on or off");
 		return 0;
 	}
+	/* test-deliver-crash STEP: deliver _exit()s after that step */
+	if (strcmp(key, "test-deliver-crash") == 0) {
+		if (conf_nargs(p, key, ntok, 1) == -1)
+			return -1;
+		if (c->test_deliver_crash != NULL)
+			return conf_error(p, "test-deliver-crash given twice");
+		if (strcmp(tok[1], "written") != 0 &&
+		    strcmp(tok[1], "fsynced") != 0 &&
+		    strcmp(tok[1], "renamed") != 0)
+			return conf_error(p, "test-deliver-crash: written, "
+			    "fsynced or renamed");
+		c->test_deliver_crash = xstrdup(tok[1]);
+		return 0;
+	}
 	/* test-account ADDRESS PASSWORD ID: a login until users.db exists */
 	if (strcmp(key, "test-account") == 0) {
 		struct sp_test_account	*a;
@@ -787,6 +801,7 @@ conf_free(struct sp_conf *c)
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->recovery_key);
+	free(c->test_deliver_crash);
 	for (i = 0; i < c->ndomains; i++)
 		free(c->domains[i]);
 	free(c->domains);
@@ -871,6 +886,7 @@ conf_print(FILE *fp, const struct sp_conf *c)
 		    (unsigned long long)c->default_quota);
 	if (c->test_sandbox_off)
 		fprintf(fp, "test-sandbox off\n");
+	conf_print_kv(fp, "test-deliver-crash", c->test_deliver_crash);
 	for (i = 0; i < c->ntest_accounts; i++) {
 		fputs("test-account ", fp);
 		conf_print_value(fp, c->test_accounts[i].address);

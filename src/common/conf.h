@@ -56,6 +56,7 @@ struct sp_conf {
 	uint64_t		 default_quota;		/* bytes, 0: none */
 	struct sp_test_account	 test_accounts[SP_CONF_MAX_TEST_ACCOUNTS];
 	size_t			 ntest_accounts;	/* test hooks only */
+	char			*test_deliver_crash;	/* test hooks only */
 	char			**domains;
 	size_t			 ndomains;
 	struct sp_listener	*listeners;

@@ -460,10 +460,22 @@ ctl_svc_closed(struct ipc_chan *chan, int reason, void *arg)
 {
 	uintptr_t	svc = (uintptr_t)arg;
 
+	struct ctl_client	*c, *next;
+
 	(void)chan;
 	if (reason == IPC_CLOSED_MALFORMED)
 		fatalx("control: malformed frame from a service");
 	svc_chan[svc] = NULL;	/* restarting: the master links it again */
+	/* whoever waited on it gets an answer, not a timeout */
+	for (c = TAILQ_FIRST(&clients); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (!c->waiting || c->rcpt[0] == '\0')
+			continue;
+		if (svc == SVC_DELIVER)
+			ctl_client_quota_back(c);
+		ctl_client_json(c, 0, svc == SVC_DELIVER ? "deliver is "
+		    "restarting: try again" : "auth is restarting: try again");
+	}
 }
 
 static void

@@ -136,6 +136,9 @@ deliver_preload(const struct child_args *a)
 	if ((mail_fd = open(a->jail, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1)
 		fatal("deliver: %s", a->jail);
+#ifdef SP_TEST_HOOKS
+	store_test_crash_at = a->crash_at;	/* test-deliver-crash */
+#endif
 }
 
 static const struct service_ops deliver_ops = {

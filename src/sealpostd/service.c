@@ -224,6 +224,13 @@ service_start(struct service *s)
 		argv[n++] = m->conf->data_dir;
 		argv[n] = NULL;
 	}
+#ifdef SP_TEST_HOOKS
+	if (s->id == SVC_DELIVER && m->conf->test_deliver_crash != NULL) {
+		argv[n++] = "-X";
+		argv[n++] = m->conf->test_deliver_crash;
+		argv[n] = NULL;
+	}
+#endif
 	if (s->spec->jail_mail) {
 		for (i = 0; i < n; i++)
 			if (strcmp(argv[i], "-j") == 0)
