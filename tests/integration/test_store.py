@@ -163,6 +163,55 @@ class StoreBase:
         self.assertEqual((r.returncode, r.stderr), (1, b"sealpostctl: no account ghost@store.test\n"))
 
 
+    def test_tamper(self):
+        """A flipped byte, a truncated blob, a blob swapped between two
+        messages and one swapped in from another user: each is an integrity
+        error for that message only; the rest of the mailbox reads."""
+        pw = os.path.join(self.inst.tmp, "pw3")
+        with open(pw, "w") as f:
+            f.write(PW + "\n")
+        for who in ("t1@store.test", "t2@store.test"):
+            self.ctl("user", "add", who, "--password-file", pw)
+            for i in range(6):
+                self.ctl("deliver", who, inp=os.urandom(100000 + i))
+
+        def read(who, expect_rc=0):
+            r = subprocess.run([self.readmail_bin, os.path.join(self.inst.dir, "data"),
+                                who, pw], capture_output=True, timeout=120)
+            self.assertEqual(r.returncode, expect_rc, r.stderr)
+            return r.stdout.decode().splitlines()
+
+        def blobs_of(who):
+            account = re.search(r"%s +(\d+)" % re.escape(who),
+                                self.ctl("user", "list").stdout.decode()).group(1)
+            d = os.path.join(self.inst.dir, "data", "mail", account, "blobs")
+            return d, sorted(os.listdir(d))
+
+        good = read("t1@store.test")              # imports everything
+        read("t2@store.test")
+        d1, b1 = blobs_of("t1@store.test")
+        d2, b2 = blobs_of("t2@store.test")
+        path = lambda d, n: os.path.join(d, n)
+        with open(path(d1, b1[0]), "r+b") as f:   # a flipped byte in a chunk
+            f.seek(70000)
+            c = f.read(1)
+            f.seek(70000)
+            f.write(bytes([c[0] ^ 1]))
+        os.truncate(path(d1, b1[1]), 65536)       # truncated
+        a, b = open(path(d1, b1[2]), "rb").read(), open(path(d1, b1[3]), "rb").read()
+        open(path(d1, b1[2]), "wb").write(b)      # swapped between messages
+        open(path(d1, b1[3]), "wb").write(a)
+        open(path(d1, b1[4]), "wb").write(open(path(d2, b2[0]), "rb").read())  # other user
+        lines = read("t1@store.test", expect_rc=3)
+        damaged = [l for l in lines if " damaged " in l]
+        self.assertEqual(len(damaged), 5, "\n".join(lines))
+        intact = [l for l in lines if " damaged " not in l]
+        self.assertEqual(len(intact), 1)
+        self.assertIn(intact[0], good)
+        # the other user is untouched
+        self.assertEqual(len(read("t2@store.test")), 6)
+
+
 class Store(StoreBase, unittest.TestCase):
     build = BUILD
 
@@ -171,3 +220,4 @@ class Store(StoreBase, unittest.TestCase):
 class StorePlainBuild(StoreBase, unittest.TestCase):
     """Without sanitizers: the auth and deliver allow-lists differ."""
     build = PLAIN or BUILD
+
