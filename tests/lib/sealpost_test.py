@@ -44,7 +44,7 @@ os.environ.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1:exitc
 _BAD_LOG = re.compile(r"AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer"
                       r"|runtime error:|signal=(?!15\b)\d+")
 
-_used_offsets = set()
+_used_offsets = set()      # offsets of instances running now in this process
 
 
 def port_free(port, kind=socket.SOCK_STREAM):
@@ -113,6 +113,7 @@ class Instance:
                     SEALPOST_BUILD_DIR=self.build)
 
     def start(self, timeout=30):
+        _used_offsets.add(self.offset)     # again, after a stop
         env = self._env()
         if self.extra_conf and not os.path.exists(self.conf):
             subprocess.run([os.path.join(TOP, "contrib", "dev"), "instance"],
@@ -143,6 +144,7 @@ class Instance:
         status.  Kills the whole process group if it does not stop."""
         if self.proc is None:
             return None
+        _used_offsets.discard(self.offset)
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -155,6 +157,7 @@ class Instance:
         return self.proc.returncode
 
     def cleanup(self):
+        _used_offsets.discard(self.offset)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def __enter__(self):
