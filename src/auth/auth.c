@@ -18,17 +18,22 @@
  * Trust:    sessions are untrusted peers: a login request must come from a
  *           login session, for its own connection id, with bounded fields,
  *           or the session is dropped.  The master is trusted.
- * Limits:   AUTH_USER_MAX, AUTH_PASS_MAX, AUTH_MAX_TEST_ACCOUNTS.
- *           KDFs run one at a time on the event loop for now (the rate
- *           limits and the worker threads of issue 4 are still to come).
+ * Limits:   AUTH_USER_MAX, AUTH_PASS_MAX, AUTH_MAX_TEST_ACCOUNTS;
+ *           failed logins per (user, client), per client and per user in
+ *           AUTH_FAIL_WINDOW, checked BEFORE any KDF runs (auth_limited).
+ *           KDFs run one at a time on the event loop for now (worker
+ *           threads are still to come).
  * See also: common/service.c (the loop), sealpostd/proc.c (master_login).
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -49,6 +54,102 @@ struct auth_account {
 	size_t		 passlen;
 	uint64_t	 id;
 };
+
+/*
+ * Failure limits.  The client address comes from the master (it accepted
+ * the connection), never from the session.  A limited attempt runs no
+ * KDF and gets the same temporary answer whether the user exists or not.
+ * Per user from anywhere is the loosest: it stops a distributed guess at
+ * one account at the price of locking that account for AUTH_FAIL_WINDOW.
+ */
+#define AUTH_FAIL_WINDOW	900	/* seconds a failure counts */
+#define AUTH_FAIL_USER_CLIENT	5	/* per (user, client) */
+#define AUTH_FAIL_CLIENT	20	/* per client, any user */
+#define AUTH_FAIL_USER		50	/* per user, any client */
+#define AUTH_LIMIT_ENTRIES	4096
+
+struct auth_limit {
+	char		key[AUTH_USER_MAX + 72];
+	time_t		start;		/* 0: free */
+	unsigned int	fails;
+};
+
+static struct auth_limit	limits[AUTH_LIMIT_ENTRIES];
+
+static struct auth_limit *
+auth_limit_find(const char *key, int create)
+{
+	struct auth_limit	*old = &limits[0];
+	time_t			 now = time(NULL);
+	size_t			 i;
+
+	for (i = 0; i < AUTH_LIMIT_ENTRIES; i++) {
+		struct auth_limit *l = &limits[i];
+
+		if (l->start != 0 && now - l->start >= AUTH_FAIL_WINDOW)
+			l->start = 0;		/* expired */
+		if (l->start != 0 && strcmp(l->key, key) == 0)
+			return l;
+		if (l->start < old->start)
+			old = l;		/* free (0) or oldest */
+	}
+	if (!create)
+		return NULL;
+	/* SECURITY: bounded memory; the oldest entry makes room */
+	strlcpy(old->key, key, sizeof(old->key));
+	old->start = now;
+	old->fails = 0;
+	return old;
+}
+
+static void
+auth_limit_keys(const char *user, const char *client, char keys[3][AUTH_USER_MAX + 72])
+{
+	char	lower[AUTH_USER_MAX + 1];
+	size_t	i;
+
+	for (i = 0; user[i] != '\0' && i < AUTH_USER_MAX; i++)
+		lower[i] = (char)tolower((unsigned char)user[i]);
+	lower[i] = '\0';
+	snprintf(keys[0], sizeof(keys[0]), "u:%s|%s", lower, client);
+	snprintf(keys[1], sizeof(keys[1]), "c:%s", client);
+	snprintf(keys[2], sizeof(keys[2]), "a:%s", lower);
+}
+
+static int
+auth_limited(const char *user, const char *client)
+{
+	static const unsigned int max[3] = { AUTH_FAIL_USER_CLIENT,
+	    AUTH_FAIL_CLIENT, AUTH_FAIL_USER };
+	char			 keys[3][AUTH_USER_MAX + 72];
+	struct auth_limit	*l;
+	int			 i;
+
+	auth_limit_keys(user, client, keys);
+	for (i = 0; i < 3; i++)
+		if ((l = auth_limit_find(keys[i], 0)) != NULL &&
+		    l->fails >= max[i])
+			return 1;
+	return 0;
+}
+
+static void
+auth_limit_record(const char *user, const char *client, int ok)
+{
+	char			 keys[3][AUTH_USER_MAX + 72];
+	struct auth_limit	*l;
+	int			 i;
+
+	auth_limit_keys(user, client, keys);
+	if (ok) {
+		if ((l = auth_limit_find(keys[0], 0)) != NULL)
+			l->start = 0;
+		return;
+	}
+	for (i = 0; i < 3; i++)
+		if ((l = auth_limit_find(keys[i], 1)) != NULL)
+			l->fails++;
+}
 
 static struct auth_account	accounts[AUTH_MAX_TEST_ACCOUNTS];
 static size_t			naccounts;
@@ -176,6 +277,17 @@ auth_session_msg(struct service_session *ss, struct ipc_msg *msg)
 	if (connid != ss->connid)
 		return -1;
 
+	if (auth_limited(user, ss->client)) {
+		sodium_memzero((void *)(uintptr_t)pass, passlen);
+		log_info("%016" PRIx64 " auth event=login user=%s client=%s "
+		    "result=limited", connid, log_esc(esc, sizeof(esc), user,
+		    strlen(user)), ss->client);
+		out = ipc_out_new(IMSG_AUTH_LOGIN, msg->hdr.id, -1);
+		ipc_add_u32(out, AUTH_RESULT_TEMP);
+		ipc_add_str(out, "too many failures: try again later");
+		(void)ipc_chan_send(ss->chan, out);
+		return 0;
+	}
 	ok = auth_check(user, pass, passlen, &account);
 	if (!ok && db != NULL) {
 		/* one KDF per credential; an unknown user runs one too */
@@ -185,6 +297,7 @@ auth_session_msg(struct service_session *ss, struct ipc_msg *msg)
 		sodium_memzero(unlocked, ACCOUNTS_KEY_LEN);
 	}
 	sodium_memzero((void *)(uintptr_t)pass, passlen);
+	auth_limit_record(user, ss->client, ok);
 #ifdef SP_TEST_HOOKS
 	/* test hooks: how many KDFs this process ran so far (no timing) */
 	log_info("%016" PRIx64 " auth event=login user=%s result=%s "

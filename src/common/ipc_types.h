@@ -8,7 +8,7 @@
 #ifndef SP_IPC_TYPES_H
 #define SP_IPC_TYPES_H
 
-#define IPC_VERSION	5
+#define IPC_VERSION	6
 
 enum imsg_type {
 	IMSG_NONE = 0,
@@ -21,8 +21,10 @@ enum imsg_type {
 				 * u64 sessions served, u32 sessions now */
 
 	/* master -> service */
-	IMSG_MASTER_SESSION,	/* u64 connid, u32 listener kind; fd: the
-				 * service's end of the session's socketpair */
+	IMSG_MASTER_SESSION,	/* u64 connid, u32 listener kind, str client
+				 * address (as the master accepted it; "" for
+				 * control); fd: the service's end of the
+				 * session's socketpair */
 
 	/* login session -> auth, and back */
 	IMSG_AUTH_LOGIN,	/* u64 connid, str user, data password;

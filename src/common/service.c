@@ -97,6 +97,7 @@ service_master_dispatch(struct ipc_chan *chan, struct ipc_msg *msg,
     void *arg)
 {
 	struct service_session	*ss;
+	const char		*client;
 	uint64_t		 connid;
 	uint32_t		 kind;
 
@@ -104,11 +105,13 @@ service_master_dispatch(struct ipc_chan *chan, struct ipc_msg *msg,
 	switch (msg->hdr.type) {
 	case IMSG_MASTER_SESSION:
 		if (msg->fd == -1 || ipc_get_u64(msg, &connid) == -1 ||
-		    ipc_get_u32(msg, &kind) == -1 || ipc_end(msg) == -1 ||
-		    kind > SP_KIND_CONTROL)
+		    ipc_get_u32(msg, &kind) == -1 ||
+		    ipc_get_str(msg, &client, 63) == -1 ||
+		    ipc_end(msg) == -1 || kind > SP_KIND_CONTROL)
 			fatalx("%s: malformed IMSG_MASTER_SESSION", ops->name);
 		ss = xcalloc(1, sizeof(*ss));
 		ss->connid = connid;
+		strlcpy(ss->client, client, sizeof(ss->client));
 		ss->kind = (enum sp_listener_kind)kind;
 		ss->chan = ipc_chan_new(base, msg->fd, IPC_PEER_SESSION,
 		    service_session_dispatch, service_session_closed, ss);

@@ -22,6 +22,7 @@ struct service_session {
 	uint64_t			 connid;
 	enum sp_listener_kind		 kind;
 	struct ipc_chan			*chan;
+	char				 client[64];	/* IP, from the master */
 };
 
 struct service_ops {

@@ -139,9 +139,11 @@ imap_login(struct session *s, const char *tag, const char *args, size_t len)
 		session_end(s, "service-lost");
 	}
 	if (result != AUTH_RESULT_OK) {
-		session_reply(s, "%s NO [%s] Authentication failed\r\n", tag,
-		    result == AUTH_RESULT_TEMP ? "UNAVAILABLE" :
-		    "AUTHENTICATIONFAILED");
+		/* RFC 5530: the same answer whether the user exists or not */
+		session_reply(s, "%s NO [%s]\r\n", tag,
+		    result == AUTH_RESULT_TEMP ? "UNAVAILABLE] Too many failed "
+		    "logins, try again later" : "AUTHENTICATIONFAILED] "
+		    "Authentication failed");
 		imap_error(s);
 		return;
 	}

@@ -204,6 +204,24 @@ proc_exec(struct master *m, const char *path, char **argv, int *fds, int nfds)
 	_exit(127);
 }
 
+/* The client's address alone (no port), for the services' limits. */
+static void
+proc_client_ip(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sl = sizeof(ss);
+
+	snprintf(buf, len, "unknown");
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return;
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf,
+		    (socklen_t)len);
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+		    buf, (socklen_t)len);
+}
+
 static void
 proc_peer(int fd, char *buf, size_t len)
 {
@@ -282,6 +300,7 @@ proc_spawn_session(struct master *m, struct listener *l, int cfd)
 	const struct proc_spec	*spec = proctab_sessions[l->conf.kind];
 	struct child		*c;
 	char			 path[PATH_MAX], idstr[17], peer[80];
+	char			 client[INET6_ADDRSTRLEN];
 	char			 bufs[2][24], *argv[24];
 	int			 fds[SP_FD_FIRST_FREE], mc[2] = { -1, -1 };
 	int			 sc[SVC_MAX][2], argc, i;
@@ -291,6 +310,7 @@ proc_spawn_session(struct master *m, struct listener *l, int cfd)
 	arc4random_buf(&id, sizeof(id));
 	snprintf(idstr, sizeof(idstr), "%016" PRIx64, id);
 	proc_peer(cfd, peer, sizeof(peer));
+	proc_client_ip(cfd, client, sizeof(client));
 	if (proc_bin_path(m->conf, spec, path, sizeof(path)) == -1)
 		fatalx("libexec-dir path too long");
 
@@ -347,7 +367,7 @@ proc_spawn_session(struct master *m, struct listener *l, int cfd)
 			continue;
 		close(sc[i][0]);
 		service_attach_session(m, (enum sp_service)i, id,
-		    l->conf.kind, sc[i][1]);
+		    l->conf.kind, client, sc[i][1]);
 	}
 	TAILQ_INSERT_TAIL(&m->children, c, entry);
 	m->nchildren++;

@@ -74,6 +74,7 @@ struct pending_session {
 	uint64_t			 connid;
 	enum sp_listener_kind		 kind;
 	int				 fd;
+	char				 client[64];
 };
 TAILQ_HEAD(pending_list, pending_session);
 
@@ -163,7 +164,7 @@ void	service_stop_all(struct master *);
 int	service_reaped(struct master *, pid_t, int status);
 /* Give a service its end of a new session channel (closes fd). */
 void	service_attach_session(struct master *, enum sp_service, uint64_t id,
-	    enum sp_listener_kind, int fd);
+	    enum sp_listener_kind, const char *client, int fd);
 
 /* ctl.c: what the control service asks of the master */
 void	ctl_dispatch(struct master *, struct service *, struct ipc_msg *);

@@ -38,7 +38,7 @@
 static void	service_start(struct service *);
 static void	service_link_control(struct master *);
 static void	service_send_session(struct service *, uint64_t,
-		    enum sp_listener_kind, int);
+		    enum sp_listener_kind, const char *, int);
 
 static void
 service_flush_pending(struct service *s)
@@ -48,7 +48,7 @@ service_flush_pending(struct service *s)
 	while (s->ready && (p = TAILQ_FIRST(&s->pending)) != NULL) {
 		TAILQ_REMOVE(&s->pending, p, entry);
 		s->npending--;
-		service_send_session(s, p->connid, p->kind, p->fd);
+		service_send_session(s, p->connid, p->kind, p->client, p->fd);
 		free(p);
 	}
 }
@@ -99,7 +99,7 @@ service_link_control(struct master *m)
 			log_warn("control channel to %s", t->spec->name);
 			continue;
 		}
-		service_send_session(t, 0, SP_KIND_CONTROL, sv[0]);
+		service_send_session(t, 0, SP_KIND_CONTROL, "", sv[0]);
 		out = ipc_out_new(IMSG_MASTER_CHANNEL, 0, sv[1]);
 		ipc_add_u32(out, (uint32_t)targets[i]);
 		(void)ipc_chan_send(ctl->chan, out);
@@ -346,13 +346,14 @@ service_reaped(struct master *m, pid_t pid, int st)
 
 static void
 service_send_session(struct service *s, uint64_t connid,
-    enum sp_listener_kind kind, int fd)
+    enum sp_listener_kind kind, const char *client, int fd)
 {
 	struct ipc_out	*out;
 
 	out = ipc_out_new(IMSG_MASTER_SESSION, 0, fd);
 	ipc_add_u64(out, connid);
 	ipc_add_u32(out, (uint32_t)kind);
+	ipc_add_str(out, client);
 	if (ipc_chan_send(s->chan, out) == -1)
 		log_warnx("service %s: cannot pass a session channel",
 		    s->spec->name);
@@ -360,13 +361,13 @@ service_send_session(struct service *s, uint64_t connid,
 
 void
 service_attach_session(struct master *m, enum sp_service id, uint64_t connid,
-    enum sp_listener_kind kind, int fd)
+    enum sp_listener_kind kind, const char *client, int fd)
 {
 	struct service		*s = &m->services[id];
 	struct pending_session	*p;
 
 	if (s->chan != NULL && s->ready) {
-		service_send_session(s, connid, kind, fd);
+		service_send_session(s, connid, kind, client, fd);
 		return;
 	}
 	/*
@@ -382,6 +383,7 @@ service_attach_session(struct master *m, enum sp_service id, uint64_t connid,
 	p->connid = connid;
 	p->kind = kind;
 	p->fd = fd;
+	strlcpy(p->client, client, sizeof(p->client));
 	TAILQ_INSERT_TAIL(&s->pending, p, entry);
 	s->npending++;
 }

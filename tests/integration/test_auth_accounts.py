@@ -107,6 +107,36 @@ class AuthAccountsBase:
         self.ctl("user", "passwd", "alice@corp.test",
                  inp="a brand new password\n" + PW + "\n" + PW + "\n")
 
+    def raw_login(self, user, pw):
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.inst.port("imaps"),
+                              ssl_context=self.inst.tls_context(), timeout=30)
+        try:
+            m.login(user, pw)
+            m.logout()
+            return "OK"
+        except imaplib.IMAP4.error as e:
+            m.logout()
+            return str(e)
+
+    def test_failure_limits_before_the_kdf(self):
+        """SECURITY-TESTS T20: after 5 failures for one user from one
+        client, even the right password is refused for a while, without a
+        KDF run, and the answer is the same for a user that does not
+        exist; another user from the same client is not affected."""
+        self.ctl("user", "add", "carol@corp.test", inp="carol's long password\n")
+        for i in range(5):
+            self.assertIn("AUTHENTICATIONFAILED",
+                          self.raw_login("carol@corp.test", "wrong guess %d!!" % i))
+            self.assertIn("AUTHENTICATIONFAILED",
+                          self.raw_login("ghost@corp.test", "wrong guess %d!!" % i))
+        runs = self.kdf_runs()
+        limited = self.raw_login("carol@corp.test", "carol's long password")
+        self.assertIn("[UNAVAILABLE] Too many failed logins", limited)
+        self.assertEqual(self.raw_login("ghost@corp.test", "anything long enough"), limited)
+        self.inst.wait_log(r"user=carol@corp.test client=127\.0\.0\.1 result=limited")
+        self.assertEqual(self.kdf_runs(), runs)          # no KDF for them
+        self.assertEqual(self.raw_login("bob@corp.test", "another long secret"), "OK")
+
     def test_rcpt_lookup_for_smtp(self):
         with connect(self.inst.port("smtp")) as c:
             read_line(c)
