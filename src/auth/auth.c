@@ -34,6 +34,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -154,6 +155,53 @@ auth_limit_record(const char *user, const char *client, int ok)
 static struct auth_account	accounts[AUTH_MAX_TEST_ACCOUNTS];
 static size_t			naccounts;
 static struct accounts_db	*db;		/* DATA_DIR/users.db */
+
+/*
+ * Keys unwrapped at a login, waiting (briefly) for the master's channel
+ * to that connection's mail process: then handed over and wiped.
+ */
+#define AUTH_PENDING_KEYS	64
+#define AUTH_PENDING_TIMEOUT	30	/* seconds */
+struct auth_pending {
+	uint64_t	 connid;
+	uint64_t	 account;
+	time_t		 when;
+	unsigned char	*kp;		/* sodium_malloc: pk (32) | sk (32) */
+};
+static struct auth_pending	pending[AUTH_PENDING_KEYS];
+
+static void
+auth_pending_clear(struct auth_pending *p)
+{
+	if (p->kp != NULL)
+		sodium_free(p->kp);	/* wipes */
+	memset(p, 0, sizeof(*p));
+}
+
+/* Keep the key of a login until the mail process is there. */
+static void
+auth_pending_add(uint64_t connid, uint64_t account, const unsigned char *sk)
+{
+	struct auth_pending	*p = &pending[0];
+	time_t			 now = time(NULL);
+	size_t			 i;
+
+	for (i = 0; i < AUTH_PENDING_KEYS; i++) {
+		if (pending[i].kp != NULL &&
+		    now - pending[i].when > AUTH_PENDING_TIMEOUT)
+			auth_pending_clear(&pending[i]);
+		if (pending[i].kp == NULL || pending[i].when < p->when)
+			p = &pending[i];
+	}
+	auth_pending_clear(p);
+	if ((p->kp = sodium_malloc(64)) == NULL)
+		return;
+	crypto_scalarmult_base(p->kp, sk);
+	memcpy(p->kp + 32, sk, 32);
+	p->connid = connid;
+	p->account = account;
+	p->when = now;
+}
 static unsigned char		*unlocked;	/* sodium_malloc: a private key */
 
 static int
@@ -293,7 +341,9 @@ auth_session_msg(struct service_session *ss, struct ipc_msg *msg)
 		/* one KDF per credential; an unknown user runs one too */
 		ok = accounts_unlock(db, user, pass, passlen, &account,
 		    unlocked) == 1;
-		/* the mail process gets the key with the store's reading side */
+		/* the mail process gets it once the master has started it */
+		if (ok)
+			auth_pending_add(connid, account, unlocked);
 		sodium_memzero(unlocked, ACCOUNTS_KEY_LEN);
 	}
 	sodium_memzero((void *)(uintptr_t)pass, passlen);
@@ -321,6 +371,37 @@ auth_session_msg(struct service_session *ss, struct ipc_msg *msg)
 	return 0;
 }
 
+/* The master's channel to a mail process: hand it its key, once. */
+static int
+auth_keychan(struct ipc_msg *msg)
+{
+	struct ipc_out	*out;
+	uint64_t	 connid, account;
+	size_t		 i;
+
+	if (msg->fd == -1 || ipc_get_u64(msg, &connid) == -1 ||
+	    ipc_get_u64(msg, &account) == -1 || ipc_end(msg) == -1)
+		return -1;
+	for (i = 0; i < AUTH_PENDING_KEYS; i++) {
+		struct auth_pending *p = &pending[i];
+
+		if (p->kp == NULL || p->connid != connid ||
+		    p->account != account)
+			continue;
+		out = ipc_out_new(IMSG_AUTH_KEY, 0, -1);
+		ipc_add_u64(out, account);
+		ipc_add_data(out, p->kp, 32);
+		ipc_add_data(out, p->kp + 32, 32);
+		(void)ipc_send(msg->fd, out);	/* wiped and freed */
+		auth_pending_clear(p);
+		break;
+	}
+	/* no key (a test account): closing says so */
+	close(msg->fd);
+	msg->fd = -1;
+	return 0;
+}
+
 static int
 auth_master_msg(struct ipc_msg *msg)
 {
@@ -331,6 +412,8 @@ auth_master_msg(struct ipc_msg *msg)
 	size_t			 passlen;
 	uint64_t		 id;
 
+	if (msg->hdr.type == IMSG_MASTER_KEYCHAN)
+		return auth_keychan(msg);
 	if (msg->hdr.type != IMSG_AUTH_TEST_ACCOUNT)
 		return -1;
 	if (ipc_get_str(msg, &address, AUTH_USER_MAX) == -1 ||
@@ -348,7 +431,8 @@ auth_master_msg(struct ipc_msg *msg)
 	sodium_memzero((void *)(uintptr_t)pass, passlen);
 	return 0;
 #else
-	(void)msg;
+	if (msg->hdr.type == IMSG_MASTER_KEYCHAN)
+		return auth_keychan(msg);
 	return -1;
 #endif
 }

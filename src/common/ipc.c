@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "log.h"
 #include "xmalloc.h"
 #include "ipc.h"
@@ -206,6 +208,8 @@ ipc_out_free(struct ipc_out *o)
 		return;
 	if (o->fd != -1)
 		close(o->fd);
+	/* SECURITY: some messages carry keys or passwords: wipe them all */
+	sodium_memzero(o->buf, o->cap);
 	free(o->buf);
 	free(o);
 	errno = saved;

@@ -8,7 +8,7 @@
 #ifndef SP_IPC_TYPES_H
 #define SP_IPC_TYPES_H
 
-#define IPC_VERSION	6
+#define IPC_VERSION	7
 
 enum imsg_type {
 	IMSG_NONE = 0,
@@ -47,6 +47,12 @@ enum imsg_type {
 				 * str folder, str sender, str recipient;
 				 * fd: the message, a sealed memfd.
 				 * reply: u32 DELIVER_*, str text, str name */
+
+	/* master -> auth: a channel to the mail process of connid */
+	IMSG_MASTER_KEYCHAN,	/* u64 connid, u64 account id; fd: channel */
+	/* auth -> mail process, once: the account's unwrapped key pair */
+	IMSG_AUTH_KEY,		/* u64 account id, data public key (32),
+				 * data private key (32) */
 
 	/* master -> control: its channel to a service (sealpostctl deliver) */
 	IMSG_MASTER_CHANNEL,	/* u32 service; fd: the channel */

@@ -367,6 +367,43 @@ static const struct sb_rule sb_auth[] = {
 	SB_SODIUM_RULES
 };
 
+/*
+ * imap-mail: the account's store under /mail (RECIPES.md 10): SQLite in
+ * WAL mode (byte-range locks, pwrite, fsync, stat of its side files),
+ * the import's directory walk and renames, sodium_malloc for the key.
+ */
+static const struct sb_path sb_mail_paths[] = {
+	{ "/mail", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+	    LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
+	    LANDLOCK_ACCESS_FS_REMOVE_FILE | SB_LL_FS_TRUNCATE |
+	    SB_LL_FS_REFER }
+};
+static const struct sb_rule sb_mail[] = {
+	{ .name = "openat" },		/* beneath /mail only: Landlock */
+	{ .name = "newfstatat" },	/* SQLite stats its -wal, -journal */
+	{ .name = "fcntl", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, F_SETLK, 0 } } },
+	{ .name = "fcntl", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, F_GETLK, 0 } } },
+	{ .name = "fcntl", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, F_SETFD, 0 } } },	/* fdopendir */
+	{ .name = "pwrite64" },
+	{ .name = "fsync" },
+	{ .name = "fdatasync" },
+	{ .name = "ftruncate" },
+	{ .name = "getdents64" },	/* the import walks new/ */
+	{ .name = "renameat" },
+	{ .name = "renameat2" },
+	{ .name = "unlink" },		/* SQLite */
+	{ .name = "unlinkat" },
+	{ .name = "geteuid" },		/* SQLite */
+	SB_SODIUM_RULES
+};
+static const struct sb_rlimit sb_rl_mail[] = {
+	{ RLIMIT_NOFILE, 64 },
+	{ RLIMIT_AS, 1024 * 1024 * 1024 }
+};
+
 /* The process table of the sandbox: one row per role. */
 static const struct sb_role {
 	const char		*name;
@@ -404,7 +441,9 @@ static const struct sb_role {
 	/* today it only serves the proxied connection; file rules come
 	 * with the store (its folder is /mail in its jail) */
 	[ROLE_IMAP_MAIL] = { .name = "imap-mail",
-	    .rlimits = sb_rl_session, .nrlimits = SB_NITEMS(sb_rl_session) },
+	    .extra = sb_mail, .nextra = SB_NITEMS(sb_mail),
+	    .paths = sb_mail_paths, .npaths = SB_NITEMS(sb_mail_paths),
+	    .rlimits = sb_rl_mail, .nrlimits = SB_NITEMS(sb_rl_mail) },
 	[ROLE_CONTROL] = { .name = "control",
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
 	    .extra = sb_control, .nextra = SB_NITEMS(sb_control),

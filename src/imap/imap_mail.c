@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -28,10 +29,15 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "log.h"
 #include "conf.h"
 #include "child.h"
 #include "io.h"
+#include "ipc.h"
+#include "ipc_types.h"
+#include "index.h"
 #include "imap_parse.h"
 #include "banned.h"
 
@@ -45,6 +51,56 @@ static uint64_t			 connid;
 static unsigned long long	 account;
 static unsigned int		 errors;
 static unsigned long		 uid;		/* ours, from the master */
+static unsigned char		*keys;		/* sodium_malloc: pk | sk */
+static struct index		*ix;		/* /mail/index.db, with the key */
+static struct ipc_msg		 keymsg;	/* wiped after use */
+
+/*
+ * The account's key pair, from auth (never through the master), then the
+ * account's index: import what deliver left in new/.  A test account has
+ * no key: auth closes the channel and there is no store to open.
+ */
+static void
+mail_open_store(void)
+{
+	const void	*pk, *sk;
+	size_t		 pklen, sklen, imported = 0, remaining = 0;
+	uint64_t	 acct;
+	char		 err[256];
+	int		 dfd;
+
+	if (ipc_recv(SP_FD_KEY, &keymsg, SP_IPC_TIMEOUT_MS) != 1)
+		return;
+	if (keymsg.hdr.type != IMSG_AUTH_KEY ||
+	    ipc_get_u64(&keymsg, &acct) == -1 ||
+	    ipc_get_data(&keymsg, &pk, &pklen) == -1 ||
+	    ipc_get_data(&keymsg, &sk, &sklen) == -1 ||
+	    ipc_end(&keymsg) == -1 || pklen != 32 || sklen != 32 ||
+	    acct != account)
+		fatalx("imap-mail: malformed key message from auth");
+	if ((keys = sodium_malloc(64)) == NULL)
+		fatal("imap-mail: sodium_malloc");
+	memcpy(keys, pk, 32);
+	memcpy(keys + 32, sk, 32);
+	sodium_memzero(&keymsg, sizeof(keymsg));
+	close(SP_FD_KEY);
+	if ((dfd = open("/mail", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || (ix = index_open(dfd, "/mail", keys,
+	    keys + 32, INDEX_OPEN_CREATE, err, sizeof(err))) == NULL) {
+		log_warnx("%016" PRIx64 " imap-mail event=store account=%llu "
+		    "result=fail reason=%s", connid, account, dfd == -1 ?
+		    strerror(errno) : err);
+		return;
+	}
+	/* one bounded batch: a backlog never delays the login */
+	if (index_import(ix, INDEX_IMPORT_MAX, &imported, &remaining) == -1)
+		log_warnx("%016" PRIx64 " imap-mail event=import result=fail "
+		    "reason=%s", connid, index_errstr(ix));
+	else
+		log_info("%016" PRIx64 " imap-mail event=import account=%llu "
+		    "imported=%zu remaining=%zu", connid, account, imported,
+		    remaining);
+}
 static volatile sig_atomic_t	 stop;
 
 static void
@@ -124,8 +180,17 @@ mail_command(const char *line, size_t len)
 #ifdef SP_TEST_HOOKS
 	/* test hooks: who and where are we, as the tests see it */
 	if (clen == 7 && strncasecmp(cmd, "XSPTEST", clen) == 0) {
-		mail_reply("* XSPTEST uid=%lu account=%llu\r\n"
-		    "%s OK XSPTEST completed\r\n", uid, account, tag);
+		struct index_mailbox	mb;
+
+		if (ix == NULL || index_mailbox_open(ix, "INBOX", &mb) != 1)
+			mb.messages = 0;
+		if (ix != NULL)
+			mail_reply("* XSPTEST uid=%lu account=%llu inbox=%u\r\n"
+			    "%s OK XSPTEST completed\r\n", uid, account,
+			    mb.messages, tag);
+		else
+			mail_reply("* XSPTEST uid=%lu account=%llu\r\n"
+			    "%s OK XSPTEST completed\r\n", uid, account, tag);
 		return;
 	}
 #endif
@@ -190,8 +255,11 @@ main(int argc, char **argv)
 	io_init(&io, SP_FD_CLIENT, IMAP_TIMEOUT_AUTH_MS);
 	io.stop = &stop;
 
+	if (sodium_init() < 0 || index_init() == -1)	/* before the jail */
+		fatalx("imap-mail: sodium_init or index_init");
 	child_confine(&a, ROLE_IMAP_MAIL, "imap-mail", &st);
 	child_ready(SP_FD_MASTER, "imap-mail", &st);
+	mail_open_store();
 	log_info("%016" PRIx64 " imap-mail event=start account=%llu uid=%lu "
 	    "sandbox=\"%s\"", connid, account, uid, sandbox_describe(&st));
 

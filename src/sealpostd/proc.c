@@ -576,7 +576,7 @@ proc_login(struct master *m, uint64_t connid, uint64_t account)
 	char		 path[PATH_MAX], dir[PATH_MAX], idstr[17], acct[24];
 	char		 bufs[2][24], *argv[24];
 	int		 fds[SP_FD_FIRST_FREE], mc[2] = { -1, -1 };
-	int		 sv[2] = { -1, -1 }, argc, i;
+	int		 sv[2] = { -1, -1 }, kc[2] = { -1, -1 }, argc, i;
 	pid_t		 pid;
 
 	snprintf(idstr, sizeof(idstr), "%016" PRIx64, connid);
@@ -605,13 +605,15 @@ proc_login(struct master *m, uint64_t connid, uint64_t account)
 	    -1)
 		fatalx("libexec-dir path too long");
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mc) == -1)
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mc) == -1 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, kc) == -1)
 		goto fail;
 	for (i = 0; i < SP_FD_FIRST_FREE; i++)
 		fds[i] = -1;
 	fds[SP_FD_CLIENT] = sv[1];
 	fds[SP_FD_LOG] = m->log_wfd;
 	fds[SP_FD_MASTER] = mc[1];
+	fds[SP_FD_KEY] = kc[1];		/* auth hands the key over it */
 	argc = proc_base_argv(m, path, &ids, argv, bufs);
 	/* -j is the account folder; -m makes it an account jail */
 	for (i = 0; i < argc; i++)
@@ -638,6 +640,20 @@ proc_login(struct master *m, uint64_t connid, uint64_t account)
 	}
 	close(sv[1]);
 	close(mc[1]);
+	close(kc[1]);
+	{
+		/* the key goes from auth to the mail process, not through us */
+		struct service	*a = &m->services[SVC_AUTH];
+		struct ipc_out	*kout;
+
+		if (a->chan != NULL && a->ready) {
+			kout = ipc_out_new(IMSG_MASTER_KEYCHAN, 0, kc[0]);
+			ipc_add_u64(kout, connid);
+			ipc_add_u64(kout, account);
+			(void)ipc_chan_send(a->chan, kout);
+		} else
+			close(kc[0]);
+	}
 	c = xcalloc(1, sizeof(*c));
 	c->pid = pid;
 	c->id = connid;
@@ -660,6 +676,8 @@ fail:
 			close(sv[i]);
 		if (mc[i] != -1)
 			close(mc[i]);
+		if (kc[i] != -1)
+			close(kc[i]);
 	}
 	proc_mail_ready(login, 0, account, -1);
 }

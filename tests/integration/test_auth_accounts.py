@@ -74,7 +74,7 @@ class AuthAccountsBase:
 
     def test_password_alias_and_failures(self):
         alice = self.login("alice@corp.test", PW)
-        self.assertRegex(alice, r"^uid=2\d{5} account=\d+$")
+        self.assertRegex(alice, r"^uid=2\d{5} account=\d+ inbox=0$")
         self.assertEqual(self.login("sales@corp.test", PW), alice)       # alias
         self.assertEqual(self.login("ALICE@corp.test", PW), alice)       # case
         self.assertIsNone(self.login("alice@corp.test", "wrong password!!"))
@@ -194,6 +194,30 @@ class LocalDeliveryBase:
             self.assertEqual(os.stat(path).st_mode & 0o777, 0o604)
             self.assertNotIn(marker, open(path, "rb").read())
         self.assertNotIn(marker.decode(), self.inst.log())
+
+    def test_login_imports_what_was_delivered(self):
+        """The whole path in the running server: deliver seals to the
+        public key; at login auth unwraps the key and hands it to the mail
+        process (not through the master), which imports new/ into its
+        index inside its sandbox."""
+        pw = open(os.path.join(self.inst.dir, "demo-password")).read().strip()
+        before = len(os.listdir(self.new_dir(1)))
+        for i in range(3):
+            self.assertEqual(self.deliver("demo@example.test",
+                                          os.urandom(70000 + i)).returncode, 0)
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.inst.port("imaps"),
+                              ssl_context=self.inst.tls_context(), timeout=30)
+        m.login("demo@example.test", pw)
+        m.xatom("XSPTEST")
+        who = m.untagged_responses.pop("XSPTEST")[0].decode()
+        m.logout()
+        self.assertRegex(who, r"^uid=200001 account=1 inbox=(\d+)$")
+        self.assertGreaterEqual(int(who.split("inbox=")[1]), before + 3)
+        self.assertEqual(os.listdir(self.new_dir(1)), [])          # all imported
+        self.inst.wait_log(r"imap-mail event=import account=1 imported=\d+ remaining=0")
+        self.inst.wait_log(r'imap-mail event=start account=1 uid=200001 '
+                           r'sandbox="landlock=ABI\d+ seccomp=on"')
+        self.assertNotRegex(self.inst.log(), r"sandbox violation")
 
     def test_unknown_recipient_and_bad_address(self):
         r = self.deliver("ghost@example.test", b"x")
