@@ -357,11 +357,8 @@ conf_parse_listen(struct conf_parser *p, char **tok, int ntok)
 	return 0;
 }
 
-/* SIZE: a number of bytes with an optional K, M, G or T (powers of 1024);
- * "none" is 0, no limit. */
-static int
-conf_parse_size(struct conf_parser *p, const char *key, const char *v,
-    uint64_t *out)
+int
+conf_size_parse(const char *v, uint64_t *out)
 {
 	const char	*errstr;
 	char		 num[24];
@@ -373,7 +370,7 @@ conf_parse_size(struct conf_parser *p, const char *key, const char *v,
 		return 0;
 	}
 	if (n == 0 || n >= sizeof(num))
-		return conf_error(p, "%s: bad size", key);
+		return -1;
 	memcpy(num, v, n + 1);
 	switch (num[n - 1]) {
 	case 'K': mult = 1ULL << 10; break;
@@ -385,12 +382,19 @@ conf_parse_size(struct conf_parser *p, const char *key, const char *v,
 	if (mult != 1)
 		num[n - 1] = '\0';
 	val = (uint64_t)strtonum(num, 1, 1LL << 50, &errstr);
-	if (errstr != NULL)
-		return conf_error(p, "%s: \"%s\" is %s (a number of bytes, "
-		    "with K, M, G or T, or none)", key, v, errstr);
-	if (val > (1ULL << 50) / mult)
-		return conf_error(p, "%s: \"%s\" is too large", key, v);
+	if (errstr != NULL || val > (1ULL << 50) / mult)
+		return -1;
 	*out = val * mult;
+	return 0;
+}
+
+static int
+conf_parse_size(struct conf_parser *p, const char *key, const char *v,
+    uint64_t *out)
+{
+	if (conf_size_parse(v, out) == -1)
+		return conf_error(p, "%s: \"%s\" is not a size (a number of "
+		    "bytes, with K, M, G or T, or none)", key, v);
 	return 0;
 }
 

@@ -84,6 +84,11 @@ const char	*conf_kind_name(enum sp_listener_kind);
 int		 conf_kind_implicit_tls(enum sp_listener_kind);
 /* Whether any listener needs the TLS certificate. */
 int		 conf_needs_tls(const struct sp_conf *);
+/*
+ * SIZE: bytes with an optional K, M, G or T (powers of 1024), at most
+ * 2^50, or "none" (0).  0 or -1.
+ */
+int		 conf_size_parse(const char *v, uint64_t *out);
 /* Is s a syntactically valid host name (RFC 1123 labels)? */
 int		 conf_valid_hostname(const char *s);
 

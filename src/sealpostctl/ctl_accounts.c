@@ -508,39 +508,6 @@ cmd_domain_del(struct ctl *c, char **args)
 
 /* --- users ------------------------------------------------------------- */
 
-/* SIZE as in sealpost.conf: bytes with K, M, G or T, or none. */
-static int
-ctl_parse_size(const char *v, uint64_t *out)
-{
-	const char	*errstr;
-	char		 num[24];
-	size_t		 n = strlen(v);
-	uint64_t	 mult = 1, val;
-
-	if (strcmp(v, "none") == 0) {
-		*out = 0;
-		return 0;
-	}
-	if (n == 0 || n >= sizeof(num))
-		return -1;
-	memcpy(num, v, n + 1);
-	switch (num[n - 1]) {
-	case 'K': mult = 1ULL << 10; break;
-	case 'M': mult = 1ULL << 20; break;
-	case 'G': mult = 1ULL << 30; break;
-	case 'T': mult = 1ULL << 40; break;
-	default: break;
-	}
-	if (mult != 1)
-		num[n - 1] = '\0';
-	val = (uint64_t)strtonum(num, 1, (long long)ACCOUNTS_BYTES_MAX,
-	    &errstr);
-	if (errstr != NULL || val > ACCOUNTS_BYTES_MAX / mult)
-		return -1;
-	*out = val * mult;
-	return 0;
-}
-
 static int
 cmd_user_add(struct ctl *c, char **args)
 {
@@ -554,7 +521,7 @@ cmd_user_add(struct ctl *c, char **args)
 	char				 lerr[256];
 	int				 rv;
 
-	if (c->quota != NULL && ctl_parse_size(c->quota, &quota) == -1)
+	if (c->quota != NULL && conf_size_parse(c->quota, &quota) == -1)
 		return ctl_error("--quota: \"%s\" is not a size (bytes, with "
 		    "K, M, G or T, or none)", c->quota);
 	if (accounts_user_check(c->db, args[0], 0, &e) == -1)
