@@ -8,7 +8,7 @@
 #ifndef SP_IPC_TYPES_H
 #define SP_IPC_TYPES_H
 
-#define IPC_VERSION	7
+#define IPC_VERSION	8
 
 enum imsg_type {
 	IMSG_NONE = 0,

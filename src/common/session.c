@@ -13,8 +13,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <poll.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,32 +47,6 @@ session_is_socket(int fd)
 	struct stat	st;
 
 	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
-}
-
-static void
-session_peer(struct session *s)
-{
-	struct sockaddr_storage	ss;
-	socklen_t		sl = sizeof(ss);
-	char			host[INET6_ADDRSTRLEN];
-	uint16_t		port = 0;
-
-	strlcpy(s->peer, "unknown", sizeof(s->peer));
-	if (getpeername(s->io.fd, (struct sockaddr *)&ss, &sl) == -1)
-		return;
-	if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		port = ntohs(s4->sin_port);
-		snprintf(s->peer, sizeof(s->peer), "%s:%u", host, port);
-	} else if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		port = ntohs(s6->sin6_port);
-		snprintf(s->peer, sizeof(s->peer), "[%s]:%u", host, port);
-	}
 }
 
 void
@@ -151,7 +123,6 @@ session_init(struct session *s, int argc, char **argv, const char *proc,
 		fatalx("%016" PRIx64 " %s: TLS listener without TLS material",
 		    s->id, proc);
 	io_init(&s->io, SP_FD_CLIENT, timeout_ms);
-	session_peer(s);
 
 	/* a stop request ends the session at its next wait for the client */
 	memset(&sa, 0, sizeof(sa));

@@ -24,7 +24,6 @@ struct session {
 	int			 implicit_tls;
 	struct ssl_ctx_st	*tls_ctx;	/* NULL without TLS material */
 	struct io		 io;
-	char			 peer[80];	/* "ADDR:PORT", for logs */
 	unsigned int		 errors;	/* bad commands so far */
 	int			 svc[SVC_MAX];	/* channel per service, or -1 */
 	struct sandbox_status	 sandbox;

@@ -204,44 +204,33 @@ proc_exec(struct master *m, const char *path, char **argv, int *fds, int nfds)
 	_exit(127);
 }
 
-/* The client's address alone (no port), for the services' limits. */
+/*
+ * The client's address: alone in ip (the services' limits) and with its
+ * port in peer, "ADDR:PORT" or "[ADDR]:PORT" (the connect log line).
+ */
 static void
-proc_client_ip(int fd, char *buf, size_t len)
+proc_client(int fd, char *ip, size_t iplen, char *peer, size_t peerlen)
 {
 	struct sockaddr_storage	ss;
 	socklen_t		sl = sizeof(ss);
+	unsigned int		port = 0;
 
-	snprintf(buf, len, "unknown");
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
-		return;
-	if (ss.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf,
-		    (socklen_t)len);
-	else if (ss.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
-		    buf, (socklen_t)len);
-}
-
-static void
-proc_peer(int fd, char *buf, size_t len)
-{
-	struct sockaddr_storage	ss;
-	socklen_t		sl = sizeof(ss);
-	char			host[INET6_ADDRSTRLEN];
-
-	snprintf(buf, len, "unknown");
+	snprintf(ip, iplen, "unknown");
+	snprintf(peer, peerlen, "unknown");
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
 		return;
 	if (ss.ss_family == AF_INET) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		snprintf(buf, len, "%s:%u", host, ntohs(s4->sin_port));
+		inet_ntop(AF_INET, &s4->sin_addr, ip, (socklen_t)iplen);
+		port = ntohs(s4->sin_port);
+		snprintf(peer, peerlen, "%s:%u", ip, port);
 	} else if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		snprintf(buf, len, "[%s]:%u", host, ntohs(s6->sin6_port));
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, (socklen_t)iplen);
+		port = ntohs(s6->sin6_port);
+		snprintf(peer, peerlen, "[%s]:%u", ip, port);
 	}
 }
 
@@ -309,8 +298,7 @@ proc_spawn_session(struct master *m, struct listener *l, int cfd)
 
 	arc4random_buf(&id, sizeof(id));
 	snprintf(idstr, sizeof(idstr), "%016" PRIx64, id);
-	proc_peer(cfd, peer, sizeof(peer));
-	proc_client_ip(cfd, client, sizeof(client));
+	proc_client(cfd, client, sizeof(client), peer, sizeof(peer));
 	if (proc_bin_path(m->conf, spec, path, sizeof(path)) == -1)
 		fatalx("libexec-dir path too long");
 

@@ -22,18 +22,18 @@
 const struct proc_spec proctab_services[SVC_MAX] = {
 	/* opens DATA_DIR/users.db before its jail and keeps it open */
 	[SVC_AUTH] = { .name = "auth", .binary = "sealpost-auth",
-	    .user = "_sp_auth", .role = ROLE_AUTH, .kind = PK_SERVICE,
+	    .user = "_sp_auth", .role = ROLE_AUTH,
 	    .data_dir = 1 },
 	[SVC_FILTER] = { .name = "filter", .binary = "sealpost-filter",
-	    .user = "_sp_filter", .role = ROLE_FILTER, .kind = PK_SERVICE },
+	    .user = "_sp_filter", .role = ROLE_FILTER },
 	/* the only service that opens files while it runs: DATA_DIR/mail */
 	[SVC_DELIVER] = { .name = "deliver", .binary = "sealpost-deliver",
-	    .user = "_sp_deliver", .role = ROLE_DELIVER, .kind = PK_SERVICE,
+	    .user = "_sp_deliver", .role = ROLE_DELIVER,
 	    .jail_mail = 1 },
 	[SVC_QUEUE] = { .name = "queue", .binary = "sealpost-queue",
-	    .user = "_sp_queue", .role = ROLE_QUEUE, .kind = PK_SERVICE },
+	    .user = "_sp_queue", .role = ROLE_QUEUE },
 	[SVC_CONTROL] = { .name = "control", .binary = "sealpost-control",
-	    .user = "_sp_ctl", .role = ROLE_CONTROL, .kind = PK_SERVICE },
+	    .user = "_sp_ctl", .role = ROLE_CONTROL },
 };
 
 /*
@@ -42,16 +42,16 @@ const struct proc_spec proctab_services[SVC_MAX] = {
  */
 static const struct proc_spec spec_smtp = { .name = "smtp",
     .binary = "sealpost-smtp", .user = "_sp_smtp", .role = ROLE_SMTP,
-    .kind = PK_SESSION, .needs_tls = 1,
+    .needs_tls = 1,
     .channels = CH(SVC_AUTH) | CH(SVC_FILTER) | CH(SVC_DELIVER) |
     CH(SVC_QUEUE) };
 static const struct proc_spec spec_imap_login = { .name = "imap-login",
     .binary = "sealpost-imap-login", .user = "_sp_login",
-    .role = ROLE_IMAP_LOGIN, .kind = PK_SESSION, .needs_tls = 1,
+    .role = ROLE_IMAP_LOGIN, .needs_tls = 1,
     .channels = CH(SVC_AUTH) };
 static const struct proc_spec spec_pop3_login = { .name = "pop3-login",
     .binary = "sealpost-pop3-login", .user = "_sp_login",
-    .role = ROLE_POP3_LOGIN, .kind = PK_SESSION, .needs_tls = 1,
+    .role = ROLE_POP3_LOGIN, .needs_tls = 1,
     .channels = CH(SVC_AUTH) };
 
 const struct proc_spec *proctab_sessions[SP_LISTEN_KIND_MAX] = {
@@ -67,5 +67,4 @@ const struct proc_spec *proctab_sessions[SP_LISTEN_KIND_MAX] = {
 /* The mail process of a logged-in IMAP connection: the account's own uid
  * (account-uids), its folder as its jail, no service channel yet. */
 const struct proc_spec proctab_imap_mail = { .name = "imap-mail",
-    .binary = "sealpost-imap-mail", .role = ROLE_IMAP_MAIL,
-    .kind = PK_SESSION };
+    .binary = "sealpost-imap-mail", .role = ROLE_IMAP_MAIL };

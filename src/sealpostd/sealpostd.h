@@ -18,15 +18,12 @@
 #include "ipc.h"
 #include "sandbox.h"
 
-enum proc_kind { PK_SERVICE, PK_SESSION };
-
 /* One kind of child (proctab.c). */
 struct proc_spec {
 	const char	*name;		/* role name in logs and status */
 	const char	*binary;	/* in libexec-dir */
 	const char	*user;		/* its own unprivileged user */
 	enum sp_role	 role;		/* sandbox profile */
-	enum proc_kind	 kind;
 	unsigned int	 channels;	/* sessions: 1 << SVC_x it may use */
 	int		 needs_tls;	/* gets the TLS material */
 	int		 jail_mail;	/* jail: DATA_DIR/mail at /mail */
