@@ -376,7 +376,12 @@ static const struct sb_path sb_mail_paths[] = {
 	{ "/mail", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
 	    LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
 	    LANDLOCK_ACCESS_FS_REMOVE_FILE | SB_LL_FS_TRUNCATE |
-	    SB_LL_FS_REFER }
+	    SB_LL_FS_REFER },
+	/* GMime's charsets (iconv dlopens these) and GLib's time zones */
+	{ "/usr/lib/x86_64-linux-gnu/gconv", LANDLOCK_ACCESS_FS_READ_FILE |
+	    LANDLOCK_ACCESS_FS_READ_DIR },
+	{ "/usr/share/zoneinfo", LANDLOCK_ACCESS_FS_READ_FILE |
+	    LANDLOCK_ACCESS_FS_READ_DIR }
 };
 static const struct sb_rule sb_mail[] = {
 	{ .name = "openat" },		/* beneath /mail only: Landlock */
@@ -397,6 +402,15 @@ static const struct sb_rule sb_mail[] = {
 	{ .name = "unlink" },		/* SQLite */
 	{ .name = "unlinkat" },
 	{ .name = "geteuid" },		/* SQLite */
+	/*
+	 * iconv dlopens gconv modules (GMime decoding a charset): an
+	 * executable mapping of a FILE, never of anonymous memory.  Safe
+	 * because every file the jail can reach is on a noexec mount except
+	 * the read-only gconv folder (privdrop.c jail_ro): the kernel
+	 * refuses PROT_EXEC on noexec, so nothing written can be run.
+	 */
+	{ .name = "mmap", .nargs = 1,
+	    .arg = { { 3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0 } } },
 	SB_SODIUM_RULES
 };
 static const struct sb_rlimit sb_rl_mail[] = {

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -38,6 +39,8 @@
 #include "ipc.h"
 #include "ipc_types.h"
 #include "index.h"
+#include "meta.h"
+#include "meta_seal.h"
 #include "imap_parse.h"
 #include "banned.h"
 
@@ -45,6 +48,7 @@
 #define IMAP_MAX_ERRORS		10
 #define IMAP_TIMEOUT_AUTH_MS	(30 * 60 * 1000)	/* RFC 3501 5.4 */
 #define IMAP_MAIL_CAPS		"IMAP4rev1"
+#define IMAP_META_AT_LOGIN	200	/* records built before serving */
 
 static struct io		 io;
 static uint64_t			 connid;
@@ -64,7 +68,7 @@ static void
 mail_open_store(void)
 {
 	const void	*pk, *sk;
-	size_t		 pklen, sklen, imported = 0, remaining = 0;
+	size_t		 pklen, sklen, imported = 0, remaining = 0, built;
 	uint64_t	 acct;
 	char		 err[256];
 	int		 dfd;
@@ -100,6 +104,13 @@ mail_open_store(void)
 		log_info("%016" PRIx64 " imap-mail event=import account=%llu "
 		    "imported=%zu remaining=%zu", connid, account, imported,
 		    remaining);
+	/* the metadata of what is new, newest first, also bounded */
+	if (meta_seal_pending(ix, keys + 32, IMAP_META_AT_LOGIN, &built) == -1)
+		log_warnx("%016" PRIx64 " imap-mail event=metadata "
+		    "result=fail reason=%s", connid, index_errstr(ix));
+	else if (built > 0)
+		log_info("%016" PRIx64 " imap-mail event=metadata "
+		    "account=%llu built=%zu", connid, account, built);
 }
 static volatile sig_atomic_t	 stop;
 
@@ -146,6 +157,51 @@ mail_error(void)
 	}
 }
 
+#ifdef SP_TEST_HOOKS
+struct mail_test_walk {
+	int64_t		 mailbox;
+	unsigned int	 n;
+	char		*subj;
+	size_t		 len;
+};
+
+static int
+mail_test_meta_one(const struct index_msg_info *mi, void *arg)
+{
+	struct mail_test_walk	*w = arg;
+	struct meta		*rec;
+	char			 err[256];
+	size_t			 i;
+
+	if ((rec = meta_seal_load(ix, keys + 32, w->mailbox, mi->uid, err,
+	    sizeof(err))) == NULL)
+		return 0;
+	w->n++;
+	/* the decoded subject of the last one, in hex: ASCII on the wire */
+	w->subj[0] = '-';
+	w->subj[1] = '\0';
+	for (i = 0; rec->subject != NULL && rec->subject[i] != '\0' &&
+	    2 * i + 2 < w->len; i++)
+		snprintf(w->subj + 2 * i, 3, "%02x",
+		    (unsigned char)rec->subject[i]);
+	meta_free(rec);
+	return 0;
+}
+
+/* Test hooks: how many records of INBOX open; the newest one's subject. */
+static void
+mail_test_meta(int64_t mailbox, unsigned int *n_r, char *subj, size_t len)
+{
+	struct mail_test_walk	w = { mailbox, 0, subj, len };
+
+	snprintf(subj, len, "-");
+	if (keys != NULL)
+		(void)index_msg_foreach(ix, mailbox, 1, UINT32_MAX, 0,
+		    mail_test_meta_one, &w);
+	*n_r = w.n;
+}
+#endif
+
 static void
 mail_command(const char *line, size_t len)
 {
@@ -181,13 +237,18 @@ mail_command(const char *line, size_t len)
 	/* test hooks: who and where are we, as the tests see it */
 	if (clen == 7 && strncasecmp(cmd, "XSPTEST", clen) == 0) {
 		struct index_mailbox	mb;
+		char			subj[128];
+		unsigned int		meta;
 
 		if (ix == NULL || index_mailbox_open(ix, "INBOX", &mb) != 1)
 			mb.messages = 0;
-		if (ix != NULL)
-			mail_reply("* XSPTEST uid=%lu account=%llu inbox=%u\r\n"
+		if (ix != NULL) {
+			mail_test_meta(mb.id, &meta, subj, sizeof(subj));
+			mail_reply("* XSPTEST uid=%lu account=%llu inbox=%u "
+			    "meta=%u subject=%s\r\n"
 			    "%s OK XSPTEST completed\r\n", uid, account,
-			    mb.messages, tag);
+			    mb.messages, meta, subj, tag);
+		}
 		else
 			mail_reply("* XSPTEST uid=%lu account=%llu\r\n"
 			    "%s OK XSPTEST completed\r\n", uid, account, tag);
@@ -255,8 +316,11 @@ main(int argc, char **argv)
 	io_init(&io, SP_FD_CLIENT, IMAP_TIMEOUT_AUTH_MS);
 	io.stop = &stop;
 
-	if (sodium_init() < 0 || index_init() == -1)	/* before the jail */
+	/* before the jail: libsodium, SQLite's seed, GMime, the time zone */
+	if (sodium_init() < 0 || index_init() == -1)
 		fatalx("imap-mail: sodium_init or index_init");
+	meta_init();
+	tzset();
 	child_confine(&a, ROLE_IMAP_MAIL, "imap-mail", &st);
 	child_ready(SP_FD_MASTER, "imap-mail", &st);
 	mail_open_store();

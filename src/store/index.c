@@ -218,7 +218,8 @@ static const char ix_schema[] =
 
 #define IX_MSG_SELECT							\
 	"SELECT uid, flags, keywords, size, internal_date, modseq,"	\
-	" error IS NOT NULL, coalesce(meta_version, 0) FROM messages "
+	" error IS NOT NULL, coalesce(meta_version, 0), blob_id"	\
+	" FROM messages "
 
 /* --- errors --------------------------------------------------------------- */
 
@@ -1827,6 +1828,7 @@ ix_msg_row(sqlite3_stmt *st, struct index_msg_info *m)
 	m->modseq = (uint64_t)sqlite3_column_int64(st, 5);
 	m->damaged = sqlite3_column_int(st, 6);
 	m->meta_version = sqlite3_column_int(st, 7);
+	(void)ix_col_blob(st, 8, m->blob_id, sizeof(m->blob_id));
 }
 
 int

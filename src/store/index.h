@@ -40,7 +40,8 @@
 #define INDEX_IMPORT_MAX	500		/* new/ entries per import */
 #define INDEX_SCAN_MAX		20000		/* new/ names sorted per call */
 #define INDEX_OP_MAX		(1 << 20)	/* uids per operation */
-#define INDEX_META_MAX		(1 << 20)	/* sealed metadata bytes */
+#define INDEX_META_MAX		(3 << 20)	/* sealed metadata bytes: more than
+					   META_MAX_OUTPUT + its seal */
 #define INDEX_TMP_AGE		3600		/* s: a stale ".tmp-" file */
 #define INDEX_ORPHAN_GRACE	600		/* s: a young orphan is kept */
 #define INDEX_CHECK_LIST_MAX	1000		/* problems listed by check */
@@ -103,6 +104,7 @@ struct index_msg_info {
 	uint64_t	modseq;
 	int		damaged;	/* a placeholder: blob did not open */
 	int		meta_version;	/* 0: no sealed metadata yet */
+	unsigned char	blob_id[BLOB_ID_LEN];	/* zeros if malformed */
 };
 
 struct index_msgref {

@@ -27,6 +27,8 @@
 #include "blob.h"
 #include "store_deliver.h"
 #include "index.h"
+#include "meta.h"
+#include "meta_seal.h"
 #include "test.h"
 #include "banned.h"
 
@@ -1222,6 +1224,121 @@ test_meta(void)
 	test_end();
 }
 
+/* The decoded subject of a message's sealed record, or NULL (errno). */
+static char *
+sealed_subject(struct index *ix, const unsigned char *key, int64_t mbox,
+    uint32_t uid)
+{
+	struct meta	*rec;
+	char		 err[256], *s;
+
+	if ((rec = meta_seal_load(ix, key, mbox, uid, err, sizeof(err))) ==
+	    NULL)
+		return NULL;
+	s = strdup(rec->subject != NULL ? rec->subject : "");
+	meta_free(rec);
+	return s;
+}
+
+static void
+test_meta_seal(void)
+{
+	static const char	 hdr[] = "From: a@b.test\r\nSubject: "
+	    "=?ISO-8859-1?Q?Gr=FC=DFe?= number %d\r\n\r\n";
+	struct acct		 a;
+	struct index		*ix;
+	unsigned char		*big = msg_make(300000, 810), *m[3];
+	char			*s, name[STORE_NAME_MAX], expect[64];
+	void			*p1, *p2;
+	size_t			 i, len1, len2, built, total, n;
+	uint32_t		 u1 = 1, dst, u, ugood[2] = { 0, 0 };
+	int64_t			 inbox, trash;
+	int			 v, k, bad, good;
+
+	test_begin("sealed metadata: built at import, tied to its blob");
+	test_assert(acct_new(&a) == 0);
+	test_assert((ix = ix_open(&a)) != NULL);
+	inbox = mbox_id(ix, "INBOX");
+	trash = mbox_id(ix, "Trash");
+	for (i = 0; i < 3; i++) {
+		m[i] = malloc(256);
+		k = snprintf((char *)m[i], 256, hdr, (int)i);
+		test_assert(deliver(&a, m[i], (size_t)k, "INBOX") == 0);
+	}
+	/* a large one with a header, then damaged in a later chunk */
+	k = snprintf((char *)big, 300000, hdr, 9);
+	big[k - 1] = '\n';
+	test_assert(deliver_key(&a, pk, big, 300000, "INBOX", name) == 0);
+	test_assert(import_all(ix, INDEX_IMPORT_MAX, &total) == 1 &&
+	    total == 4);
+	test_assert(flip_byte(a.blobsfd, name, 124 + 200 + 3 * 65552 +
+	    7) == 0);
+	test_assert(index_copy(ix, inbox, &u1, 1, trash, NULL, &dst, &n) ==
+	    0 && n == 1);
+
+	test_assert(meta_seal_pending(ix, sk, 1000, &built) == 0 &&
+	    built == 5);
+	test_assert(meta_seal_pending(ix, sk, 1000, &built) == 0 &&
+	    built == 0);
+	/*
+	 * Decoded from ISO-8859-1 in the record; the big one (whichever
+	 * uid the import gave it) is "unreadable"; the copy shares uid 1's.
+	 */
+	bad = good = 0;
+	for (u = 1; u <= 4; u++) {
+		errno = 0;
+		if ((s = sealed_subject(ix, sk, inbox, u)) == NULL) {
+			test_assert(errno == EBADMSG);
+			bad++;
+			continue;
+		}
+		test_assert(strncmp(s, "Gr\xc3\xbc\xc3\x9f" "e number ",
+		    15) == 0 && s[15] >= '0' && s[15] <= '2');
+		if (good == 0) {
+			ugood[0] = u;
+			snprintf(expect, sizeof(expect), "%s", s);
+		} else
+			ugood[1] = u;
+		good++;
+		free(s);
+	}
+	test_assert(bad == 1 && good == 3);
+	test_assert((s = sealed_subject(ix, sk, trash, dst)) != NULL &&
+	    ((ugood[0] == 1 && strcmp(s, expect) == 0) || ugood[0] != 1));
+	free(s);
+	/* another key does not open it */
+	test_assert(sealed_subject(ix, other_sk, inbox, ugood[0]) == NULL &&
+	    errno == EBADMSG);
+	/* a record moved onto another message's row does not open */
+	test_assert(index_meta_get(ix, inbox, ugood[0], &p1, &len1, &v) == 1);
+	test_assert(index_meta_get(ix, inbox, ugood[1], &p2, &len2, &v) == 1);
+	test_assert(index_meta_set(ix, inbox, ugood[1], p1, len1, v) == 0);
+	test_assert(sealed_subject(ix, sk, inbox, ugood[1]) == NULL &&
+	    errno == EBADMSG);
+	/* a flipped byte does not open either */
+	((unsigned char *)p2)[len2 / 2] ^= 1;
+	test_assert(index_meta_set(ix, inbox, ugood[1], p2, len2, v) == 0);
+	test_assert(sealed_subject(ix, sk, inbox, ugood[1]) == NULL &&
+	    errno == EBADMSG);
+	/* and the rest still does */
+	test_assert((s = sealed_subject(ix, sk, inbox, ugood[0])) != NULL &&
+	    strcmp(s, expect) == 0);
+	free(s);
+	free(p1);
+	free(p2);
+	/* not built yet: ENOENT */
+	test_assert(deliver(&a, m[0], 10, "INBOX") == 0);
+	test_assert(import_all(ix, INDEX_IMPORT_MAX, &total) == 1);
+	test_assert(sealed_subject(ix, sk, inbox, 5) == NULL &&
+	    errno == ENOENT);
+	index_close(ix);
+	acct_free(&a);
+	for (i = 0; i < 3; i++)
+		free(m[i]);
+	free(big);
+	test_end();
+}
+
 static void
 test_concurrent(void)
 {
@@ -1295,10 +1412,12 @@ main(void)
 #ifdef SP_TEST_HOOKS
 		test_crash_import, test_crash_expunge, test_crash_append,
 #endif
-		test_tamper, test_damaged, test_meta, test_concurrent,
+		test_tamper, test_damaged, test_meta, test_meta_seal,
+		test_concurrent,
 		NULL
 	};
 
+	meta_init();
 	if (sodium_init() < 0 || index_init() == -1 ||
 	    (sk = sodium_malloc(crypto_box_SECRETKEYBYTES)) == NULL ||
 	    (other_sk = sodium_malloc(crypto_box_SECRETKEYBYTES)) == NULL)
