@@ -12,6 +12,7 @@ import base64
 import binascii
 import glob
 import hashlib
+import imaplib
 import os
 import quopri
 import random
@@ -76,6 +77,17 @@ class StoreBase:
         self.assertEqual(r.returncode, 0, r.stderr)
         return r.stdout.decode().splitlines()
 
+    def imap_xsptest(self):
+        """Log in over IMAPS (the mail process imports and builds records)
+        and return XSPTEST's counters."""
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.inst.port("imaps"),
+                              ssl_context=self.inst.tls_context(), timeout=120)
+        m.login("reader@store.test", PW)
+        m.xatom("XSPTEST")
+        who = m.untagged_responses.pop("XSPTEST")[0].decode()
+        m.logout()
+        return {k: int(v) for k, v in re.findall(r"(inbox|meta)=(\d+)", who)}
+
     def scan(self, markers):
         """Every byte of every file under the instance and its logs."""
         found = []
@@ -132,6 +144,15 @@ class StoreBase:
                          r"bad_blobs=0$" % (len(messages), len(messages)))
         # a second read imports nothing new and reads the same
         self.assertEqual(sorted(self.readmail()), sorted(lines))
+        if HOOKS:
+            # the account logs in: its mail process builds the sealed
+            # metadata (subject, sender, attachment name...): still nothing
+            for _ in range(1 + len(messages) // 200):
+                who = self.imap_xsptest()
+                if who["meta"] == who["inbox"]:
+                    break
+            self.assertEqual(who["meta"], len(messages), who)
+            self.assertEqual(self.scan(markers), [])
 
     def test_store_check_and_stats(self):
         pw = os.path.join(self.inst.tmp, "pw2")
