@@ -21,8 +21,12 @@
  * Limits:   AUTH_USER_MAX, AUTH_PASS_MAX, AUTH_MAX_TEST_ACCOUNTS;
  *           failed logins per (user, client), per client and per user in
  *           AUTH_FAIL_WINDOW, checked BEFORE any KDF runs (auth_limited).
- *           KDFs run one at a time on the event loop for now (worker
- *           threads are still to come).
+ *           failed attempts are charged when the KDF is queued and
+ *           refunded on success, so parallel guesses cannot outrun the
+ *           limits.  KDFs run on auth-kdf-workers threads (auth_kdf.c),
+ *           at most KDF_QUEUE_MAX queued; the same (user, password) asked
+ *           while its KDF runs waits for that one; AUTH_CACHE_MAX unlocked
+ *           keys are kept for auth-cache-lifetime seconds (memory only).
  * See also: common/service.c (the loop), sealpostd/proc.c (master_login).
  */
 #include "config.h"
@@ -40,7 +44,9 @@
 
 #include "log.h"
 #include "xmalloc.h"
+#include "conf.h"
 #include "accounts.h"
+#include "auth_kdf.h"
 #include "ipc_types.h"
 #include "service.h"
 #include "banned.h"
@@ -134,27 +140,42 @@ auth_limited(const char *user, const char *client)
 	return 0;
 }
 
+/* An attempt counts as a failure from the moment its KDF is queued... */
 static void
-auth_limit_record(const char *user, const char *client, int ok)
+auth_limit_charge(const char *user, const char *client)
 {
 	char			 keys[3][AUTH_USER_MAX + 72];
 	struct auth_limit	*l;
 	int			 i;
 
 	auth_limit_keys(user, client, keys);
-	if (ok) {
-		if ((l = auth_limit_find(keys[0], 0)) != NULL)
-			l->start = 0;
-		return;
-	}
 	for (i = 0; i < 3; i++)
 		if ((l = auth_limit_find(keys[i], 1)) != NULL)
 			l->fails++;
 }
 
+/* ...and a success gives it back, and clears (user, client). */
+static void
+auth_limit_refund(const char *user, const char *client)
+{
+	char			 keys[3][AUTH_USER_MAX + 72];
+	struct auth_limit	*l;
+	int			 i;
+
+	auth_limit_keys(user, client, keys);
+	if ((l = auth_limit_find(keys[0], 0)) != NULL)
+		l->start = 0;
+	for (i = 1; i < 3; i++)
+		if ((l = auth_limit_find(keys[i], 0)) != NULL && l->fails > 0)
+			l->fails--;
+}
+
 static struct auth_account	accounts[AUTH_MAX_TEST_ACCOUNTS];
 static size_t			naccounts;
 static struct accounts_db	*db;		/* DATA_DIR/users.db */
+static struct accounts_db	*kdf_db[KDF_WORKERS_MAX];	/* one each */
+static unsigned int		 kdf_workers = 1;
+static unsigned int		 cache_lifetime;	/* seconds, 0: off */
 
 /*
  * Keys unwrapped at a login, waiting (briefly) for the master's channel
@@ -202,7 +223,120 @@ auth_pending_add(uint64_t connid, uint64_t account, const unsigned char *sk)
 	p->account = account;
 	p->when = now;
 }
-static unsigned char		*unlocked;	/* sodium_malloc: a private key */
+
+/*
+ * The unlock cache: for cache_lifetime seconds after a successful KDF, the
+ * same (user as typed, password) unlocks from memory, after users.db
+ * confirms that the name still leads to that account and the credential
+ * is still active (accounts_cred_valid).  Entries are found by a keyed
+ * BLAKE2b tag of (user, password) under a key made at start and never
+ * stored, so the cache holds no password; keys and tags are in
+ * sodium_malloc memory.  Failures are never cached.
+ */
+#define AUTH_CACHE_MAX		256
+#define AUTH_TAG_LEN		32
+struct auth_cache_entry {
+	unsigned char	*mem;		/* sodium_malloc: tag (32) | sk (32) */
+	char		 user[AUTH_USER_MAX + 1];
+	uint64_t	 account;
+	uint64_t	 cred;
+	time_t		 expires;	/* 0: free */
+};
+static struct auth_cache_entry	 cache[AUTH_CACHE_MAX];
+static unsigned char		*cache_key;	/* sodium_malloc */
+
+/* The tag of (lower-case user, password). */
+static void
+auth_tag(const char *user, const void *pass, size_t passlen,
+    unsigned char tag[AUTH_TAG_LEN])
+{
+	crypto_generichash_state	st;
+	unsigned char			c;
+	size_t				i;
+
+	crypto_generichash_init(&st, cache_key, 32, AUTH_TAG_LEN);
+	for (i = 0; user[i] != '\0'; i++) {
+		c = (unsigned char)tolower((unsigned char)user[i]);
+		crypto_generichash_update(&st, &c, 1);
+	}
+	c = 0;
+	crypto_generichash_update(&st, &c, 1);
+	crypto_generichash_update(&st, pass, passlen);
+	crypto_generichash_final(&st, tag, AUTH_TAG_LEN);
+	sodium_memzero(&st, sizeof(st));
+}
+
+static void
+auth_cache_clear(struct auth_cache_entry *e)
+{
+	if (e->mem != NULL)
+		sodium_free(e->mem);
+	memset(e, 0, sizeof(*e));
+}
+
+static struct auth_cache_entry *
+auth_cache_get(const char *user, const unsigned char tag[AUTH_TAG_LEN])
+{
+	time_t	now = time(NULL);
+	size_t	i;
+
+	for (i = 0; i < AUTH_CACHE_MAX; i++) {
+		struct auth_cache_entry *e = &cache[i];
+
+		if (e->expires != 0 && e->expires <= now)
+			auth_cache_clear(e);
+		if (e->expires != 0 && strcasecmp(e->user, user) == 0 &&
+		    sodium_memcmp(e->mem, tag, AUTH_TAG_LEN) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static void
+auth_cache_put(const char *user, const unsigned char tag[AUTH_TAG_LEN],
+    uint64_t account, uint64_t cred, const unsigned char *sk)
+{
+	struct auth_cache_entry	*e = &cache[0];
+	size_t			 i;
+
+	if (cache_lifetime == 0)
+		return;
+	for (i = 0; i < AUTH_CACHE_MAX; i++)
+		if (cache[i].expires < e->expires)
+			e = &cache[i];		/* free (0) or the oldest */
+	auth_cache_clear(e);
+	if ((e->mem = sodium_malloc(AUTH_TAG_LEN + ACCOUNTS_KEY_LEN)) == NULL)
+		return;
+	memcpy(e->mem, tag, AUTH_TAG_LEN);
+	memcpy(e->mem + AUTH_TAG_LEN, sk, ACCOUNTS_KEY_LEN);
+	strlcpy(e->user, user, sizeof(e->user));
+	e->account = account;
+	e->cred = cred;
+	e->expires = time(NULL) + (time_t)cache_lifetime;
+}
+
+/*
+ * Logins waiting for a KDF: one flight per (user, password) being
+ * unlocked, and every login that asked for it meanwhile.  A waiter whose
+ * session went away is kept with ss NULL and answered to nobody.
+ */
+struct auth_waiter {
+	TAILQ_ENTRY(auth_waiter)	 entry;
+	struct service_session		*ss;
+	uint32_t			 msgid;
+	uint64_t			 connid;
+	char				 client[64];
+};
+#define AUTH_FLIGHT_WAITERS	8
+struct auth_flight {
+	TAILQ_ENTRY(auth_flight)	 entry;
+	TAILQ_HEAD(, auth_waiter)	 waiters;
+	size_t				 nwaiters;
+	unsigned char			 tag[AUTH_TAG_LEN];
+	char				 user[AUTH_USER_MAX + 1];
+};
+static TAILQ_HEAD(, auth_flight)	flights =
+    TAILQ_HEAD_INITIALIZER(flights);
 
 static int
 auth_rcpt_kind(enum sp_listener_kind k)
@@ -298,6 +432,159 @@ auth_rcpt(struct service_session *ss, struct ipc_msg *msg)
 	return 0;
 }
 
+/* The end of a login: tell the session, and the master on success. */
+static void
+auth_login_finish(struct service_session *ss, uint32_t msgid, uint64_t connid,
+    const char *user, const char *client, int result, uint64_t account,
+    const unsigned char *sk, const char *how)
+{
+	struct ipc_out	*out;
+	char		 esc[128];
+	int		 ok = result == 1;
+
+	if (ok)
+		auth_limit_refund(user, client);
+#ifdef SP_TEST_HOOKS
+	/* test hooks: how many KDFs this process ran so far (no timing) */
+	log_info("%016" PRIx64 " auth event=login user=%s result=%s via=%s "
+	    "kdf-runs=%llu", connid, log_esc(esc, sizeof(esc), user,
+	    strlen(user)), ok ? "ok" : result == 0 ? "fail" : "error", how,
+	    (unsigned long long)accounts_test_kdf_runs());
+#else
+	log_info("%016" PRIx64 " auth event=login user=%s result=%s via=%s",
+	    connid, log_esc(esc, sizeof(esc), user, strlen(user)),
+	    ok ? "ok" : result == 0 ? "fail" : "error", how);
+#endif
+	if (ss == NULL)
+		return;		/* the connection is gone: nobody to log in */
+	if (ok) {
+		/* the mail process gets it once the master has started it */
+		if (sk != NULL)
+			auth_pending_add(connid, account, sk);
+		out = ipc_out_new(IMSG_AUTH_LOGIN_OK, 0, -1);
+		ipc_add_u64(out, connid);
+		ipc_add_u64(out, account);
+		service_to_master(out);
+	}
+	out = ipc_out_new(IMSG_AUTH_LOGIN, msgid, -1);
+	ipc_add_u32(out, ok ? AUTH_RESULT_OK : result == 0 ?
+	    AUTH_RESULT_FAIL : AUTH_RESULT_TEMP);
+	ipc_add_str(out, ok ? "ok" : result == 0 ? "authentication failed" :
+	    "temporary failure: try again later");
+	(void)ipc_chan_send(ss->chan, out);
+}
+
+/* A worker finished: answer every login of that flight. */
+static void
+auth_kdf_done(struct kdf_job *j)
+{
+	struct auth_flight	*f = j->arg;
+	struct auth_waiter	*w;
+	unsigned char		 tag[AUTH_TAG_LEN];
+
+	if (j->result == -1)
+		log_warnx("auth: users.db: %s", j->errstr);
+	memcpy(tag, f->tag, sizeof(tag));
+	TAILQ_REMOVE(&flights, f, entry);
+	if (j->result == 1)
+		auth_cache_put(f->user, tag, j->account, j->cred, j->sk);
+	while ((w = TAILQ_FIRST(&f->waiters)) != NULL) {
+		TAILQ_REMOVE(&f->waiters, w, entry);
+		auth_login_finish(w->ss, w->msgid, w->connid, f->user,
+		    w->client, j->result, j->account, j->sk,
+		    f->nwaiters > 1 ? "kdf-shared" : "kdf");
+		free(w);
+	}
+	sodium_memzero(f, sizeof(*f));
+	free(f);
+	kdf_job_free(j);
+}
+
+/* Is this session already waiting for a login? */
+static int
+auth_session_waiting(const struct service_session *ss)
+{
+	struct auth_flight	*f;
+	struct auth_waiter	*w;
+
+	TAILQ_FOREACH(f, &flights, entry)
+		TAILQ_FOREACH(w, &f->waiters, entry)
+			if (w->ss == ss)
+				return 1;
+	return 0;
+}
+
+static void
+auth_session_gone(struct service_session *ss)
+{
+	struct auth_flight	*f;
+	struct auth_waiter	*w;
+
+	TAILQ_FOREACH(f, &flights, entry)
+		TAILQ_FOREACH(w, &f->waiters, entry)
+			if (w->ss == ss)
+				w->ss = NULL;
+}
+
+/*
+ * A login from the users.db accounts: from the cache, by joining the
+ * flight of the same (user, password), or by a new KDF job.  The password
+ * is wiped by the caller.
+ */
+static void
+auth_login_db(struct service_session *ss, uint32_t msgid, uint64_t connid,
+    const char *user, const void *pass, size_t passlen)
+{
+	struct auth_cache_entry	*e;
+	struct auth_flight	*f;
+	struct auth_waiter	*w;
+	struct kdf_job		*j;
+	unsigned char		 tag[AUTH_TAG_LEN];
+
+	auth_tag(user, pass, passlen, tag);
+	if ((e = auth_cache_get(user, tag)) != NULL) {
+		/* still that account, and the credential still active? */
+		if (accounts_cred_valid(db, user, e->account, e->cred) == 1) {
+			auth_login_finish(ss, msgid, connid, user, ss->client,
+			    1, e->account, e->mem + AUTH_TAG_LEN, "cache");
+			return;
+		}
+		auth_cache_clear(e);
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->ss = ss;
+	w->msgid = msgid;
+	w->connid = connid;
+	strlcpy(w->client, ss->client, sizeof(w->client));
+	TAILQ_FOREACH(f, &flights, entry)
+		if (f->nwaiters < AUTH_FLIGHT_WAITERS &&
+		    strcasecmp(f->user, user) == 0 &&
+		    sodium_memcmp(f->tag, tag, sizeof(tag)) == 0)
+			break;
+	if (f == NULL) {
+		f = xcalloc(1, sizeof(*f));
+		TAILQ_INIT(&f->waiters);
+		memcpy(f->tag, tag, sizeof(tag));
+		strlcpy(f->user, user, sizeof(f->user));
+		if ((j = kdf_job_new(user, pass, passlen, f)) == NULL ||
+		    kdf_pool_submit(j) == -1) {
+			/* SECURITY: bounded; a flood gets "try later" */
+			kdf_job_free(j);
+			free(f);
+			free(w);
+			auth_login_finish(ss, msgid, connid, user, ss->client,
+			    -1, 0, NULL, "busy");
+			return;
+		}
+		TAILQ_INSERT_TAIL(&flights, f, entry);
+	}
+	/* SECURITY: counted as a failure until it succeeds */
+	auth_limit_charge(user, ss->client);
+	TAILQ_INSERT_TAIL(&f->waiters, w, entry);
+	f->nwaiters++;
+	sodium_memzero(tag, sizeof(tag));
+}
+
 static int
 auth_session_msg(struct service_session *ss, struct ipc_msg *msg)
 {
@@ -307,7 +594,6 @@ auth_session_msg(struct service_session *ss, struct ipc_msg *msg)
 	char		 esc[128];
 	uint64_t	 connid, account = 0;
 	size_t		 passlen;
-	int		 ok;
 
 	if (msg->hdr.type == IMSG_AUTH_RCPT)
 		return auth_rcpt(ss, msg);
@@ -321,8 +607,9 @@ auth_session_msg(struct service_session *ss, struct ipc_msg *msg)
 	    ipc_get_data(msg, &pass, &passlen) == -1 || ipc_end(msg) == -1 ||
 	    passlen > AUTH_PASS_MAX)
 		return -1;
-	/* SECURITY: a session speaks for its own connection only */
-	if (connid != ss->connid)
+	/* SECURITY: a session speaks for its own connection only, and asks
+	 * one thing at a time */
+	if (connid != ss->connid || auth_session_waiting(ss))
 		return -1;
 
 	if (auth_limited(user, ss->client)) {
@@ -336,38 +623,18 @@ auth_session_msg(struct service_session *ss, struct ipc_msg *msg)
 		(void)ipc_chan_send(ss->chan, out);
 		return 0;
 	}
-	ok = auth_check(user, pass, passlen, &account);
-	if (!ok && db != NULL) {
-		/* one KDF per credential; an unknown user runs one too */
-		ok = accounts_unlock(db, user, pass, passlen, &account,
-		    unlocked) == 1;
-		/* the mail process gets it once the master has started it */
-		if (ok)
-			auth_pending_add(connid, account, unlocked);
-		sodium_memzero(unlocked, ACCOUNTS_KEY_LEN);
+	if (auth_check(user, pass, passlen, &account)) {
+		auth_limit_charge(user, ss->client);
+		auth_login_finish(ss, msg->hdr.id, connid, user, ss->client, 1,
+		    account, NULL, "test-account");
+	} else if (db != NULL)
+		auth_login_db(ss, msg->hdr.id, connid, user, pass, passlen);
+	else {
+		auth_limit_charge(user, ss->client);
+		auth_login_finish(ss, msg->hdr.id, connid, user, ss->client, 0,
+		    0, NULL, "none");
 	}
 	sodium_memzero((void *)(uintptr_t)pass, passlen);
-	auth_limit_record(user, ss->client, ok);
-#ifdef SP_TEST_HOOKS
-	/* test hooks: how many KDFs this process ran so far (no timing) */
-	log_info("%016" PRIx64 " auth event=login user=%s result=%s "
-	    "kdf-runs=%llu", connid, log_esc(esc, sizeof(esc), user,
-	    strlen(user)), ok ? "ok" : "fail",
-	    (unsigned long long)accounts_test_kdf_runs());
-#else
-	log_info("%016" PRIx64 " auth event=login user=%s result=%s", connid,
-	    log_esc(esc, sizeof(esc), user, strlen(user)), ok ? "ok" : "fail");
-#endif
-	if (ok) {
-		out = ipc_out_new(IMSG_AUTH_LOGIN_OK, 0, -1);
-		ipc_add_u64(out, connid);
-		ipc_add_u64(out, account);
-		service_to_master(out);
-	}
-	out = ipc_out_new(IMSG_AUTH_LOGIN, msg->hdr.id, -1);
-	ipc_add_u32(out, ok ? AUTH_RESULT_OK : AUTH_RESULT_FAIL);
-	ipc_add_str(out, ok ? "ok" : "authentication failed");
-	(void)ipc_chan_send(ss->chan, out);
 	return 0;
 }
 
@@ -450,27 +717,68 @@ auth_preload(const struct child_args *a)
 	uint8_t			 pk[ACCOUNTS_KEY_LEN];
 	uint64_t		 id, q, u;
 	uint32_t		 uid;
+	const char		*v, *errstr;
+	unsigned int		 i;
 	int			 n;
 
-	if ((unlocked = sodium_malloc(ACCOUNTS_KEY_LEN)) == NULL)
+	if ((cache_key = sodium_malloc(32)) == NULL)
 		fatal("auth: sodium_malloc");
+	randombytes_buf(cache_key, 32);
+	memset(&p, 0, sizeof(p));
+	if ((v = child_opt(a, "kdf-strength")) != NULL) {
+		p.kdf_strength = (int)strtonum(v, 0, CONF_KDF_TEST, &errstr);
+		if (errstr != NULL)
+			fatalx("auth: bad kdf-strength from the master");
+	}
+	if ((v = child_opt(a, "kdf-workers")) != NULL) {
+		kdf_workers = (unsigned int)strtonum(v, 1, KDF_WORKERS_MAX,
+		    &errstr);
+		if (errstr != NULL)
+			fatalx("auth: bad kdf-workers from the master");
+	}
+	if ((v = child_opt(a, "cache-lifetime")) != NULL) {
+		cache_lifetime = (unsigned int)strtonum(v, 0, 86400, &errstr);
+		if (errstr != NULL)
+			fatalx("auth: bad cache-lifetime from the master");
+	}
+	if (kdf_pool_prepare() == -1)
+		fatal("auth: pipe2");
 	if (a->data_dir == NULL)
 		fatalx("auth: -D DATA_DIR is required");
 	n = snprintf(path, sizeof(path), "%s/users.db", a->data_dir);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		fatalx("auth: data-dir too long");
-	memset(&p, 0, sizeof(p));
 	if ((db = accounts_open(path, &p, ACCOUNTS_OPEN_CREATE, err,
 	    sizeof(err))) == NULL)
 		fatalx("auth: %s", err);
 	(void)accounts_lookup(db, "warm-up@invalid", &id, pk, &uid, &q, &u);
+	/* one handle per KDF worker, each used by that thread alone */
+	for (i = 0; i < kdf_workers; i++) {
+		if ((kdf_db[i] = accounts_open(path, &p, 0, err,
+		    sizeof(err))) == NULL)
+			fatalx("auth: %s", err);
+		(void)accounts_lookup(kdf_db[i], "warm-up@invalid", &id, pk,
+		    &uid, &q, &u);
+	}
+}
+
+/* After the sandbox: the workers inherit it. */
+static void
+auth_init(struct event_base *base)
+{
+	if (kdf_pool_start(base, kdf_db, kdf_workers, auth_kdf_done) == -1)
+		fatal("auth: cannot start the KDF workers");
+	log_debug("auth: %u KDF worker(s), unlock cache %u s", kdf_workers,
+	    cache_lifetime);
 }
 
 static const struct service_ops auth_ops = {
 	.name = "auth",
 	.role = ROLE_AUTH,
 	.preload = auth_preload,
+	.init = auth_init,
 	.session_msg = auth_session_msg,
+	.session_gone = auth_session_gone,
 	.master_msg = auth_master_msg,
 };
 

@@ -68,11 +68,28 @@ child_getopt(int ch, const char *arg, struct child_args *a)
 	case 'm':
 		a->mailroot = arg;
 		return 1;
+	case 'o':
+		if (a->nopt == CHILD_OPT_MAX || strchr(arg, '=') == NULL)
+			fatalx("bad -o from the master");
+		a->opt[a->nopt++] = arg;
+		return 1;
 	case 'u':
 		a->uid = (uid_t)child_id(arg);
 		return 1;
 	}
 	return 0;
+}
+
+const char *
+child_opt(const struct child_args *a, const char *name)
+{
+	size_t	i, len = strlen(name);
+
+	for (i = 0; i < a->nopt; i++)
+		if (strncmp(a->opt[i], name, len) == 0 &&
+		    a->opt[i][len] == '=')
+			return a->opt[i] + len + 1;
+	return NULL;
 }
 
 void

@@ -10,6 +10,8 @@
 
 #include "sandbox.h"
 
+#define CHILD_OPT_MAX	8	/* -o options of one child */
+
 struct child_args {
 	uid_t		 uid;
 	gid_t		 gid;
@@ -18,14 +20,21 @@ struct child_args {
 	const char	*mailroot;	/* account jails: the tmpfs mount point */
 	const char	*data_dir;	/* auth: where users.db is (-D) */
 	const char	*crash_at;	/* test hooks: -X STEP */
+	const char	*opt[CHILD_OPT_MAX];	/* -o NAME=VALUE, as given */
+	size_t		 nopt;
 	int		 debug;
 	int		 no_filters;	/* test hooks builds only */
 };
 
-#define CHILD_GETOPT	"dD:Fg:j:m:u:X:"
+#define CHILD_GETOPT	"dD:Fg:j:m:o:u:X:"
 
 /* Take one getopt option of CHILD_GETOPT; 1 taken, 0 not ours. */
 int	child_getopt(int ch, const char *arg, struct child_args *);
+/*
+ * The value of the master's "-o name=VALUE" for a role's own settings, or
+ * NULL when it was not given.
+ */
+const char	*child_opt(const struct child_args *, const char *name);
 /* After getopt: everything given?  fatalx otherwise. */
 void	child_args_check(const struct child_args *, const char *name);
 /*

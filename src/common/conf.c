@@ -45,6 +45,10 @@
 #define CONF_DEFAULT_SHUTDOWN	30
 #define CONF_UID_MIN		1000		/* below: system users */
 #define CONF_UID_MAX		4294967294UL	/* (uid_t)-1 is "none" */
+#define CONF_DEFAULT_KDF_WORKERS	2
+#define CONF_MAX_KDF_WORKERS		16
+#define CONF_DEFAULT_AUTH_CACHE		300	/* seconds */
+#define CONF_MAX_AUTH_CACHE		3600
 #define CONF_DEFAULT_UID_MIN	200000
 #define CONF_DEFAULT_UID_MAX	299999
 
@@ -86,6 +90,8 @@ struct conf_parser {
 	int		 seen_instance;
 	int		 seen_kdf;
 	int		 seen_quota;
+	int		 seen_kdf_workers;
+	int		 seen_auth_cache;
 };
 
 static int conf_error(struct conf_parser *, const char *, ...)
@@ -399,6 +405,25 @@ conf_parse_size(struct conf_parser *p, const char *key, const char *v,
 }
 
 /* account-uids FROM-TO: every account gets its own uid from this range. */
+/* KEY N with min <= N <= max, given once. */
+static int
+conf_uint(struct conf_parser *p, const char *key, char **tok, int ntok,
+    int *seen, long long min, long long max, const char *unit,
+    unsigned int *out)
+{
+	const char	*errstr;
+
+	if (conf_nargs(p, key, ntok, 1) == -1)
+		return -1;
+	if ((*seen)++)
+		return conf_error(p, "%s given twice", key);
+	*out = (unsigned int)strtonum(tok[1], min, max, &errstr);
+	if (errstr != NULL)
+		return conf_error(p, "%s: \"%s\" is %s (%lld-%lld%s)", key,
+		    tok[1], errstr, min, max, unit);
+	return 0;
+}
+
 static int
 conf_parse_uids(struct conf_parser *p, char **tok, int ntok)
 {
@@ -535,6 +560,12 @@ conf_parse_line(struct conf_parser *p, char *line)
 			    "(1-3600 seconds)", tok[1], errstr);
 		return 0;
 	}
+	if (strcmp(key, "auth-kdf-workers") == 0)
+		return conf_uint(p, key, tok, ntok, &p->seen_kdf_workers, 1,
+		    CONF_MAX_KDF_WORKERS, "", &c->kdf_workers);
+	if (strcmp(key, "auth-cache-lifetime") == 0)
+		return conf_uint(p, key, tok, ntok, &p->seen_auth_cache, 0,
+		    CONF_MAX_AUTH_CACHE, " seconds", &c->auth_cache_lifetime);
 	if (strcmp(key, "account-uids") == 0)
 		return conf_parse_uids(p, tok, ntok);
 	if (strcmp(key, "instance-type") == 0) {
@@ -675,6 +706,8 @@ conf_parse(const char *buf, size_t len, const char *fname,
 	p.conf->log_level = LOG_INFO;
 	p.conf->max_sessions = CONF_DEFAULT_SESSIONS;
 	p.conf->shutdown_timeout = CONF_DEFAULT_SHUTDOWN;
+	p.conf->kdf_workers = CONF_DEFAULT_KDF_WORKERS;
+	p.conf->auth_cache_lifetime = CONF_DEFAULT_AUTH_CACHE;
 	p.conf->account_uid_min = CONF_DEFAULT_UID_MIN;
 	p.conf->account_uid_max = CONF_DEFAULT_UID_MAX;
 
@@ -882,6 +915,8 @@ conf_print(FILE *fp, const struct sp_conf *c)
 
 		fprintf(fp, "kdf-strength %s\n", kdf[c->kdf_strength]);
 	}
+	fprintf(fp, "auth-kdf-workers %u\n", c->kdf_workers);
+	fprintf(fp, "auth-cache-lifetime %u\n", c->auth_cache_lifetime);
 	conf_print_kv(fp, "recovery-key", c->recovery_key);
 	if (c->default_quota == 0)
 		fprintf(fp, "default-quota none\n");

@@ -52,6 +52,8 @@ struct sp_conf {
 	int			 test_sandbox_off;	/* test hooks only */
 	int			 instance_test;		/* instance-type test */
 	int			 kdf_strength;		/* CONF_KDF_* */
+	unsigned int		 kdf_workers;		/* auth's KDF threads */
+	unsigned int		 auth_cache_lifetime;	/* seconds, 0: off */
 	char			*recovery_key;		/* public key file */
 	uint64_t		 default_quota;		/* bytes, 0: none */
 	struct sp_test_account	 test_accounts[SP_CONF_MAX_TEST_ACCOUNTS];

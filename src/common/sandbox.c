@@ -27,6 +27,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
@@ -254,6 +255,7 @@ static const struct sb_rule sb_sanitizer[] = {
 	{ .name = "openat" },		/* /proc/self/exe */
 	{ .name = "readlink" },		/* /proc/self/exe */
 	{ .name = "pipe2" },		/* UBSan: is this memory readable? */
+	{ .name = "sched_getaffinity" },	/* a new thread (auth) */
 	{ .name = "ioctl", .nargs = 1,	/* isatty(2) for colour */
 	    .arg = { { 1, SCMP_CMP_EQ, TCGETS, 0 } } }
 };
@@ -365,6 +367,29 @@ static const struct sb_rule sb_auth[] = {
 	 */
 	{ .name = "openat" },
 	SB_SODIUM_RULES
+	/*
+	 * Its KDF worker threads (auth_kdf.c), started after the sandbox:
+	 * clone only as a thread (CLONE_THREAD; a new process never), the
+	 * thread set-up glibc does, and malloc arenas giving memory back.
+	 * clone3 gets ENOSYS (sb_seccomp: its flags are in memory, which
+	 * seccomp cannot read), and glibc falls back to clone.
+	 */
+	{ .name = "clone", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD } } },
+	{ .name = "set_robust_list" },
+	{ .name = "rseq" },
+	/* glibc's first pthread_create sets its SIGCANCEL and SIGSETXID
+	 * handlers (signals 32 and 33, reserved to it) */
+	{ .name = "rt_sigaction", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_MASKED_EQ, SB_INT_MASK, 32 } } },
+	{ .name = "rt_sigaction", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_MASKED_EQ, SB_INT_MASK, 33 } } },
+	{ .name = "madvise", .nargs = 1,
+	    .arg = { { 2, SCMP_CMP_EQ, MADV_DONTNEED, 0 } } },
+	{ .name = "exit" },		/* a thread ending */
+	/* malloc sizing its arenas for a new thread: our own CPU set */
+	{ .name = "sched_getaffinity", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_EQ, 0, 0 } } }
 };
 
 /*
@@ -402,6 +427,10 @@ static const struct sb_rule sb_mail[] = {
 	{ .name = "unlink" },		/* SQLite */
 	{ .name = "unlinkat" },
 	{ .name = "geteuid" },		/* SQLite */
+	/* SQLite's busy handler sleeping while another mail process of
+	 * the account holds the lock (found by parallel logins) */
+	{ .name = "clock_nanosleep" },
+	{ .name = "nanosleep" },
 	/*
 	 * iconv dlopens gconv modules (GMime decoding a charset): an
 	 * executable mapping of a FILE, never of anonymous memory.  Safe
@@ -429,6 +458,7 @@ static const struct sb_role {
 	size_t			 npaths;
 	const struct sb_rlimit	*rlimits;
 	size_t			 nrlimits;
+	int			 threads;	/* clone3 -> ENOSYS */
 } sb_roles[ROLE_MAX] = {
 	[ROLE_SMTP] = { .name = "smtp",
 	    .extra = sb_smtp, .nextra = SB_NITEMS(sb_smtp),
@@ -440,7 +470,8 @@ static const struct sb_role {
 	[ROLE_AUTH] = { .name = "auth",
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
 	    .extra = sb_auth, .nextra = SB_NITEMS(sb_auth),
-	    .rlimits = sb_rl_service, .nrlimits = SB_NITEMS(sb_rl_service) },
+	    .rlimits = sb_rl_service, .nrlimits = SB_NITEMS(sb_rl_service),
+	    .threads = 1 },
 	[ROLE_FILTER] = { .name = "filter",
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
 	    .rlimits = sb_rl_service, .nrlimits = SB_NITEMS(sb_rl_service) },
@@ -676,6 +707,11 @@ sb_seccomp(const struct sb_role *r)
 	if (sb_seccomp_add(ctx, sb_sanitizer, SB_NITEMS(sb_sanitizer)) == -1)
 		goto done;
 #endif
+	if (r->threads && (e = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+	    SCMP_SYS(clone3), 0)) < 0) {
+		errno = -e;
+		goto done;
+	}
 	for (i = 0; i < SB_NITEMS(sb_kill); i++) {
 		nr = seccomp_syscall_resolve_name(sb_kill[i]);
 		SP_ASSERT(nr != __NR_SCMP_ERROR);

@@ -87,6 +87,8 @@ service_session_closed(struct ipc_chan *chan, int reason, void *arg)
 	if (reason == IPC_CLOSED_MALFORMED)
 		log_warnx("%016" PRIx64 " %s event=malformed action=drop-session",
 		    ss->connid, ops->name);
+	if (ops->session_gone != NULL)
+		ops->session_gone(ss);
 	TAILQ_REMOVE(&sessions, ss, entry);
 	nsessions--;
 	free(ss);

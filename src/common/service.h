@@ -39,6 +39,8 @@ struct service_ops {
 	 */
 	int		(*session_msg)(struct service_session *,
 			    struct ipc_msg *);
+	/* a session's channel closed; ss is freed after this (may be NULL) */
+	void		(*session_gone)(struct service_session *);
 	/*
 	 * A master message other than IMSG_MASTER_SESSION and IMSG_HEALTH.
 	 * Return -1 for a message this service does not take: that is a

@@ -198,7 +198,8 @@ static void
 service_start(struct service *s)
 {
 	struct master	*m = s->master;
-	char		 path[PATH_MAX], bufs[2][24], *argv[16];
+	char		 path[PATH_MAX], bufs[2][24], *argv[32];
+	char		 opts[3][48];
 	int		 fds[SP_FD_FIRST_FREE], sv[2], i, n;
 	pid_t		 pid;
 
@@ -222,6 +223,20 @@ service_start(struct service *s)
 	if (s->spec->data_dir) {
 		argv[n++] = "-D";
 		argv[n++] = m->conf->data_dir;
+		argv[n] = NULL;
+	}
+	if (s->id == SVC_AUTH) {
+		/* the unknown-user KDF must cost what a real one costs */
+		snprintf(opts[0], sizeof(opts[0]), "kdf-strength=%d",
+		    m->conf->kdf_strength);
+		snprintf(opts[1], sizeof(opts[1]), "kdf-workers=%u",
+		    m->conf->kdf_workers);
+		snprintf(opts[2], sizeof(opts[2]), "cache-lifetime=%u",
+		    m->conf->auth_cache_lifetime);
+		for (i = 0; i < 3; i++) {
+			argv[n++] = "-o";
+			argv[n++] = opts[i];
+		}
 		argv[n] = NULL;
 	}
 #ifdef SP_TEST_HOOKS

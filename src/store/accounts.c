@@ -1487,7 +1487,7 @@ accounts_user_list(struct accounts_db *a,
 static int
 acc_unlock(struct accounts_db *a, const char *address,
     const unsigned char *pw, size_t len, int password_only, int follow_alias,
-    struct acc_account *r, uint8_t *sk_r)
+    struct acc_account *r, uint8_t *sk_r, uint64_t *cred_r)
 {
 	struct acc_cred	 creds[ACC_MAX_CREDS];
 	char		 addr[ACCOUNTS_ADDRESS_MAX + 1];
@@ -1544,8 +1544,11 @@ acc_unlock(struct accounts_db *a, const char *address,
 		acc_ad(ad, found ? r->id : 0, creds[i].id);
 		if (crypto_aead_xchacha20poly1305_ietf_decrypt(sk_r, NULL,
 		    NULL, creds[i].wrapped, sizeof(creds[i].wrapped), ad,
-		    sizeof(ad), creds[i].nonce, key) == 0 && found)
+		    sizeof(ad), creds[i].nonce, key) == 0 && found) {
 			ok = 1;
+			if (cred_r != NULL)
+				*cred_r = creds[i].id;
+		}
 	}
 	sodium_free(key);
 	if (!ok) {
@@ -1566,16 +1569,36 @@ acc_unlock(struct accounts_db *a, const char *address,
 int
 accounts_unlock(struct accounts_db *a, const char *address_or_alias,
     const unsigned char *pw, size_t len, uint64_t *account_id_r,
-    uint8_t *sk_r)
+    uint64_t *cred_id_r, uint8_t *sk_r)
 {
 	struct acc_account	r;
 	int			rv;
 
 	acc_start(a, NULL);
 	if ((rv = acc_unlock(a, address_or_alias, pw, len, 0, 1, &r,
-	    sk_r)) == 1)
+	    sk_r, cred_id_r)) == 1)
 		*account_id_r = r.id;
 	return rv;
+}
+
+int
+accounts_cred_valid(struct accounts_db *a, const char *address_or_alias,
+    uint64_t account_id, uint64_t cred_id)
+{
+	struct acc_account	r;
+	char			addr[ACCOUNTS_ADDRESS_MAX + 1];
+	int			rv;
+
+	acc_start(a, NULL);
+	if (acc_address_norm(address_or_alias, addr, sizeof(addr), NULL) != 0)
+		return 0;
+	if ((rv = acc_account_get(a, addr, 1, &r)) != 1)
+		return rv;
+	if (!r.active || r.id != account_id)
+		return 0;
+	return acc_int(a, "SELECT count(*) FROM credentials WHERE id = ? AND "
+	    "account_id = ? AND revoked IS NULL", "ii", (int64_t)cred_id,
+	    (int64_t)account_id);
 }
 
 /* The account at address and its private key, for an administrator's
@@ -1594,7 +1617,7 @@ acc_unlock_admin(struct accounts_db *a, const char *address,
 	if ((*sk_r = sodium_malloc(ACCOUNTS_KEY_LEN)) == NULL)
 		return acc_err(a, "out of memory for a key");
 	/* SECURITY: the account password, not an app password */
-	if ((rv = acc_unlock(a, addr, pw, len, 1, 0, r, *sk_r)) == 1)
+	if ((rv = acc_unlock(a, addr, pw, len, 1, 0, r, *sk_r, NULL)) == 1)
 		return 0;
 	sodium_free(*sk_r);
 	*sk_r = NULL;

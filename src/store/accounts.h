@@ -244,13 +244,25 @@ int		 accounts_reset_password(struct accounts_db *,
  * inactive account runs exactly one KDF on a dummy credential, so the
  * time does not tell whether an account exists (it does tell, roughly,
  * how many credentials a known account has).  1: unlocked, *account_id_r
- * set and the private key in sk_r (the caller's sodium_malloc'd 32
- * bytes); 0: unknown user or wrong password, indistinguishable; -1: the
+ * set, the credential that opened it in *cred_id_r (may be NULL) and
+ * the private key in sk_r (the caller's sodium_malloc'd 32 bytes); 0: unknown user or wrong password, indistinguishable; -1: the
  * database failed (accounts_errstr).
  */
 int		 accounts_unlock(struct accounts_db *,
 		    const char *address_or_alias, const unsigned char *pw,
-		    size_t len, uint64_t *account_id_r, uint8_t *sk_r);
+		    size_t len, uint64_t *account_id_r, uint64_t *cred_id_r,
+		    uint8_t *sk_r);
+/*
+ * Is a past unlock still good?  1 when address_or_alias still names the
+ * active account account_id and its credential cred_id (from
+ * accounts_unlock's *cred_id_r) is still active (not revoked, not
+ * replaced by a password change, the account not deleted); 0 when not;
+ * -1 on a database error.  What auth's unlock cache asks before it
+ * answers from memory.
+ */
+int		 accounts_cred_valid(struct accounts_db *,
+		    const char *address_or_alias, uint64_t account_id,
+		    uint64_t cred_id);
 
 /*
  * The deliver path: resolve address (an account or an alias of one).

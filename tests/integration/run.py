@@ -20,11 +20,14 @@ class Result(unittest.TextTestResult):
     def _say(self, word, test):
         self.stream.write("%-5s %-70s %6.2f s\n"
                           % (word, test.id().replace("test_", "", 1),
-                             time.monotonic() - self._t0))
+                             time.monotonic() - getattr(self, "_t0", time.monotonic())))
         self.stream.flush()
+
+    passed = 0
 
     def addSuccess(self, test):
         unittest.TestResult.addSuccess(self, test)
+        self.passed += 1
         self._say("PASS", test)
 
     def addFailure(self, test, err):
@@ -60,7 +63,8 @@ def main():
     res = runner.run(suite)
     failed = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
     skipped = len(res.skipped)
-    passed = res.testsRun - failed - skipped - len(res.expectedFailures)
+    # counted, not derived: a failed setUpClass is an error with no test run
+    passed = res.passed
     sys.stdout.write("integration time: %.1f s\n" % (time.monotonic() - t0))
     sys.stdout.write("%d passed, %d failed, %d skipped\n" % (passed, failed, skipped))
     sys.stdout.flush()

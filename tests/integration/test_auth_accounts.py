@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import unittest
+from concurrent.futures import ThreadPoolExecutor
 
 from sealpost_test import BUILD, Instance, connect, read_line
 
@@ -68,9 +69,9 @@ class AuthAccountsBase:
         return who
 
     def kdf_runs(self):
-        runs = re.findall(r"auth event=login user=\S+ result=\w+ kdf-runs=(\d+)",
+        runs = re.findall(r"auth event=login user=\S+ result=\w+ via=\S+ kdf-runs=(\d+)",
                           self.inst.log())
-        return int(runs[-1]) if runs else 0
+        return max(int(r) for r in runs) if runs else 0
 
     def test_password_alias_and_failures(self):
         alice = self.login("alice@corp.test", PW)
@@ -84,10 +85,10 @@ class AuthAccountsBase:
     def test_unknown_user_costs_one_kdf(self):
         before = self.kdf_runs()
         self.assertIsNone(self.login("nobody@corp.test", PW))
-        self.inst.wait_log(r"user=nobody@corp.test result=fail kdf-runs=%d" % (before + 1))
+        self.inst.wait_log(r"user=nobody@corp.test result=fail via=kdf kdf-runs=%d" % (before + 1))
         # a known user with one credential and a wrong password: also one
         self.assertIsNone(self.login("bob@corp.test", "wrong but long enough"))
-        self.inst.wait_log(r"user=bob@corp.test result=fail kdf-runs=%d" % (before + 2))
+        self.inst.wait_log(r"user=bob@corp.test result=fail via=kdf kdf-runs=%d" % (before + 2))
 
     def test_app_passwords(self):
         r = self.ctl("user", "app-password", "add", "alice@corp.test", "phone", inp=PW + "\n")
@@ -136,6 +137,42 @@ class AuthAccountsBase:
         self.inst.wait_log(r"user=carol@corp.test client=127\.0\.0\.1 result=limited")
         self.assertEqual(self.kdf_runs(), runs)          # no KDF for them
         self.assertEqual(self.raw_login("bob@corp.test", "another long secret"), "OK")
+
+    def test_unlock_cache(self):
+        """Five connections with the same password pay one KDF (the
+        short-lived unlock cache); a wrong password never comes from it."""
+        self.ctl("user", "add", "erin@corp.test", inp="erin's long password\n")
+        before = self.kdf_runs()
+        who = [self.login("erin@corp.test", "erin's long password") for _ in range(5)]
+        self.assertIsNotNone(who[0])
+        self.assertEqual(set(who), {who[0]})
+        self.inst.wait_log(r"user=erin@corp.test result=ok via=cache")
+        self.assertEqual(self.kdf_runs(), before + 1)
+        self.assertIsNone(self.login("erin@corp.test", "erin's long passwore"))
+        self.assertEqual(self.kdf_runs(), before + 2)
+
+    def test_parallel_logins(self):
+        """Logins at once: the same password shares one KDF; parallel
+        wrong guesses are charged when queued, so no more than the limit
+        (5 per user and client) ever reach a KDF."""
+        self.ctl("user", "add", "frank@corp.test", inp="frank's long password\n")
+        self.ctl("user", "add", "grace@corp.test", inp="grace's long password\n")
+        before = self.kdf_runs()
+        with ThreadPoolExecutor(6) as ex:
+            who = list(ex.map(lambda _: self.login("frank@corp.test",
+                                                   "frank's long password"), range(6)))
+        self.assertIsNotNone(who[0])
+        self.assertEqual(set(who), {who[0]})
+        self.assertEqual(self.kdf_runs(), before + 1)
+        before = self.kdf_runs()
+        with ThreadPoolExecutor(12) as ex:
+            res = list(ex.map(lambda i: self.raw_login("grace@corp.test",
+                                                       "wrong guess %d!!" % i), range(12)))
+        self.assertTrue(all("AUTHENTICATIONFAILED" in r or "UNAVAILABLE" in r
+                            for r in res), res)
+        self.assertLessEqual(self.kdf_runs() - before, 5)
+        self.assertIn("[UNAVAILABLE]", self.raw_login("grace@corp.test",
+                                                      "grace's long password"))
 
     def test_rcpt_lookup_for_smtp(self):
         with connect(self.inst.port("smtp")) as c:
@@ -268,3 +305,34 @@ class LocalDelivery(LocalDeliveryBase, unittest.TestCase):
 @unittest.skipUnless(HOOKS and PLAIN, "SEALPOST_PLAIN_BUILD_DIR not set")
 class LocalDeliveryPlainBuild(LocalDeliveryBase, unittest.TestCase):
     build = PLAIN or BUILD
+
+
+@unittest.skipUnless(HOOKS, "needs --enable-test-hooks")
+class NoUnlockCache(unittest.TestCase):
+    """auth-cache-lifetime 0: every login pays its KDF; one worker thread
+    still serves logins arriving together."""
+
+    def test_every_login_runs_a_kdf(self):
+        with Instance("nocache", extra_conf=["instance-type test", "kdf-strength test",
+                                             "auth-cache-lifetime 0",
+                                             "auth-kdf-workers 1"]) as inst:
+            inst.wait_services_ready()
+            sealpostctl(inst, "domain", "add", "corp.test")
+            sealpostctl(inst, "user", "add", "hank@corp.test", inp=PW + "\n")
+            t = AuthAccountsBase()
+            t.inst = inst
+            before = AuthAccountsBase.kdf_runs(t)
+            with ThreadPoolExecutor(3) as ex:
+                who = list(ex.map(lambda _: AuthAccountsBase.login(t, "hank@corp.test", PW),
+                                  range(3)))
+            self.assertIsNotNone(who[0])
+            self.assertEqual(set(who), {who[0]})
+            for _ in range(2):
+                self.assertEqual(AuthAccountsBase.login(t, "hank@corp.test", PW), who[0])
+            # 3 at once may share one KDF (kdf-shared); the later 2 cannot
+            runs = AuthAccountsBase.kdf_runs(t) - before
+            self.assertGreaterEqual(runs, 3)
+            self.assertLessEqual(runs, 5)
+            self.assertNotIn("via=cache", inst.log())
+            inst.stop()
+            self.assertEqual(inst.bad_log_lines(), [])

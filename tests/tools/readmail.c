@@ -112,7 +112,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "readmail: no account %s\n", argv[1]);
 		return 1;
 	}
-	if (!check && accounts_unlock(db, argv[1], pw, pwlen, &id, sk) != 1) {
+	if (!check && accounts_unlock(db, argv[1], pw, pwlen, &id, NULL, sk) != 1) {
 		fprintf(stderr, "readmail: wrong password\n");
 		return 1;
 	}

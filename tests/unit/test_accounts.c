@@ -115,7 +115,7 @@ unlock(struct accounts_db *a, const char *addr, const char *pw,
 	uint32_t	 uid;
 	int		 rv;
 
-	rv = accounts_unlock(a, addr, u(pw), strlen(pw), &id, sk);
+	rv = accounts_unlock(a, addr, u(pw), strlen(pw), &id, NULL, sk);
 	if (rv == 1) {
 		crypto_scalarmult_base(spk, sk);
 		if (accounts_lookup(a, addr, &lid, pk, &uid, &quota,
@@ -138,7 +138,7 @@ unlock_key(struct accounts_db *a, const char *addr, const char *pw,
 	uint64_t	 id;
 	int		 rv;
 
-	rv = accounts_unlock(a, addr, u(pw), strlen(pw), &id, sk);
+	rv = accounts_unlock(a, addr, u(pw), strlen(pw), &id, NULL, sk);
 	memcpy(out, sk, ACCOUNTS_KEY_LEN);
 	sodium_free(sk);
 	return rv;
@@ -437,6 +437,69 @@ test_app_passwords(void)
 	test_assert(unlock(a, "a@example.test", app1, NULL) == 1);
 	sodium_free(app1);
 	sodium_free(app2);
+	accounts_close(a);
+	test_end();
+}
+
+/* What the auth cache asks: does a past unlock still hold? */
+static void
+test_cred_valid(void)
+{
+	struct accounts_db	*a = fresh(NULL);
+	char			*app = sodium_malloc(APPSZ);
+	uint8_t			*sk = sodium_malloc(ACCOUNTS_KEY_LEN);
+	uint64_t		 id, pwcred = 0, appcred = 0, bid;
+	unsigned int		 nal;
+	const char		*e;
+
+	test_begin("cred_valid: revoke, passwd, alias moved, user del");
+	test_assert(accounts_user_add(a, "b@example.test", u(PW2),
+	    strlen(PW2), 0, NULL, &e) == 0);
+	test_assert(accounts_alias_add(a, "sales@example.test",
+	    "a@example.test", 0, &e) == 0);
+	test_assert(accounts_app_password_add(a, "a@example.test", u(PW1),
+	    strlen(PW1), "phone", app, ACCOUNTS_APP_PASSWORD_SIZE, &e) == 0);
+	test_assert(accounts_unlock(a, "a@example.test", u(PW1), strlen(PW1),
+	    &id, &pwcred, sk) == 1 && pwcred != 0);
+	test_assert(accounts_unlock(a, "sales@example.test", u(app),
+	    strlen(app), &id, &appcred, sk) == 1 && appcred != 0 &&
+	    appcred != pwcred);
+	test_assert(accounts_cred_valid(a, "a@example.test", id, pwcred) == 1);
+	test_assert(accounts_cred_valid(a, "SALES@example.test", id,
+	    appcred) == 1);
+	/* another account's id, a credential of another account */
+	test_assert(accounts_unlock(a, "b@example.test", u(PW2), strlen(PW2),
+	    &bid, NULL, sk) == 1);
+	test_assert(accounts_cred_valid(a, "a@example.test", bid, pwcred) ==
+	    0);
+	test_assert(accounts_cred_valid(a, "b@example.test", bid, pwcred) ==
+	    0);
+	test_assert(accounts_cred_valid(a, "not an address", id, pwcred) == 0);
+	/* the alias now points elsewhere */
+	test_assert(accounts_alias_add(a, "sales@example.test",
+	    "b@example.test", 1, &e) == 0);
+	test_assert(accounts_cred_valid(a, "sales@example.test", id,
+	    appcred) == 0);
+	test_assert(accounts_cred_valid(a, "a@example.test", id, appcred) ==
+	    1);
+	/* revoked; replaced by a new password */
+	test_assert(accounts_app_password_revoke(a, "a@example.test", "phone",
+	    &e) == 0);
+	test_assert(accounts_cred_valid(a, "a@example.test", id, appcred) ==
+	    0);
+	test_assert(accounts_passwd(a, "a@example.test", u(PW1), strlen(PW1),
+	    u(PW3), strlen(PW3), &e) == 0);
+	test_assert(accounts_cred_valid(a, "a@example.test", id, pwcred) == 0);
+	/* deleted */
+	test_assert(accounts_unlock(a, "b@example.test", u(PW2), strlen(PW2),
+	    &bid, &pwcred, sk) == 1);
+	test_assert(accounts_alias_del(a, "sales@example.test", &e) == 0);
+	test_assert(accounts_user_del(a, "b@example.test", &bid, &nal, &e) ==
+	    0);
+	test_assert(accounts_cred_valid(a, "b@example.test", bid, pwcred) ==
+	    0);
+	sodium_free(app);
+	sodium_free(sk);
 	accounts_close(a);
 	test_end();
 }
@@ -856,7 +919,7 @@ main(void)
 {
 	static void	(*tests[])(void) = {
 		test_open, test_domains, test_users, test_unlock,
-		test_app_passwords,
+		test_app_passwords, test_cred_valid,
 #ifdef SP_TEST_HOOKS
 		test_kdf_count,
 #endif

@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -851,6 +852,53 @@ test_sandbox_fork(void)
 	test_end();
 }
 
+static void *
+thread_main(void *arg)
+{
+	/* a thread's malloc gets its own arena: the calls of a KDF worker */
+	void	*p = malloc(1 << 20);
+
+	memset(p, 1, 1 << 20);
+	free(p);
+	return arg;
+}
+
+/* ROLE_AUTH starts its KDF threads after the sandbox. */
+static void
+auth_thread(struct kid *k)
+{
+	pthread_t	t;
+	void		*ret = NULL;
+	int		 ok;
+
+	ok = pthread_create(&t, NULL, thread_main, k) == 0 &&
+	    pthread_join(t, &ret) == 0 && ret == k;
+	kid_say(k, &ok, sizeof(ok));
+}
+
+static void
+test_sandbox_auth_threads(void)
+{
+	static const long	nrs[] = { SYS_clone, SYS_clone3, SYS_fork };
+	struct kid		k;
+	int			ok = 0;
+
+	if (need_root("ROLE_AUTH: a thread yes, a process no"))
+		return;
+	memset(&k, 0, sizeof(k));
+	k.role = ROLE_AUTH;
+	k.after = auth_thread;
+	test_assert(kid_start(&k) == 0);
+	test_assert(kid_hear(&k, &ok, sizeof(ok)) == 0 && ok == 1);
+	kid_end(&k);
+	test_assert(WIFEXITED(k.status) && WEXITSTATUS(k.status) == 0);
+	close(k.log);
+	run_forbidden(ROLE_AUTH, forbid_fork, &k);
+	expect_violation(&k, nrs, sizeof(nrs) / sizeof(nrs[0]));
+	close(k.log);
+	test_end();
+}
+
 static void
 test_sandbox_mmap_exec(void)
 {
@@ -860,6 +908,10 @@ test_sandbox_mmap_exec(void)
 	if (need_root("ROLE_SMTP: mmap(PROT_EXEC) is a violation"))
 		return;
 	run_forbidden(ROLE_SMTP, forbid_mmap_exec, &k);
+	expect_violation(&k, nrs, 1);
+	close(k.log);
+	/* the mail role maps files executable (gconv), never memory */
+	run_forbidden(ROLE_IMAP_MAIL, forbid_mmap_exec, &k);
 	expect_violation(&k, nrs, 1);
 	close(k.log);
 	test_end();
@@ -1333,6 +1385,7 @@ main(void)
 		test_sandbox_describe, test_jail_chroot, test_privdrop,
 		test_sandbox_allowed, test_sandbox_tls, test_sandbox_open,
 		test_sandbox_execve, test_sandbox_socket, test_sandbox_fork,
+		test_sandbox_auth_threads,
 		test_sandbox_mmap_exec, test_sandbox_sigsys, test_sandbox_kill,
 		test_sandbox_abort,
 		test_sandbox_no_filters, test_sandbox_service,
