@@ -375,11 +375,20 @@ auth_quota(struct service_session *ss, struct ipc_msg *msg)
 	return 0;
 }
 
+/* Who may ask for a login: login sessions, and SMTP AUTH on submission. */
 static int
 auth_login_kind(enum sp_listener_kind k)
 {
 	return k == SP_LISTEN_IMAP || k == SP_LISTEN_IMAPS ||
-	    k == SP_LISTEN_POP3 || k == SP_LISTEN_POP3S;
+	    k == SP_LISTEN_POP3 || k == SP_LISTEN_POP3S ||
+	    k == SP_LISTEN_SUBMISSION || k == SP_LISTEN_SUBMISSIONS;
+}
+
+/* A login that starts a mail process (not SMTP AUTH). */
+static int
+auth_mail_kind(enum sp_listener_kind k)
+{
+	return k != SP_LISTEN_SUBMISSION && k != SP_LISTEN_SUBMISSIONS;
 }
 
 /* 1 and *id_r when the credentials are an account's; 0 otherwise. */
@@ -444,20 +453,22 @@ auth_login_finish(struct service_session *ss, uint32_t msgid, uint64_t connid,
 
 	if (ok)
 		auth_limit_refund(user, client);
+	/* one line per attempt with the client: what fail2ban matches */
 #ifdef SP_TEST_HOOKS
 	/* test hooks: how many KDFs this process ran so far (no timing) */
-	log_info("%016" PRIx64 " auth event=login user=%s result=%s via=%s "
-	    "kdf-runs=%llu", connid, log_esc(esc, sizeof(esc), user,
-	    strlen(user)), ok ? "ok" : result == 0 ? "fail" : "error", how,
-	    (unsigned long long)accounts_test_kdf_runs());
+	log_info("%016" PRIx64 " auth event=login user=%s client=%s "
+	    "result=%s via=%s kdf-runs=%llu", connid, log_esc(esc, sizeof(esc),
+	    user, strlen(user)), client, ok ? "ok" : result == 0 ? "fail" :
+	    "error", how, (unsigned long long)accounts_test_kdf_runs());
 #else
-	log_info("%016" PRIx64 " auth event=login user=%s result=%s via=%s",
-	    connid, log_esc(esc, sizeof(esc), user, strlen(user)),
-	    ok ? "ok" : result == 0 ? "fail" : "error", how);
+	log_info("%016" PRIx64 " auth event=login user=%s client=%s "
+	    "result=%s via=%s", connid, log_esc(esc, sizeof(esc), user,
+	    strlen(user)), client, ok ? "ok" : result == 0 ? "fail" : "error",
+	    how);
 #endif
 	if (ss == NULL)
 		return;		/* the connection is gone: nobody to log in */
-	if (ok) {
+	if (ok && auth_mail_kind(ss->kind)) {
 		/* the mail process gets it once the master has started it */
 		if (sk != NULL)
 			auth_pending_add(connid, account, sk);
@@ -471,6 +482,7 @@ auth_login_finish(struct service_session *ss, uint32_t msgid, uint64_t connid,
 	    AUTH_RESULT_FAIL : AUTH_RESULT_TEMP);
 	ipc_add_str(out, ok ? "ok" : result == 0 ? "authentication failed" :
 	    "temporary failure: try again later");
+	ipc_add_u64(out, ok ? account : 0);
 	(void)ipc_chan_send(ss->chan, out);
 }
 
@@ -620,6 +632,7 @@ auth_session_msg(struct service_session *ss, struct ipc_msg *msg)
 		out = ipc_out_new(IMSG_AUTH_LOGIN, msg->hdr.id, -1);
 		ipc_add_u32(out, AUTH_RESULT_TEMP);
 		ipc_add_str(out, "too many failures: try again later");
+		ipc_add_u64(out, 0);
 		(void)ipc_chan_send(ss->chan, out);
 		return 0;
 	}

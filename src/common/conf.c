@@ -46,6 +46,8 @@
 #define CONF_UID_MIN		1000		/* below: system users */
 #define CONF_UID_MAX		4294967294UL	/* (uid_t)-1 is "none" */
 #define CONF_DEFAULT_KDF_WORKERS	2
+#define CONF_DEFAULT_MESSAGE_SIZE	(50ULL << 20)
+#define CONF_DEFAULT_RCPTS		100	/* RFC 5321 4.5.3.1.8 */
 #define CONF_MAX_KDF_WORKERS		16
 #define CONF_DEFAULT_AUTH_CACHE		300	/* seconds */
 #define CONF_MAX_AUTH_CACHE		3600
@@ -92,6 +94,9 @@ struct conf_parser {
 	int		 seen_quota;
 	int		 seen_kdf_workers;
 	int		 seen_auth_cache;
+	int		 seen_msg_size;
+	int		 seen_rcpts;
+	int		 seen_hide;
 };
 
 static int conf_error(struct conf_parser *, const char *, ...)
@@ -560,6 +565,34 @@ conf_parse_line(struct conf_parser *p, char *line)
 			    "(1-3600 seconds)", tok[1], errstr);
 		return 0;
 	}
+	if (strcmp(key, "max-message-size") == 0) {
+		if (conf_nargs(p, key, ntok, 1) == -1)
+			return -1;
+		if (p->seen_msg_size++)
+			return conf_error(p, "max-message-size given twice");
+		if (conf_parse_size(p, key, tok[1], &c->max_message_size) == -1)
+			return -1;
+		if (c->max_message_size < 1024 ||
+		    c->max_message_size > CONF_MAX_MESSAGE_SIZE)
+			return conf_error(p, "max-message-size: from 1K to "
+			    "%lluM", (unsigned long long)
+			    (CONF_MAX_MESSAGE_SIZE >> 20));
+		return 0;
+	}
+	if (strcmp(key, "smtp-max-recipients") == 0)
+		return conf_uint(p, key, tok, ntok, &p->seen_rcpts, 1, 1000,
+		    "", &c->smtp_max_rcpts);
+	if (strcmp(key, "received-hide-client") == 0) {
+		if (conf_nargs(p, key, ntok, 1) == -1)
+			return -1;
+		if (p->seen_hide++)
+			return conf_error(p, "received-hide-client given twice");
+		if (strcmp(tok[1], "yes") == 0)
+			c->received_hide_client = 1;
+		else if (strcmp(tok[1], "no") != 0)
+			return conf_error(p, "received-hide-client: yes or no");
+		return 0;
+	}
 	if (strcmp(key, "auth-kdf-workers") == 0)
 		return conf_uint(p, key, tok, ntok, &p->seen_kdf_workers, 1,
 		    CONF_MAX_KDF_WORKERS, "", &c->kdf_workers);
@@ -707,6 +740,8 @@ conf_parse(const char *buf, size_t len, const char *fname,
 	p.conf->max_sessions = CONF_DEFAULT_SESSIONS;
 	p.conf->shutdown_timeout = CONF_DEFAULT_SHUTDOWN;
 	p.conf->kdf_workers = CONF_DEFAULT_KDF_WORKERS;
+	p.conf->max_message_size = CONF_DEFAULT_MESSAGE_SIZE;
+	p.conf->smtp_max_rcpts = CONF_DEFAULT_RCPTS;
 	p.conf->auth_cache_lifetime = CONF_DEFAULT_AUTH_CACHE;
 	p.conf->account_uid_min = CONF_DEFAULT_UID_MIN;
 	p.conf->account_uid_max = CONF_DEFAULT_UID_MAX;
@@ -915,6 +950,11 @@ conf_print(FILE *fp, const struct sp_conf *c)
 
 		fprintf(fp, "kdf-strength %s\n", kdf[c->kdf_strength]);
 	}
+	fprintf(fp, "max-message-size %llu\n",
+	    (unsigned long long)c->max_message_size);
+	fprintf(fp, "smtp-max-recipients %u\n", c->smtp_max_rcpts);
+	fprintf(fp, "received-hide-client %s\n", c->received_hide_client ?
+	    "yes" : "no");
 	fprintf(fp, "auth-kdf-workers %u\n", c->kdf_workers);
 	fprintf(fp, "auth-cache-lifetime %u\n", c->auth_cache_lifetime);
 	conf_print_kv(fp, "recovery-key", c->recovery_key);

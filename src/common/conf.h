@@ -30,6 +30,9 @@ struct sp_test_account {
 };
 #define SP_CONF_MAX_TEST_ACCOUNTS	16
 
+/* The largest max-message-size: an smtp session's memfd limit is above */
+#define CONF_MAX_MESSAGE_SIZE	(100ULL << 20)
+
 /* kdf-strength: libsodium's crypto_pwhash limits */
 #define CONF_KDF_INTERACTIVE	0	/* the default */
 #define CONF_KDF_MODERATE	1
@@ -53,6 +56,9 @@ struct sp_conf {
 	int			 instance_test;		/* instance-type test */
 	int			 kdf_strength;		/* CONF_KDF_* */
 	unsigned int		 kdf_workers;		/* auth's KDF threads */
+	uint64_t		 max_message_size;	/* bytes (SMTP SIZE) */
+	unsigned int		 smtp_max_rcpts;	/* per transaction */
+	int			 received_hide_client;	/* for AUTH senders */
 	unsigned int		 auth_cache_lifetime;	/* seconds, 0: off */
 	char			*recovery_key;		/* public key file */
 	uint64_t		 default_quota;		/* bytes, 0: none */

@@ -137,8 +137,78 @@ io_fill(struct io *io, long deadline)
 	}
 }
 
+/* io_fill's failures as a status */
+static enum io_status
+io_fill_status(int r)
+{
+	switch (r) {
+	case 0:
+		return IO_EOF;
+	case -2:
+		return IO_TIMEOUT;
+	case -3:
+		return IO_LOST;
+	case -4:
+		return IO_STOP;
+	default:
+		return IO_ERROR;
+	}
+}
+
 enum io_status
 io_getline(struct io *io, size_t max, char **line_r, size_t *len_r)
+{
+	return io_getline_crlf(io, max, line_r, len_r, NULL);
+}
+
+enum io_status
+io_wait_input(struct io *io)
+{
+	long	deadline = io_now_ms() + io->timeout_ms;
+	int	r;
+
+	if (io->end > io->start)
+		return IO_LINE;
+	if ((r = io_fill(io, deadline)) == 1)
+		return IO_LINE;
+	return io_fill_status(r);
+}
+
+int
+io_input_waiting(struct io *io, int wait_ms)
+{
+	struct pollfd	pfd;
+	int		r;
+
+	if (io->end > io->start || (io->tls != NULL &&
+	    tls_pending(io->tls) > 0))
+		return 1;
+	pfd.fd = io->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	do
+		r = poll(&pfd, 1, wait_ms);
+	while (r == -1 && errno == EINTR);
+	return r > 0;
+}
+
+const uint8_t *
+io_peek(const struct io *io, size_t *len_r)
+{
+	*len_r = io->end - io->start;
+	return io->buf + io->start;
+}
+
+void
+io_consume(struct io *io, size_t n)
+{
+	SP_ASSERT(n <= io->end - io->start);
+	io->start += n;
+}
+
+enum io_status
+io_getline_crlf(struct io *io, size_t max, char **line_r, size_t *len_r,
+    int *crlf_r)
 {
 	long	 deadline = io_now_ms() + io->timeout_ms;
 	uint8_t	*lf;
@@ -154,6 +224,8 @@ io_getline(struct io *io, size_t max, char **line_r, size_t *len_r)
 			io->start += len + 1;
 			if (toolong)
 				return IO_TOOLONG;
+			if (crlf_r != NULL)
+				*crlf_r = len > 0 && (*line_r)[len - 1] == '\r';
 			if (len > 0 && (*line_r)[len - 1] == '\r')
 				len--;
 			if (len > max)
@@ -171,16 +243,7 @@ io_getline(struct io *io, size_t max, char **line_r, size_t *len_r)
 			continue;
 		if (r == 0)
 			return toolong ? IO_TOOLONG : IO_EOF;
-		switch (r) {
-		case -2:
-			return IO_TIMEOUT;
-		case -3:
-			return IO_LOST;
-		case -4:
-			return IO_STOP;
-		default:
-			return IO_ERROR;
-		}
+		return io_fill_status(r);
 	}
 }
 

@@ -51,6 +51,25 @@ void		io_init(struct io *, int fd, int timeout_ms);
  */
 enum io_status	io_getline(struct io *, size_t max, char **line_r,
 		    size_t *len_r);
+/*
+ * The same, and *crlf_r says how the line ended: 1 CR LF, 0 a bare LF
+ * (SMTP refuses those).  A CR inside the line stays in it.
+ */
+enum io_status	io_getline_crlf(struct io *, size_t max, char **line_r,
+		    size_t *len_r, int *crlf_r);
+/*
+ * Raw input for readers with their own framing (SMTP DATA and BDAT):
+ * wait until bytes are buffered (IO_LINE, meaning "there is input") or
+ * for the usual failure; io_peek shows them, io_consume takes n of them.
+ */
+enum io_status	io_wait_input(struct io *);
+/*
+ * Has the client sent something we have not read (buffered, inside TLS,
+ * or on the socket within wait_ms)?  For clients that talk out of turn.
+ */
+int		io_input_waiting(struct io *, int wait_ms);
+const uint8_t	*io_peek(const struct io *, size_t *len_r);
+void		io_consume(struct io *, size_t n);
 /* Watch fd while waiting (see struct io); -1 when full. */
 int		io_watch(struct io *, int fd);
 /*

@@ -8,7 +8,7 @@
 #ifndef SP_IPC_TYPES_H
 #define SP_IPC_TYPES_H
 
-#define IPC_VERSION	8
+#define IPC_VERSION	9
 
 enum imsg_type {
 	IMSG_NONE = 0,
@@ -26,9 +26,11 @@ enum imsg_type {
 				 * control); fd: the service's end of the
 				 * session's socketpair */
 
-	/* login session -> auth, and back */
+	/* login session or submission smtp session -> auth, and back (only
+	 * for a login session does auth then tell the master) */
 	IMSG_AUTH_LOGIN,	/* u64 connid, str user, data password;
-				 * reply: u32 AUTH_RESULT_*, str text */
+				 * reply: u32 AUTH_RESULT_*, str text,
+				 * u64 account id (0 unless OK) */
 	/* smtp session or control -> auth: is this a local recipient? */
 	IMSG_AUTH_RCPT,		/* str address; reply: u32 found, u64 account
 				 * id, data public key (32), u64 quota,
@@ -47,6 +49,12 @@ enum imsg_type {
 				 * str folder, str sender, str recipient;
 				 * fd: the message, a sealed memfd.
 				 * reply: u32 DELIVER_*, str text, str name */
+
+	/* smtp session -> filter, at the end of DATA, and back */
+	IMSG_FILTER_CHECK,	/* str sender, u32 lines the session added on
+				 * top; fd: the message, a sealed
+				 * memfd.  reply: u32 FILTER_*, str the SMTP
+				 * reply when not accepted ("550 5.6.0 ...") */
 
 	/* master -> auth: a channel to the mail process of connid */
 	IMSG_MASTER_KEYCHAN,	/* u64 connid, u64 account id; fd: channel */
@@ -72,6 +80,11 @@ enum imsg_type {
 #define DELIVER_OK		0
 #define DELIVER_TEMP		1	/* 4xx: try again (disk full, I/O) */
 #define DELIVER_PERM		2	/* 5xx: will never work */
+
+/* IMSG_FILTER_CHECK verdicts */
+#define FILTER_ACCEPT		0
+#define FILTER_REJECT		1	/* 5xx: the reply says why */
+#define FILTER_TEMP		2	/* 4xx */
 
 /* IMSG_AUTH_LOGIN results */
 #define AUTH_RESULT_OK		0

@@ -20,24 +20,46 @@
 #include "banned.h"
 
 int
-memfd_sealed_from(const char *name, const void *data, size_t len)
+memfd_new(const char *name)
+{
+	return memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+}
+
+int
+memfd_append(int fd, const void *data, size_t len)
 {
 	const char	*p = data;
 	size_t		 off = 0;
 	ssize_t		 n;
-	int		 fd, saved;
 
-	if ((fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1)
-		return -1;
 	while (off < len) {
 		n = write(fd, p + off, len - off);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			goto fail;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return -1;
+		}
 		off += (size_t)n;
 	}
-	if (fcntl(fd, F_ADD_SEALS, SP_MEMFD_SEALS) == -1)
+	return 0;
+}
+
+int
+memfd_seal(int fd)
+{
+	return fcntl(fd, F_ADD_SEALS, SP_MEMFD_SEALS);
+}
+
+int
+memfd_sealed_from(const char *name, const void *data, size_t len)
+{
+	int		 fd, saved;
+
+	if ((fd = memfd_new(name)) == -1)
+		return -1;
+	if (memfd_append(fd, data, len) == -1 || memfd_seal(fd) == -1)
 		goto fail;
 	return fd;
 fail:

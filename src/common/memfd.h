@@ -12,6 +12,14 @@
 #define SP_MEMFD_SEALS	(F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | \
 			 F_SEAL_SEAL)
 
+/*
+ * Building one: a new empty memfd that can be sealed, bytes appended
+ * (write; ENOSPC / EFBIG when a limit is reached), then every seal.
+ * Each -1 with errno on error.
+ */
+int	memfd_new(const char *name);
+int	memfd_append(int fd, const void *data, size_t len);
+int	memfd_seal(int fd);
 /* A memfd holding a copy of data[0..len), sealed; -1 with errno on error. */
 int	memfd_sealed_from(const char *name, const void *data, size_t len);
 /*

@@ -318,6 +318,10 @@ static const struct sb_rule sb_smtp[] = {
 	    .arg = { { 1, SCMP_CMP_EQ, MFD_CLOEXEC | MFD_ALLOW_SEALING, 0 } } },
 	{ .name = "fcntl", .nargs = 1,
 	    .arg = { { 1, SCMP_CMP_EQ, F_ADD_SEALS, 0 } } },
+	/* one copy of the message fd per service it goes to */
+	{ .name = "fcntl", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, F_DUPFD_CLOEXEC, 0 } } },
+	SB_SODIUM_RULES			/* the AUTH password */
 };
 /* A message may be up to this large in an smtp session's memfd. */
 static const struct sb_rlimit sb_rl_smtp[] = {

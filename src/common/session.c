@@ -11,6 +11,10 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <poll.h>
 
@@ -47,6 +51,27 @@ session_is_socket(int fd)
 	struct stat	st;
 
 	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/* The client's address as text, for Received: (before the sandbox). */
+static void
+session_peer(struct session *s)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	const void		*addr = NULL;
+
+	snprintf(s->client, sizeof(s->client), "unknown");
+	if (getpeername(SP_FD_CLIENT, (struct sockaddr *)&ss, &len) == -1)
+		return;
+	if (ss.ss_family == AF_INET)
+		addr = &((struct sockaddr_in *)&ss)->sin_addr;
+	else if (ss.ss_family == AF_INET6)
+		addr = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+	if (addr == NULL || inet_ntop(ss.ss_family, addr, s->client,
+	    sizeof(s->client)) == NULL)
+		snprintf(s->client, sizeof(s->client), "unknown");
+	s->client_v6 = ss.ss_family == AF_INET6;
 }
 
 void
@@ -123,6 +148,8 @@ session_init(struct session *s, int argc, char **argv, const char *proc,
 		fatalx("%016" PRIx64 " %s: TLS listener without TLS material",
 		    s->id, proc);
 	io_init(&s->io, SP_FD_CLIENT, timeout_ms);
+	session_peer(s);
+	s->args = a;
 
 	/* a stop request ends the session at its next wait for the client */
 	memset(&sa, 0, sizeof(sa));

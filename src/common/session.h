@@ -12,6 +12,7 @@
 #include "io.h"
 #include "ipc.h"
 #include "sandbox.h"
+#include "child.h"
 
 struct ssl_ctx_st;
 
@@ -28,6 +29,9 @@ struct session {
 	int			 svc[SVC_MAX];	/* channel per service, or -1 */
 	struct sandbox_status	 sandbox;
 	uint32_t		 next_reqid;
+	char			 client[64];	/* the peer's address */
+	int			 client_v6;
+	struct child_args	 args;		/* from the master (-o ...) */
 };
 
 /*

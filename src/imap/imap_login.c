@@ -108,6 +108,7 @@ imap_login(struct session *s, const char *tag, const char *args, size_t len)
 	struct ipc_out	*out;
 	const char	*text;
 	char		 user[IMAP_USER_MAX + 1], pass[IMAP_PASS_MAX + 1];
+	uint64_t	 account;	/* the master tells us which, later */
 	uint32_t	 result;
 	int		 r, fd;
 
@@ -133,7 +134,8 @@ imap_login(struct session *s, const char *tag, const char *args, size_t len)
 	sodium_memzero(pass, sizeof(pass));
 	r = session_call(s, SVC_AUTH, out, &reply);
 	if (r == -1 || ipc_get_u32(&reply, &result) == -1 ||
-	    ipc_get_str(&reply, &text, 256) == -1 || ipc_end(&reply) == -1) {
+	    ipc_get_str(&reply, &text, 256) == -1 ||
+	    ipc_get_u64(&reply, &account) == -1 || ipc_end(&reply) == -1) {
 		session_reply(s, "* BYE [UNAVAILABLE] Internal service "
 		    "restarting, try again\r\n");
 		session_end(s, "service-lost");

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "buf.h"
 #include "xmalloc.h"
 #include "ipc_types.h"
 #include "sealpostd.h"
@@ -283,6 +284,42 @@ proc_session_closed(struct ipc_chan *chan, int reason, void *arg)
 	}
 }
 
+/*
+ * An smtp session's settings, as -o options: the local domains (mail for
+ * them is ours), the size and recipient limits, the Received: privacy.
+ * The strings live in *bp until the caller frees it after the fork.
+ */
+static int
+proc_smtp_argv(struct master *m, char **argv, int argc, struct buf **bp)
+{
+	const struct sp_conf	*c = m->conf;
+	size_t			 i, off[4];
+	struct buf		*b;
+
+	b = *bp = buf_new(1 << 20);
+	off[0] = b->len;
+	(void)buf_addf(b, "domains=");
+	for (i = 0; i < c->ndomains; i++)
+		(void)buf_addf(b, "%s%s", i > 0 ? "," : "", c->domains[i]);
+	(void)buf_add(b, "", 1);
+	off[1] = b->len;
+	(void)buf_addf(b, "max-size=%llu", (unsigned long long)
+	    c->max_message_size);
+	(void)buf_add(b, "", 1);
+	off[2] = b->len;
+	(void)buf_addf(b, "max-rcpts=%u", c->smtp_max_rcpts);
+	(void)buf_add(b, "", 1);
+	off[3] = b->len;
+	if (buf_addf(b, "hide-client=%d", c->received_hide_client) == -1 ||
+	    buf_add(b, "", 1) == -1)
+		fatalx("too many domains for an smtp session's arguments");
+	for (i = 0; i < 4; i++) {
+		argv[argc++] = "-o";
+		argv[argc++] = (char *)b->data + off[i];
+	}
+	return argc;
+}
+
 void
 proc_spawn_session(struct master *m, struct listener *l, int cfd)
 {
@@ -290,7 +327,8 @@ proc_spawn_session(struct master *m, struct listener *l, int cfd)
 	struct child		*c;
 	char			 path[PATH_MAX], idstr[17], peer[80];
 	char			 client[INET6_ADDRSTRLEN];
-	char			 bufs[2][24], *argv[24];
+	char			 bufs[2][24], *argv[32];
+	struct buf		*opts = NULL;
 	int			 fds[SP_FD_FIRST_FREE], mc[2] = { -1, -1 };
 	int			 sc[SVC_MAX][2], argc, i;
 	uint64_t		 id;
@@ -330,6 +368,8 @@ proc_spawn_session(struct master *m, struct listener *l, int cfd)
 	argv[argc++] = (char *)conf_kind_name(l->conf.kind);
 	argv[argc++] = "-H";
 	argv[argc++] = m->conf->hostname;
+	if (spec->role == ROLE_SMTP)
+		argc = proc_smtp_argv(m, argv, argc, &opts);
 	argv[argc] = NULL;
 
 	switch (pid = fork()) {
@@ -341,6 +381,7 @@ proc_spawn_session(struct master *m, struct listener *l, int cfd)
 	default:
 		break;
 	}
+	buf_free(&opts);
 	close(cfd);
 	close(mc[1]);
 	c = xcalloc(1, sizeof(*c));
@@ -374,6 +415,7 @@ proc_spawn_session(struct master *m, struct listener *l, int cfd)
 fail:
 	log_warn("%s master event=spawn-failed listener=%s", idstr,
 	    conf_kind_name(l->conf.kind));
+	buf_free(&opts);
 	close(cfd);
 	for (i = 0; i < 2; i++)
 		if (mc[i] != -1)

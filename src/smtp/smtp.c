@@ -1,151 +1,811 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * smtp.c - the smtp-session process: one per SMTP connection on the smtp,
- * submission and submissions listeners.
+ * smtp.c - the smtp-session process: one per connection on the smtp (MX,
+ * 25), submission (587, STARTTLS then AUTH) and submissions (465,
+ * implicit TLS) listeners.  The ESMTP dialogue of RFC 5321 with
+ * PIPELINING, SIZE, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES, STARTTLS,
+ * AUTH PLAIN and LOGIN, CHUNKING and DSN; what happens to a message once
+ * its data is in is smtp_txn.c.
  *
- * For now it greets, answers QUIT, NOOP, RSET and HELP, and refuses every
- * other command with 502 (known verbs) or 500 (unknown); the full ESMTP
- * state machine replaces the command loop in the SMTP issue.
- *
- * Process:  smtp (unprivileged, exec'd by the master per connection).
- * Trust:    every byte from the socket is hostile; lines are bounded before
- *           they are looked at, NUL bytes are refused.
- * Limits:   SMTP_LINE_MAX, SMTP_MAX_ERRORS, SMTP_TIMEOUT_MS.
- * See also: common/session.c, common/io.c.
+ * Process:  smtp (unprivileged, exec'd by the master per connection,
+ *           jailed, ROLE_SMTP).
+ * Trust:    every byte from the socket is hostile.  Command lines are
+ *           bounded (SMTP_LINE_MAX) before they are looked at; a bare CR
+ *           or LF, in a command or in DATA, ends the connection (SMTP
+ *           smuggling: we and the client might disagree about where a
+ *           message ends); NUL bytes are refused.  Who is a local
+ *           recipient, whose address a sender may use and whether a
+ *           password is right are asked of auth; the session never sees
+ *           users.db, keys or the mail store.
+ * Limits:   SMTP_LINE_MAX, SMTP_MAX_ERRORS, SMTP_MAX_AUTH_FAILS, the
+ *           master's max-size and max-rcpts, the timeouts below.
+ * See also: smtp_parse.c (the grammar), smtp_data.c (the body),
+ *           smtp_txn.c, docs/sealpost.conf.5.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "log.h"
-#include "session.h"
+#include "xmalloc.h"
+#include "ipc.h"
+#include "ipc_types.h"
+#include "smtp.h"
 #include "banned.h"
 
-#define SMTP_LINE_MAX	512		/* RFC 5321 4.5.3.1.4, incl. CRLF */
-#define SMTP_MAX_ERRORS	10
-#define SMTP_TIMEOUT_MS	(300 * 1000)	/* RFC 5321 4.5.3.2.7: 5 minutes */
+#define SMTP_LINE_MAX		512	/* RFC 5321 4.5.3.1.4, with CRLF */
+#define SMTP_MAX_ERRORS		10
+#define SMTP_MAX_AUTH_FAILS	3
+#define SMTP_PASS_MAX		1024
+/* RFC 5321 4.5.3.2: the server waits at least 5 minutes for a command */
+#define SMTP_TIMEOUT_MS		(300 * 1000)
+#define SMTP_TIMEOUT_GREET_MS	(60 * 1000)	/* before EHLO: a slowloris */
+#define SMTP_TIMEOUT_DATA_MS	(180 * 1000)	/* per read in DATA/BDAT */
+#define SMTP_DATA_TOTAL_MS	(600 * 1000)	/* one DATA or BDAT chunk */
+#define SMTP_PREGREET_MS	100	/* MX: does the client talk first? */
 
-/* Verbs of RFC 5321 and its extensions that are not served yet. */
-static const char *smtp_later[] = {
-	"EHLO", "HELO", "MAIL", "RCPT", "DATA", "BDAT", "VRFY", "EXPN",
-	"STARTTLS", "AUTH", NULL
-};
-
-static int
-smtp_verb_is(const char *line, size_t vlen, const char *verb)
+static void
+smtp_error(struct smtp *sm)
 {
-	return strlen(verb) == vlen && strncasecmp(line, verb, vlen) == 0;
+	if (++sm->s->errors >= SMTP_MAX_ERRORS) {
+		session_reply(sm->s, "421 4.7.0 %s Too many errors, closing\r\n",
+		    sm->s->hostname);
+		session_end(sm->s, "too-many-errors");
+	}
+}
+
+/* Any failure of the client connection ends the session. */
+static void __attribute__((noreturn))
+smtp_io_end(struct smtp *sm, enum io_status st)
+{
+	struct session	*s = sm->s;
+
+	switch (st) {
+	case IO_TIMEOUT:
+		session_reply(s, "421 4.4.2 %s Timeout exceeded\r\n",
+		    s->hostname);
+		session_end(s, "timeout");
+	case IO_STOP:
+		session_reply(s, "421 4.3.2 %s Service shutting down\r\n",
+		    s->hostname);
+		session_end(s, "shutdown");
+	case IO_LOST:
+		session_reply(s, "421 4.3.0 %s Service temporarily "
+		    "unavailable, try again later\r\n", s->hostname);
+		session_end(s, "service-lost");
+	case IO_EOF:
+		session_end(s, "client-closed");
+	default:
+		session_end(s, "io-error");
+	}
+}
+
+/* SMTP smuggling and friends: say why, then close (RFC 5321 2.3.8). */
+static void __attribute__((noreturn))
+smtp_bare(struct smtp *sm, const char *where)
+{
+	log_info("%016" PRIx64 " smtp event=refused reason=bare-cr-lf in=%s",
+	    sm->s->id, where);
+	session_reply(sm->s, "521 5.5.2 %s Bare CR or LF received, closing "
+	    "(RFC 5321 2.3.8)\r\n", sm->s->hostname);
+	session_end(sm->s, "bare-cr-lf");
+}
+
+/*
+ * One command line: bounded, CRLF-terminated, no CR inside, no NUL.
+ * Returns it, or NULL after answering a line that was too long or had a
+ * NUL (the caller reads the next).
+ */
+static char *
+smtp_getline(struct smtp *sm, size_t *len_r)
+{
+	char		*line;
+	enum io_status	 st;
+	int		 crlf;
+
+	st = io_getline_crlf(&sm->s->io, SMTP_LINE_MAX - 2, &line, len_r,
+	    &crlf);
+	if (st == IO_TOOLONG) {
+		session_reply(sm->s, "500 5.5.2 Line too long (at most %d "
+		    "octets)\r\n", SMTP_LINE_MAX);
+		smtp_error(sm);
+		return NULL;
+	}
+	if (st != IO_LINE)
+		smtp_io_end(sm, st);
+	if (!crlf || memchr(line, '\r', *len_r) != NULL)
+		smtp_bare(sm, "command");
+	if (strlen(line) != *len_r) {
+		session_reply(sm->s, "500 5.5.2 NUL byte in command\r\n");
+		smtp_error(sm);
+		return NULL;
+	}
+	return line;
+}
+
+/* auth: is address an account (or an alias of one)?  -1: auth is gone */
+static int
+smtp_lookup(struct smtp *sm, const char *addr, struct smtp_rcpt_ent *r,
+    uint64_t *quota_r, uint64_t *usage_r)
+{
+	static struct ipc_msg	 reply;
+	struct ipc_out		*out;
+	const void		*pk;
+	size_t			 pklen;
+	uint32_t		 found;
+
+	out = ipc_out_new(IMSG_AUTH_RCPT, 0, -1);
+	ipc_add_str(out, addr);
+	if (session_call(sm->s, SVC_AUTH, out, &reply) == -1 ||
+	    ipc_get_u32(&reply, &found) == -1 ||
+	    ipc_get_u64(&reply, &r->account) == -1 ||
+	    ipc_get_data(&reply, &pk, &pklen) == -1 || pklen != SMTP_KEY_LEN ||
+	    ipc_get_u64(&reply, quota_r) == -1 ||
+	    ipc_get_u64(&reply, usage_r) == -1 || ipc_end(&reply) == -1)
+		return -1;
+	memcpy(r->pk, pk, SMTP_KEY_LEN);
+	return found ? 1 : 0;
 }
 
 static void
-smtp_error(struct session *s)
+smtp_ehlo(struct smtp *sm, const char *args, bool ehlo)
 {
-	if (++s->errors >= SMTP_MAX_ERRORS) {
-		session_reply(s, "421 4.7.0 %s Too many errors\r\n", s->hostname);
-		session_end(s, "too-many-errors");
+	struct session	*s = sm->s;
+	bool		 tls = s->io.tls != NULL;
+
+	if (smtp_valid_helo(args) == -1) {
+		session_reply(s, "501 5.5.4 Syntax: %s domain or address "
+		    "literal\r\n", ehlo ? "EHLO" : "HELO");
+		smtp_error(sm);
+		return;
+	}
+	smtp_txn_reset(sm);
+	strlcpy(sm->helo, args, sizeof(sm->helo));
+	sm->esmtp = ehlo;
+	sm->state = SMTP_S_READY;
+	s->io.timeout_ms = SMTP_TIMEOUT_MS;
+	if (!ehlo) {
+		sm->exts = 0;
+		session_reply(s, "250 %s\r\n", s->hostname);
+		return;
+	}
+	sm->exts = SMTP_EXT_SIZE | SMTP_EXT_8BITMIME | SMTP_EXT_SMTPUTF8 |
+	    SMTP_EXT_DSN;
+	if (sm->submission && tls)
+		sm->exts |= SMTP_EXT_AUTH;
+	session_reply(s, "250-%s\r\n250-PIPELINING\r\n250-SIZE %llu\r\n"
+	    "250-8BITMIME\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n"
+	    "250-CHUNKING\r\n250-DSN\r\n%s%s250 HELP\r\n", s->hostname,
+	    (unsigned long long)sm->max_size,
+	    !tls && s->tls_ctx != NULL ? "250-STARTTLS\r\n" : "",
+	    (sm->exts & SMTP_EXT_AUTH) && !sm->authed ?
+	    "250-AUTH PLAIN LOGIN\r\n" : "");
+}
+
+static void
+smtp_starttls(struct smtp *sm, const char *args)
+{
+	struct session	*s = sm->s;
+
+	if (s->io.tls != NULL || s->tls_ctx == NULL || !sm->esmtp) {
+		session_reply(s, "503 5.5.1 STARTTLS not available now\r\n");
+		smtp_error(sm);
+		return;
+	}
+	if (*args != '\0') {
+		session_reply(s, "501 5.5.4 Syntax: STARTTLS\r\n");
+		smtp_error(sm);
+		return;
+	}
+	/*
+	 * SECURITY: commands pipelined after STARTTLS would be read as if
+	 * they came over TLS (CVE-2011-0411): refuse and close.
+	 */
+	if (io_buffered(&s->io) > 0) {
+		session_reply(s, "554 5.5.1 Commands pipelined after "
+		    "STARTTLS, closing\r\n");
+		session_end(s, "starttls-pipelining");
+	}
+	session_reply(s, "220 2.0.0 Ready to start TLS\r\n");
+	if (session_tls_start(s) == -1)
+		session_end(s, "tls-failed");
+	/* RFC 3207 4.2: forget everything learned before */
+	smtp_txn_reset(sm);
+	sm->state = SMTP_S_GREETED;
+	sm->esmtp = false;
+	sm->helo[0] = '\0';
+}
+
+/* Read one SASL response line: 0, 1 cancelled ("*"); ends on I/O error. */
+static int
+smtp_sasl_line(struct smtp *sm, unsigned char *out, size_t outlen,
+    size_t *len_r)
+{
+	char	*line;
+	size_t	 len;
+	int	 r;
+
+	if ((line = smtp_getline(sm, &len)) == NULL)
+		return -1;
+	r = smtp_b64_line(line, out, outlen, len_r);
+	sodium_memzero(line, len);
+	return r;
+}
+
+static void
+smtp_auth(struct smtp *sm, const char *args)
+{
+	static struct ipc_msg	 reply;
+	struct session		*s = sm->s;
+	struct ipc_out		*out;
+	const char		*initial, *text;
+	char			 mech[21], user[SMTP_ADDR_MAX + 1], esc[96];
+	unsigned char		*pass;
+	size_t			 passlen = 0, ulen;
+	uint64_t		 account;
+	uint32_t		 result;
+	int			 r;
+
+	if (!sm->submission) {
+		session_reply(s, "503 5.5.1 AUTH not available on this "
+		    "port\r\n");
+		smtp_error(sm);
+		return;
+	}
+	if (s->io.tls == NULL) {
+		session_reply(s, "538 5.7.11 Encryption required for "
+		    "requested authentication mechanism\r\n");
+		smtp_error(sm);
+		return;
+	}
+	if (!sm->esmtp || sm->authed || sm->state != SMTP_S_READY) {
+		session_reply(s, "503 5.5.1 AUTH not allowed now\r\n");
+		smtp_error(sm);
+		return;
+	}
+	if (smtp_parse_auth(args, mech, &initial) == -1) {
+		session_reply(s, "501 5.5.4 Syntax: AUTH mechanism "
+		    "[initial-response]\r\n");
+		smtp_error(sm);
+		return;
+	}
+	if ((pass = sodium_malloc(SMTP_PASS_MAX + 1)) == NULL)
+		fatal("sodium_malloc");
+	r = -1;
+	if (strcmp(mech, "PLAIN") == 0) {
+		if (initial == NULL) {
+			char	*line;
+			size_t	 len;
+
+			session_reply(s, "334 \r\n");
+			if ((line = smtp_getline(sm, &len)) == NULL)
+				goto done;
+			if (strcmp(line, "*") == 0)
+				r = 1;
+			else
+				r = smtp_sasl_plain(line, user, sizeof(user),
+				    pass, SMTP_PASS_MAX + 1, &passlen);
+			sodium_memzero(line, len);
+		} else
+			r = smtp_sasl_plain(initial, user, sizeof(user), pass,
+			    SMTP_PASS_MAX + 1, &passlen);
+	} else if (strcmp(mech, "LOGIN") == 0) {
+		if (initial != NULL)
+			r = smtp_b64_line(initial, (unsigned char *)user,
+			    sizeof(user), &ulen);
+		else {
+			session_reply(s, "334 VXNlcm5hbWU6\r\n");
+			r = smtp_sasl_line(sm, (unsigned char *)user,
+			    sizeof(user), &ulen);
+		}
+		if (r == 0) {
+			session_reply(s, "334 UGFzc3dvcmQ6\r\n");
+			r = smtp_sasl_line(sm, pass, SMTP_PASS_MAX + 1,
+			    &passlen);
+		}
+	} else {
+		session_reply(s, "504 5.5.4 Unrecognized authentication "
+		    "type\r\n");
+		smtp_error(sm);
+		goto done;
+	}
+	if (r == 1) {
+		session_reply(s, "501 5.0.0 Authentication cancelled\r\n");
+		goto done;
+	}
+	if (r == -1) {
+		session_reply(s, "501 5.5.2 Cannot decode the response\r\n");
+		smtp_error(sm);
+		goto done;
+	}
+	out = ipc_out_new(IMSG_AUTH_LOGIN, 0, -1);
+	ipc_add_u64(out, s->id);
+	ipc_add_str(out, user);
+	ipc_add_data(out, pass, passlen);
+	sodium_memzero(pass, SMTP_PASS_MAX + 1);
+	if (session_call(s, SVC_AUTH, out, &reply) == -1 ||
+	    ipc_get_u32(&reply, &result) == -1 ||
+	    ipc_get_str(&reply, &text, 256) == -1 ||
+	    ipc_get_u64(&reply, &account) == -1 || ipc_end(&reply) == -1) {
+		session_reply(s, "454 4.7.0 Temporary authentication failure, "
+		    "try again later\r\n");
+		goto done;
+	}
+	if (result == AUTH_RESULT_OK) {
+		sm->authed = true;
+		sm->account = account;
+		strlcpy(sm->user, user, sizeof(sm->user));
+		log_info("%016" PRIx64 " smtp event=auth result=ok user=%s",
+		    s->id, log_esc(esc, sizeof(esc), user, strlen(user)));
+		session_reply(s, "235 2.7.0 Authentication successful\r\n");
+	} else if (result == AUTH_RESULT_TEMP) {
+		session_reply(s, "454 4.7.0 Temporary authentication failure, "
+		    "try again later\r\n");
+		smtp_error(sm);
+	} else {
+		session_reply(s, "535 5.7.8 Authentication credentials "
+		    "invalid\r\n");
+		if (++sm->auth_fails >= SMTP_MAX_AUTH_FAILS) {
+			session_reply(s, "421 4.7.0 %s Too many failed "
+			    "authentications, closing\r\n", s->hostname);
+			session_end(s, "auth-failures");
+		}
+		smtp_error(sm);
+	}
+done:
+	sodium_free(pass);
+	sodium_memzero(user, sizeof(user));
+}
+
+static const char *
+smtp_perr_reply(enum smtp_perr e, bool mail)
+{
+	switch (e) {
+	case SMTP_P_ADDRESS:
+		return mail ? "501 5.1.7 Bad sender address syntax" :
+		    "501 5.1.3 Bad recipient address syntax";
+	case SMTP_P_PARAM:
+		return "555 5.5.4 Unsupported or repeated parameter";
+	case SMTP_P_PARAM_VALUE:
+		return "501 5.5.4 Bad parameter value";
+	case SMTP_P_UTF8:
+		return "553 5.6.7 UTF-8 address without SMTPUTF8";
+	case SMTP_P_TOOLONG:
+		return mail ? "501 5.1.7 Sender address too long" :
+		    "501 5.1.3 Recipient address too long";
+	default:
+		return mail ? "501 5.5.4 Syntax: MAIL FROM:<address>" :
+		    "501 5.5.4 Syntax: RCPT TO:<address>";
 	}
 }
 
 static void
-smtp_command(struct session *s, const char *line, size_t len)
+smtp_mail(struct smtp *sm, const char *args)
 {
-	char	esc[64];
-	size_t	vlen;
-	int	i;
+	struct session		*s = sm->s;
+	struct smtp_rcpt_ent	 who;
+	enum smtp_perr		 e;
+	uint64_t		 q, u;
+	int			 r;
 
-	for (vlen = 0; vlen < len && line[vlen] != ' '; vlen++)
-		;
-	log_debug("%016" PRIx64 " smtp event=command verb=%s", s->id,
-	    log_esc(esc, sizeof(esc), line, vlen));
+	if (sm->state != SMTP_S_READY) {
+		session_reply(s, sm->state == SMTP_S_GREETED ?
+		    "503 5.5.1 Send EHLO or HELO first\r\n" :
+		    "503 5.5.1 Nested MAIL command\r\n");
+		smtp_error(sm);
+		return;
+	}
+	if (sm->submission && !sm->authed) {
+		session_reply(s, "530 5.7.0 Authentication required\r\n");
+		smtp_error(sm);
+		return;
+	}
+	if ((e = smtp_parse_mail(args, sm->exts, &sm->mail)) != SMTP_P_OK) {
+		session_reply(s, "%s\r\n", smtp_perr_reply(e, true));
+		memset(&sm->mail, 0, sizeof(sm->mail));
+		smtp_error(sm);
+		return;
+	}
+	if (sm->mail.has_size && sm->mail.size > sm->max_size) {
+		session_reply(s, "552 5.3.4 Message size exceeds fixed maximum "
+		    "message size\r\n");
+		memset(&sm->mail, 0, sizeof(sm->mail));
+		return;
+	}
+	/* an authenticated sender speaks for its own addresses only */
+	if (sm->authed && sm->mail.addr[0] != '\0') {
+		if ((r = smtp_lookup(sm, sm->mail.addr, &who, &q, &u)) == -1) {
+			session_reply(s, "451 4.3.0 Temporary failure, try "
+			    "again later\r\n");
+			memset(&sm->mail, 0, sizeof(sm->mail));
+			return;
+		}
+		if (r == 0 || who.account != sm->account) {
+			session_reply(s, "553 5.7.1 Sender address not owned by "
+			    "the authenticated user\r\n");
+			memset(&sm->mail, 0, sizeof(sm->mail));
+			smtp_error(sm);
+			return;
+		}
+	}
+	sm->nrcpts = 0;
+	sm->state = SMTP_S_MAIL;
+	session_reply(s, "250 2.1.0 Ok\r\n");
+}
 
-	if (smtp_verb_is(line, vlen, "QUIT")) {
-		if (vlen != len) {
+/* <Postmaster>: postmaster@ the first local domain the hostname ends in. */
+static void
+smtp_postmaster(struct smtp *sm, char *addr, size_t len)
+{
+	const char	*h = sm->s->hostname;
+
+	for (; h != NULL; h = (h = strchr(h, '.')) != NULL ? h + 1 : NULL)
+		if (smtp_local_domain(sm, h)) {
+			snprintf(addr, len, "postmaster@%s", h);
+			return;
+		}
+	snprintf(addr, len, "postmaster@%s", sm->s->hostname);
+}
+
+static void
+smtp_rcpt(struct smtp *sm, const char *args)
+{
+	struct session		*s = sm->s;
+	struct smtp_rcpt	 p;
+	struct smtp_rcpt_ent	*r;
+	enum smtp_perr		 e;
+	const char		*at;
+	uint64_t		 quota, usage, size;
+	int			 found;
+
+	if (sm->state != SMTP_S_MAIL) {
+		session_reply(s, "503 5.5.1 Need MAIL before RCPT\r\n");
+		smtp_error(sm);
+		return;
+	}
+	if ((e = smtp_parse_rcpt(args, sm->exts, sm->mail.smtputf8, &p)) !=
+	    SMTP_P_OK) {
+		session_reply(s, "%s\r\n", smtp_perr_reply(e, false));
+		smtp_error(sm);
+		return;
+	}
+	if (sm->nrcpts >= sm->max_rcpts) {
+		session_reply(s, "452 4.5.3 Too many recipients\r\n");
+		return;
+	}
+	r = &sm->rcpts[sm->nrcpts];
+	memset(r, 0, sizeof(*r));
+	if (p.postmaster)
+		smtp_postmaster(sm, p.addr, sizeof(p.addr));
+	strlcpy(r->addr, p.addr, sizeof(r->addr));
+	r->notify = p.notify;
+	strlcpy(r->orcpt, p.orcpt, sizeof(r->orcpt));
+	at = strrchr(r->addr, '@');
+	if (at != NULL && smtp_local_domain(sm, at + 1)) {
+		if ((found = smtp_lookup(sm, r->addr, r, &quota, &usage)) ==
+		    -1) {
+			session_reply(s, "451 4.3.0 Temporary failure, try "
+			    "again later\r\n");
+			return;
+		}
+		if (found == 0) {
+			session_reply(s, "550 5.1.1 No such user here\r\n");
+			smtp_error(sm);
+			return;
+		}
+		size = sm->mail.has_size ? sm->mail.size : 0;
+		if (quota != 0 && size > quota) {
+			session_reply(s, "552 5.2.2 Message larger than the "
+			    "mailbox quota\r\n");
+			return;
+		}
+		if (quota != 0 && (usage >= quota || quota - usage < size)) {
+			session_reply(s, "452 4.2.2 Mailbox full, try again "
+			    "later\r\n");
+			return;
+		}
+		r->local = true;
+	} else if (!sm->authed) {
+		/* SECURITY: never an open relay */
+		session_reply(s, "554 5.7.1 Relay access denied\r\n");
+		smtp_error(sm);
+		return;
+	} else {
+		/* the outbound queue is the outbound issue's */
+		session_reply(s, "451 4.3.2 Outbound delivery is not "
+		    "available yet, try again later\r\n");
+		return;
+	}
+	sm->nrcpts++;
+	session_reply(s, "250 2.1.5 Ok\r\n");
+}
+
+/*
+ * Read the body of DATA, or one BDAT chunk of n bytes, through the data
+ * reader.  Bytes the client pipelined after the end of DATA stay in io.
+ */
+static void
+smtp_read_body(struct smtp *sm, bool bdat, uint64_t n)
+{
+	struct io	*io = &sm->s->io;
+	const uint8_t	*p;
+	long		 deadline;
+	size_t		 len, used;
+	enum io_status	 st;
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	deadline = ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	    SMTP_DATA_TOTAL_MS;
+	io->timeout_ms = SMTP_TIMEOUT_DATA_MS;
+	while (bdat ? n > 0 : !sm->data.done) {
+		if ((st = io_wait_input(io)) != IO_LINE)
+			smtp_io_end(sm, st);
+		p = io_peek(io, &len);
+		if (bdat && len > n)
+			len = (size_t)n;
+		used = smtp_data_feed(&sm->data, p, len);
+		io_consume(io, used);
+		if (bdat)
+			n -= used;
+		/* SECURITY: in DATA, a bare CR or LF ends the connection */
+		if (!bdat && (sm->data.flags & (SMTP_DATA_BARE_CR |
+		    SMTP_DATA_BARE_LF)))
+			smtp_bare(sm, "data");
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ts.tv_sec * 1000 + ts.tv_nsec / 1000000 > deadline)
+			smtp_io_end(sm, IO_TIMEOUT);
+	}
+	io->timeout_ms = SMTP_TIMEOUT_MS;
+}
+
+static void
+smtp_data(struct smtp *sm, const char *args)
+{
+	struct session	*s = sm->s;
+
+	if (sm->state != SMTP_S_MAIL || sm->nrcpts == 0) {
+		session_reply(s, sm->state == SMTP_S_BDAT ?
+		    "503 5.5.1 DATA not allowed after BDAT\r\n" :
+		    sm->state == SMTP_S_MAIL ?
+		    "554 5.5.1 No valid recipients\r\n" :
+		    "503 5.5.1 Need MAIL and RCPT before DATA\r\n");
+		smtp_error(sm);
+		return;
+	}
+	if (*args != '\0') {
+		session_reply(s, "501 5.5.4 Syntax: DATA\r\n");
+		smtp_error(sm);
+		return;
+	}
+	if (smtp_txn_begin(sm, false) == -1) {
+		session_reply(s, "451 4.3.0 Local error, try again later\r\n");
+		smtp_txn_reset(sm);
+		return;
+	}
+	/*
+	 * SECURITY: DATA ends a pipelined group (RFC 2920 3.1); a client
+	 * that sends the body before 354 is not speaking SMTP with us, and
+	 * its bytes must not become a message (SECURITY-TESTS T10).
+	 */
+	if (io_input_waiting(&s->io, 0)) {
+		session_reply(s, "554 5.5.0 Protocol error: message data sent "
+		    "before the 354 reply\r\n");
+		session_end(s, "data-before-354");
+	}
+	session_reply(s, "354 End data with <CR><LF>.<CR><LF>\r\n");
+	smtp_read_body(sm, false, 0);
+	smtp_data_finish(&sm->data);
+	smtp_txn_end(sm);
+}
+
+/* BDAT SIZE [LAST] (RFC 3030) */
+static void
+smtp_bdat(struct smtp *sm, const char *args)
+{
+	struct session	*s = sm->s;
+	const char	*errstr;
+	char		 num[21];
+	size_t		 n;
+	uint64_t	 size;
+	bool		 last = false, ok;
+
+	n = strspn(args, "0123456789");
+	if (n == 0 || n > 20 || (args[n] != '\0' && strcasecmp(args + n,
+	    " LAST") != 0)) {
+		/* no size we can trust: the stream cannot be followed */
+		session_reply(s, "501 5.5.4 Syntax: BDAT size [LAST], "
+		    "closing\r\n");
+		session_end(s, "bdat-syntax");
+	}
+	memcpy(num, args, n);
+	num[n] = '\0';
+	size = (uint64_t)strtonum(num, 0, LLONG_MAX, &errstr);
+	if (errstr != NULL) {
+		session_reply(s, "501 5.5.4 BDAT size out of range, "
+		    "closing\r\n");
+		session_end(s, "bdat-syntax");
+	}
+	last = args[n] != '\0';
+	ok = (sm->state == SMTP_S_MAIL && sm->nrcpts > 0) ||
+	    sm->state == SMTP_S_BDAT;
+	if (ok && sm->state == SMTP_S_MAIL) {
+		if (smtp_txn_begin(sm, true) == -1) {
+			smtp_txn_reset(sm);
+			ok = false;
+		} else
+			sm->state = SMTP_S_BDAT;
+	}
+	if (!ok) {
+		/* RFC 3030 2: the chunk is read and thrown away */
+		struct smtp_data	save = sm->data;
+
+		smtp_data_init(&sm->data, false, 0, NULL, NULL);
+		smtp_read_body(sm, true, size);
+		sm->data = save;
+		session_reply(s, sm->state == SMTP_S_MAIL ?
+		    "554 5.5.1 No valid recipients\r\n" :
+		    "503 5.5.1 Need MAIL and RCPT before BDAT\r\n");
+		smtp_error(sm);
+		return;
+	}
+	smtp_read_body(sm, true, size);
+	if (!last) {
+		session_reply(s, "250 2.0.0 %llu octets received\r\n",
+		    (unsigned long long)size);
+		return;
+	}
+	smtp_data_finish(&sm->data);
+	smtp_txn_end(sm);
+}
+
+static void
+smtp_command(struct smtp *sm, char *line, size_t len)
+{
+	struct session	*s = sm->s;
+	const char	*args;
+	enum smtp_verb	 v;
+
+	(void)len;
+	v = smtp_parse_verb(line, &args);
+	log_debug("%016" PRIx64 " smtp event=command verb=%d", s->id, v);
+	switch (v) {
+	case SMTP_V_EHLO:
+	case SMTP_V_HELO:
+		smtp_ehlo(sm, args, v == SMTP_V_EHLO);
+		return;
+	case SMTP_V_STARTTLS:
+		smtp_starttls(sm, args);
+		return;
+	case SMTP_V_AUTH:
+		smtp_auth(sm, args);
+		return;
+	case SMTP_V_MAIL:
+		smtp_mail(sm, args);
+		return;
+	case SMTP_V_RCPT:
+		smtp_rcpt(sm, args);
+		return;
+	case SMTP_V_DATA:
+		smtp_data(sm, args);
+		return;
+	case SMTP_V_BDAT:
+		smtp_bdat(sm, args);
+		return;
+	case SMTP_V_RSET:
+		if (*args != '\0') {
+			session_reply(s, "501 5.5.4 Syntax: RSET\r\n");
+			smtp_error(sm);
+			return;
+		}
+		smtp_txn_reset(sm);
+		session_reply(s, "250 2.0.0 Ok\r\n");
+		return;
+	case SMTP_V_NOOP:
+		session_reply(s, "250 2.0.0 Ok\r\n");
+		return;
+	case SMTP_V_QUIT:
+		if (*args != '\0') {
 			session_reply(s, "501 5.5.4 Syntax error in "
 			    "parameters\r\n");
-			smtp_error(s);
+			smtp_error(sm);
 			return;
 		}
 		session_reply(s, "221 2.0.0 %s Bye\r\n", s->hostname);
 		session_end(s, "quit");
-	}
-	if (smtp_verb_is(line, vlen, "NOOP") ||
-	    smtp_verb_is(line, vlen, "RSET")) {
-		session_reply(s, "250 2.0.0 Ok\r\n");
+	case SMTP_V_HELP:
+		session_reply(s, "214 2.0.0 See RFC 5321; this is sealpost\r\n");
 		return;
-	}
-	if (smtp_verb_is(line, vlen, "HELP")) {
-		session_reply(s, "214 2.0.0 %s sealpost: this server does not "
-		    "accept mail yet\r\n", s->hostname);
+	case SMTP_V_VRFY:
+		/* never say which accounts exist */
+		session_reply(s, "252 2.5.0 Cannot VRFY user, but will accept "
+		    "message and attempt delivery\r\n");
 		return;
-	}
+	case SMTP_V_EXPN:
+		session_reply(s, "502 5.5.1 EXPN not available\r\n");
+		return;
 #ifdef SP_TEST_HOOKS
-	if (smtp_verb_is(line, vlen, "XSPTEST")) {
+	case SMTP_V_XSPTEST: {
 		char	reply[512];
 
-		session_test_hook(s, line + vlen, reply, sizeof(reply));
+		session_test_hook(s, line + 7, reply, sizeof(reply));
 		session_reply(s, "250 2.0.0 %s\r\n", reply);
 		return;
 	}
 #endif
-	for (i = 0; smtp_later[i] != NULL; i++) {
-		if (smtp_verb_is(line, vlen, smtp_later[i])) {
-			session_reply(s, "502 5.5.1 Command not implemented\r\n");
-			smtp_error(s);
-			return;
-		}
+	default:
+		session_reply(s, "500 5.5.2 Command unrecognized\r\n");
+		smtp_error(sm);
+		return;
 	}
-	session_reply(s, "500 5.5.2 Command unrecognized\r\n");
-	smtp_error(s);
+}
+
+/* The master's -o settings for smtp sessions. */
+static void
+smtp_settings(struct smtp *sm)
+{
+	const struct child_args	*a = &sm->s->args;
+	const char		*v, *errstr;
+
+	if ((sm->domains = child_opt(a, "domains")) == NULL)
+		sm->domains = "";
+	if ((v = child_opt(a, "max-size")) == NULL)
+		fatalx("smtp: no max-size from the master");
+	sm->max_size = (uint64_t)strtonum(v, 1, LLONG_MAX, &errstr);
+	if (errstr != NULL)
+		fatalx("smtp: bad max-size from the master");
+	if ((v = child_opt(a, "max-rcpts")) == NULL)
+		fatalx("smtp: no max-rcpts from the master");
+	sm->max_rcpts = (unsigned int)strtonum(v, 1, SMTP_RCPTS_MAX, &errstr);
+	if (errstr != NULL)
+		fatalx("smtp: bad max-rcpts from the master");
+	sm->hide_client = (v = child_opt(a, "hide-client")) != NULL &&
+	    strcmp(v, "1") == 0;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct session	 s;
-	char		*line;
-	size_t		 len;
+	static struct session	 s;
+	static struct smtp	 sm;
+	char			*line;
+	size_t			 len;
 
-	session_init(&s, argc, argv, "smtp", ROLE_SMTP, SMTP_TIMEOUT_MS);
+	if (sodium_init() < 0)		/* before the sandbox */
+		return 1;
+	session_init(&s, argc, argv, "smtp", ROLE_SMTP, SMTP_TIMEOUT_GREET_MS);
+	sm.s = &s;
+	sm.msgfd = -1;
+	sm.state = SMTP_S_GREETED;
+	sm.submission = s.kind == SP_LISTEN_SUBMISSION ||
+	    s.kind == SP_LISTEN_SUBMISSIONS;
+	smtp_settings(&sm);
+	sm.rcpts = xcalloc(sm.max_rcpts, sizeof(*sm.rcpts));
 	if (s.implicit_tls && session_tls_start(&s) == -1)
 		session_end(&s, "tls-failed");
-	session_reply(&s, "220 %s ESMTP sealpost\r\n", s.hostname);
-
-	for (;;) {
-		switch (io_getline(&s.io, SMTP_LINE_MAX - 2, &line, &len)) {
-		case IO_LINE:
-			if (strlen(line) != len) {
-				/* SECURITY: nothing after a NUL is a command */
-				session_reply(&s, "500 5.5.2 Syntax error: NUL "
-				    "byte in command\r\n");
-				smtp_error(&s);
-				break;
-			}
-			smtp_command(&s, line, len);
-			break;
-		case IO_TOOLONG:
-			session_reply(&s, "500 5.5.2 Line too long\r\n");
-			smtp_error(&s);
-			break;
-		case IO_TIMEOUT:
-			session_reply(&s, "421 4.4.2 %s Timeout exceeded\r\n",
-			    s.hostname);
-			session_end(&s, "timeout");
-		case IO_STOP:
-			session_reply(&s, "421 4.3.2 %s Service shutting "
-			    "down\r\n", s.hostname);
-			session_end(&s, "shutdown");
-		case IO_LOST:
-			session_reply(&s, "421 4.3.0 %s Service temporarily "
-			    "unavailable, try again later\r\n", s.hostname);
-			session_end(&s, "service-lost");
-		case IO_EOF:
-			session_end(&s, "client-closed");
-		case IO_ERROR:
-		default:
-			session_end(&s, "io-error");
-		}
+	/*
+	 * A client that talks before the greeting is not waiting for our
+	 * replies (spam engines, or an attack on pipelining): the MX port
+	 * listens for SMTP_PREGREET_MS first (SECURITY-TESTS T10).
+	 */
+	if (!s.implicit_tls && io_input_waiting(&s.io, s.kind == SP_LISTEN_SMTP ?
+	    SMTP_PREGREET_MS : 0)) {
+		session_reply(&s, "554 5.5.1 %s Protocol error: data sent before "
+		    "the greeting\r\n", s.hostname);
+		session_end(&s, "pregreet");
 	}
+	session_reply(&s, "220 %s ESMTP sealpost\r\n", s.hostname);
+	for (;;)
+		if ((line = smtp_getline(&sm, &len)) != NULL)
+			smtp_command(&sm, line, len);
 }

@@ -26,6 +26,9 @@
 #define SMTP_DOMAIN_MAX		255	/* RFC 5321 4.5.3.1.2 */
 #define SMTP_ENVID_MAX		100	/* RFC 3461 4.4: decoded xtext */
 #define SMTP_ORCPT_MAX		500	/* RFC 3461 4.2: decoded xtext */
+#define SMTP_SASL_MAX		1024	/* a decoded SASL PLAIN message (RFC
+					   4616 2: 255-octet authzid, authcid
+					   and passwd, two NULs) */
 
 enum smtp_verb {
 	SMTP_V_UNKNOWN = 0,
@@ -39,7 +42,7 @@ enum smtp_verb {
  * The verb of line (case-insensitive, ended by a space or the end of the
  * line) and where its arguments start (*args_r: after exactly one space,
  * or "" at the end).  A verb followed by anything but one space or the
- * end is SMTP_V_UNKNOWN.
+ * end is SMTP_V_UNKNOWN (and *args_r the end of line, "").
  */
 enum smtp_verb	smtp_parse_verb(const char *line, const char **args_r);
 
@@ -63,7 +66,11 @@ enum smtp_ret {
 	SMTP_RET_HDRS
 };
 
-/* MAIL FROM: <reverse-path> [params] */
+/*
+ * MAIL FROM: <reverse-path> [params].  addr is the Mailbox as sent (a
+ * quoted local part keeps its quotes and backslashes; nothing is
+ * lower-cased), without the <> and a source route.
+ */
 struct smtp_mail {
 	char		 addr[SMTP_ADDR_MAX + 1];	/* "" for <> */
 	bool		 utf8;		/* the address has 8-bit bytes */
@@ -77,7 +84,7 @@ struct smtp_mail {
 	char		 auth[SMTP_ADDR_MAX + 1];	/* decoded; "" is <> */
 };
 
-/* RCPT TO: <forward-path> [params] */
+/* RCPT TO: <forward-path> [params]; addr as in struct smtp_mail */
 struct smtp_rcpt {
 	char		 addr[SMTP_ADDR_MAX + 1];
 	bool		 utf8;
@@ -113,10 +120,12 @@ enum smtp_perr {
  * args: what follows "MAIL " ("FROM:<...> SIZE=10"), as smtp_parse_verb
  * gave it.  "FROM:" is case-insensitive; no space is allowed before the
  * path (RFC 5321 4.1.2; RFC 5321 3.3 says the syntax has no space, and a
- * strict server refuses it).  exts: SMTP_EXT_* offered.  An 8-bit byte in
- * the address without SMTPUTF8 among the parameters is SMTP_P_UTF8;
- * with it, the address must be valid UTF-8 (RFC 3629).  Source routes
- * ("<@a,@b:x@y>") are accepted and dropped (RFC 5321 4.1.2, C).
+ * strict server refuses it), exactly one before each parameter and none
+ * at the end.  exts: SMTP_EXT_* offered.  An 8-bit byte in the address
+ * without SMTPUTF8 among the parameters is SMTP_P_UTF8; with it, the
+ * address must be valid UTF-8 (RFC 3629).  Source routes ("<@a,@b:x@y>")
+ * are accepted and dropped (RFC 5321 4.1.2, C).  On any error the whole
+ * struct is zeroed.
  */
 enum smtp_perr	smtp_parse_mail(const char *args, unsigned int exts,
 		    struct smtp_mail *);
@@ -125,6 +134,7 @@ enum smtp_perr	smtp_parse_mail(const char *args, unsigned int exts,
  * transaction's MAIL had SMTPUTF8 (UTF-8 allowed in the address).
  * "<Postmaster>" (any case, no domain) is accepted (RFC 5321 4.5.1) with
  * postmaster set and addr "postmaster".  The empty path <> is an error.
+ * On any error the whole struct is zeroed.
  */
 enum smtp_perr	smtp_parse_rcpt(const char *args, unsigned int exts,
 		    bool smtputf8, struct smtp_rcpt *);
@@ -132,16 +142,20 @@ enum smtp_perr	smtp_parse_rcpt(const char *args, unsigned int exts,
 /*
  * A mailbox "local@domain" (no <>): RFC 5321 Mailbox with Dot-string or
  * Quoted-string local part (quoted-pairs and qtextSMTP only, no control
- * characters), a domain of letter-digit-hyphen labels (or UTF-8 U-labels
+ * characters), a domain of letter-digit-hyphen labels of at most 63
+ * (RFC 1035), at most SMTP_DOMAIN_MAX in all (or UTF-8 U-labels
  * when utf8_ok; not checked against IDNA tables, only for valid UTF-8 and
  * no controls, spaces or specials) or an address literal [IPv4] or
- * [IPv6:...] (checked with inet_pton).  0 valid, -1 not.
+ * [IPv6:...] (checked with inet_pton; other tags are refused).  Local
+ * part at most SMTP_LOCAL_MAX and all of it SMTP_ADDR_MAX octets as sent
+ * (quotes and backslashes count).  0 valid, -1 not.
  */
 int		smtp_valid_mailbox(const char *s, size_t len, bool utf8_ok);
 /*
  * A HELO/EHLO argument: a Domain or an address literal (RFC 5321 4.1.1.1)
  * and nothing else (no trailing text, no control characters, at most
- * SMTP_DOMAIN_MAX bytes).  0 valid, -1 not.
+ * SMTP_DOMAIN_MAX bytes; ASCII only: EHLO comes before SMTPUTF8).  0
+ * valid, -1 not.
  */
 int		smtp_valid_helo(const char *s);
 
@@ -150,7 +164,7 @@ int		smtp_valid_helo(const char *s);
  * with the NUL).  SECURITY: a decoded byte outside 33..126 other than
  * the space (CR, LF, NUL, DEL, 8-bit: header injection in a later DSN) is
  * an error, as are "+" not followed by two upper-case hex digits and raw
- * bytes outside xchar.  0, or -1.
+ * bytes outside xchar.  0, or -1 (out is then all NUL).
  */
 int		smtp_xtext_decode(const char *in, size_t len, char *out,
 		    size_t outlen);
@@ -168,8 +182,11 @@ int		smtp_parse_auth(const char *args, char mech[21],
  * each without NUL; authzid empty or equal to authcid) from base64 b64
  * (or "=" for empty).  authcid and passwd are written NUL-terminated
  * (passwd into the caller's sodium_malloc memory, at most passlen-1
- * bytes); *passlen_r its length.  0, or -1 (bad base64, bad structure,
- * too long, authzid naming someone else).
+ * bytes); *passlen_r its length.  authcid must be UTF-8 without control
+ * characters; passwd may hold any byte but NUL.  The decoded message is
+ * at most SMTP_SASL_MAX and is wiped from the stack.  0, or -1 (bad
+ * base64, bad structure, empty authcid or passwd, too long, authzid
+ * naming someone else; authcid and passwd are then "").
  */
 int		smtp_sasl_plain(const char *b64, char *authcid,
 		    size_t authcidlen, unsigned char *passwd, size_t passlen,
@@ -177,7 +194,9 @@ int		smtp_sasl_plain(const char *b64, char *authcid,
 /*
  * Decode one base64 line (a LOGIN step, or "*" to cancel: returns 1) into
  * out (outlen with the NUL; NUL bytes in the decoded value are an
- * error).  0 decoded, 1 cancelled, -1 bad.
+ * error; "" and "=" are the empty value).  The output may hold CR, LF and
+ * other controls (a password): check a LOGIN user name before use.  0
+ * decoded, 1 cancelled, -1 bad (out is then wiped).
  */
 int		smtp_b64_line(const char *b64, unsigned char *out,
 		    size_t outlen, size_t *len_r);

@@ -9,6 +9,7 @@ import imaplib
 import os
 import re
 import subprocess
+import time
 import unittest
 from concurrent.futures import ThreadPoolExecutor
 
@@ -68,10 +69,20 @@ class AuthAccountsBase:
         m.logout()
         return who
 
-    def kdf_runs(self):
-        runs = re.findall(r"auth event=login user=\S+ result=\w+ via=\S+ kdf-runs=(\d+)",
-                          self.inst.log())
-        return max(int(r) for r in runs) if runs else 0
+    def kdf_runs(self, at_least=0, lines=0, user=None):
+        """The KDF count of auth's log.  Log lines reach the file through
+        the master, a moment after the client has its answer: wait until
+        the count is at_least, or until lines login lines of user are
+        there, before reading it."""
+        pat = r"auth event=login user=(\S+) client=\S+ result=\w+ via=\S+ kdf-runs=(\d+)"
+        deadline = time.time() + 10
+        while True:
+            found = re.findall(pat, self.inst.log())
+            runs = max((int(r) for _, r in found), default=0)
+            mine = sum(1 for u, _ in found if u == user)
+            if (runs >= at_least and mine >= lines) or time.time() > deadline:
+                return runs
+            time.sleep(0.05)
 
     def test_password_alias_and_failures(self):
         alice = self.login("alice@corp.test", PW)
@@ -85,10 +96,10 @@ class AuthAccountsBase:
     def test_unknown_user_costs_one_kdf(self):
         before = self.kdf_runs()
         self.assertIsNone(self.login("nobody@corp.test", PW))
-        self.inst.wait_log(r"user=nobody@corp.test result=fail via=kdf kdf-runs=%d" % (before + 1))
+        self.inst.wait_log(r"user=nobody@corp.test client=127.0.0.1 result=fail via=kdf kdf-runs=%d" % (before + 1))
         # a known user with one credential and a wrong password: also one
         self.assertIsNone(self.login("bob@corp.test", "wrong but long enough"))
-        self.inst.wait_log(r"user=bob@corp.test result=fail via=kdf kdf-runs=%d" % (before + 2))
+        self.inst.wait_log(r"user=bob@corp.test client=127.0.0.1 result=fail via=kdf kdf-runs=%d" % (before + 2))
 
     def test_app_passwords(self):
         r = self.ctl("user", "app-password", "add", "alice@corp.test", "phone", inp=PW + "\n")
@@ -130,7 +141,7 @@ class AuthAccountsBase:
                           self.raw_login("carol@corp.test", "wrong guess %d!!" % i))
             self.assertIn("AUTHENTICATIONFAILED",
                           self.raw_login("ghost@corp.test", "wrong guess %d!!" % i))
-        runs = self.kdf_runs()
+        runs = self.kdf_runs(lines=5, user="ghost@corp.test")
         limited = self.raw_login("carol@corp.test", "carol's long password")
         self.assertIn("[UNAVAILABLE] Too many failed logins", limited)
         self.assertEqual(self.raw_login("ghost@corp.test", "anything long enough"), limited)
@@ -146,10 +157,10 @@ class AuthAccountsBase:
         who = [self.login("erin@corp.test", "erin's long password") for _ in range(5)]
         self.assertIsNotNone(who[0])
         self.assertEqual(set(who), {who[0]})
-        self.inst.wait_log(r"user=erin@corp.test result=ok via=cache")
-        self.assertEqual(self.kdf_runs(), before + 1)
+        self.inst.wait_log(r"user=erin@corp.test client=127.0.0.1 result=ok via=cache")
+        self.assertEqual(self.kdf_runs(lines=5, user="erin@corp.test"), before + 1)
         self.assertIsNone(self.login("erin@corp.test", "erin's long passwore"))
-        self.assertEqual(self.kdf_runs(), before + 2)
+        self.assertEqual(self.kdf_runs(lines=6, user="erin@corp.test"), before + 2)
 
     def test_parallel_logins(self):
         """Logins at once: the same password shares one KDF; parallel
@@ -163,13 +174,15 @@ class AuthAccountsBase:
                                                    "frank's long password"), range(6)))
         self.assertIsNotNone(who[0])
         self.assertEqual(set(who), {who[0]})
-        self.assertEqual(self.kdf_runs(), before + 1)
+        self.assertEqual(self.kdf_runs(lines=6, user="frank@corp.test"), before + 1)
         before = self.kdf_runs()
         with ThreadPoolExecutor(12) as ex:
             res = list(ex.map(lambda i: self.raw_login("grace@corp.test",
                                                        "wrong guess %d!!" % i), range(12)))
         self.assertTrue(all("AUTHENTICATIONFAILED" in r or "UNAVAILABLE" in r
                             for r in res), res)
+        runs = self.kdf_runs(lines=5, user="grace@corp.test")
+        time.sleep(0.3)             # any late KDF line would be there now
         self.assertLessEqual(self.kdf_runs() - before, 5)
         self.assertIn("[UNAVAILABLE]", self.raw_login("grace@corp.test",
                                                       "grace's long password"))
@@ -330,7 +343,7 @@ class NoUnlockCache(unittest.TestCase):
             for _ in range(2):
                 self.assertEqual(AuthAccountsBase.login(t, "hank@corp.test", PW), who[0])
             # 3 at once may share one KDF (kdf-shared); the later 2 cannot
-            runs = AuthAccountsBase.kdf_runs(t) - before
+            runs = AuthAccountsBase.kdf_runs(t, lines=5, user="hank@corp.test") - before
             self.assertGreaterEqual(runs, 3)
             self.assertLessEqual(runs, 5)
             self.assertNotIn("via=cache", inst.log())

@@ -36,7 +36,8 @@ class SmtpGreeting(unittest.TestCase):
         code, msg = s.noop()
         self.assertEqual(code, 250)
         code, msg = s.docmd("EHLO", "client.example")
-        self.assertEqual((code, msg), (502, b"5.5.1 Command not implemented"))
+        self.assertEqual(code, 250)
+        self.assertTrue(msg.startswith(HOSTNAME.encode() + b"\nPIPELINING\n"), msg)
         code, msg = s.quit()
         self.assertEqual(code, 221)
         self.assertEqual(msg, b"2.0.0 " + HOSTNAME.encode() + b" Bye")
@@ -188,9 +189,9 @@ class HostileInput(unittest.TestCase):
         with connect(inst.port("smtp")) as c:
             read_line(c)
             c.sendall(b"X" * (1024 * 1024) + b"\r\n")       # T04: 1 MiB line
-            self.assertEqual(read_line(c), b"500 5.5.2 Line too long")
+            self.assertEqual(read_line(c), b"500 5.5.2 Line too long (at most 512 octets)")
             c.sendall(b"NOOP\x00RCPT TO:<b@example.test>\r\n")  # T05
-            self.assertEqual(read_line(c), b"500 5.5.2 Syntax error: NUL byte in command")
+            self.assertEqual(read_line(c), b"500 5.5.2 NUL byte in command")
             c.sendall(b"NOOP\r\n")
             self.assertEqual(read_line(c), b"250 2.0.0 Ok")
             for i in range(8):      # errors 3..10
@@ -198,7 +199,7 @@ class HostileInput(unittest.TestCase):
                 self.assertEqual(read_line(c), b"500 5.5.2 Command unrecognized")
             # the 10th error is answered, then the session ends
             self.assertEqual(read_line(c),
-                             b"421 4.7.0 " + HOSTNAME.encode() + b" Too many errors")
+                             b"421 4.7.0 " + HOSTNAME.encode() + b" Too many errors, closing")
             self.assertEqual(c.recv(10), b"")
 
     def test_smtp_line_limit_boundary(self):
@@ -208,7 +209,7 @@ class HostileInput(unittest.TestCase):
             c.sendall(b"NOOP " + b"a" * 505 + b"\r\n")       # 512 with CRLF
             self.assertEqual(read_line(c), b"250 2.0.0 Ok")
             c.sendall(b"NOOP " + b"a" * 506 + b"\r\n")       # 513
-            self.assertEqual(read_line(c), b"500 5.5.2 Line too long")
+            self.assertEqual(read_line(c), b"500 5.5.2 Line too long (at most 512 octets)")
 
     def test_imap_bad_tags_literal_and_long_line(self):
         with connect(inst.port("imap")) as c:

@@ -83,7 +83,7 @@ class Login(unittest.TestCase):
                 m.login(user, pw)
             self.assertIn("[AUTHENTICATIONFAILED] Authentication failed", str(e.exception))
             m.logout()
-        self.inst.wait_log(r"auth event=login user=nobody@example.test result=fail")
+        self.inst.wait_log(r"auth event=login user=nobody@example.test client=127.0.0.1 result=fail")
         self.assertNotRegex(self.inst.log(), r"s3cret|wrong")   # no password logged
 
     def test_login_needs_tls(self):

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * smtp_txn.c - an SMTP transaction once its data is in: our Received:
+ * header first, the body into a memfd, the checks of what was read, the
+ * filter's verdict, then durable delivery to every local recipient, and
+ * the one reply.  250 is said only when every recipient's copy is on
+ * disk (deliver fsynced it and acknowledged); anything else is one 4xx
+ * or 5xx for the whole transaction.
+ *
+ * Process:  smtp session (unprivileged, sandboxed; it holds no key and
+ *           never sees users.db: auth answers for accounts and quota,
+ *           deliver seals and writes).
+ * Trust:    the message is the client's; it is only copied, never parsed
+ *           here (the filter looks at it, in its own process).
+ * See also: smtp.c, smtp_data.c, filter/filter.c, deliver/deliver.c.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "buf.h"
+#include "ipc.h"
+#include "ipc_types.h"
+#include "memfd.h"
+#include "tls.h"
+#include "smtp.h"
+#include "banned.h"
+
+static int
+smtp_sink(void *arg, const void *p, size_t n)
+{
+	struct smtp	*sm = arg;
+
+	return memfd_append(sm->msgfd, p, n);
+}
+
+bool
+smtp_local_domain(const struct smtp *sm, const char *domain)
+{
+	const char	*p = sm->domains, *comma;
+	size_t		 len = strlen(domain), n;
+
+	while (p != NULL && *p != '\0') {
+		comma = strchr(p, ',');
+		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (n == len && strncasecmp(p, domain, n) == 0)
+			return true;
+		p = comma != NULL ? comma + 1 : NULL;
+	}
+	return false;
+}
+
+/*
+ * RFC 5321 4.4, with the protocol names of RFC 3848 and RFC 6531 and the
+ * TLS version and cipher.  The client's HELO name was checked (a Domain
+ * or an address literal), and addresses by the parser: no CR, LF or
+ * control character reaches the header.
+ */
+static int
+smtp_received(struct smtp *sm, struct buf *b)
+{
+	struct session	*s = sm->s;
+	char		 date[64];
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+	bool		 tls = s->io.tls != NULL;
+
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000",
+	    &tm) == 0)
+		return -1;
+	(void)buf_addf(b, "Received:");
+	if (!(sm->authed && sm->hide_client))
+		(void)buf_addf(b, " from %s (%s%s%s)\r\n\t",
+		    sm->helo[0] != '\0' ? sm->helo : "unknown",
+		    s->client_v6 ? "[IPv6:" : "[", s->client, "]");
+	else
+		(void)buf_addf(b, " ");
+	(void)buf_addf(b, "by %s (sealpost) with %s%s%s%s id %016" PRIx64
+	    ".%u\r\n\t", s->hostname, sm->mail.smtputf8 ? "UTF8" : "",
+	    sm->esmtp ? (sm->mail.smtputf8 ? "SMTP" : "ESMTP") : "SMTP",
+	    sm->esmtp && tls ? "S" : "", sm->esmtp && sm->authed ? "A" : "",
+	    s->id, sm->txns);
+	if (tls)
+		(void)buf_addf(b, "(using %s with cipher %s)\r\n\t",
+		    tls_version(s->io.tls), tls_cipher(s->io.tls));
+	if (sm->nrcpts == 1)
+		(void)buf_addf(b, "for <%s>; ", sm->rcpts[0].addr);
+	return buf_addf(b, "%s\r\n", date);
+}
+
+int
+smtp_txn_begin(struct smtp *sm, bool bdat)
+{
+	struct buf	*b;
+	int		 ret = -1;
+
+	if ((sm->msgfd = memfd_new("message")) == -1)
+		return -1;
+	b = buf_new(8192);
+	if (smtp_received(sm, b) != -1 &&
+	    memfd_append(sm->msgfd, b->data, b->len) == 0)
+		ret = 0;
+	sm->added_lines = 0;
+	for (size_t i = 0; i < b->len; i++)
+		if (b->data[i] == '\n')
+			sm->added_lines++;
+	buf_free(&b);
+	smtp_data_init(&sm->data, !bdat, sm->max_size, smtp_sink, sm);
+	return ret;
+}
+
+void
+smtp_txn_reset(struct smtp *sm)
+{
+	if (sm->msgfd != -1)
+		close(sm->msgfd);
+	sm->msgfd = -1;
+	memset(&sm->mail, 0, sizeof(sm->mail));
+	sm->nrcpts = 0;
+	if (sm->state == SMTP_S_MAIL || sm->state == SMTP_S_BDAT)
+		sm->state = SMTP_S_READY;
+}
+
+/* What the data reader saw that makes the message unacceptable. */
+static const char *
+smtp_data_refusal(const struct smtp_data *d)
+{
+	if (d->flags & SMTP_DATA_TOO_BIG)
+		return "552 5.3.4 Message size exceeds fixed maximum message "
+		    "size";
+	if (d->flags & SMTP_DATA_SINK)
+		return "451 4.3.0 Cannot store the message now, try again "
+		    "later";
+	if (d->flags & SMTP_DATA_NUL)
+		return "554 5.6.0 Message contains NUL bytes";
+	if (d->flags & (SMTP_DATA_BARE_CR | SMTP_DATA_BARE_LF))
+		return "554 5.6.0 Message contains a bare CR or LF (RFC 5321 "
+		    "2.3.8)";
+	if (d->flags & SMTP_DATA_LONG_LINE)
+		return "554 5.6.0 Message has a line longer than 1000 octets "
+		    "(RFC 5321 4.5.3.1.6)";
+	if (d->flags & SMTP_DATA_UNENDED)
+		return "554 5.6.0 Message does not end with CRLF";
+	return NULL;
+}
+
+/* A copy of the message fd for one IPC send (which closes what it sends). */
+static int
+smtp_msgfd(struct smtp *sm)
+{
+	return fcntl(sm->msgfd, F_DUPFD_CLOEXEC, 0);
+}
+
+/* The filter's verdict: 0 accept, else the reply was sent. */
+static int
+smtp_filter(struct smtp *sm)
+{
+	static struct ipc_msg	 reply;
+	struct ipc_out		*out;
+	const char		*text;
+	uint32_t		 verdict;
+	int			 fd;
+
+	if ((fd = smtp_msgfd(sm)) == -1) {
+		session_reply(sm->s, "451 4.3.0 Local error, try again "
+		    "later\r\n");
+		return -1;
+	}
+	out = ipc_out_new(IMSG_FILTER_CHECK, 0, fd);
+	ipc_add_str(out, sm->mail.addr);
+	ipc_add_u32(out, sm->added_lines);
+	if (session_call(sm->s, SVC_FILTER, out, &reply) == -1 ||
+	    ipc_get_u32(&reply, &verdict) == -1 ||
+	    ipc_get_str(&reply, &text, 256) == -1 || ipc_end(&reply) == -1 ||
+	    verdict > FILTER_TEMP) {
+		session_reply(sm->s, "451 4.3.0 Message filter unavailable, "
+		    "try again later\r\n");
+		return -1;
+	}
+	if (verdict == FILTER_ACCEPT)
+		return 0;
+	/* the filter's own reply: "5xx x.y.z text" or "4xx ..." */
+	if ((verdict == FILTER_REJECT && text[0] != '5') ||
+	    (verdict == FILTER_TEMP && text[0] != '4') || strlen(text) < 10)
+		text = verdict == FILTER_REJECT ? "554 5.7.0 Message refused" :
+		    "451 4.7.1 Message deferred";
+	session_reply(sm->s, "%s\r\n", text);
+	return -1;
+}
+
+/* Reserve or give back quota: 1 ok, 0 over quota, -1 auth is gone. */
+static int
+smtp_quota(struct smtp *sm, uint64_t account, uint64_t bytes, int release)
+{
+	static struct ipc_msg	 reply;
+	struct ipc_out		*out;
+	uint32_t		 ok;
+
+	out = ipc_out_new(IMSG_AUTH_QUOTA, 0, -1);
+	ipc_add_u64(out, account);
+	ipc_add_u64(out, bytes);
+	ipc_add_u32(out, (uint32_t)release);
+	if (session_call(sm->s, SVC_AUTH, out, &reply) == -1 ||
+	    ipc_get_u32(&reply, &ok) == -1 || ipc_end(&reply) == -1)
+		return -1;
+	return ok ? 1 : 0;
+}
+
+/* One account's copy: DELIVER_OK, DELIVER_TEMP or DELIVER_PERM. */
+static uint32_t
+smtp_deliver_one(struct smtp *sm, const struct smtp_rcpt_ent *r)
+{
+	static struct ipc_msg	 reply;
+	struct ipc_out		*out;
+	const char		*text, *name;
+	uint32_t		 result;
+	int			 fd;
+
+	if ((fd = smtp_msgfd(sm)) == -1)
+		return DELIVER_TEMP;
+	out = ipc_out_new(IMSG_DELIVER_MSG, 0, fd);
+	ipc_add_u64(out, r->account);
+	ipc_add_data(out, r->pk, sizeof(r->pk));
+	ipc_add_str(out, "INBOX");
+	ipc_add_str(out, sm->mail.addr);
+	ipc_add_str(out, r->addr);
+	if (session_call(sm->s, SVC_DELIVER, out, &reply) == -1 ||
+	    ipc_get_u32(&reply, &result) == -1 ||
+	    ipc_get_str(&reply, &text, 256) == -1 ||
+	    ipc_get_str(&reply, &name, 64) == -1 || ipc_end(&reply) == -1 ||
+	    result > DELIVER_PERM)
+		return DELIVER_TEMP;
+	return result;
+}
+
+/*
+ * Every local account gets its copy, once even when several recipients
+ * lead to it: quota first (atomic in users.db), then the durable write.
+ * A failure gives that account's quota back and fails the transaction:
+ * copies already written stay (the client retries: the only duplicates
+ * sealpost makes, documented).
+ */
+static void
+smtp_deliver(struct smtp *sm, uint64_t size)
+{
+	const char	*fail = NULL;
+	unsigned int	 i, j, copies = 0;
+	uint32_t	 r;
+	int		 q;
+
+	for (i = 0; i < sm->nrcpts && fail == NULL; i++) {
+		const struct smtp_rcpt_ent *rc = &sm->rcpts[i];
+
+		if (!rc->local)
+			continue;
+		for (j = 0; j < i; j++)
+			if (sm->rcpts[j].local &&
+			    sm->rcpts[j].account == rc->account)
+				break;
+		if (j < i)
+			continue;		/* that account has it */
+		if ((q = smtp_quota(sm, rc->account, size, 0)) != 1) {
+			fail = q == 0 ? "452 4.2.2 Mailbox full (over "
+			    "quota), try again later" : "451 4.3.0 "
+			    "Local error, try again later";
+			break;
+		}
+		if ((r = smtp_deliver_one(sm, rc)) != DELIVER_OK) {
+			(void)smtp_quota(sm, rc->account, size, 1);
+			fail = r == DELIVER_PERM ? "554 5.3.0 Message cannot "
+			    "be stored" : "452 4.3.1 Insufficient system "
+			    "storage, try again later";
+			break;
+		}
+		copies++;
+	}
+	log_info("%016" PRIx64 " smtp event=message id=%016" PRIx64 ".%u "
+	    "size=%llu rcpts=%u copies=%u result=%s", sm->s->id, sm->s->id,
+	    sm->txns, (unsigned long long)size, sm->nrcpts, copies,
+	    fail == NULL ? "accepted" : "deferred");
+	if (fail != NULL)
+		session_reply(sm->s, "%s\r\n", fail);
+	else
+		session_reply(sm->s, "250 2.0.0 Ok: queued as %016" PRIx64
+		    ".%u\r\n", sm->s->id, sm->txns);
+}
+
+void
+smtp_txn_end(struct smtp *sm)
+{
+	const char	*no;
+	struct stat	 st;
+
+	if ((no = smtp_data_refusal(&sm->data)) != NULL) {
+		log_info("%016" PRIx64 " smtp event=message result=refused "
+		    "flags=0x%x", sm->s->id, sm->data.flags);
+		session_reply(sm->s, "%s\r\n", no);
+	} else if (memfd_seal(sm->msgfd) == -1 || fstat(sm->msgfd, &st) == -1)
+		session_reply(sm->s, "451 4.3.0 Local error, try again "
+		    "later\r\n");
+	else if (smtp_filter(sm) == 0)
+		smtp_deliver(sm, (uint64_t)st.st_size);
+	sm->txns++;
+	smtp_txn_reset(sm);
+}

@@ -1,0 +1,490 @@
+"""The SMTP server against a real instance: smtplib, swaks and openssl
+s_client on the MX port (25), submission (587, STARTTLS then AUTH) and
+submissions (465, implicit TLS).  Happy paths end in the store (read back
+with the account's password through the reading library); every refusal
+has its exact reply (SECURITY-TESTS.md section A: T03-T10, T12, and SMTP
+smuggling), and nothing refused is stored."""
+
+import base64
+import os
+import re
+import smtplib
+import socket
+import ssl
+import subprocess
+import time
+import unittest
+
+from sealpost_test import BUILD, Instance, connect
+
+PLAIN = os.environ.get("SEALPOST_PLAIN_BUILD_DIR")
+MSG = (b"From: Sender <s@other.test>\r\nTo: demo@example.test\r\n"
+       b"Date: Thu, 26 Nov 2026 12:00:00 +0000\r\nSubject: hello\r\n\r\n"
+       b"line one\r\n.leading dot\r\n..two dots\r\n")
+
+
+class Conn:
+    """A raw SMTP connection: exact bytes out, exact replies in."""
+
+    def __init__(self, port, tls_ctx=None, greet=True):
+        self.sock = connect(port, timeout=20)
+        if tls_ctx is not None:
+            self.sock = tls_ctx.wrap_socket(self.sock, server_hostname="mail.example.test")
+        self.buf = b""
+        if greet:
+            self.greeting = self.reply()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            d = self.sock.recv(65536)
+            if not d:
+                raise EOFError(self.buf)
+            self.buf += d
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line.decode("utf-8", "replace")
+
+    def reply(self):
+        """A whole (multi-line) reply, its lines joined by newlines."""
+        lines = [self.line()]
+        while len(lines[-1]) > 3 and lines[-1][3] == "-":
+            lines.append(self.line())
+        return "\n".join(lines)
+
+    def cmd(self, text):
+        self.send(text.encode() + b"\r\n")
+        return self.reply()
+
+    def closed(self):
+        try:
+            self.sock.settimeout(10)
+            while True:
+                d = self.sock.recv(65536)
+                if not d:
+                    return True
+                self.buf += d
+        except (ConnectionResetError, ssl.SSLError):
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.sock.close()
+
+
+class SmtpBase:
+    build = BUILD
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance("smtp", build=cls.build,
+                            extra_conf=["instance-type test", "kdf-strength test",
+                                        "max-message-size 30M",
+                                        "smtp-max-recipients 20"]).start()
+        cls.inst.wait_services_ready()
+        cls.pw = open(os.path.join(cls.inst.dir, "demo-password")).read().strip()
+        cls.ctl("alias", "add", "alias@example.test", "demo@example.test")
+        cls.ctl("user", "add", "other@example.test", "--password-file",
+                os.path.join(cls.inst.dir, "demo-password"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+        bad = cls.inst.bad_log_lines()
+        if not bad:
+            cls.inst.cleanup()
+        assert not bad, "\n".join(bad)
+
+    @classmethod
+    def ctl(cls, *args):
+        r = subprocess.run([os.path.join(cls.build, "sealpostctl"), "-c", cls.inst.conf]
+                           + list(args), capture_output=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return r
+
+    def port(self, kind):
+        return self.inst.port(kind)
+
+    def tls(self):
+        return self.inst.tls_context()
+
+    def new_files(self, account=1):
+        """How many sealed messages wait in the account's new/ (not yet
+        imported by a login)."""
+        d = os.path.join(self.inst.dir, "data", "mail", str(account), "new")
+        return len([n for n in os.listdir(d) if not n.startswith(".")]) \
+            if os.path.isdir(d) else 0
+
+    def wait_new(self, before, account=1, n=1):
+        deadline = time.time() + 10
+        while time.time() < deadline and self.new_files(account) < before + n:
+            time.sleep(0.05)
+        return self.new_files(account) - before
+
+    def mx(self):
+        c = Conn(self.port("smtp"))
+        self.assertRegex(c.greeting, r"^220 mail\.example\.test ESMTP")
+        return c
+
+    # -- happy paths ----------------------------------------------------
+    def test_ehlo_extensions(self):
+        c = self.mx()
+        r = c.cmd("EHLO client.test")
+        for ext in ("PIPELINING", "SIZE 31457280", "8BITMIME", "SMTPUTF8",
+                    "ENHANCEDSTATUSCODES", "CHUNKING", "DSN", "STARTTLS"):
+            self.assertIn("250-" + ext + "\n" if ext != "DSN" else "DSN", r + "\n")
+        self.assertNotIn("AUTH", r)             # never on the MX port
+        self.assertEqual(c.cmd("AUTH PLAIN AGRlbW8AeA=="),
+                         "503 5.5.1 AUTH not available on this port")
+        self.assertEqual(c.cmd("HELO client.test"), "250 mail.example.test")
+        self.assertEqual(c.cmd("VRFY demo"), "252 2.5.0 Cannot VRFY user, but will "
+                         "accept message and attempt delivery")
+        self.assertEqual(c.cmd("EXPN staff"), "502 5.5.1 EXPN not available")
+        self.assertEqual(c.cmd("NOOP"), "250 2.0.0 Ok")
+        self.assertEqual(c.cmd("QUIT"), "221 2.0.0 mail.example.test Bye")
+        self.assertTrue(c.closed())
+
+    def test_mx_delivery_smtplib(self):
+        before = self.new_files()
+        with smtplib.SMTP("127.0.0.1", self.port("smtp"), timeout=30) as s:
+            s.ehlo("client.test")
+            r = s.sendmail("s@other.test", ["demo@example.test", "alias@example.test"], MSG)
+            self.assertEqual(r, {})
+        # two recipients, one account: one copy
+        self.assertEqual(self.wait_new(before), 1)
+        self.inst.wait_log(r"smtp event=message id=\S+ size=\d+ rcpts=2 copies=1 "
+                           r"result=accepted")
+
+    def test_pipelining_and_starttls(self):
+        c = self.mx()
+        self.assertIn("STARTTLS", c.cmd("EHLO client.test"))
+        self.assertEqual(c.cmd("STARTTLS"), "220 2.0.0 Ready to start TLS")
+        c.sock = self.tls().wrap_socket(c.sock, server_hostname="mail.example.test")
+        # RFC 3207: the state is reset; EHLO again, no STARTTLS any more
+        self.assertEqual(c.cmd("MAIL FROM:<s@other.test>"),
+                         "503 5.5.1 Send EHLO or HELO first")
+        r = c.cmd("EHLO client.test")
+        self.assertNotIn("STARTTLS", r)
+        before = self.new_files()
+        c.send(b"MAIL FROM:<s@other.test> BODY=8BITMIME\r\nRCPT TO:<demo@example.test>\r\n"
+               b"RCPT TO:<nobody@example.test>\r\nDATA\r\n")
+        self.assertEqual(c.reply(), "250 2.1.0 Ok")
+        self.assertEqual(c.reply(), "250 2.1.5 Ok")
+        self.assertEqual(c.reply(), "550 5.1.1 No such user here")
+        self.assertEqual(c.reply(), "354 End data with <CR><LF>.<CR><LF>")
+        c.send(MSG.replace(b"hello", b"caf\xc3\xa9 8-bit") + b".\r\nQUIT\r\n")
+        self.assertRegex(c.reply(), r"^250 2\.0\.0 Ok: queued as [0-9a-f]{16}\.\d+$")
+        self.assertEqual(c.reply(), "221 2.0.0 mail.example.test Bye")
+        self.assertEqual(self.wait_new(before), 1)
+        self.inst.wait_log(r"smtp event=tls version=TLSv1\.[23]")
+
+    def test_bdat(self):
+        c = self.mx()
+        c.cmd("EHLO client.test")
+        before = self.new_files()
+        self.assertEqual(c.cmd("MAIL FROM:<s@other.test>"), "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<demo@example.test>"), "250 2.1.5 Ok")
+        body = MSG + b"\r\n.\r\nnot the end\r\n"
+        c.send(b"BDAT 20\r\n" + body[:20])
+        self.assertEqual(c.reply(), "250 2.0.0 20 octets received")
+        self.assertEqual(c.cmd("DATA"), "503 5.5.1 DATA not allowed after BDAT")
+        rest = body[20:]
+        c.send(b"BDAT %d LAST\r\n" % len(rest) + rest)
+        self.assertRegex(c.reply(), r"^250 2\.0\.0 Ok: queued as ")
+        self.assertEqual(self.wait_new(before), 1)
+        # a BDAT without a transaction: the chunk is read and dropped
+        c.send(b"BDAT 5 LAST\r\nxxxxx")
+        self.assertEqual(c.reply(), "503 5.5.1 Need MAIL and RCPT before BDAT")
+        self.assertEqual(c.cmd("NOOP"), "250 2.0.0 Ok")
+
+    def test_submission_starttls_auth(self):
+        c = Conn(self.port("submission"))
+        r = c.cmd("EHLO client.test")
+        self.assertNotIn("AUTH", r)             # only after STARTTLS
+        self.assertEqual(c.cmd("AUTH PLAIN " + base64.b64encode(
+            b"\0demo@example.test\0" + self.pw.encode()).decode()),
+            "538 5.7.11 Encryption required for requested authentication mechanism")
+        self.assertEqual(c.cmd("MAIL FROM:<demo@example.test>"),
+                         "530 5.7.0 Authentication required")
+        c.close()
+        with smtplib.SMTP("127.0.0.1", self.port("submission"), timeout=30) as s:
+            s.ehlo("client.test")
+            s.starttls(context=self.tls())
+            s.ehlo("client.test")
+            self.assertIn("PLAIN", s.esmtp_features.get("auth", ""))
+            with self.assertRaises(smtplib.SMTPAuthenticationError) as e:
+                s.login("demo@example.test", "wrong password!!")
+            self.assertEqual(e.exception.smtp_code, 535)
+            s.login("demo@example.test", self.pw)
+            # only its own addresses (and aliases)
+            with self.assertRaises(smtplib.SMTPSenderRefused) as e:
+                s.sendmail("other@example.test", ["demo@example.test"], MSG)
+            self.assertEqual(e.exception.smtp_code, 553)
+            before = self.new_files(2)
+            self.assertEqual(s.sendmail("alias@example.test", ["other@example.test"], MSG), {})
+            self.assertEqual(self.wait_new(before, account=2), 1)
+        # a failed AUTH is logged in a form fail2ban can match
+        self.inst.wait_log(r"auth event=login user=demo@example\.test client=127\.0\.0\.1 "
+                           r"result=fail")
+
+    def test_submissions_auth_login(self):
+        c = Conn(self.port("submissions"), tls_ctx=self.tls())
+        self.assertIn("AUTH PLAIN LOGIN", c.cmd("EHLO client.test"))
+        self.assertEqual(c.cmd("AUTH LOGIN"), "334 VXNlcm5hbWU6")
+        self.assertEqual(c.cmd(base64.b64encode(b"demo@example.test").decode()),
+                         "334 UGFzc3dvcmQ6")
+        self.assertEqual(c.cmd(base64.b64encode(self.pw.encode()).decode()),
+                         "235 2.7.0 Authentication successful")
+        self.assertEqual(c.cmd("AUTH PLAIN"), "503 5.5.1 AUTH not allowed now")
+        self.assertEqual(c.cmd("MAIL FROM:<demo@example.test>"), "250 2.1.0 Ok")
+        # a remote recipient: the outbound queue is not there yet
+        self.assertRegex(c.cmd("RCPT TO:<x@remote.test>"), r"^451 4\.3\.2 ")
+        c.close()
+
+    def test_swaks_and_openssl(self):
+        before = self.new_files()
+        r = subprocess.run(["swaks", "--to", "demo@example.test", "--from", "s@other.test",
+                            "--server", "127.0.0.1:%d" % self.port("smtp"),
+                            "--helo", "client.test", "--tls",
+                            "--tls-ca-path", self.inst.cafile,
+                            "--h-Subject", "via swaks"],
+                           capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.wait_new(before), 1)
+        r = subprocess.run(["openssl", "s_client", "-starttls", "smtp", "-connect",
+                            "127.0.0.1:%d" % self.port("submission"), "-CAfile",
+                            self.inst.cafile, "-verify_return_error", "-quiet",
+                            "-no_ign_eof", "-tls1_1"],
+                           input=b"EHLO x\r\nQUIT\r\n", capture_output=True, timeout=30)
+        self.assertNotEqual(r.returncode, 0)     # TLS 1.1 is refused
+        r = subprocess.run(["openssl", "s_client", "-starttls", "smtp", "-connect",
+                            "127.0.0.1:%d" % self.port("submission"), "-CAfile",
+                            self.inst.cafile, "-verify_return_error", "-quiet",
+                            "-ign_eof"],
+                           input=b"EHLO x\r\nQUIT\r\n", capture_output=True, timeout=30)
+        self.assertIn(b"250-AUTH PLAIN LOGIN", r.stdout)
+        self.assertIn(b"221 2.0.0", r.stdout)
+
+    # -- refusals -------------------------------------------------------
+    def test_sequence_errors(self):
+        """T08"""
+        c = self.mx()
+        self.assertEqual(c.cmd("MAIL FROM:<a@other.test>"), "503 5.5.1 Send EHLO or HELO first")
+        c.cmd("EHLO client.test")
+        self.assertEqual(c.cmd("RCPT TO:<demo@example.test>"), "503 5.5.1 Need MAIL before RCPT")
+        self.assertEqual(c.cmd("DATA"), "503 5.5.1 Need MAIL and RCPT before DATA")
+        self.assertEqual(c.cmd("MAIL FROM:<a@other.test>"), "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("MAIL FROM:<a@other.test>"), "503 5.5.1 Nested MAIL command")
+        self.assertEqual(c.cmd("DATA"), "554 5.5.1 No valid recipients")
+        self.assertEqual(c.cmd("RSET"), "250 2.0.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<demo@example.test>"), "503 5.5.1 Need MAIL before RCPT")
+        self.assertEqual(c.cmd("FOO bar"), "500 5.5.2 Command unrecognized")
+        c.send(b"QUIT\r\nNOOP\r\n")
+        self.assertEqual(c.reply(), "221 2.0.0 mail.example.test Bye")
+        self.assertTrue(c.closed())
+        self.assertEqual(c.buf, b"")                # nothing after QUIT
+
+    def test_address_and_parameter_errors(self):
+        """T03, T05, T06"""
+        c = self.mx()
+        c.cmd("EHLO client.test")
+        for cmd, want in (
+                ("MAIL FROM:<;sleep 10;>", "501 5.1.7"),
+                ("MAIL FROM:<$(id)@other.test>", "501 5.1.7"),
+                ("MAIL FROM: <a@other.test>", "501 5.5.4"),
+                ("MAIL FROM:<a@other.test> SIZE=99999999999999999999", "501 5.5.4"),
+                ("MAIL FROM:<a@other.test> SIZE=-1", "501 5.5.4"),
+                ("MAIL FROM:<a@other.test> BODY=8BITMIME BODY=7BIT", "555 5.5.4"),
+                ("MAIL FROM:<a@other.test> RET=FULL RET=HDRS", "555 5.5.4"),
+                ("MAIL FROM:<a@other.test> FOO=bar", "555 5.5.4"),
+                ("MAIL FROM:<a@other.test> ENVID=a+0D+0Ab", "501 5.5.4"),
+                ("MAIL FROM:<\"a\\\"@other.test>", "501 5.5.4"),
+                ("MAIL FROM:<caf\u00e9@other.test>", "553 5.6.7"),
+                ("MAIL FROM:<a@other.test> SIZE=40000000", "552 5.3.4")):
+            if c.sock.fileno() == -1 or cmd.endswith("SIZE=-1"):
+                c.close()           # a fresh connection: 10 errors close one
+                c = self.mx()
+                c.cmd("EHLO client.test")
+            r = c.cmd(cmd)
+            self.assertTrue(r.startswith(want + " "), (cmd, want, r))
+        # a backquote is atext (RFC 5322 3.2.3): valid, and never near a shell
+        self.assertEqual(c.cmd("MAIL FROM:<`id`@other.test>"), "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RSET"), "250 2.0.0 Ok")
+        c.send(b"MAIL FROM:<a\x00b@other.test>\r\n")
+        self.assertEqual(c.reply(), "500 5.5.2 NUL byte in command")
+        self.assertEqual(c.cmd("MAIL FROM:<a@other.test>"), "250 2.1.0 Ok")
+        c.send(b"RCPT TO:<demo@example.test>\x00RCPT TO:<other@example.test>\r\n")
+        self.assertEqual(c.reply(), "500 5.5.2 NUL byte in command")
+        # "$", "{" and "}" are atext: a valid address, and no such user
+        self.assertEqual(c.cmd("RCPT TO:<${run{x}}@example.test>"),
+                         "550 5.1.1 No such user here")
+        c.close()
+        c = self.mx()
+        self.assertTrue(c.cmd("EHLO " + "a" * 300).startswith("501 5.5.4"))
+        self.assertTrue(c.cmd("EHLO bad\u00ffname").startswith("501 5.5.4"))
+        c.close()
+
+    def test_long_lines(self):
+        """T04"""
+        c = self.mx()
+        c.send(b"NOOP " + b"x" * (1 << 20) + b"\r\n")
+        self.assertEqual(c.reply(), "500 5.5.2 Line too long (at most 512 octets)")
+        self.assertEqual(c.cmd("EHLO client.test").split("\n")[0], "250-mail.example.test")
+        self.assertTrue(c.cmd("MAIL FROM:<%s@other.test>" % ("a" * 10000)).startswith("500 5.5.2"))
+        self.assertTrue(c.cmd("MAIL FROM:<%s@other.test>" % ("a" * 65)).startswith("501 5.1.7"))
+        self.assertTrue(c.cmd("RCPT TO:<a@%s.test>" % ("b" * 300)).startswith("50"))
+        self.assertEqual(c.cmd("MAIL FROM:<a@other.test>"), "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<demo@example.test>"), "250 2.1.5 Ok")
+        before = self.new_files()
+        self.assertEqual(c.cmd("DATA"), "354 End data with <CR><LF>.<CR><LF>")
+        c.send(MSG + b"y" * 1001 + b"\r\n.\r\n")
+        self.assertEqual(c.reply(), "554 5.6.0 Message has a line longer than 1000 "
+                         "octets (RFC 5321 4.5.3.1.6)")
+        time.sleep(0.3)
+        self.assertEqual(self.new_files(), before)
+        c.close()
+
+    def test_smuggling(self):
+        """Every end-of-data variant of SMTP smuggling: the connection is
+        closed, nothing stored, the smuggled MAIL never read."""
+        variants = [b"\n.\n", b"\r.\r", b"\n.\r\n", b"\r\n.\n", b"\r\n.\r"]
+        before = self.new_files()
+        for v in variants:
+            c = self.mx()
+            c.cmd("EHLO client.test")
+            c.cmd("MAIL FROM:<a@other.test>")
+            c.cmd("RCPT TO:<demo@example.test>")
+            self.assertEqual(c.cmd("DATA"), "354 End data with <CR><LF>.<CR><LF>")
+            c.send(MSG + b"text" + v + b"MAIL FROM:<evil@other.test>\r\n"
+                   b"RCPT TO:<demo@example.test>\r\nDATA\r\nSubject: smuggled\r\n.\r\n")
+            self.assertEqual(c.reply(), "521 5.5.2 mail.example.test Bare CR or LF "
+                             "received, closing (RFC 5321 2.3.8)", v)
+            self.assertTrue(c.closed())
+        # a bare LF in a command, too
+        c = self.mx()
+        c.send(b"EHLO client.test\nMAIL FROM:<a@other.test>\r\n")
+        self.assertTrue(c.reply().startswith("521 5.5.2"))
+        time.sleep(0.3)
+        self.assertEqual(self.new_files(), before)
+
+    def test_relay_matrix(self):
+        """T12"""
+        c = self.mx()
+        c.cmd("EHLO client.test")
+        c.cmd("MAIL FROM:<x@other.test>")
+        for rcpt in ("victim@other.test", "victim@[192.0.2.1]", "victim@other.test.",
+                     "@example.test:victim@other.test"):
+            r = c.cmd("RCPT TO:<%s>" % rcpt)
+            self.assertTrue(r.startswith("554 5.7.1 ") or r.startswith("501 "), (rcpt, r))
+        for rcpt in ("victim%other.test@example.test", "\"victim@other.test\"@example.test",
+                     "other.test!victim@example.test"):
+            self.assertEqual(c.cmd("RCPT TO:<%s>" % rcpt), "550 5.1.1 No such user here", rcpt)
+        self.assertTrue(c.cmd("RCPT TO:<victim@other.test@example.test>").startswith("501 "))
+        self.assertEqual(c.cmd("RCPT TO:<DEMO@EXAMPLE.TEST>"), "250 2.1.5 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<Postmaster>"), "250 2.1.5 Ok")
+        c.close()
+        c = Conn(self.port("submission"))
+        c.cmd("EHLO client.test")
+        self.assertEqual(c.cmd("MAIL FROM:<x@other.test>"), "530 5.7.0 Authentication required")
+        c.close()
+
+    def test_too_many_recipients_and_errors(self):
+        """T07; and too many errors close the connection."""
+        c = self.mx()
+        c.cmd("EHLO client.test")
+        c.cmd("MAIL FROM:<x@other.test>")
+        c.send(b"RCPT TO:<demo@example.test>\r\n" * 25)
+        replies = [c.reply() for _ in range(25)]
+        self.assertEqual(replies[:20], ["250 2.1.5 Ok"] * 20)
+        self.assertEqual(replies[20:], ["452 4.5.3 Too many recipients"] * 5)
+        c.close()
+        c = self.mx()
+        for _ in range(9):
+            self.assertEqual(c.cmd("BOGUS"), "500 5.5.2 Command unrecognized")
+        c.send(b"BOGUS\r\n")
+        self.assertEqual(c.reply(), "500 5.5.2 Command unrecognized")
+        self.assertEqual(c.reply(), "421 4.7.0 mail.example.test Too many errors, closing")
+        self.assertTrue(c.closed())
+
+    def test_early_talkers(self):
+        """T10: data before the greeting, and the body before 354."""
+        c = Conn(self.port("smtp"), greet=False)
+        c.send(b"EHLO early.test\r\n")
+        self.assertEqual(c.reply(), "554 5.5.1 mail.example.test Protocol error: "
+                         "data sent before the greeting")
+        self.assertTrue(c.closed())
+        c = self.mx()
+        c.cmd("EHLO client.test")
+        c.cmd("MAIL FROM:<x@other.test>")
+        c.cmd("RCPT TO:<demo@example.test>")
+        before = self.new_files()
+        c.send(b"DATA\r\n" + MSG + b".\r\n")
+        self.assertEqual(c.reply(), "554 5.5.0 Protocol error: message data sent "
+                         "before the 354 reply")
+        self.assertTrue(c.closed())
+        time.sleep(0.3)
+        self.assertEqual(self.new_files(), before)
+
+    def test_pipelined_starttls(self):
+        """CVE-2011-0411: what is pipelined after STARTTLS is never read."""
+        c = self.mx()
+        c.cmd("EHLO client.test")
+        c.send(b"STARTTLS\r\nMAIL FROM:<injected@other.test>\r\n")
+        self.assertEqual(c.reply(), "554 5.5.1 Commands pipelined after STARTTLS, closing")
+        self.assertTrue(c.closed())
+
+    def test_filter_sanity_checks(self):
+        c = self.mx()
+        c.cmd("EHLO client.test")
+        before = self.new_files()
+        for msg, want in (
+                (b"Date: x\r\nSubject: no from\r\n\r\nbody\r\n",
+                 "550 5.6.0 Message has no From: header field (RFC 5322 3.6)"),
+                (b"From: a@b\r\nFrom: c@d\r\nDate: x\r\n\r\nbody\r\n",
+                 "550 5.6.0 More than one From: header field (RFC 5322 3.6)"),
+                (b"From: a@b\r\nDate: x\r\nbroken header\r\n\r\nbody\r\n",
+                 "550 5.6.0 Malformed message header line 3 (RFC 5322 2.2)"),
+                (b"From: a@b\r\nDate: x\r\n\r\nNUL \x00 here\r\n",
+                 "554 5.6.0 Message contains NUL bytes")):
+            c.cmd("MAIL FROM:<x@other.test>")
+            c.cmd("RCPT TO:<demo@example.test>")
+            self.assertEqual(c.cmd("DATA"), "354 End data with <CR><LF>.<CR><LF>")
+            c.send(msg + b".\r\n")
+            self.assertEqual(c.reply(), want)
+        time.sleep(0.3)
+        self.assertEqual(self.new_files(), before)
+        self.assertEqual(c.cmd("NOOP"), "250 2.0.0 Ok")
+        c.close()
+
+    def test_big_message(self):
+        """A 20 MB message through smtplib (SIZE declared), and one over
+        the limit refused at MAIL and, undeclared, at the end of DATA."""
+        body = b"".join(b"%08d " % i + b"z" * 60 + b"\r\n" for i in range(20 * 1024 * 1024 // 70))
+        before = self.new_files()
+        with smtplib.SMTP("127.0.0.1", self.port("smtp"), timeout=120) as s:
+            s.ehlo("client.test")
+            self.assertEqual(s.sendmail("s@other.test", ["demo@example.test"], MSG + body), {})
+            with self.assertRaises(smtplib.SMTPSenderRefused) as e:
+                s.sendmail("s@other.test", ["demo@example.test"], MSG + body + body)
+            self.assertEqual(e.exception.smtp_code, 552)
+        self.assertEqual(self.wait_new(before), 1)
+        c = self.mx()
+        c.cmd("EHLO client.test")
+        c.cmd("MAIL FROM:<x@other.test>")
+        c.cmd("RCPT TO:<demo@example.test>")
+        c.cmd("DATA")
+        c.send(MSG + body + body + b".\r\n")
+        self.assertEqual(c.reply(), "552 5.3.4 Message size exceeds fixed maximum message size")
+        c.close()
+
+
+class Smtp(SmtpBase, unittest.TestCase):
+    build = BUILD
+
+
+@unittest.skipUnless(PLAIN, "SEALPOST_PLAIN_BUILD_DIR not set")
+class SmtpPlainBuild(SmtpBase, unittest.TestCase):
+    """Without sanitizers: the smtp allow-list differs."""
+    build = PLAIN or BUILD
