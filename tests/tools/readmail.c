@@ -6,7 +6,12 @@
  * message of every mailbox: "MAILBOX UID SIZE SHA256" (or "... damaged
  * REASON").  With -c, only index_check.  For tests; never installed.
  *
- *	readmail [-c] DATA_DIR ADDRESS PASSWORD-FILE
+ *	readmail [-cn] [-e N] [-x STEP] DATA_DIR ADDRESS PASSWORD-FILE
+ *
+ * -n skips the import; -e N expunges the N lowest uids of INBOX after the
+ * import and before the listing (index_expunge); -x STEP sets the index's
+ * crash hook (index_test_crash_at: it _exit(99)s right after STEP; only
+ * with --enable-test-hooks).
  *
  * It enters the same jail as a mail process (jail_account on
  * RUN_DIR/mailroot, found next to DATA_DIR as a development instance has
@@ -70,6 +75,45 @@ print_msg(const struct index_msg_info *mi, void *arg)
 	return 0;
 }
 
+struct lowest {
+	uint32_t	*uids;
+	size_t		 n, max;
+};
+
+static int
+collect_uid(const struct index_msg_info *mi, void *arg)
+{
+	struct lowest	*l = arg;
+
+	if (l->n == l->max)
+		return 1;		/* enough: stop the walk */
+	l->uids[l->n++] = mi->uid;
+	return 0;
+}
+
+/* Expunge the max lowest uids of INBOX (fewer when it holds fewer). */
+static int
+expunge_lowest(struct index *ix, size_t max)
+{
+	struct index_mailbox	 mb;
+	struct lowest		 l;
+	int			 rc;
+
+	if (max == 0)
+		return 0;
+	if (index_mailbox_open(ix, "INBOX", &mb) != 1)
+		return -1;
+	memset(&l, 0, sizeof(l));
+	l.max = max;
+	if ((l.uids = reallocarray(NULL, max, sizeof(*l.uids))) == NULL)
+		return -1;
+	rc = index_msg_foreach(ix, mb.id, 1, UINT32_MAX, 0, collect_uid, &l);
+	if (rc != -1 && l.n > 0)
+		rc = index_expunge(ix, mb.id, l.uids, l.n, 0, NULL, NULL);
+	free(l.uids);
+	return rc == -1 ? -1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -83,18 +127,42 @@ main(int argc, char **argv)
 	char			 path[1024], root[1024], err[512];
 	uint64_t		 id, q, u;
 	uint32_t		 uid;
-	size_t			 n, i, remaining, pwlen;
-	int			 check = 0, dfd, ch;
+	size_t			 n, i, remaining, pwlen, expunge = 0;
+	int			 check = 0, noimport = 0, dfd, ch, bad = 0;
+	const char		*errstr;
 	FILE			*fp;
 
-	while ((ch = getopt(argc, argv, "c")) != -1)
-		check = ch == 'c' ? 1 : check;
+	while ((ch = getopt(argc, argv, "ce:nx:")) != -1) {
+		switch (ch) {
+		case 'c':
+			check = 1;
+			break;
+		case 'e':
+			expunge = (size_t)strtonum(optarg, 0, INDEX_OP_MAX,
+			    &errstr);
+			bad |= errstr != NULL;
+			break;
+		case 'n':
+			noimport = 1;
+			break;
+		case 'x':
+#ifdef SP_TEST_HOOKS
+			index_test_crash_at = optarg;
+#else
+			bad = 1;	/* only with --enable-test-hooks */
+#endif
+			break;
+		default:
+			bad = 1;
+			break;
+		}
+	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 3 || sodium_init() < 0 || index_init() == -1 ||
+	if (bad || argc != 3 || sodium_init() < 0 || index_init() == -1 ||
 	    (sk = sodium_malloc(32)) == NULL) {
-		fprintf(stderr, "usage: readmail [-c] DATA_DIR ADDRESS "
-		    "PASSWORD-FILE\n");
+		fprintf(stderr, "usage: readmail [-cn] [-e N] [-x STEP] "
+		    "DATA_DIR ADDRESS PASSWORD-FILE\n");
 		return 2;
 	}
 	if ((fp = fopen(argv[2], "r")) == NULL ||
@@ -159,14 +227,19 @@ main(int argc, char **argv)
 		index_check_free(&chk);
 		return 0;
 	}
-	do {
+	remaining = noimport ? 0 : 1;
+	while (remaining > 0) {
 		if (index_import(ix, INDEX_IMPORT_MAX, NULL, &remaining) ==
 		    -1) {
 			fprintf(stderr, "readmail: import: %s\n",
 			    index_errstr(ix));
 			return 1;
 		}
-	} while (remaining > 0);
+	}
+	if (expunge_lowest(ix, expunge) == -1) {
+		fprintf(stderr, "readmail: expunge: %s\n", index_errstr(ix));
+		return 1;
+	}
 	if (index_mailbox_list(ix, &mbs, &n) == -1)
 		return 1;
 	memset(&w, 0, sizeof(w));
