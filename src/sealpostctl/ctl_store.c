@@ -103,7 +103,8 @@ store_child(const struct sp_conf *conf, const struct store_account *a,
 	struct index		*ix;
 	char			 dir[1024], root[1024], err[256], line[512];
 	uint64_t		 usage = 0, blobs = 0;
-	size_t			 problems = 0, i;
+	struct stat		 sb;
+	size_t			 problems = 0, repaired = 0, i;
 	int			 dfd, n;
 
 	snprintf(dir, sizeof(dir), "%s/mail/%llu", conf->data_dir,
@@ -119,8 +120,13 @@ store_child(const struct sp_conf *conf, const struct store_account *a,
 		(void)!write(out, line, (size_t)n);
 		_exit(1);
 	}
-	/* no index yet: the account never read its mail; nothing to check */
-	if (faccessat(dfd, "index.db", F_OK, 0) == -1) {
+	/*
+	 * No index yet: the account never read its mail (or its first mail
+	 * process was killed before SQLite wrote a page: an empty file,
+	 * which the next login makes an index of); nothing to check.
+	 */
+	if (fstatat(dfd, "index.db", &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    (S_ISREG(sb.st_mode) && sb.st_size == 0)) {
 		n = snprintf(line, sizeof(line), "0 0 %zu 0 0 0\n",
 		    store_count_new(dfd));
 		(void)!write(out, line, (size_t)n);
@@ -134,12 +140,19 @@ store_child(const struct sp_conf *conf, const struct store_account *a,
 		(void)!write(out, line, (size_t)n);
 		_exit(1);
 	}
+	/*
+	 * Rows whose file is still in new/ (the next import moves it) and
+	 * placeholders are reported but are no problem: neither they nor
+	 * their repair count, so problems - repaired is what remains.
+	 */
 	for (i = 0; i < INDEX_P_MAX; i++)
-		if (i != INDEX_P_UNMOVED && i != INDEX_P_DAMAGED)
+		if (i != INDEX_P_UNMOVED && i != INDEX_P_DAMAGED) {
 			problems += chk.count[i];
+			repaired += chk.fixed[i];
+		}
 	(void)index_usage(ix, &usage, &blobs);
 	n = snprintf(line, sizeof(line), "%zu %zu %zu %zu %zu %llu\n",
-	    chk.rows, chk.blobs, chk.pending, problems, chk.repaired,
+	    chk.rows, chk.blobs, chk.pending, problems, repaired,
 	    (unsigned long long)usage);
 	(void)!write(out, line, (size_t)n);
 	for (i = 0; i < chk.nlist; i++) {

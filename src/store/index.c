@@ -1185,6 +1185,7 @@ ix_item_open(struct index *ix, struct ix_item *it)
 	const struct blob_meta	*m;
 	struct stat		 st;
 	char			 err[IX_ERRBUF - 64], esc[80];
+	int64_t			 v;
 	int			 fd, used;
 
 	it->state = IX_ST_SKIP;
@@ -1195,6 +1196,14 @@ ix_item_open(struct index *ix, struct ix_item *it)
 		it->state = IX_ST_MOVE;
 		return 0;
 	}
+	/*
+	 * Its row was expunged while the file still waited in new/ (an
+	 * import crashed before its move): garbage, never mail again.
+	 * ix_gc removes it.
+	 */
+	if ((used = ix_int(ix, &v, "SELECT 1 FROM expunged WHERE blob_id = ?",
+	    "b", it->id, (size_t)BLOB_ID_LEN)) != 0)
+		return used == -1 ? -1 : 0;
 	/* O_NONBLOCK: a FIFO put here instead must not hang the import */
 	if ((fd = openat(ix->newfd, it->name, O_RDONLY | O_NOFOLLOW |
 	    O_NONBLOCK | O_CLOEXEC)) == -1) {
@@ -1279,6 +1288,8 @@ ix_set_aside(struct index *ix, const char *name)
 		log_warn("index: new/%s duplicates a stored blob", name);
 }
 
+static int	ix_gc(struct index *);
+
 int
 index_import(struct index *ix, size_t max, size_t *imported_r,
     size_t *remaining_r)
@@ -1299,6 +1310,12 @@ index_import(struct index *ix, size_t max, size_t *imported_r,
 		return ix_err(ix, EACCES, "import needs the account's key");
 	if (max > INDEX_IMPORT_MAX)
 		max = INDEX_IMPORT_MAX;
+	/* what an expunge that crashed after its commit left: remove it */
+	if (ix_int(ix, &mbox, "SELECT 1 FROM expunged LIMIT 1", "") == 1 &&
+	    ix_gc(ix) == -1) {
+		log_warnx("index: %s", ix->err);
+		ix->err[0] = '\0';
+	}
 	if (ix_scan_new(ix, &cands, &ncand, &more) == -1)
 		return -1;
 	nitems = ncand < max ? ncand : max;
@@ -2573,8 +2590,10 @@ ix_problem(struct index_check *res, int kind, int repaired, const char *where,
 	va_list			 ap;
 
 	res->count[kind]++;
-	if (repaired)
+	if (repaired) {
+		res->fixed[kind]++;
 		res->repaired++;
+	}
 	if (res->nlist == INDEX_CHECK_LIST_MAX) {
 		res->unlisted++;
 		return;
@@ -2683,7 +2702,8 @@ ix_check_rows(struct index *ix, int repair, struct index_check *res,
 
 /* An orphan named by "expunged": remove it, under the write lock. */
 static int
-ix_check_garbage(struct index *ix, const unsigned char *id, const char *name)
+ix_check_garbage(struct index *ix, int dirfd, const unsigned char *id,
+    const char *name)
 {
 	int	used;
 
@@ -2691,12 +2711,12 @@ ix_check_garbage(struct index *ix, const unsigned char *id, const char *name)
 		return -1;
 	if ((used = ix_blob_used(ix, id)) != 0)
 		goto fail;
-	if (unlinkat(ix->blobsfd, name, 0) == -1 && errno != ENOENT) {
+	if (unlinkat(dirfd, name, 0) == -1 && errno != ENOENT) {
 		ix_err(ix, errno, "unlink: %s", strerror(errno));
 		goto fail;
 	}
-	if (fsync(ix->blobsfd) == -1) {
-		ix_err(ix, errno, "fsync blobs/: %s", strerror(errno));
+	if (fsync(dirfd) == -1) {
+		ix_err(ix, errno, "fsync: %s", strerror(errno));
 		goto fail;
 	}
 	if (ix_run(ix, "DELETE FROM expunged WHERE blob_id = ?", "b", id,
@@ -2759,19 +2779,19 @@ ix_check_dir(struct index *ix, int is_new, int repair,
 			    "%s", err);
 		if ((used = ix_blob_used(ix, id)) == -1)
 			goto fail;
-		if (is_new) {
-			/* indexed ones were seen (and moved) by the rows */
-			if (!used)
-				res->pending++;
-			continue;
-		}
 		if (used)
-			continue;
+			continue;	/* new/: indexed, seen by the rows */
 		if ((expunged = ix_int(ix, &v, "SELECT 1 FROM expunged WHERE "
 		    "blob_id = ?", "b", id, (size_t)BLOB_ID_LEN)) == -1)
 			goto fail;
+		if (is_new && !expunged) {
+			res->pending++;
+			continue;
+		}
+		/* in new/ too: an import crashed before its move, and the
+		 * row was expunged since; it is garbage, not mail */
 		if (expunged) {
-			fixed = repair && ix_check_garbage(ix, id,
+			fixed = repair && ix_check_garbage(ix, dirfd, id,
 			    de->d_name) == 0;
 			ix_problem(res, INDEX_P_GARBAGE, fixed, where,
 			    de->d_name, "%s", fixed ? "removed" :

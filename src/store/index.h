@@ -138,6 +138,7 @@ struct index_check {
 	size_t			 blobs;		/* files in blobs/ */
 	size_t			 pending;	/* blobs in new/ to import */
 	size_t			 count[INDEX_P_MAX];
+	size_t			 fixed[INDEX_P_MAX];	/* of count: repaired */
 	size_t			 repaired;
 	struct index_problem	*list;		/* up to INDEX_CHECK_LIST_MAX */
 	size_t			 nlist;
