@@ -122,9 +122,8 @@ class StoreBase:
         for size in (65535, 65536, 65537, 1 << 20):
             messages.append(bytes(rnd.getrandbits(8) for _ in range(min(size, 4096))) *
                             (size // 4096) + b"t" * (size % 4096))
-        messages.append(os.urandom(25 * 1024 * 1024) if SCALE > 1 else
-                        os.urandom(5 * 1024 * 1024))
-        n = max(len(messages), 100 * SCALE)
+        messages.append(os.urandom(25 * 1024 * 1024))
+        n = max(len(messages), 200 * SCALE)
         while len(messages) < n:
             messages.append(os.urandom(rnd.randrange(0, 200000)))
         for m in messages:
