@@ -46,6 +46,7 @@
 #define CONF_UID_MIN		1000		/* below: system users */
 #define CONF_UID_MAX		4294967294UL	/* (uid_t)-1 is "none" */
 #define CONF_DEFAULT_KDF_WORKERS	2
+#define CONF_DEFAULT_PER_CLIENT		32
 #define CONF_DEFAULT_MESSAGE_SIZE	(50ULL << 20)
 #define CONF_DEFAULT_RCPTS		100	/* RFC 5321 4.5.3.1.8 */
 #define CONF_MAX_KDF_WORKERS		16
@@ -97,6 +98,7 @@ struct conf_parser {
 	int		 seen_msg_size;
 	int		 seen_rcpts;
 	int		 seen_hide;
+	int		 seen_per_client;
 };
 
 static int conf_error(struct conf_parser *, const char *, ...)
@@ -579,6 +581,9 @@ conf_parse_line(struct conf_parser *p, char *line)
 			    (CONF_MAX_MESSAGE_SIZE >> 20));
 		return 0;
 	}
+	if (strcmp(key, "max-sessions-per-client") == 0)
+		return conf_uint(p, key, tok, ntok, &p->seen_per_client, 1,
+		    CONF_MAX_SESSIONS, "", &c->max_sessions_per_client);
 	if (strcmp(key, "smtp-max-recipients") == 0)
 		return conf_uint(p, key, tok, ntok, &p->seen_rcpts, 1, 1000,
 		    "", &c->smtp_max_rcpts);
@@ -738,6 +743,7 @@ conf_parse(const char *buf, size_t len, const char *fname,
 	p.conf = xcalloc(1, sizeof(*p.conf));
 	p.conf->log_level = LOG_INFO;
 	p.conf->max_sessions = CONF_DEFAULT_SESSIONS;
+	p.conf->max_sessions_per_client = CONF_DEFAULT_PER_CLIENT;
 	p.conf->shutdown_timeout = CONF_DEFAULT_SHUTDOWN;
 	p.conf->kdf_workers = CONF_DEFAULT_KDF_WORKERS;
 	p.conf->max_message_size = CONF_DEFAULT_MESSAGE_SIZE;
@@ -938,6 +944,7 @@ conf_print(FILE *fp, const struct sp_conf *c)
 	conf_print_kv(fp, "tls-key", c->tls_key);
 	fprintf(fp, "log-level %s\n", lvl);
 	fprintf(fp, "max-sessions %u\n", c->max_sessions);
+	fprintf(fp, "max-sessions-per-client %u\n", c->max_sessions_per_client);
 	fprintf(fp, "shutdown-timeout %u\n", c->shutdown_timeout);
 	fprintf(fp, "account-uids %lu-%lu\n",
 	    (unsigned long)c->account_uid_min,

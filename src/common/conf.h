@@ -49,6 +49,7 @@ struct sp_conf {
 	char			*tls_key;
 	int			 log_level;	/* syslog priority */
 	unsigned int		 max_sessions;
+	unsigned int		 max_sessions_per_client;	/* one IP */
 	unsigned int		 shutdown_timeout;	/* seconds */
 	uint32_t		 account_uid_min;	/* account uids */
 	uint32_t		 account_uid_max;

@@ -320,6 +320,53 @@ proc_smtp_argv(struct master *m, char **argv, int argc, struct buf **bp)
 	return argc;
 }
 
+/*
+ * One client address may hold max-sessions-per-client sessions at once
+ * (SECURITY-TESTS J: one address must not take every session).  Past
+ * that the connection is answered by us, without a session process, and
+ * closed: a one-line "try later" where the protocol starts in plaintext
+ * (best effort: a non-blocking write), nothing on an implicit-TLS port.
+ * 1 when the connection was refused (cfd closed).
+ */
+static int
+proc_client_full(struct master *m, struct listener *l, int cfd,
+    const char *client, const char *idstr)
+{
+	struct child	*c;
+	const char	*msg = NULL;
+	unsigned int	 n = 0;
+
+	TAILQ_FOREACH(c, &m->children, entry)
+		if (c->account == 0 && strcmp(c->client, client) == 0)
+			n++;
+	if (n < m->conf->max_sessions_per_client)
+		return 0;
+	switch (l->conf.kind) {
+	case SP_LISTEN_SMTP:
+	case SP_LISTEN_SUBMISSION:
+		msg = "421 4.7.0 Too many connections from your address, "
+		    "try again later\r\n";
+		break;
+	case SP_LISTEN_IMAP:
+		msg = "* BYE [UNAVAILABLE] Too many connections from your "
+		    "address\r\n";
+		break;
+	case SP_LISTEN_POP3:
+		msg = "-ERR [SYS/TEMP] Too many connections from your "
+		    "address\r\n";
+		break;
+	default:
+		break;
+	}
+	if (msg != NULL)
+		(void)!send(cfd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(cfd);
+	log_info("%s master event=refused listener=%s client=%s "
+	    "reason=too-many-connections sessions=%u", idstr,
+	    conf_kind_name(l->conf.kind), client, n);
+	return 1;
+}
+
 void
 proc_spawn_session(struct master *m, struct listener *l, int cfd)
 {
@@ -337,6 +384,8 @@ proc_spawn_session(struct master *m, struct listener *l, int cfd)
 	arc4random_buf(&id, sizeof(id));
 	snprintf(idstr, sizeof(idstr), "%016" PRIx64, id);
 	proc_client(cfd, client, sizeof(client), peer, sizeof(peer));
+	if (proc_client_full(m, l, cfd, client, idstr))
+		return;
 	if (proc_bin_path(m->conf, spec, path, sizeof(path)) == -1)
 		fatalx("libexec-dir path too long");
 
@@ -387,6 +436,7 @@ proc_spawn_session(struct master *m, struct listener *l, int cfd)
 	c = xcalloc(1, sizeof(*c));
 	c->pid = pid;
 	c->id = id;
+	strlcpy(c->client, client, sizeof(c->client));
 	c->listener = l;
 	c->spec = spec;
 	c->chan = ipc_chan_new(m->base, mc[0], IPC_PEER_SESSION,

@@ -62,6 +62,7 @@ struct child {
 	struct ipc_chan		*chan;		/* master <-> session */
 	int			 counted;	/* in listener->nsessions */
 	uint64_t		 account;	/* mail processes: whose */
+	char			 client[46];	/* sessions: the peer's IP */
 };
 TAILQ_HEAD(child_list, child);
 

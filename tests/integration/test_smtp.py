@@ -488,3 +488,29 @@ class Smtp(SmtpBase, unittest.TestCase):
 class SmtpPlainBuild(SmtpBase, unittest.TestCase):
     """Without sanitizers: the smtp allow-list differs."""
     build = PLAIN or BUILD
+
+
+class PerClientLimit(unittest.TestCase):
+    """max-sessions-per-client: one address cannot take every session."""
+
+    def test_fourth_connection_refused(self):
+        with Instance("perclient", extra_conf=["max-sessions-per-client 3"]) as inst:
+            conns = [Conn(inst.port("smtp")) for _ in range(3)]
+            c = Conn(inst.port("smtp"), greet=False)
+            self.assertEqual(c.reply(), "421 4.7.0 Too many connections from your "
+                             "address, try again later")
+            self.assertTrue(c.closed())
+            inst.wait_log(r"master event=refused listener=smtp client=127\.0\.0\.1 "
+                          r"reason=too-many-connections sessions=3")
+            conns[0].cmd("QUIT")
+            conns[0].closed()
+            deadline = time.time() + 10
+            while True:         # the master reaps the session first
+                c = Conn(inst.port("smtp"), greet=False)
+                r = c.reply()
+                if r.startswith("220 ") or time.time() > deadline:
+                    break
+                time.sleep(0.1)
+            self.assertRegex(r, r"^220 mail\.example\.test ESMTP")
+            inst.stop()
+            self.assertEqual(inst.bad_log_lines(), [])
