@@ -218,7 +218,10 @@ smtp_quota(struct smtp *sm, uint64_t account, uint64_t bytes, int release)
 	return ok ? 1 : 0;
 }
 
-/* One account's copy: DELIVER_OK, DELIVER_TEMP or DELIVER_PERM. */
+/* deliver is not there (restarting): not the same as a full disk */
+#define SMTP_DELIVER_LOST	100
+
+/* One account's copy: DELIVER_OK, _TEMP, _PERM or SMTP_DELIVER_LOST. */
 static uint32_t
 smtp_deliver_one(struct smtp *sm, const struct smtp_rcpt_ent *r)
 {
@@ -236,8 +239,9 @@ smtp_deliver_one(struct smtp *sm, const struct smtp_rcpt_ent *r)
 	ipc_add_str(out, "INBOX");
 	ipc_add_str(out, sm->mail.addr);
 	ipc_add_str(out, r->addr);
-	if (session_call(sm->s, SVC_DELIVER, out, &reply) == -1 ||
-	    ipc_get_u32(&reply, &result) == -1 ||
+	if (session_call(sm->s, SVC_DELIVER, out, &reply) == -1)
+		return SMTP_DELIVER_LOST;
+	if (ipc_get_u32(&reply, &result) == -1 ||
 	    ipc_get_str(&reply, &text, 256) == -1 ||
 	    ipc_get_str(&reply, &name, 64) == -1 || ipc_end(&reply) == -1 ||
 	    result > DELIVER_PERM)
@@ -280,8 +284,10 @@ smtp_deliver(struct smtp *sm, uint64_t size)
 		if ((r = smtp_deliver_one(sm, rc)) != DELIVER_OK) {
 			(void)smtp_quota(sm, rc->account, size, 1);
 			fail = r == DELIVER_PERM ? "554 5.3.0 Message cannot "
-			    "be stored" : "452 4.3.1 Insufficient system "
-			    "storage, try again later";
+			    "be stored" : r == SMTP_DELIVER_LOST ? "451 4.3.0 "
+			    "Local delivery unavailable, try again later" :
+			    "452 4.3.1 Insufficient system storage, try "
+			    "again later";
 			break;
 		}
 		copies++;

@@ -6,7 +6,7 @@
  * message of every mailbox: "MAILBOX UID SIZE SHA256" (or "... damaged
  * REASON").  With -c, only index_check.  For tests; never installed.
  *
- *	readmail [-cn] [-e N] [-x STEP] DATA_DIR ADDRESS PASSWORD-FILE
+ *	readmail [-cn] [-e N] [-p UID] [-x STEP] DATA_DIR ADDRESS PASSWORD-FILE
  *
  * -n skips the import; -e N expunges the N lowest uids of INBOX after the
  * import and before the listing (index_expunge); -x STEP sets the index's
@@ -39,6 +39,31 @@ struct walk {
 	int64_t		 id;
 	int		 bad;
 };
+
+/* -p UID: the message of INBOX with that uid, as stored, to stdout. */
+static int
+dump_msg(struct index *ix, uint32_t uid)
+{
+	struct index_mailbox	 mb;
+	struct index_msg	*m;
+	unsigned char		 buf[65536];
+	uint64_t		 off = 0;
+	ssize_t			 n;
+
+	if (index_mailbox_open(ix, "INBOX", &mb) != 1 ||
+	    (m = index_msg_open(ix, mb.id, uid)) == NULL) {
+		fprintf(stderr, "readmail: INBOX %u: %s\n", uid,
+		    index_errstr(ix));
+		return 1;
+	}
+	while ((n = index_msg_pread(m, buf, sizeof(buf), off)) > 0) {
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			return 1;
+		off += (uint64_t)n;
+	}
+	index_msg_close(m);
+	return n == 0 && fflush(stdout) == 0 ? 0 : 1;
+}
 
 static int
 print_msg(const struct index_msg_info *mi, void *arg)
@@ -128,14 +153,20 @@ main(int argc, char **argv)
 	uint64_t		 id, q, u;
 	uint32_t		 uid;
 	size_t			 n, i, remaining, pwlen, expunge = 0;
+	uint32_t		 dump = 0;
 	int			 check = 0, noimport = 0, dfd, ch, bad = 0;
 	const char		*errstr;
 	FILE			*fp;
 
-	while ((ch = getopt(argc, argv, "ce:nx:")) != -1) {
+	while ((ch = getopt(argc, argv, "ce:np:x:")) != -1) {
 		switch (ch) {
 		case 'c':
 			check = 1;
+			break;
+		case 'p':
+			dump = (uint32_t)strtonum(optarg, 1, UINT32_MAX,
+			    &errstr);
+			bad |= errstr != NULL;
 			break;
 		case 'e':
 			expunge = (size_t)strtonum(optarg, 0, INDEX_OP_MAX,
@@ -161,7 +192,7 @@ main(int argc, char **argv)
 	argv += optind;
 	if (bad || argc != 3 || sodium_init() < 0 || index_init() == -1 ||
 	    (sk = sodium_malloc(32)) == NULL) {
-		fprintf(stderr, "usage: readmail [-cn] [-e N] [-x STEP] "
+		fprintf(stderr, "usage: readmail [-cn] [-e N] [-p UID] [-x STEP] "
 		    "DATA_DIR ADDRESS PASSWORD-FILE\n");
 		return 2;
 	}
@@ -240,6 +271,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "readmail: expunge: %s\n", index_errstr(ix));
 		return 1;
 	}
+	if (dump != 0)
+		return dump_msg(ix, dump);
 	if (index_mailbox_list(ix, &mbs, &n) == -1)
 		return 1;
 	memset(&w, 0, sizeof(w));
