@@ -44,6 +44,7 @@
 #include "banned.h"
 
 #define SMTP_LINE_MAX		512	/* RFC 5321 4.5.3.1.4, with CRLF */
+#define SMTP_SASL_LINE_MAX	12288	/* RFC 4954 4: an AUTH response */
 #define SMTP_MAX_ERRORS		10
 #define SMTP_MAX_AUTH_FAILS	3
 #define SMTP_PASS_MAX		1024
@@ -107,17 +108,16 @@ smtp_bare(struct smtp *sm, const char *where)
  * NUL (the caller reads the next).
  */
 static char *
-smtp_getline(struct smtp *sm, size_t *len_r)
+smtp_getline(struct smtp *sm, size_t max, size_t *len_r)
 {
 	char		*line;
 	enum io_status	 st;
 	int		 crlf;
 
-	st = io_getline_crlf(&sm->s->io, SMTP_LINE_MAX - 2, &line, len_r,
-	    &crlf);
+	st = io_getline_crlf(&sm->s->io, max - 2, &line, len_r, &crlf);
 	if (st == IO_TOOLONG) {
-		session_reply(sm->s, "500 5.5.2 Line too long (at most %d "
-		    "octets)\r\n", SMTP_LINE_MAX);
+		session_reply(sm->s, "500 5.5.2 Line too long (at most %zu "
+		    "octets)\r\n", max);
 		smtp_error(sm);
 		return NULL;
 	}
@@ -226,6 +226,17 @@ smtp_starttls(struct smtp *sm, const char *args)
 	sm->helo[0] = '\0';
 }
 
+static bool
+smtp_has_ctl(const char *p, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return true;
+	return false;
+}
+
 /* Read one SASL response line: 0, 1 cancelled ("*"); ends on I/O error. */
 static int
 smtp_sasl_line(struct smtp *sm, unsigned char *out, size_t outlen,
@@ -235,7 +246,7 @@ smtp_sasl_line(struct smtp *sm, unsigned char *out, size_t outlen,
 	size_t	 len;
 	int	 r;
 
-	if ((line = smtp_getline(sm, &len)) == NULL)
+	if ((line = smtp_getline(sm, SMTP_SASL_LINE_MAX, &len)) == NULL)
 		return -1;
 	r = smtp_b64_line(line, out, outlen, len_r);
 	sodium_memzero(line, len);
@@ -288,7 +299,8 @@ smtp_auth(struct smtp *sm, const char *args)
 			size_t	 len;
 
 			session_reply(s, "334 \r\n");
-			if ((line = smtp_getline(sm, &len)) == NULL)
+			if ((line = smtp_getline(sm, SMTP_SASL_LINE_MAX,
+			    &len)) == NULL)
 				goto done;
 			if (strcmp(line, "*") == 0)
 				r = 1;
@@ -308,6 +320,9 @@ smtp_auth(struct smtp *sm, const char *args)
 			r = smtp_sasl_line(sm, (unsigned char *)user,
 			    sizeof(user), &ulen);
 		}
+		/* the user name: not empty, no control characters */
+		if (r == 0 && (ulen == 0 || smtp_has_ctl(user, ulen)))
+			r = -1;
 		if (r == 0) {
 			session_reply(s, "334 UGFzc3dvcmQ6\r\n");
 			r = smtp_sasl_line(sm, pass, SMTP_PASS_MAX + 1,
@@ -806,6 +821,6 @@ main(int argc, char **argv)
 	}
 	session_reply(&s, "220 %s ESMTP sealpost\r\n", s.hostname);
 	for (;;)
-		if ((line = smtp_getline(&sm, &len)) != NULL)
+		if ((line = smtp_getline(&sm, SMTP_LINE_MAX, &len)) != NULL)
 			smtp_command(&sm, line, len);
 }

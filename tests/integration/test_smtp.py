@@ -240,6 +240,17 @@ class SmtpBase:
         self.assertEqual(c.cmd(base64.b64encode(self.pw.encode()).decode()),
                          "235 2.7.0 Authentication successful")
         self.assertEqual(c.cmd("AUTH PLAIN"), "503 5.5.1 AUTH not allowed now")
+        c.close()
+        # a LOGIN user name with a control character; a cancelled AUTH
+        c = Conn(self.port("submissions"), tls_ctx=self.tls())
+        c.cmd("EHLO client.test")
+        self.assertEqual(c.cmd("AUTH LOGIN " + base64.b64encode(b"demo\t@x").decode()),
+                         "501 5.5.2 Cannot decode the response")
+        self.assertEqual(c.cmd("AUTH PLAIN"), "334 ")
+        self.assertEqual(c.cmd("*"), "501 5.0.0 Authentication cancelled")
+        self.assertEqual(c.cmd("AUTH PLAIN " + base64.b64encode(
+            b"\0demo@example.test\0" + self.pw.encode()).decode()),
+            "235 2.7.0 Authentication successful")
         self.assertEqual(c.cmd("MAIL FROM:<demo@example.test>"), "250 2.1.0 Ok")
         # a remote recipient: the outbound queue is not there yet
         self.assertRegex(c.cmd("RCPT TO:<x@remote.test>"), r"^451 4\.3\.2 ")
