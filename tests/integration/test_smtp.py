@@ -332,6 +332,31 @@ class SmtpBase:
                              r"[0-9a-f]{16}\.\d+\r\n\tfor <other@example\.test>; "
                              r"\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000\r\n$")
 
+    def test_smtputf8(self):
+        """RFC 6531: a UTF-8 sender with SMTPUTF8 is accepted, stored with
+        its UTF-8 header, and the Received: header says UTF8SMTP."""
+        before = set(self.readback())
+        msg = ("From: Jos\u00e9 <jos\u00e9@\u00e9xample.test>\r\nTo: other@example.test\r\n"
+               "Date: Thu, 26 Nov 2026 12:00:00 +0000\r\nSubject: \u00fcber\r\n\r\n"
+               "\u00e7a va\r\n").encode()
+        c = self.mx()
+        self.assertIn("SMTPUTF8", c.cmd("EHLO client.test"))
+        self.assertEqual(c.cmd("MAIL FROM:<jos\u00e9@\u00e9xample.test>"),
+                         "553 5.6.7 UTF-8 address without SMTPUTF8")
+        self.assertEqual(c.cmd("MAIL FROM:<jos\u00e9@\u00e9xample.test> SMTPUTF8 BODY=8BITMIME"),
+                         "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<other@example.test>"), "250 2.1.5 Ok")
+        c.cmd("DATA")
+        c.send(msg + b".\r\n")
+        self.assertRegex(c.reply(), r"^250 ")
+        c.close()
+        got = self.readback()
+        new = sorted(set(got) - before)
+        self.assertEqual(len(new), 1)
+        stored = got[new[0]]
+        self.assertTrue(stored.endswith(msg))
+        self.assertIn(b"with UTF8SMTP id ", stored)
+
     def test_kill_9_mid_data(self):
         """kill -9 of the session in the middle of DATA: nothing stored;
         of deliver: the transaction gets a 4xx (never 250), and once the
