@@ -106,7 +106,8 @@ child_confine(const struct child_args *a, enum sp_role role, const char *name,
 {
 	int	flags = 0;
 
-	if (a->mailroot != NULL && role == ROLE_DELIVER) {
+	if (a->mailroot != NULL && (role == ROLE_DELIVER ||
+	    role == ROLE_QUEUE)) {
 		if (jail_mail_root(a->mailroot, a->jail) == -1)
 			fatal("%s: mail jail %s", name, a->jail);
 	} else if (a->mailroot != NULL) {

@@ -8,7 +8,7 @@
 #ifndef SP_IPC_TYPES_H
 #define SP_IPC_TYPES_H
 
-#define IPC_VERSION	9
+#define IPC_VERSION	10
 
 enum imsg_type {
 	IMSG_NONE = 0,
@@ -56,6 +56,14 @@ enum imsg_type {
 				 * memfd.  reply: u32 FILTER_*, str the SMTP
 				 * reply when not accepted ("550 5.6.0 ...") */
 
+	/* smtp session -> queue: remote recipients of an authenticated
+	 * submission, stored durably before the reply */
+	IMSG_QUEUE_MSG,		/* str sender, u64 account, u32 ret, u32 body8,
+				 * u32 smtputf8, str envid, u32 n, then n x
+				 * (str rcpt, u32 notify, str orcpt); fd: the
+				 * message, a sealed memfd.  reply: u32
+				 * QUEUE_*, str queue id or the reason */
+
 	/* master -> auth: a channel to the mail process of connid */
 	IMSG_MASTER_KEYCHAN,	/* u64 connid, u64 account id; fd: channel */
 	/* auth -> mail process, once: the account's unwrapped key pair */
@@ -85,6 +93,10 @@ enum imsg_type {
 #define FILTER_ACCEPT		0
 #define FILTER_REJECT		1	/* 5xx: the reply says why */
 #define FILTER_TEMP		2	/* 4xx */
+
+/* IMSG_QUEUE_MSG results */
+#define QUEUE_OK		0
+#define QUEUE_TEMP		1	/* 4xx: disk full, I/O */
 
 /* IMSG_AUTH_LOGIN results */
 #define AUTH_RESULT_OK		0

@@ -350,6 +350,27 @@ static const struct sb_rule sb_deliver[] = {
 };
 
 /*
+ * queue: DATA_DIR/queue at /mail; it writes sealed messages and their
+ * envelopes into /mail/spool (temporary, fsync, rename, fsync the
+ * directory) and reads them back (the outbound issue).
+ */
+static const struct sb_path sb_queue_paths[] = {
+	{ "/mail", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+	    LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
+	    LANDLOCK_ACCESS_FS_REMOVE_FILE }
+};
+static const struct sb_rule sb_queue[] = {
+	{ .name = "openat" },		/* beneath /mail only: Landlock */
+	{ .name = "fsync" },
+	{ .name = "renameat" },
+	{ .name = "renameat2" },
+	{ .name = "unlinkat" },
+	{ .name = "fchmod" },
+	{ .name = "getdents64" },	/* listing the spool */
+	SB_SODIUM_RULES
+};
+
+/*
  * auth: users.db, opened before the jail and kept open (SQLite in WAL
  * mode: byte-range locks on the db and -shm, writes to the -wal, fsync),
  * and key unwrapping in sodium_malloc memory.  No open: Landlock and the
@@ -489,6 +510,8 @@ static const struct sb_role {
 	    .rlimits = sb_rl_service, .nrlimits = SB_NITEMS(sb_rl_service) },
 	[ROLE_QUEUE] = { .name = "queue",
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
+	    .extra = sb_queue, .nextra = SB_NITEMS(sb_queue),
+	    .paths = sb_queue_paths, .npaths = SB_NITEMS(sb_queue_paths),
 	    .rlimits = sb_rl_service, .nrlimits = SB_NITEMS(sb_rl_service) },
 	/* today it only serves the proxied connection; file rules come
 	 * with the store (its folder is /mail in its jail) */

@@ -30,6 +30,7 @@
 #include "memfd.h"
 #include "ctl_accounts.h"
 #include "ctl_store.h"
+#include "ctl_queue.h"
 #include "banned.h"
 
 #ifndef SP_SYSCONFDIR
@@ -47,7 +48,8 @@ usage(void)
 	    "status\n       sealpostctl [-c file | -s socket] reload\n"
 	    "       sealpostctl [-c file | -s socket] deliver ADDRESS "
 	    "< message\n"
-	    "       sealpostctl [-c file] domain|user|alias|recovery ... "
+	    "       sealpostctl [-c file] domain|user|alias|recovery|store|"
+	    "queue ... "
 	    "(sealpostctl(8))\n");
 	exit(2);
 }
@@ -291,6 +293,8 @@ main(int argc, char **argv)
 		return ctl_accounts_main(conffile, argc, argv);
 	if (argc >= 1 && ctl_store_is_command(argv[0]))
 		return ctl_store_main(conffile, argc, argv);
+	if (argc >= 1 && ctl_queue_is_command(argv[0]))
+		return ctl_queue_main(conffile, argc, argv);
 	if (!(argc == 1 && (strcmp(argv[0], "status") == 0 ||
 	    strcmp(argv[0], "reload") == 0)) &&
 	    !(argc == 2 && strcmp(argv[0], "deliver") == 0))

@@ -30,8 +30,10 @@ const struct proc_spec proctab_services[SVC_MAX] = {
 	[SVC_DELIVER] = { .name = "deliver", .binary = "sealpost-deliver",
 	    .user = "_sp_deliver", .role = ROLE_DELIVER,
 	    .jail_mail = 1 },
+	/* DATA_DIR/queue/spool; reads DATA_DIR/keys/queue.key first */
 	[SVC_QUEUE] = { .name = "queue", .binary = "sealpost-queue",
-	    .user = "_sp_queue", .role = ROLE_QUEUE },
+	    .user = "_sp_queue", .role = ROLE_QUEUE,
+	    .data_dir = 1, .jail_mail = 1, .jail_queue = 1 },
 	[SVC_CONTROL] = { .name = "control", .binary = "sealpost-control",
 	    .user = "_sp_ctl", .role = ROLE_CONTROL },
 };

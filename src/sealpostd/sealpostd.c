@@ -346,6 +346,49 @@ master_mail_dir(struct master *m)
 		    "only", m->maildir);
 }
 
+/*
+ * DATA_DIR/queue (0711, root's): the queue service's jail, with spool/
+ * in it (0700, the queue's user) for the sealed messages; DATA_DIR/keys
+ * (0700, root's) for the queue key, which the queue service reads as
+ * root before its jail.
+ */
+static void
+master_queue_dir(struct master *m)
+{
+	const struct proc_ids	*q = &m->services[SVC_QUEUE].ids;
+	struct stat		 st;
+	char			 spool[PATH_MAX + 8], keys[PATH_MAX];
+	int			 n;
+
+	n = snprintf(m->queuedir, sizeof(m->queuedir), "%s/queue",
+	    m->conf->data_dir);
+	if (n < 0 || (size_t)n >= sizeof(m->queuedir) ||
+	    snprintf(keys, sizeof(keys), "%s/keys", m->conf->data_dir) >=
+	    (int)sizeof(keys))
+		fatalx("data-dir path too long");
+	snprintf(spool, sizeof(spool), "%s/spool", m->queuedir);
+	if ((mkdir(m->queuedir, 0711) == -1 && errno != EEXIST) ||
+	    (mkdir(keys, 0700) == -1 && errno != EEXIST))
+		fatal("%s", m->queuedir);
+	if (lstat(m->queuedir, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != 0 || (st.st_mode & 022) != 0)
+		fatalx("%s must be a directory owned by root, writable by root "
+		    "only", m->queuedir);
+	if (lstat(keys, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != 0 || (st.st_mode & 077) != 0)
+		fatalx("%s must be a directory owned by root, mode 0700",
+		    keys);
+	if (mkdir(spool, 0700) == -1) {
+		if (errno != EEXIST)
+			fatal("%s", spool);
+	} else if (chown(spool, q->uid, q->gid) == -1)
+		fatal("chown %s", spool);
+	if (lstat(spool, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != q->uid || (st.st_mode & 077) != 0)
+		fatalx("%s must be a directory of %s, mode 0700", spool,
+		    proctab_services[SVC_QUEUE].user);
+}
+
 static void
 master_log_socket(struct master *m)
 {
@@ -446,6 +489,7 @@ main(int argc, char **argv)
 	master_empty_dir(m, m->jail, sizeof(m->jail), "empty");
 	master_empty_dir(m, m->mailroot, sizeof(m->mailroot), "mailroot");
 	master_mail_dir(m);
+	master_queue_dir(m);
 	pidfd = master_pidfile(m->conf);
 	if (!foreground) {
 		if (daemon(0, 0) == -1)

@@ -27,6 +27,7 @@ struct proc_spec {
 	unsigned int	 channels;	/* sessions: 1 << SVC_x it may use */
 	int		 needs_tls;	/* gets the TLS material */
 	int		 jail_mail;	/* jail: DATA_DIR/mail at /mail */
+	int		 jail_queue;	/* jail: DATA_DIR/queue at /mail */
 	int		 data_dir;	/* gets -D DATA_DIR (opens users.db) */
 };
 
@@ -117,6 +118,7 @@ struct master {
 	char			 jail[PATH_MAX];	/* the empty chroot */
 	char			 mailroot[PATH_MAX];	/* account jails' root */
 	char			 maildir[PATH_MAX];	/* DATA_DIR/mail */
+	char			 queuedir[PATH_MAX];	/* DATA_DIR/queue */
 	struct proc_ids		 session_ids[SP_LISTEN_KIND_MAX];
 	struct service		 services[SVC_MAX];
 	char			 session_sandbox[ROLE_MAX][64];

@@ -249,7 +249,8 @@ service_start(struct service *s)
 	if (s->spec->jail_mail) {
 		for (i = 0; i < n; i++)
 			if (strcmp(argv[i], "-j") == 0)
-				argv[i + 1] = m->maildir;
+				argv[i + 1] = s->spec->jail_queue ?
+				    m->queuedir : m->maildir;
 		argv[n++] = "-m";
 		argv[n++] = m->mailroot;
 		argv[n] = NULL;

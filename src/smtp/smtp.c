@@ -535,12 +535,8 @@ smtp_rcpt(struct smtp *sm, const char *args)
 		session_reply(s, "554 5.7.1 Relay access denied\r\n");
 		smtp_error(sm);
 		return;
-	} else {
-		/* the outbound queue is the outbound issue's */
-		session_reply(s, "451 4.3.2 Outbound delivery is not "
-		    "available yet, try again later\r\n");
-		return;
-	}
+	} else
+		r->local = false;	/* to the outbound queue */
 	sm->nrcpts++;
 	session_reply(s, "250 2.1.5 Ok\r\n");
 }

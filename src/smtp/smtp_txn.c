@@ -250,6 +250,52 @@ smtp_deliver_one(struct smtp *sm, const struct smtp_rcpt_ent *r)
 }
 
 /*
+ * The remote recipients of an authenticated submission: one durable entry
+ * in the outbound queue for all of them.  NULL, or the failure's reply.
+ */
+static const char *
+smtp_queue(struct smtp *sm, char *id, size_t idlen)
+{
+	static struct ipc_msg	 reply;
+	struct ipc_out		*out;
+	const char		*text;
+	uint32_t		 result, n = 0;
+	unsigned int		 i;
+	int			 fd;
+
+	for (i = 0; i < sm->nrcpts; i++)
+		n += !sm->rcpts[i].local;
+	if (n == 0)
+		return NULL;
+	if ((fd = smtp_msgfd(sm)) == -1)
+		return "451 4.3.0 Local error, try again later";
+	out = ipc_out_new(IMSG_QUEUE_MSG, 0, fd);
+	ipc_add_str(out, sm->mail.addr);
+	ipc_add_u64(out, sm->account);
+	ipc_add_u32(out, (uint32_t)sm->mail.ret);
+	ipc_add_u32(out, sm->mail.body == SMTP_BODY_8BITMIME);
+	ipc_add_u32(out, sm->mail.smtputf8);
+	ipc_add_str(out, sm->mail.envid);
+	ipc_add_u32(out, n);
+	for (i = 0; i < sm->nrcpts; i++) {
+		if (sm->rcpts[i].local)
+			continue;
+		ipc_add_str(out, sm->rcpts[i].addr);
+		ipc_add_u32(out, sm->rcpts[i].notify);
+		ipc_add_str(out, sm->rcpts[i].orcpt);
+	}
+	if (session_call(sm->s, SVC_QUEUE, out, &reply) == -1 ||
+	    ipc_get_u32(&reply, &result) == -1 ||
+	    ipc_get_str(&reply, &text, 64) == -1 || ipc_end(&reply) == -1)
+		return "451 4.3.0 Outbound queue unavailable, try again later";
+	if (result != QUEUE_OK)
+		return "452 4.3.1 Insufficient system storage, try again "
+		    "later";
+	strlcpy(id, text, idlen);
+	return NULL;
+}
+
+/*
  * Every local account gets its copy, once even when several recipients
  * lead to it: quota first (atomic in users.db), then the durable write.
  * A failure gives that account's quota back and fails the transaction:
@@ -259,11 +305,14 @@ smtp_deliver_one(struct smtp *sm, const struct smtp_rcpt_ent *r)
 static void
 smtp_deliver(struct smtp *sm, uint64_t size)
 {
-	const char	*fail = NULL;
+	const char	*fail;
+	char		 qid[64];
 	unsigned int	 i, j, copies = 0;
 	uint32_t	 r;
 	int		 q;
 
+	qid[0] = '\0';
+	fail = smtp_queue(sm, qid, sizeof(qid));
 	for (i = 0; i < sm->nrcpts && fail == NULL; i++) {
 		const struct smtp_rcpt_ent *rc = &sm->rcpts[i];
 
@@ -293,9 +342,10 @@ smtp_deliver(struct smtp *sm, uint64_t size)
 		copies++;
 	}
 	log_info("%016" PRIx64 " smtp event=message id=%016" PRIx64 ".%u "
-	    "size=%llu rcpts=%u copies=%u result=%s", sm->s->id, sm->s->id,
-	    sm->txns, (unsigned long long)size, sm->nrcpts, copies,
-	    fail == NULL ? "accepted" : "deferred");
+	    "size=%llu rcpts=%u copies=%u queued=%s result=%s", sm->s->id,
+	    sm->s->id, sm->txns, (unsigned long long)size, sm->nrcpts, copies,
+	    qid[0] != '\0' ? qid : "-", fail == NULL ? "accepted" :
+	    "deferred");
 	if (fail != NULL)
 		session_reply(sm->s, "%s\r\n", fail);
 	else

@@ -1985,8 +1985,8 @@ accounts_alias_list(struct accounts_db *a,
 /* --- recovery ---------------------------------------------------------- */
 
 /* Write "TAG HEX\n" to a new file (never over an old one). */
-static int
-acc_keyfile_write(const char *path, const char *tag, const uint8_t *key,
+int
+accounts_keyfile_write(const char *path, const char *tag, const uint8_t *key,
     mode_t mode, char *err, size_t errlen)
 {
 	char	*line;
@@ -2067,9 +2067,9 @@ accounts_recovery_init(const char *pubpath, const char *privpath, char *err,
 		return -1;
 	}
 	crypto_box_keypair(pk, sk);
-	if (acc_keyfile_write(privpath, ACC_TAG_PRIVATE, sk, 0600, err,
+	if (accounts_keyfile_write(privpath, ACC_TAG_PRIVATE, sk, 0600, err,
 	    errlen) == 0) {
-		if (acc_keyfile_write(pubpath, ACC_TAG_PUBLIC, pk, 0644, err,
+		if (accounts_keyfile_write(pubpath, ACC_TAG_PUBLIC, pk, 0644, err,
 		    errlen) == 0)
 			rv = 0;
 		else
@@ -2080,8 +2080,8 @@ accounts_recovery_init(const char *pubpath, const char *privpath, char *err,
 }
 
 /* Read "TAG HEX" from path into key (32 bytes; may be sodium memory). */
-static int
-acc_keyfile_read(const char *path, const char *tag, const char *other,
+int
+accounts_keyfile_read(const char *path, const char *tag, const char *other,
     const char *othermsg, uint8_t *key, char *err, size_t errlen)
 {
 	struct stat	 st;
@@ -2117,7 +2117,8 @@ acc_keyfile_read(const char *path, const char *tag, const char *other,
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		len--;
 	buf[len] = '\0';
-	if (len > strlen(other) && strncmp(buf, other, strlen(other)) == 0 &&
+	if (other != NULL && len > strlen(other) &&
+	    strncmp(buf, other, strlen(other)) == 0 &&
 	    buf[strlen(other)] == ' ') {
 		snprintf(err, errlen, "%s %s", path, othermsg);
 		goto out;
@@ -2149,7 +2150,7 @@ accounts_recovery_load_public(const char *path, uint8_t pk[ACCOUNTS_KEY_LEN],
 		return -1;
 	}
 	/* SECURITY: the private half must never be configured on the server */
-	return acc_keyfile_read(path, ACC_TAG_PUBLIC, ACC_TAG_PRIVATE,
+	return accounts_keyfile_read(path, ACC_TAG_PUBLIC, ACC_TAG_PRIVATE,
 	    "is the recovery PRIVATE key: it belongs offline, not in "
 	    "recovery-key", pk, err, errlen);
 }
@@ -2162,7 +2163,7 @@ accounts_recovery_load_private(const char *path, uint8_t *sk, char *err,
 		snprintf(err, errlen, "libsodium does not initialize");
 		return -1;
 	}
-	return acc_keyfile_read(path, ACC_TAG_PRIVATE, ACC_TAG_PUBLIC,
+	return accounts_keyfile_read(path, ACC_TAG_PRIVATE, ACC_TAG_PUBLIC,
 	    "is the recovery public key: give the private key file", sk, err,
 	    errlen);
 }

@@ -157,7 +157,7 @@ class SmtpBase:
         # two recipients, one account: one copy
         self.assertEqual(self.wait_new(before), 1)
         self.inst.wait_log(r"smtp event=message id=\S+ size=\d+ rcpts=2 copies=1 "
-                           r"result=accepted")
+                           r"queued=- result=accepted")
 
     def test_pipelining_and_starttls(self):
         c = self.mx()
@@ -252,9 +252,54 @@ class SmtpBase:
             b"\0demo@example.test\0" + self.pw.encode()).decode()),
             "235 2.7.0 Authentication successful")
         self.assertEqual(c.cmd("MAIL FROM:<demo@example.test>"), "250 2.1.0 Ok")
-        # a remote recipient: the outbound queue is not there yet
-        self.assertRegex(c.cmd("RCPT TO:<x@remote.test>"), r"^451 4\.3\.2 ")
         c.close()
+
+    def test_submission_to_remote_is_queued(self):
+        """Remote recipients of an authenticated submission go to the
+        outbound queue, sealed, durably before the 250; sealpostctl queue
+        list and show read them back (as root, with the queue key); the
+        spool holds nothing readable."""
+        marker = b"QueueMark-%s" % os.urandom(6).hex().encode()
+        msg = MSG.replace(b"hello", marker) + marker + b"\r\n"
+        before_local = self.new_files(2)
+        with smtplib.SMTP_SSL("127.0.0.1", self.port("submissions"), timeout=30,
+                              context=self.tls()) as s:
+            s.login("demo@example.test", self.pw)
+            code, _ = s.mail("alias@example.test", ["SIZE=%d" % len(msg), "RET=HDRS",
+                                                    "ENVID=env+2Bid"])
+            self.assertEqual(code, 250)
+            self.assertEqual(s.rcpt("a@remote.test", ["NOTIFY=SUCCESS,FAILURE",
+                                                      "ORCPT=rfc822;a@remote.test"])[0], 250)
+            self.assertEqual(s.rcpt("b@remote.test")[0], 250)
+            self.assertEqual(s.rcpt("other@example.test")[0], 250)
+            code, text = s.data(msg)
+            self.assertEqual(code, 250, text)
+        self.assertEqual(self.wait_new(before_local, account=2), 1)
+        m = self.inst.wait_log(r"smtp event=message id=\S+ size=\d+ rcpts=3 copies=1 "
+                               r"queued=([0-9a-f]{32}) result=accepted")
+        qid = m.group(1)
+        r = self.ctl("queue", "list")
+        self.assertRegex(r.stdout.decode(), r"(?m)^%s +\d+ \S+ \S+ <alias@example\.test> "
+                         r"-> 2: <a@remote\.test>, \.\.\.$" % qid)
+        show = self.ctl("queue", "show", qid).stdout.decode()
+        self.assertIn("from:      <alias@example.test>\n", show)
+        self.assertIn("dsn:       ret=HDRS envid=env+id\n", show)
+        self.assertIn("to:        <a@remote.test> notify=SUCCESS,FAILURE, "
+                      "orcpt=rfc822;a@remote.test\n", show)
+        self.assertIn("to:        <b@remote.test>\n", show)
+        self.assertNotIn("other@example.test", show)
+        # sealed on disk: the marker is in no file of the spool
+        spool = os.path.join(self.inst.dir, "data", "queue", "spool")
+        files = os.listdir(spool)
+        self.assertIn(qid, files)
+        self.assertIn(qid + ".env", files)
+        for name in files:
+            self.assertNotIn(marker, open(os.path.join(spool, name), "rb").read())
+            self.assertNotIn(b"remote.test", open(os.path.join(spool, name), "rb").read())
+        r = subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
+                            "queue", "show", "0" * 32], capture_output=True)
+        self.assertEqual((r.returncode, r.stderr), (1, b"sealpostctl: %s: no such message "
+                                                    b"in the queue\n" % (b"0" * 32)))
 
     def test_swaks_and_openssl(self):
         before = self.new_files()

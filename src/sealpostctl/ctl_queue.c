@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ctl_queue.c - sealpostctl queue list|show: the outbound queue as the
+ * queue service left it in DATA_DIR/queue/spool, read directly with the
+ * queue key (sealpostctl runs as root, as the queue key's owner).
+ * flush, delete, hold and release come with the outbound issue.
+ *
+ * Process:  sealpostctl (root).
+ * Trust:    the spool is written by the queue service, which a compromise
+ *           could make write anything: queue_store_get bounds and checks
+ *           every envelope, and what is printed is escaped.
+ * See also: store/queue_store.c, docs/sealpostctl.8.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "conf.h"
+#include "queue_store.h"
+#include "ctl_queue.h"
+#include "banned.h"
+
+int
+ctl_queue_is_command(const char *word)
+{
+	return strcmp(word, "queue") == 0;
+}
+
+static void
+ctl_queue_time(int64_t t, char *buf, size_t len)
+{
+	struct tm	tm;
+	time_t		tt = (time_t)t;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "?");
+}
+
+static void
+ctl_queue_show(const struct queue_env *e)
+{
+	static const char *const ret[] = { "-", "FULL", "HDRS" };
+	char	t[32], esc[QUEUE_ORCPT_MAX * 4 + 1];
+	size_t	i;
+
+	ctl_queue_time(e->created, t, sizeof(t));
+	printf("id:        %s\nqueued:    %s\nsize:      %" PRIu64 "\n"
+	    "from:      <%s>\naccount:   %" PRIu64 "\nbody:      %s%s\n"
+	    "dsn:       ret=%s envid=%s\n", e->id, t, e->size,
+	    log_esc(esc, sizeof(esc), e->from, strlen(e->from)), e->account,
+	    e->body8 ? "8BITMIME" : "7BIT", e->smtputf8 ? " SMTPUTF8" : "",
+	    ret[e->ret], e->envid[0] != '\0' ? e->envid : "-");
+	for (i = 0; i < e->nrcpts; i++) {
+		const struct queue_rcpt *r = &e->rcpts[i];
+
+		printf("to:        <%s>", log_esc(esc, sizeof(esc), r->addr,
+		    strlen(r->addr)));
+		if (r->notify != 0)
+			printf(" notify=%s%s%s%s",
+			    r->notify & 1 ? "NEVER" : "",
+			    r->notify & 2 ? "SUCCESS," : "",
+			    r->notify & 4 ? "FAILURE," : "",
+			    r->notify & 8 ? "DELAY" : "");
+		if (r->orcpt[0] != '\0')
+			printf(" orcpt=%s", log_esc(esc, sizeof(esc),
+			    r->orcpt, strlen(r->orcpt)));
+		printf("\n");
+	}
+}
+
+int
+ctl_queue_main(const char *conffile, int argc, char **argv)
+{
+	struct sp_conf		*conf;
+	struct queue_env	 e;
+	char			 err[1024], path[1024], t[32];
+	char			(*ids)[QUEUE_ID_LEN + 1] = NULL;
+	char			 esc[QUEUE_ADDR_MAX * 4 + 1];
+	unsigned char		*sk = NULL, pk[QUEUE_KEY_LEN];
+	size_t			 n = 0, i;
+	int			 fd, show, rc = 0;
+
+	if (argc < 2 || (strcmp(argv[1], "list") != 0 &&
+	    strcmp(argv[1], "show") != 0) ||
+	    (strcmp(argv[1], "list") == 0 && argc != 2) ||
+	    (strcmp(argv[1], "show") == 0 && argc != 3)) {
+		fprintf(stderr, "usage: sealpostctl [-c file] queue list\n"
+		    "       sealpostctl [-c file] queue show ID\n");
+		return 2;
+	}
+	show = strcmp(argv[1], "show") == 0;
+	if ((conf = conf_load(conffile, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "sealpostctl: %s\n", err);
+		return 1;
+	}
+	if (sodium_init() < 0 || (sk = sodium_malloc(QUEUE_KEY_LEN)) == NULL) {
+		fprintf(stderr, "sealpostctl: libsodium\n");
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/queue/spool", conf->data_dir);
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ENOENT && !show) {
+			printf("the queue is empty\n");	/* never started */
+			goto done;
+		}
+		fprintf(stderr, "sealpostctl: %s: %s\n", path,
+		    strerror(errno));
+		rc = 1;
+		goto done;
+	}
+	snprintf(path, sizeof(path), "%s/keys/queue.key", conf->data_dir);
+	if (queue_key_load(path, false, sk, pk, err, sizeof(err)) == -1) {
+		fprintf(stderr, "sealpostctl: %s\n", err);
+		rc = 1;
+		goto close;
+	}
+	if (show) {
+		if (queue_store_get(fd, pk, sk, argv[2], &e, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "sealpostctl: %s\n", err);
+			rc = 1;
+		} else {
+			ctl_queue_show(&e);
+			queue_env_free(&e);
+		}
+		goto close;
+	}
+	if (queue_store_ids(fd, &ids, &n) == -1) {
+		fprintf(stderr, "sealpostctl: spool: %s\n", strerror(errno));
+		rc = 1;
+		goto close;
+	}
+	if (n == 0)
+		printf("the queue is empty\n");
+	else
+		printf("%-32s %10s %-20s %s\n", "ID", "SIZE", "QUEUED",
+		    "FROM -> RECIPIENTS");
+	for (i = 0; i < n; i++) {
+		if (queue_store_get(fd, pk, sk, ids[i], &e, err,
+		    sizeof(err)) == -1) {
+			printf("%-32s error: %s\n", ids[i], err);
+			rc = 1;
+			continue;
+		}
+		ctl_queue_time(e.created, t, sizeof(t));
+		printf("%-32s %10" PRIu64 " %-20s <%s> -> %zu: <%s>%s\n",
+		    e.id, e.size, t, log_esc(esc, sizeof(esc), e.from,
+		    strlen(e.from)), e.nrcpts, e.rcpts[0].addr,
+		    e.nrcpts > 1 ? ", ..." : "");
+		queue_env_free(&e);
+	}
+	free(ids);
+close:
+	close(fd);
+done:
+	sodium_free(sk);
+	conf_free(conf);
+	return rc;
+}
