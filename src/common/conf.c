@@ -482,6 +482,38 @@ conf_parse_line(struct conf_parser *p, char *line)
 	if (strcmp(key, "listen") == 0)
 		return conf_parse_listen(p, tok, ntok);
 
+	if (strcmp(key, "local-sender") == 0) {
+		struct sp_local_sender	*ls;
+		const char		*at;
+
+		if (conf_nargs(p, key, ntok, 2) == -1)
+			return -1;
+		/* a user name (as useradd takes) or a uid, and an address */
+		for (d = 0; tok[1][d] != '\0'; d++)
+			if (!isalnum((unsigned char)tok[1][d]) &&
+			    strchr("._-", tok[1][d]) == NULL)
+				break;
+		if (tok[1][d] != '\0' || d == 0 || d > 32)
+			return conf_error(p, "local-sender: \"%s\" is not a "
+			    "user name or uid", tok[1]);
+		if ((at = strrchr(tok[2], '@')) == NULL || at == tok[2] ||
+		    strlen(tok[2]) > 254 || !conf_valid_hostname(at + 1) ||
+		    strpbrk(tok[2], " \t<>\"\\") != NULL)
+			return conf_error(p, "local-sender: \"%s\" is not an "
+			    "address", tok[2]);
+		for (d = 0; d < c->nsenders; d++)
+			if (strcmp(c->senders[d].user, tok[1]) == 0)
+				return conf_error(p, "local-sender %s given "
+				    "twice", tok[1]);
+		if (c->nsenders == SP_CONF_MAX_SENDERS)
+			return conf_error(p, "too many local-sender lines");
+		c->senders = xreallocarray(c->senders, c->nsenders + 1,
+		    sizeof(*c->senders));
+		ls = &c->senders[c->nsenders++];
+		ls->user = xstrdup(tok[1]);
+		ls->address = xstrdup(tok[2]);
+		return 0;
+	}
 	if (strcmp(key, "domain") == 0) {
 		char	*dom;
 
@@ -883,6 +915,11 @@ conf_free(struct sp_conf *c)
 	for (i = 0; i < c->ndomains; i++)
 		free(c->domains[i]);
 	free(c->domains);
+	for (i = 0; i < c->nsenders; i++) {
+		free(c->senders[i].user);
+		free(c->senders[i].address);
+	}
+	free(c->senders);
 	for (i = 0; i < c->ntest_accounts; i++) {
 		free(c->test_accounts[i].address);
 		free(c->test_accounts[i].password);
@@ -937,6 +974,9 @@ conf_print(FILE *fp, const struct sp_conf *c)
 	conf_print_kv(fp, "hostname", c->hostname);
 	for (i = 0; i < c->ndomains; i++)
 		conf_print_kv(fp, "domain", c->domains[i]);
+	for (i = 0; i < c->nsenders; i++)
+		fprintf(fp, "local-sender %s %s\n", c->senders[i].user,
+		    c->senders[i].address);
 	conf_print_kv(fp, "data-dir", c->data_dir);
 	conf_print_kv(fp, "run-dir", c->run_dir);
 	conf_print_kv(fp, "libexec-dir", c->libexec_dir);

@@ -22,6 +22,17 @@ struct sp_listener {
 	int			 line;		/* where it was declared */
 };
 
+/*
+ * local-sender USER ADDRESS: what a local user (a name or a numeric uid)
+ * sending through sealpost-sendmail is, as a sender.  Unmapped users may
+ * not send.
+ */
+struct sp_local_sender {
+	char		*user;
+	char		*address;
+};
+#define SP_CONF_MAX_SENDERS	1000
+
 /* A login for tests (--enable-test-hooks builds only, key test-account). */
 struct sp_test_account {
 	char		*address;
@@ -68,6 +79,8 @@ struct sp_conf {
 	char			*test_deliver_crash;	/* test hooks only */
 	char			**domains;
 	size_t			 ndomains;
+	struct sp_local_sender	*senders;	/* local-sender lines */
+	size_t			 nsenders;
 	struct sp_listener	*listeners;
 	size_t			 nlisteners;
 };

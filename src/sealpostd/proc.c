@@ -370,6 +370,13 @@ proc_client_full(struct master *m, struct listener *l, int cfd,
 void
 proc_spawn_session(struct master *m, struct listener *l, int cfd)
 {
+	proc_spawn_session_opts(m, l, cfd, NULL, 0);
+}
+
+void
+proc_spawn_session_opts(struct master *m, struct listener *l, int cfd,
+    char *const *extra, size_t nextra)
+{
 	const struct proc_spec	*spec = proctab_sessions[l->conf.kind];
 	struct child		*c;
 	char			 path[PATH_MAX], idstr[17], peer[80];
@@ -419,6 +426,10 @@ proc_spawn_session(struct master *m, struct listener *l, int cfd)
 	argv[argc++] = m->conf->hostname;
 	if (spec->role == ROLE_SMTP)
 		argc = proc_smtp_argv(m, argv, argc, &opts);
+	for (i = 0; i < (int)nextra && i < 2; i++) {
+		argv[argc++] = "-o";
+		argv[argc++] = extra[i];
+	}
 	argv[argc] = NULL;
 
 	switch (pid = fork()) {

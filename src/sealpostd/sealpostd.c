@@ -103,6 +103,7 @@ master_stop(struct master *m, int sig)
 	    "%us", sig, m->nchildren, m->conf->shutdown_timeout);
 	m->stopping = 1;
 	listener_close_all(m);
+	pickup_close(m);
 	listener_remove_file(m);
 	master_kill_sessions(m, SIGTERM);
 	m->ev_stop_timer = evtimer_new(m->base, master_stop_timeout, m);
@@ -220,6 +221,7 @@ master_services_ready(struct master *m)
 	/* clients are let in only once every service can serve them */
 	if (listener_update(m, m->conf, err, sizeof(err)) == -1)
 		fatalx("%s: %s", m->conf->path, err);
+	pickup_open(m);
 	listener_write_file(m);
 	m->listening = 1;
 	log_info("started pid=%ld max-sessions=%u%s", (long)getpid(),
@@ -517,6 +519,7 @@ main(int argc, char **argv)
 	event_base_dispatch(m->base);
 
 	listener_close_all(m);
+	pickup_close(m);
 	listener_remove_file(m);
 	ctl_socket_remove(m);
 	for (i = 0; i < 4; i++)

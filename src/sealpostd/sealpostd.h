@@ -119,6 +119,7 @@ struct master {
 	char			 mailroot[PATH_MAX];	/* account jails' root */
 	char			 maildir[PATH_MAX];	/* DATA_DIR/mail */
 	char			 queuedir[PATH_MAX];	/* DATA_DIR/queue */
+	struct listener		*pickup;	/* RUN_DIR/pickup.sock */
 	struct proc_ids		 session_ids[SP_LISTEN_KIND_MAX];
 	struct service		 services[SVC_MAX];
 	char			 session_sandbox[ROLE_MAX][64];
@@ -140,6 +141,13 @@ void	listener_gc(struct master *);
 
 /* proc.c: sessions */
 void	proc_spawn_session(struct master *, struct listener *, int fd);
+/* The same with up to two more "-o NAME=VALUE" for the session. */
+void	proc_spawn_session_opts(struct master *, struct listener *, int fd,
+	    char *const *extra, size_t nextra);
+
+/* pickup.c: the local submission socket of sealpost-sendmail */
+void	pickup_open(struct master *);
+void	pickup_close(struct master *);
 void	proc_reap(struct master *);
 void	proc_log_read(evutil_socket_t, short, void *);
 int	proc_check_binaries(const struct sp_conf *, char *, size_t);

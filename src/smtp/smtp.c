@@ -181,13 +181,14 @@ smtp_ehlo(struct smtp *sm, const char *args, bool ehlo)
 	}
 	sm->exts = SMTP_EXT_SIZE | SMTP_EXT_8BITMIME | SMTP_EXT_SMTPUTF8 |
 	    SMTP_EXT_DSN;
-	if (sm->submission && tls)
+	if (sm->submission && tls && sm->pickup_from == NULL)
 		sm->exts |= SMTP_EXT_AUTH;
 	session_reply(s, "250-%s\r\n250-PIPELINING\r\n250-SIZE %llu\r\n"
 	    "250-8BITMIME\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n"
 	    "250-CHUNKING\r\n250-DSN\r\n%s%s250 HELP\r\n", s->hostname,
 	    (unsigned long long)sm->max_size,
-	    !tls && s->tls_ctx != NULL ? "250-STARTTLS\r\n" : "",
+	    !tls && s->tls_ctx != NULL && sm->pickup_from == NULL ?
+	    "250-STARTTLS\r\n" : "",
 	    (sm->exts & SMTP_EXT_AUTH) && !sm->authed ?
 	    "250-AUTH PLAIN LOGIN\r\n" : "");
 }
@@ -197,7 +198,8 @@ smtp_starttls(struct smtp *sm, const char *args)
 {
 	struct session	*s = sm->s;
 
-	if (s->io.tls != NULL || s->tls_ctx == NULL || !sm->esmtp) {
+	if (s->io.tls != NULL || s->tls_ctx == NULL || !sm->esmtp ||
+	    sm->pickup_from != NULL) {
 		session_reply(s, "503 5.5.1 STARTTLS not available now\r\n");
 		smtp_error(sm);
 		return;
@@ -267,7 +269,7 @@ smtp_auth(struct smtp *sm, const char *args)
 	uint32_t		 result;
 	int			 r;
 
-	if (!sm->submission) {
+	if (!sm->submission || sm->pickup_from != NULL) {
 		session_reply(s, "503 5.5.1 AUTH not available on this "
 		    "port\r\n");
 		smtp_error(sm);
@@ -431,6 +433,9 @@ smtp_mail(struct smtp *sm, const char *args)
 		smtp_error(sm);
 		return;
 	}
+	/* pickup: <> stands for the local user's own address */
+	if (sm->pickup_from != NULL && sm->mail.addr[0] == '\0')
+		strlcpy(sm->mail.addr, sm->pickup_from, sizeof(sm->mail.addr));
 	if (sm->mail.has_size && sm->mail.size > sm->max_size) {
 		session_reply(s, "552 5.3.4 Message size exceeds fixed maximum "
 		    "message size\r\n");
@@ -761,6 +766,34 @@ smtp_command(struct smtp *sm, char *line, size_t len)
 	}
 }
 
+/*
+ * Pickup: the kernel said who the local user is, the configuration what
+ * address that is; auth says which account that address belongs to, and
+ * the session is authenticated as it.  An address that is no account or
+ * alias here cannot send: nobody could own its mail.
+ */
+static void
+smtp_pickup_start(struct smtp *sm)
+{
+	struct smtp_rcpt_ent	who;
+	uint64_t		q, u;
+	int			r;
+
+	if ((r = smtp_lookup(sm, sm->pickup_from, &who, &q, &u)) != 1) {
+		session_reply(sm->s, r == 0 ? "554 5.7.1 %s: the local-sender "
+		    "address of uid %s is not an account or alias here\r\n" :
+		    "421 4.3.0 %s Temporary failure (uid %s), try again "
+		    "later\r\n", r == 0 ? sm->pickup_from : sm->s->hostname,
+		    sm->pickup_uid);
+		session_end(sm->s, "pickup-unmapped");
+	}
+	sm->authed = true;
+	sm->account = who.account;
+	strlcpy(sm->user, sm->pickup_from, sizeof(sm->user));
+	log_info("%016" PRIx64 " smtp event=pickup uid=%s account=%llu",
+	    sm->s->id, sm->pickup_uid, (unsigned long long)who.account);
+}
+
 /* The master's -o settings for smtp sessions. */
 static void
 smtp_settings(struct smtp *sm)
@@ -782,6 +815,11 @@ smtp_settings(struct smtp *sm)
 		fatalx("smtp: bad max-rcpts from the master");
 	sm->hide_client = (v = child_opt(a, "hide-client")) != NULL &&
 	    strcmp(v, "1") == 0;
+	/* a local user through sealpost-sendmail (sealpostd/pickup.c) */
+	sm->pickup_from = child_opt(a, "pickup-from");
+	sm->pickup_uid = child_opt(a, "pickup-uid");
+	if ((sm->pickup_from == NULL) != (sm->pickup_uid == NULL))
+		fatalx("smtp: half a pickup from the master");
 }
 
 int
@@ -804,12 +842,15 @@ main(int argc, char **argv)
 	sm.rcpts = xcalloc(sm.max_rcpts, sizeof(*sm.rcpts));
 	if (s.implicit_tls && session_tls_start(&s) == -1)
 		session_end(&s, "tls-failed");
+	if (sm.pickup_from != NULL)
+		smtp_pickup_start(&sm);
 	/*
 	 * A client that talks before the greeting is not waiting for our
 	 * replies (spam engines, or an attack on pipelining): the MX port
 	 * listens for SMTP_PREGREET_MS first (SECURITY-TESTS T10).
 	 */
-	if (!s.implicit_tls && io_input_waiting(&s.io, s.kind == SP_LISTEN_SMTP ?
+	if (!s.implicit_tls && sm.pickup_from == NULL &&
+	    io_input_waiting(&s.io, s.kind == SP_LISTEN_SMTP ?
 	    SMTP_PREGREET_MS : 0)) {
 		session_reply(&s, "554 5.5.1 %s Protocol error: data sent before "
 		    "the greeting\r\n", s.hostname);

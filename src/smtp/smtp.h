@@ -50,6 +50,8 @@ struct smtp {
 	uint64_t		 max_size;
 	unsigned int		 max_rcpts;
 	bool			 hide_client;
+	const char		*pickup_from;	/* pickup: the mapped sender */
+	const char		*pickup_uid;
 
 	/* the transaction */
 	struct smtp_mail	 mail;

@@ -81,7 +81,9 @@ smtp_received(struct smtp *sm, struct buf *b)
 	    &tm) == 0)
 		return -1;
 	(void)buf_addf(b, "Received:");
-	if (!(sm->authed && sm->hide_client))
+	if (sm->pickup_from != NULL)
+		(void)buf_addf(b, " from local (uid %s)\r\n\t", sm->pickup_uid);
+	else if (!(sm->authed && sm->hide_client))
 		(void)buf_addf(b, " from %s (%s%s%s)\r\n\t",
 		    sm->helo[0] != '\0' ? sm->helo : "unknown",
 		    s->client_v6 ? "[IPv6:" : "[", s->client, "]");

@@ -83,7 +83,8 @@ class SmtpBase:
         cls.inst = Instance("smtp", build=cls.build,
                             extra_conf=["instance-type test", "kdf-strength test",
                                         "max-message-size 30M",
-                                        "smtp-max-recipients 20"]).start()
+                                        "smtp-max-recipients 20",
+                                        "local-sender root other@example.test"]).start()
         cls.inst.wait_services_ready()
         cls.pw = open(os.path.join(cls.inst.dir, "demo-password")).read().strip()
         cls.ctl("alias", "add", "alias@example.test", "demo@example.test")
@@ -438,6 +439,71 @@ class SmtpBase:
         with smtplib.SMTP("127.0.0.1", self.port("smtp"), timeout=30) as s:
             self.assertEqual(s.sendmail("a@other.test", ["demo@example.test"], MSG), {})
         self.assertEqual(self.wait_new(before), 1)
+
+    def sendmail(self, args, data, user=None):
+        def drop():
+            os.setgid(65534)
+            os.setuid(65534)
+        return subprocess.run([os.path.join(self.build, "sealpost-sendmail"), "-C",
+                               self.inst.conf] + args, input=data, capture_output=True,
+                              timeout=60, preexec_fn=drop if user == "nobody" else None)
+
+    def test_sendmail(self):
+        """sealpost-sendmail -t -i as cron and PHP use it: the caller's uid
+        (from the kernel) maps to its local-sender address; Bcc: is never
+        sent; From:, Date: and Message-ID: are added when missing; the
+        message is a submission like any other."""
+        before = set(self.readback())
+        before_demo = self.new_files(1)
+        body = (b"To: Other <other@example.test>\nBcc: demo@example.test\n"
+                b"Subject: cron job\n\nline\n.\nafter a lone dot\n")
+        r = self.sendmail(["-t", "-i"], body)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.wait_new(before_demo, account=1), 1)
+        got = self.readback()
+        new = sorted(set(got) - before)
+        self.assertEqual(len(new), 1)
+        stored = got[new[0]]
+        self.assertRegex(stored.decode(), r"^Received: from local \(uid 0\)\r\n\tby "
+                         r"mail\.example\.test \(sealpost\) with ESMTPA id ")
+        self.assertIn(b"\r\nFrom: <other@example.test>\r\nDate: ", stored)
+        self.assertIn(b"\r\nMessage-ID: <", stored)
+        self.assertNotIn(b"Bcc:", stored)
+        self.assertTrue(stored.endswith(b"\r\n\r\nline\r\n.\r\nafter a lone dot\r\n"))
+        # without -i a lone dot ends the message
+        r = self.sendmail(["other@example.test"], b"Subject: x\n\nkept\n.\ndropped\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got2 = self.readback()
+        last = got2[max(got2)]
+        self.assertTrue(last.endswith(b"\r\nkept\r\n"), last[-60:])
+        # refusals: an address the user does not own, an unknown recipient
+        r = self.sendmail(["-f", "demo@example.test", "other@example.test"], b"Subject: x\n\nx\n")
+        self.assertEqual(r.returncode, 69)
+        self.assertIn(b"553 5.7.1", r.stderr)
+        r = self.sendmail(["ghost@example.test"], b"Subject: x\n\nx\n")
+        self.assertEqual((r.returncode, r.stderr), (67, b"sendmail: 550 5.1.1 No such user here\n"))
+        # mailq, for root
+        r = subprocess.run([os.path.join(self.build, "sealpost-sendmail"), "-C", self.inst.conf,
+                            "-bp"], capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_pickup_refuses_unmapped_users(self):
+        """A user without a local-sender line is refused by the master,
+        from the uid the kernel gives, whatever the client says."""
+        for d in (self.inst.tmp, self.inst.dir, os.path.join(self.inst.dir, "run")):
+            os.chmod(d, 0o755)
+        os.chmod(self.inst.conf, 0o644)
+        r = self.sendmail(["other@example.test"], b"Subject: x\n\nx\n", user="nobody")
+        self.assertEqual(r.returncode, 77, r.stderr)      # EX_NOPERM, before connecting
+        sock = os.path.join(self.inst.dir, "run", "pickup.sock")
+        code = ("import socket; s = socket.socket(socket.AF_UNIX); s.connect(%r); "
+                "print(s.recv(200).decode(), end='')" % sock)
+        r = subprocess.run(["python3", "-c", code], capture_output=True, timeout=30,
+                           preexec_fn=lambda: (os.setgid(65534), os.setuid(65534)))
+        self.assertEqual(r.stdout, b"554 5.7.1 uid 65534 may not send mail here "
+                         b"(no local-sender line)\r\n", r.stderr)
+        self.inst.wait_log(r"master event=refused listener=pickup uid=65534 "
+                           r"reason=no-local-sender")
 
     # -- refusals -------------------------------------------------------
     def test_sequence_errors(self):
