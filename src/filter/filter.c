@@ -66,6 +66,7 @@ filter_check(struct service_session *ss, struct ipc_msg *msg)
 	    sizeof(reply)) == -1)
 		verdict = FILTER_REJECT;
 	free(buf);
+	ipc_msg_clear(msg);		/* the handler owns the fd: close it */
 	log_info("%016" PRIx64 " filter event=verdict result=%s size=%zu%s%s",
 	    ss->connid, verdict == FILTER_ACCEPT ? "accept" :
 	    verdict == FILTER_REJECT ? "reject" : "tempfail", size,

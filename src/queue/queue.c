@@ -119,6 +119,7 @@ queue_msg(struct service_session *ss, struct ipc_msg *msg)
 		queue_reply(ss, msg->hdr.id, QUEUE_OK, env.id);
 	}
 	queue_env_free(&env);
+	ipc_msg_clear(msg);		/* the handler owns the fd: close it */
 	return 0;
 }
 
