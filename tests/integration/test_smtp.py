@@ -319,6 +319,35 @@ class SmtpBase:
         for n in before:
             self.assertLessEqual(after[n], before[n] + 2, (n, before, after))
 
+    def test_quota(self):
+        """Over quota: a declared SIZE larger than the whole quota is
+        552 5.2.2 at RCPT; a full mailbox is 452 4.2.2 (try later); an
+        undeclared message that does not fit is one 452 4.2.2 after DATA,
+        and nothing is stored."""
+        self.ctl("user", "add", "tiny@example.test", "--quota", "4K", "--password-file",
+                 os.path.join(self.inst.dir, "demo-password"))
+        c = self.mx()
+        c.cmd("EHLO client.test")
+        c.cmd("MAIL FROM:<a@other.test> SIZE=10000")
+        self.assertEqual(c.cmd("RCPT TO:<tiny@example.test>"),
+                         "552 5.2.2 Message larger than the mailbox quota")
+        c.cmd("RSET")
+        big = MSG + (b"q" * 750 + b"\r\n") * 3
+        c.cmd("MAIL FROM:<a@other.test>")
+        self.assertEqual(c.cmd("RCPT TO:<tiny@example.test>"), "250 2.1.5 Ok")
+        c.cmd("DATA")
+        c.send(big + b".\r\n")
+        self.assertRegex(c.reply(), r"^250 ")
+        c.cmd("MAIL FROM:<a@other.test>")
+        self.assertEqual(c.cmd("RCPT TO:<tiny@example.test>"), "250 2.1.5 Ok")
+        c.cmd("DATA")
+        c.send(big + b".\r\n")
+        self.assertEqual(c.reply(), "452 4.2.2 Mailbox full (over quota), try again later")
+        c.cmd("MAIL FROM:<a@other.test> SIZE=%d" % len(big))
+        self.assertEqual(c.cmd("RCPT TO:<tiny@example.test>"),
+                         "452 4.2.2 Mailbox full, try again later")
+        c.close()
+
     def test_auth_failures_limited(self):
         """Failed AUTH is limited by auth (5 per user and client): then
         even the right password gets 454 4.7.0, logged for fail2ban."""
