@@ -58,10 +58,13 @@ class Confinement:
         self.assertEqual(st["Seccomp"], "2", role)
         # not dumpable: the kernel hands the files in /proc/PID to root
         self.assertEqual(os.stat("/proc/%d/status" % pid).st_uid, 0, role)
-        if role == "deliver":
-            # its own mount namespace: DATA_DIR/mail at /mail, nothing else
+        if role in ("deliver", "queue"):
+            # its own mount namespace: DATA_DIR/mail (deliver) or
+            # DATA_DIR/queue (queue) at /mail, nothing else
             self.assertEqual(sorted(os.listdir("/proc/%d/root/" % pid)),
                              ["mail", "usr"], role)
+            if role == "queue":
+                self.assertEqual(os.listdir("/proc/%d/root/mail" % pid), ["spool"])
             return
         self.assertEqual(os.readlink("/proc/%d/root" % pid),
                          os.path.join(self.inst.dir, "run", "empty"), role)
