@@ -16,7 +16,7 @@ import subprocess
 import time
 import unittest
 
-from sealpost_test import BUILD, Instance, connect
+from sealpost_test import BUILD, TOP, Instance, connect
 
 PLAIN = os.environ.get("SEALPOST_PLAIN_BUILD_DIR")
 MSG = (b"From: Sender <s@other.test>\r\nTo: demo@example.test\r\n"
@@ -858,3 +858,64 @@ class HideClient(unittest.TestCase):
                              r"^Received: from client\.test \(\[127\.0\.0\.1\]\)")
             inst.stop()
             self.assertEqual(inst.bad_log_lines(), [])
+
+
+class DiskFull(unittest.TestCase):
+    """A full disk under the store: the transaction gets 452 4.3.1 (try
+    again later), never a 250, and nothing half-written stays.  DATA_DIR
+    is a 4 MiB tmpfs for this instance, filled up by the test."""
+
+    def test_disk_full_is_a_temporary_failure(self):
+        inst = Instance("diskfull", extra_conf=["instance-type test", "kdf-strength test"])
+        env = inst._env()
+        subprocess.run([os.path.join(TOP, "contrib", "dev"), "instance"], env=env,
+                       check=True, capture_output=True)
+        with open(inst.conf, "a") as f:
+            f.write("instance-type test\nkdf-strength test\n")
+        data = os.path.join(inst.dir, "data")
+        saved = os.path.join(inst.tmp, "data.saved")
+        subprocess.run(["cp", "-a", data, saved], check=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0711", "tmpfs", data],
+                       check=True)
+        try:
+            subprocess.run(["cp", "-a", saved + "/.", data + "/"], check=True)
+            inst.start()
+            inst.wait_services_ready()
+            with smtplib.SMTP("127.0.0.1", inst.port("smtp"), timeout=30) as s:
+                s.ehlo("client.test")
+                self.assertEqual(s.sendmail("a@other.test", ["demo@example.test"], MSG), {})
+            # fill the disk, leaving less than the next message needs
+            filler = os.path.join(data, "filler")
+            with open(filler, "wb") as f:
+                try:
+                    while True:
+                        f.write(b"\0" * 65536)
+                        f.flush()
+                except OSError:
+                    pass
+            os.truncate(filler, max(0, os.path.getsize(filler) - 100 * 1024))
+            new = os.path.join(data, "mail", "1", "new")
+            before = sorted(os.listdir(new))
+            big = MSG + (b"y" * 70 + b"\r\n") * 5000      # 360 KB
+            with smtplib.SMTP("127.0.0.1", inst.port("smtp"), timeout=30) as s:
+                s.ehlo("client.test")
+                with self.assertRaises(smtplib.SMTPDataError) as e:
+                    s.sendmail("a@other.test", ["demo@example.test"], big)
+                self.assertEqual(e.exception.smtp_code, 452)
+                self.assertEqual(e.exception.smtp_error,
+                                 b"4.3.1 Insufficient system storage, try again later")
+            self.assertEqual(sorted(os.listdir(new)), before)     # no temporary left
+            m = inst.wait_log(r"deliver event=deliver account=1 size=\d+ result=fail "
+                              r"reason=(.*)")
+            self.assertIn(r"No\x20space\x20left\x20on\x20device", m.group(1))
+            os.unlink(filler)
+            with smtplib.SMTP("127.0.0.1", inst.port("smtp"), timeout=30) as s:
+                s.ehlo("client.test")
+                self.assertEqual(s.sendmail("a@other.test", ["demo@example.test"], big), {})
+            self.assertEqual(len(os.listdir(new)), len(before) + 1)
+        finally:
+            inst.stop()
+            subprocess.run(["umount", data])
+            bad = inst.bad_log_lines()
+            inst.cleanup()
+        self.assertEqual(bad, [])
