@@ -77,6 +77,7 @@ struct sp_conf {
 	struct sp_test_account	 test_accounts[SP_CONF_MAX_TEST_ACCOUNTS];
 	size_t			 ntest_accounts;	/* test hooks only */
 	char			*test_deliver_crash;	/* test hooks only */
+	unsigned int		 test_smtp_timeout_ms;	/* test hooks only */
 	char			**domains;
 	size_t			 ndomains;
 	struct sp_local_sender	*senders;	/* local-sender lines */

@@ -317,6 +317,17 @@ proc_smtp_argv(struct master *m, char **argv, int argc, struct buf **bp)
 		argv[argc++] = "-o";
 		argv[argc++] = (char *)b->data + off[i];
 	}
+#ifdef SP_TEST_HOOKS
+	if (c->test_smtp_timeout_ms != 0) {
+		size_t	o = b->len;
+
+		if (buf_addf(b, "timeouts=%u", c->test_smtp_timeout_ms) == -1 ||
+		    buf_add(b, "", 1) == -1)
+			fatalx("smtp session arguments");
+		argv[argc++] = "-o";
+		argv[argc++] = (char *)b->data + o;
+	}
+#endif
 	return argc;
 }
 

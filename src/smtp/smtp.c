@@ -53,6 +53,11 @@
 #define SMTP_TIMEOUT_GREET_MS	(60 * 1000)	/* before EHLO: a slowloris */
 #define SMTP_TIMEOUT_DATA_MS	(180 * 1000)	/* per read in DATA/BDAT */
 #define SMTP_DATA_TOTAL_MS	(600 * 1000)	/* one DATA or BDAT chunk */
+
+/* The timeouts in use: these, or (test hooks) test-smtp-timeouts. */
+static int	to_cmd = SMTP_TIMEOUT_MS;
+static int	to_data = SMTP_TIMEOUT_DATA_MS;
+static long	to_data_total = SMTP_DATA_TOTAL_MS;
 #define SMTP_PREGREET_MS	100	/* MX: does the client talk first? */
 
 static void
@@ -173,7 +178,7 @@ smtp_ehlo(struct smtp *sm, const char *args, bool ehlo)
 	strlcpy(sm->helo, args, sizeof(sm->helo));
 	sm->esmtp = ehlo;
 	sm->state = SMTP_S_READY;
-	s->io.timeout_ms = SMTP_TIMEOUT_MS;
+	s->io.timeout_ms = to_cmd;
 	if (!ehlo) {
 		sm->exts = 0;
 		session_reply(s, "250 %s\r\n", s->hostname);
@@ -561,9 +566,8 @@ smtp_read_body(struct smtp *sm, bool bdat, uint64_t n)
 	struct timespec	 ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	deadline = ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
-	    SMTP_DATA_TOTAL_MS;
-	io->timeout_ms = SMTP_TIMEOUT_DATA_MS;
+	deadline = ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + to_data_total;
+	io->timeout_ms = to_data;
 	while (bdat ? n > 0 : !sm->data.done) {
 		if ((st = io_wait_input(io)) != IO_LINE)
 			smtp_io_end(sm, st);
@@ -582,7 +586,7 @@ smtp_read_body(struct smtp *sm, bool bdat, uint64_t n)
 		if (ts.tv_sec * 1000 + ts.tv_nsec / 1000000 > deadline)
 			smtp_io_end(sm, IO_TIMEOUT);
 	}
-	io->timeout_ms = SMTP_TIMEOUT_MS;
+	io->timeout_ms = to_cmd;
 }
 
 static void
@@ -815,6 +819,15 @@ smtp_settings(struct smtp *sm)
 		fatalx("smtp: bad max-rcpts from the master");
 	sm->hide_client = (v = child_opt(a, "hide-client")) != NULL &&
 	    strcmp(v, "1") == 0;
+#ifdef SP_TEST_HOOKS
+	if ((v = child_opt(a, "timeouts")) != NULL) {
+		to_cmd = to_data = (int)strtonum(v, 100, 60000, &errstr);
+		if (errstr != NULL)
+			fatalx("smtp: bad timeouts from the master");
+		to_data_total = 3L * to_data;
+		sm->s->io.timeout_ms = to_cmd;		/* greeting too */
+	}
+#endif
 	/* a local user through sealpost-sendmail (sealpostd/pickup.c) */
 	sm->pickup_from = child_opt(a, "pickup-from");
 	sm->pickup_uid = child_opt(a, "pickup-uid");

@@ -919,3 +919,39 @@ class DiskFull(unittest.TestCase):
             bad = inst.bad_log_lines()
             inst.cleanup()
         self.assertEqual(bad, [])
+
+
+class Timeouts(unittest.TestCase):
+    """Every state has a timeout (slowloris): before EHLO, between
+    commands, in DATA between reads, and for the whole of DATA however
+    slowly bytes trickle in.  test-smtp-timeouts (a test-hooks key) makes
+    them all 1 s here, the DATA total 3 s; the real values are in smtp.c."""
+
+    def test_every_state_times_out(self):
+        with Instance("timeouts", extra_conf=["test-smtp-timeouts 1000"]) as inst:
+            want = "421 4.4.2 mail.example.test Timeout exceeded"
+            c = Conn(inst.port("smtp"))                     # before EHLO
+            self.assertEqual(c.reply(), want)
+            self.assertTrue(c.closed())
+            c = Conn(inst.port("smtp"))
+            c.cmd("EHLO client.test")
+            c.send(b"NOOP")                                 # half a command
+            self.assertEqual(c.reply(), want)
+            c = Conn(inst.port("smtp"))
+            c.cmd("EHLO client.test")
+            c.cmd("MAIL FROM:<a@other.test>")
+            c.cmd("RCPT TO:<demo@example.test>")
+            self.assertEqual(c.cmd("DATA"), "354 End data with <CR><LF>.<CR><LF>")
+            sent = 0
+            for _ in range(15):                             # a byte every 0.4 s
+                try:
+                    c.send(b"x")
+                except OSError:
+                    break
+                sent += 1
+                time.sleep(0.4)
+            self.assertEqual(c.reply(), want)
+            # cut off by the 3 s total: no read ever waited 1 s
+            self.assertLess(sent, 15)
+            inst.stop()
+            self.assertEqual(inst.bad_log_lines(), [])
