@@ -321,6 +321,9 @@ static const struct sb_rule sb_smtp[] = {
 	/* one copy of the message fd per service it goes to */
 	{ .name = "fcntl", .nargs = 1,
 	    .arg = { { 1, SCMP_CMP_EQ, F_DUPFD_CLOEXEC, 0 } } },
+	/* a failed AUTH is answered late (smtp_auth_delay) */
+	{ .name = "nanosleep" },
+	{ .name = "clock_nanosleep" },
 	SB_SODIUM_RULES			/* the AUTH password */
 };
 /* A message may be up to this large in an smtp session's memfd. */

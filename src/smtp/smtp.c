@@ -233,6 +233,22 @@ smtp_starttls(struct smtp *sm, const char *args)
 	sm->helo[0] = '\0';
 }
 
+/*
+ * A failed AUTH is answered late: a second more for each failure on this
+ * connection (at most SMTP_MAX_AUTH_FAILS), so that guessing costs the
+ * guesser time; the limits in auth then refuse altogether.  Only this
+ * client's session waits.
+ */
+static void
+smtp_auth_delay(struct smtp *sm)
+{
+	struct timespec	ts = { (time_t)sm->auth_fails + 1, 0 };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR &&
+	    (sm->s->io.stop == NULL || !*sm->s->io.stop))
+		;
+}
+
 static bool
 smtp_has_ctl(const char *p, size_t len)
 {
@@ -371,10 +387,12 @@ smtp_auth(struct smtp *sm, const char *args)
 		    s->id, log_esc(esc, sizeof(esc), user, strlen(user)));
 		session_reply(s, "235 2.7.0 Authentication successful\r\n");
 	} else if (result == AUTH_RESULT_TEMP) {
+		smtp_auth_delay(sm);
 		session_reply(s, "454 4.7.0 Temporary authentication failure, "
 		    "try again later\r\n");
 		smtp_error(sm);
 	} else {
+		smtp_auth_delay(sm);
 		session_reply(s, "535 5.7.8 Authentication credentials "
 		    "invalid\r\n");
 		if (++sm->auth_fails >= SMTP_MAX_AUTH_FAILS) {
