@@ -45,6 +45,19 @@ _BAD_LOG = re.compile(r"AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitize
                       r"|runtime error:|signal=(?!15\b)\d+")
 
 _used_offsets = set()      # offsets of instances running now in this process
+_running = set()           # instances started and not stopped yet
+
+
+@atexit.register
+def _stop_leftovers():
+    """An instance whose test class failed in setUpClass (so that its
+    tearDownClass never ran) is stopped when the test run ends, by the
+    pid of what it started, never left behind."""
+    for inst in list(_running):
+        try:
+            inst.stop()
+        except Exception:       # best effort at exit
+            pass
 
 
 def port_free(port, kind=socket.SOCK_STREAM):
@@ -121,6 +134,7 @@ class Instance:
             with open(self.conf, "a") as f:
                 f.write("\n".join(self.extra_conf) + "\n")
         self._log = open(self.log_path, "ab")
+        _running.add(self)
         self.proc = subprocess.Popen([os.path.join(TOP, "contrib", "dev"), "run"],
                                      env=env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=self._log,
@@ -144,6 +158,7 @@ class Instance:
         status.  Kills the whole process group if it does not stop."""
         if self.proc is None:
             return None
+        _running.discard(self)
         _used_offsets.discard(self.offset)
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
