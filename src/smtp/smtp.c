@@ -675,6 +675,17 @@ smtp_bdat(struct smtp *sm, const char *args)
 		session_end(s, "bdat-syntax");
 	}
 	last = args[n] != '\0';
+	/*
+	 * A chunk larger than any message may be: reading it through to
+	 * stay in step would let one command hold the session for as long
+	 * as the client likes (SECURITY-TESTS T09).  Say so and close.
+	 */
+	if (size > sm->max_size ||
+	    (sm->state == SMTP_S_BDAT && sm->data.seen + size > sm->max_size)) {
+		session_reply(s, "552 5.3.4 Message size exceeds fixed maximum "
+		    "message size, closing\r\n");
+		session_end(s, "bdat-too-big");
+	}
 	ok = (sm->state == SMTP_S_MAIL && sm->nrcpts > 0) ||
 	    sm->state == SMTP_S_BDAT;
 	if (ok && sm->state == SMTP_S_MAIL) {
