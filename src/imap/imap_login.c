@@ -32,6 +32,7 @@
 #include "ipc_types.h"
 #include "session.h"
 #include "imap_parse.h"
+#include "smtp_parse.h"
 #include "banned.h"
 
 #define IMAP_LINE_MAX		8192
@@ -39,9 +40,14 @@
 #define IMAP_TIMEOUT_PRELOGIN_MS (60 * 1000)
 #define IMAP_USER_MAX		320	/* RFC 5321 4.5.3.1 address */
 #define IMAP_PASS_MAX		1024
-/* No STARTTLS yet: without TLS, no login (RFC 3501 6.2.3, 7.2.1). */
-#define IMAP_CAPS_PLAIN		"IMAP4rev1 LOGINDISABLED"
-#define IMAP_CAPS_TLS		"IMAP4rev1"
+/*
+ * Without TLS no login of any kind (RFC 3501 6.2.3, 7.2.1; RFC 9051
+ * 6.2.3): LOGINDISABLED and no AUTH= until STARTTLS.
+ */
+#define IMAP_CAPS_PLAIN		"IMAP4rev1 STARTTLS LOGINDISABLED ID"
+#define IMAP_CAPS_PLAIN_NOTLS	"IMAP4rev1 LOGINDISABLED ID"
+#define IMAP_CAPS_TLS		"IMAP4rev1 SASL-IR AUTH=PLAIN ID"
+#define IMAP_CAPS_MAIL		"IMAP4rev1"	/* = imap_mail.c's */
 
 static struct ipc_msg	reply;	/* 64 KiB: not on the stack */
 
@@ -75,7 +81,9 @@ imap_ends_in_literal(const char *line, size_t len)
 static const char *
 imap_caps(struct session *s)
 {
-	return s->io.tls != NULL ? IMAP_CAPS_TLS : IMAP_CAPS_PLAIN;
+	if (s->io.tls != NULL)
+		return IMAP_CAPS_TLS;
+	return s->tls_ctx != NULL ? IMAP_CAPS_PLAIN : IMAP_CAPS_PLAIN_NOTLS;
 }
 
 /* Wait for the master's word that our mail process is there. */
@@ -102,15 +110,14 @@ imap_wait_mail(struct session *s, int *fd_r)
 }
 
 /* RFC 3501 6.2.3 LOGIN, decided by the auth service. */
+static void	imap_do_login(struct session *, const char *, const char *,
+		    const unsigned char *, size_t);
+
 static void
 imap_login(struct session *s, const char *tag, const char *args, size_t len)
 {
-	struct ipc_out	*out;
-	const char	*text;
 	char		 user[IMAP_USER_MAX + 1], pass[IMAP_PASS_MAX + 1];
-	uint64_t	 account;	/* the master tells us which, later */
-	uint32_t	 result;
-	int		 r, fd;
+	int		 r;
 
 	if (s->io.tls == NULL) {
 		session_reply(s, "%s NO [PRIVACYREQUIRED] Login only over "
@@ -127,11 +134,28 @@ imap_login(struct session *s, const char *tag, const char *args, size_t len)
 		imap_error(s);
 		return;
 	}
+	imap_do_login(s, tag, user, (unsigned char *)pass, strlen(pass));
+	sodium_memzero(pass, sizeof(pass));
+}
+
+/*
+ * The credentials to auth; on success wait for the mail process and
+ * relay (never returns); otherwise the NO.  pass is wiped by the caller.
+ */
+static void
+imap_do_login(struct session *s, const char *tag, const char *user,
+    const unsigned char *pass, size_t passlen)
+{
+	struct ipc_out	*out;
+	const char	*text;
+	uint64_t	 account;	/* the master tells us which, later */
+	uint32_t	 result;
+	int		 r, fd;
+
 	out = ipc_out_new(IMSG_AUTH_LOGIN, 0, -1);
 	ipc_add_u64(out, s->id);
 	ipc_add_str(out, user);
-	ipc_add_data(out, pass, strlen(pass));
-	sodium_memzero(pass, sizeof(pass));
+	ipc_add_data(out, pass, passlen);
 	r = session_call(s, SVC_AUTH, out, &reply);
 	if (r == -1 || ipc_get_u32(&reply, &result) == -1 ||
 	    ipc_get_str(&reply, &text, 256) == -1 ||
@@ -142,7 +166,7 @@ imap_login(struct session *s, const char *tag, const char *args, size_t len)
 	}
 	if (result != AUTH_RESULT_OK) {
 		/* RFC 5530: the same answer whether the user exists or not */
-		session_reply(s, "%s NO [%s]\r\n", tag,
+		session_reply(s, "%s NO [%s\r\n", tag,
 		    result == AUTH_RESULT_TEMP ? "UNAVAILABLE] Too many failed "
 		    "logins, try again later" : "AUTHENTICATIONFAILED] "
 		    "Authentication failed");
@@ -155,9 +179,114 @@ imap_login(struct session *s, const char *tag, const char *args, size_t len)
 		imap_error(s);
 		return;
 	}
-	session_reply(s, "%s OK [CAPABILITY " IMAP_CAPS_TLS "] Logged in\r\n",
+	session_reply(s, "%s OK [CAPABILITY " IMAP_CAPS_MAIL "] Logged in\r\n",
 	    tag);
 	session_proxy(s, fd);
+}
+
+/* RFC 3501 6.2.2 AUTHENTICATE, PLAIN only (RFC 4616), with SASL-IR. */
+static void
+imap_authenticate(struct session *s, const char *tag, const char *args)
+{
+	char		 mech[16], user[IMAP_USER_MAX + 1], *line;
+	const char	*ir = NULL;
+	unsigned char	 pass[IMAP_PASS_MAX + 1];	/* wiped below */
+	size_t		 n, len, passlen;
+	int		 r;
+
+	if (s->io.tls == NULL) {
+		session_reply(s, "%s NO [PRIVACYREQUIRED] Authentication "
+		    "only over TLS\r\n", tag);
+		imap_error(s);
+		return;
+	}
+	/* " PLAIN" or " PLAIN <initial response>" */
+	n = strcspn(args + (*args == ' '), " ");
+	if (*args != ' ' || n == 0 || n >= sizeof(mech)) {
+		session_reply(s, "%s BAD Invalid arguments to AUTHENTICATE\r\n",
+		    tag);
+		imap_error(s);
+		return;
+	}
+	memcpy(mech, args + 1, n);
+	mech[n] = '\0';
+	if (args[1 + n] == ' ')
+		ir = args + 2 + n;
+	else if (args[1 + n] != '\0') {
+		session_reply(s, "%s BAD Invalid arguments to AUTHENTICATE\r\n",
+		    tag);
+		imap_error(s);
+		return;
+	}
+	if (strcasecmp(mech, "PLAIN") != 0) {
+		session_reply(s, "%s NO [CANNOT] Unsupported authentication "
+		    "mechanism\r\n", tag);
+		imap_error(s);
+		return;
+	}
+	if (ir == NULL) {
+		session_reply(s, "+ \r\n");
+		switch (io_getline(&s->io, IMAP_LINE_MAX, &line, &len)) {
+		case IO_LINE:
+			break;
+		case IO_TOOLONG:
+			session_reply(s, "%s BAD Line too long\r\n", tag);
+			imap_error(s);
+			return;
+		default:
+			session_end(s, "client-closed");
+		}
+		ir = line;
+	}
+	if (strcmp(ir, "*") == 0) {
+		session_reply(s, "%s BAD Authentication cancelled\r\n", tag);
+		return;
+	}
+	/* the same decoder as SMTP AUTH PLAIN (smtp_parse.c) */
+	r = smtp_sasl_plain(ir, user, sizeof(user), pass, IMAP_PASS_MAX + 1,
+	    &passlen);
+	sodium_memzero((char *)(uintptr_t)ir, strlen(ir));	/* in io's buffer */
+	if (r == -1) {
+		session_reply(s, "%s BAD Invalid SASL PLAIN response\r\n",
+		    tag);
+		imap_error(s);
+		return;
+	}
+	imap_do_login(s, tag, user, pass, passlen);
+	sodium_memzero(pass, sizeof(pass));
+}
+
+/* RFC 2971 ID: the client's fields are not kept; ours are the name. */
+static void
+imap_id(struct session *s, const char *tag, const char *args)
+{
+	if (*args != ' ' || (strcasecmp(args + 1, "NIL") != 0 &&
+	    (args[1] != '(' || args[strlen(args) - 1] != ')'))) {
+		session_reply(s, "%s BAD Invalid arguments to ID\r\n", tag);
+		imap_error(s);
+		return;
+	}
+	session_reply(s, "* ID (\"name\" \"sealpost\")\r\n"
+	    "%s OK ID completed\r\n", tag);
+}
+
+/* RFC 3501 6.2.1 STARTTLS on the plaintext listener. */
+static void
+imap_starttls(struct session *s, const char *tag)
+{
+	if (s->io.tls != NULL || s->tls_ctx == NULL) {
+		session_reply(s, "%s BAD STARTTLS not available\r\n", tag);
+		imap_error(s);
+		return;
+	}
+	/* SECURITY: nothing sent before the handshake counts after it */
+	if (io_buffered(&s->io) > 0) {
+		session_reply(s, "* BYE Commands pipelined after STARTTLS\r\n");
+		session_end(s, "starttls-pipelining");
+	}
+	session_reply(s, "%s OK Begin TLS negotiation now\r\n", tag);
+	if (session_tls_start(s) == -1)
+		session_end(s, "tls-failed");
 }
 
 static void
@@ -200,6 +329,19 @@ imap_command(struct session *s, const char *line, size_t len)
 	}
 	if (clen == 5 && strncasecmp(cmd, "LOGIN", clen) == 0) {
 		imap_login(s, tag, rest, len - (size_t)(rest - line));
+		return;
+	}
+	if (clen == 12 && strncasecmp(cmd, "AUTHENTICATE", clen) == 0) {
+		imap_authenticate(s, tag, rest);
+		return;
+	}
+	if (clen == 2 && strncasecmp(cmd, "ID", clen) == 0) {
+		imap_id(s, tag, rest);
+		return;
+	}
+	if (clen == 8 && strncasecmp(cmd, "STARTTLS", clen) == 0 &&
+	    *rest == '\0') {
+		imap_starttls(s, tag);
 		return;
 	}
 	session_reply(s, "%s BAD Command unknown or not available before "

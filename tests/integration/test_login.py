@@ -37,15 +37,16 @@ class Login(unittest.TestCase):
 
     def test_login_spawns_confined_mail_process(self):
         m = self.imaps()
-        self.assertEqual(m.capabilities, ("IMAP4REV1",))
+        self.assertEqual(m.capabilities, ("IMAP4REV1", "SASL-IR", "AUTH=PLAIN", "ID"))
         typ, data = m.login("demo@example.test", "s3cret pass")
         self.assertEqual((typ, data), ("OK", [b"[CAPABILITY IMAP4rev1] Logged in"]))
         typ, data = m.xatom("XSPTEST")
         self.assertEqual(typ, "OK")
         self.assertEqual(m.untagged_responses.pop("XSPTEST"),
                          [b"uid=%d account=7" % ACCOUNT_UID])
-        pid = int(self.inst.wait_log(r"event=login account=7 uid=%d proc=imap-mail "
-                                     r"pid=(\d+)" % ACCOUNT_UID).group(1))
+        pat = r"event=login account=7 uid=%d proc=imap-mail pid=(\d+)" % ACCOUNT_UID
+        self.inst.wait_log(pat)
+        pid = int(re.findall(pat, self.inst.log())[-1])     # this login's
         st = status(pid)
         self.assertEqual(st["Uid"].split(), [str(ACCOUNT_UID)] * 4)
         self.assertEqual(st["Groups"], "")
@@ -91,6 +92,62 @@ class Login(unittest.TestCase):
             self.assertIn(b"LOGINDISABLED", read_line(c))
             c.sendall(b"a LOGIN demo@example.test \"s3cret pass\"\r\n")
             self.assertEqual(read_line(c), b"a NO [PRIVACYREQUIRED] Login only over TLS")
+
+    def test_starttls_then_login(self):
+        """143: STARTTLS, then the TLS capabilities, then LOGIN (imaplib)."""
+        m = imaplib.IMAP4("127.0.0.1", self.inst.port("imap"), timeout=15)
+        self.assertIn("LOGINDISABLED", m.capabilities)
+        self.assertIn("STARTTLS", m.capabilities)
+        self.assertNotIn("AUTH=PLAIN", m.capabilities)
+        typ, _ = m.starttls(ssl_context=self.inst.tls_context())
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.capabilities, ("IMAP4REV1", "SASL-IR", "AUTH=PLAIN", "ID"))
+        typ, data = m.login("demo@example.test", "s3cret pass")
+        self.assertEqual(typ, "OK")
+        m.logout()
+
+    def test_starttls_pipelining_refused(self):
+        """What is pipelined after STARTTLS is never read (CVE-2011-0411)."""
+        with connect(self.inst.port("imap")) as c:
+            read_line(c)
+            c.sendall(b"a STARTTLS\r\nb LOGIN demo@example.test x\r\n")
+            self.assertEqual(read_line(c), b"* BYE Commands pipelined after STARTTLS")
+
+    def test_authenticate_plain(self):
+        """AUTHENTICATE PLAIN with SASL-IR and with a continuation; a
+        cancel; a wrong password; an authzid naming someone else."""
+        import base64
+        def b64(z, u, p):
+            return base64.b64encode(z + b"\0" + u + b"\0" + p)
+        c = self.inst.tls_context().wrap_socket(connect(self.inst.port("imaps")),
+                                                server_hostname="127.0.0.1")
+        read_line(c)
+        c.sendall(b"a AUTHENTICATE PLAIN\r\n")
+        self.assertEqual(read_line(c), b"+ ")
+        c.sendall(b"*\r\n")
+        self.assertEqual(read_line(c), b"a BAD Authentication cancelled")
+        c.sendall(b"b AUTHENTICATE PLAIN " + b64(b"", b"demo@example.test", b"wrong") + b"\r\n")
+        self.assertEqual(read_line(c), b"b NO [AUTHENTICATIONFAILED] Authentication failed")
+        c.sendall(b"c AUTHENTICATE PLAIN " + b64(b"other@example.test", b"demo@example.test",
+                                                  b"s3cret pass") + b"\r\n")
+        self.assertEqual(read_line(c), b"c BAD Invalid SASL PLAIN response")
+        c.sendall(b"d AUTHENTICATE CRAM-MD5\r\n")
+        self.assertEqual(read_line(c), b"d NO [CANNOT] Unsupported authentication mechanism")
+        c.sendall(b"e ID (\"name\" \"test\")\r\n")
+        self.assertEqual(read_line(c), b'* ID ("name" "sealpost")')
+        self.assertEqual(read_line(c), b"e OK ID completed")
+        c.sendall(b"f AUTHENTICATE PLAIN\r\n")
+        self.assertEqual(read_line(c), b"+ ")
+        c.sendall(b64(b"demo@example.test", b"demo@example.test", b"s3cret pass") + b"\r\n")
+        self.assertEqual(read_line(c), b"f OK [CAPABILITY IMAP4rev1] Logged in")
+        c.sendall(b"g XSPTEST\r\n")
+        self.assertEqual(read_line(c), b"* XSPTEST uid=%d account=7" % ACCOUNT_UID)
+        c.close()
+        # imaplib's own AUTHENTICATE
+        m = self.imaps()
+        typ, _ = m.authenticate("PLAIN", lambda _: b"\0demo@example.test\0s3cret pass")
+        self.assertEqual(typ, "OK")
+        m.logout()
 
     def test_pipelined_commands_after_login_reach_the_mail_process(self):
         c = self.inst.tls_context().wrap_socket(connect(self.inst.port("imaps")),
