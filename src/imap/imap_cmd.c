@@ -414,7 +414,8 @@ imap_parse_atom(struct imap_pstate *ps, struct imap_arg *a)
 			return -1;
 		}
 		if (bracket) {
-			if (++sect > IMAP_CMD_SECTION_MAX) {
+			if ((inq || c != ']') &&
+			    ++sect > IMAP_CMD_SECTION_MAX) {
 				ps->err = "section too long";
 				return -1;
 			}
@@ -431,7 +432,8 @@ imap_parse_atom(struct imap_pstate *ps, struct imap_arg *a)
 					ps->off++;
 				} else if (c == '"')
 					inq = false;
-				else if (!imap_text_char(c)) {
+				else if (c < 0x20 || c == 0x7f) {
+					/* stricter than TEXT-CHAR: no CTL */
 					ps->err = "bad character in a section";
 					return -1;
 				}
