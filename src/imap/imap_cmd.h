@@ -35,6 +35,7 @@ struct io;
 #define IMAP_CMD_ARGS_MAX	4096	/* argument nodes, all levels */
 #define IMAP_CMD_TAG_MAX	64
 #define IMAP_CMD_NAME_MAX	32
+#define IMAP_CMD_SECTION_MAX	1024	/* bytes inside an atom's [...] */
 
 struct imap_seg {
 	bool		 literal;	/* literal bytes, else a text line */
@@ -59,8 +60,13 @@ enum imap_read_status {
 				   byte was read; for {N+} the connection
 				   cannot be kept in step: the caller ends it
 				   (RFC 7888 4: BYE) */
-	IMAP_READ_TOOBIG,	/* over IMAP_CMD_MAX or IMAP_CMD_SEGS_MAX */
-	IMAP_READ_NUL,		/* a NUL in a text line */
+	IMAP_READ_TOOBIG,	/* over IMAP_CMD_MAX or IMAP_CMD_SEGS_MAX
+				   (refused before any byte of a literal
+				   was read, as above) */
+	IMAP_READ_NUL,		/* a NUL in a text line: returned once the
+				   command has been read to its end (a
+				   {N+} literal after it is read too, a {N}
+				   gets no "+" and ends it) */
 	IMAP_READ_IO		/* io ended: see *io_status_r */
 };
 
@@ -70,9 +76,15 @@ enum imap_read_status {
  * login a few KiB).  cont is written for a synchronizing literal ("+
  * Ready for literal data\r\n"), through write_fn(arg, text, len).  On
  * IMAP_READ_IO, *io_status_r says how io ended (enum io_status).  For
- * IMAP_READ_LITERAL_TOOBIG, *literal_sync_r says whether it was a
- * synchronizing literal (then the client sends nothing more of the
- * command and the session may answer BAD and go on).
+ * IMAP_READ_LITERAL_TOOBIG and IMAP_READ_TOOBIG, *literal_sync_r says
+ * whether the client is still in step: true for a synchronizing literal
+ * or a line (then the client sends nothing more of the command and the
+ * session may answer BAD and go on), false for {N+} (its bytes are on
+ * the way: the caller ends the connection).  Either pointer may be NULL.
+ * A line's CRLF or bare LF is not stored; a NUL or a lone CR stays in
+ * the text (the parser refuses them).  On any status but IMAP_READ_OK,
+ * raw->nsegs is 0.  raw's buffer is kept from one call to the next
+ * (imap_raw_free frees it; raw starts zeroed).
  */
 enum imap_read_status imap_cmd_read(struct io *, struct imap_raw *raw,
 		    size_t max_literal,
@@ -83,9 +95,10 @@ void		 imap_raw_free(struct imap_raw *);
 enum imap_arg_type {
 	IMAP_ARG_ATOM,		/* includes numbers, sequence sets, flags
 				   (\Seen), and section specs as sent */
-	IMAP_ARG_QUOTED,	/* the unescaped content */
+	IMAP_ARG_QUOTED,	/* the unescaped content (in cmd->strs,
+				   NUL-terminated; never CR, LF, NUL) */
 	IMAP_ARG_LITERAL,	/* the bytes (may hold NUL, CR, LF) */
-	IMAP_ARG_NIL,
+	IMAP_ARG_NIL,		/* s is NULL, len 0 */
 	IMAP_ARG_LIST		/* ( ... ) */
 };
 
@@ -128,7 +141,17 @@ enum imap_parse_status {
  * "]", "<0.100>", "\\Seen", "1:*,5"): a bracketed section with spaces
  * inside ("BODY[HEADER.FIELDS (FROM TO)]") is one atom, the list inside
  * it parsed as part of the atom's text, as RFC 3501's grammar has it.
- * cmd's arguments point into raw (keep it alive).  *errstr_r: static text.
+ * Atoms also take "*" and "%" (sequence sets, LIST patterns) and "\"
+ * as their first byte (flags); "]" only closes an atom's "[" (at most
+ * one per atom, IMAP_CMD_SECTION_MAX bytes inside, lists and quoted
+ * strings inside checked for balance and syntax): a mailbox name with
+ * "]" must be quoted.  The atom "NIL" (any case) is IMAP_ARG_NIL.
+ * Arguments are separated by exactly one SP; a literal's "{N}" must end
+ * its text segment and the next segment must be that literal, N bytes.
+ * cmd's arguments point into raw (keep it alive).  *errstr_r: static text
+ * (NULL on IMAP_PARSE_OK).  On any status but IMAP_PARSE_OK cmd holds no
+ * storage (no arguments); imap_cmd_free is still safe to call.  cmd is
+ * overwritten, not freed: free an earlier result first.
  */
 enum imap_parse_status imap_cmd_parse(const struct imap_raw *raw,
 		    struct imap_cmd *cmd, const char **errstr_r);
