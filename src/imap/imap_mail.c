@@ -6,8 +6,10 @@
  * holds only the account's folder (at /mail), and reads the client's
  * commands relayed by the imap-login process.
  *
- * For now it serves the authenticated state's CAPABILITY, NOOP and LOGOUT
- * and answers the rest with BAD; the IMAP issues add the mailbox.
+ * Commands are read and parsed by imap_cmd.c (literals, LITERAL+,
+ * bounds); CAPABILITY, NOOP and LOGOUT are answered here, the mailbox
+ * commands by imap_mbox.c; the rest get BAD until the IMAP issues add
+ * them.
  *
  * Process:  imap-mail (account uid; account jail; ROLE_IMAP_MAIL).
  * Trust:    the relayed bytes are the client's: hostile.  Lines are bounded
@@ -42,12 +44,15 @@
 #include "meta.h"
 #include "meta_seal.h"
 #include "imap_parse.h"
+#include "imap_cmd.h"
+#include "imap_mbox.h"
 #include "banned.h"
 
 #define IMAP_LINE_MAX		8192
 #define IMAP_MAX_ERRORS		10
 #define IMAP_TIMEOUT_AUTH_MS	(30 * 60 * 1000)	/* RFC 3501 5.4 */
-#define IMAP_MAIL_CAPS		"IMAP4rev1"
+#define IMAP_MAIL_CAPS		"IMAP4rev1 LITERAL+ NAMESPACE UNSELECT"
+#define IMAP_LITERAL_MAX	(64 * 1024)	/* APPEND will take more */
 #define IMAP_META_AT_LOGIN	200	/* records built before serving */
 
 static struct io		 io;
@@ -58,6 +63,7 @@ static unsigned long		 uid;		/* ours, from the master */
 static unsigned char		*keys;		/* sodium_malloc: pk | sk */
 static struct index		*ix;		/* /mail/index.db, with the key */
 static struct ipc_msg		 keymsg;	/* wiped after use */
+static struct imap_raw		 raw;		/* the command being read */
 
 /*
  * The account's key pair, from auth (never through the master), then the
@@ -202,40 +208,38 @@ mail_test_meta(int64_t mailbox, unsigned int *n_r, char *subj, size_t len)
 }
 #endif
 
-static void
-mail_command(const char *line, size_t len)
+static struct imap_mbox	mbox;
+
+static int
+mail_write(void *arg, const char *p, size_t len)
 {
-	char		 tag[IMAP_TAG_MAX + 1];
-	const char	*cmd, *rest;
-	size_t		 clen;
+	(void)arg;
+	return io_write(&io, p, len);
+}
 
-	if (imap_parse_tag(line, len, tag, sizeof(tag), &cmd, &clen,
-	    &rest) != 0) {
-		mail_reply("* BAD Invalid tag or missing command\r\n");
-		mail_error();
-		return;
-	}
+static void
+mail_command(const struct imap_cmd *c)
+{
+	const char	*tag = c->tag;
+	int		 r;
 
-	if (clen == 10 && strncasecmp(cmd, "CAPABILITY", clen) == 0 &&
-	    *rest == '\0') {
+	if (strcmp(c->name, "CAPABILITY") == 0 && !c->uid && c->nargs == 0) {
 		mail_reply("* CAPABILITY " IMAP_MAIL_CAPS "\r\n"
 		    "%s OK CAPABILITY completed\r\n", tag);
 		return;
 	}
-	if (clen == 4 && strncasecmp(cmd, "NOOP", clen) == 0 &&
-	    *rest == '\0') {
+	if (strcmp(c->name, "NOOP") == 0 && !c->uid && c->nargs == 0) {
 		mail_reply("%s OK NOOP completed\r\n", tag);
 		return;
 	}
-	if (clen == 6 && strncasecmp(cmd, "LOGOUT", clen) == 0 &&
-	    *rest == '\0') {
+	if (strcmp(c->name, "LOGOUT") == 0 && !c->uid && c->nargs == 0) {
 		mail_reply("* BYE Logging out\r\n%s OK LOGOUT completed\r\n",
 		    tag);
 		mail_end("logout");
 	}
 #ifdef SP_TEST_HOOKS
 	/* test hooks: who and where are we, as the tests see it */
-	if (clen == 7 && strncasecmp(cmd, "XSPTEST", clen) == 0) {
+	if (strcmp(c->name, "XSPTEST") == 0) {
 		struct index_mailbox	mb;
 		char			subj[128];
 		unsigned int		meta;
@@ -248,19 +252,25 @@ mail_command(const char *line, size_t len)
 			    "meta=%u subject=%s\r\n"
 			    "%s OK XSPTEST completed\r\n", uid, account,
 			    mb.messages, meta, subj, tag);
-		}
-		else
+		} else
 			mail_reply("* XSPTEST uid=%lu account=%llu\r\n"
 			    "%s OK XSPTEST completed\r\n", uid, account, tag);
 		return;
 	}
 #endif
-	if ((clen == 5 && strncasecmp(cmd, "LOGIN", clen) == 0) ||
-	    (clen == 12 && strncasecmp(cmd, "AUTHENTICATE", clen) == 0)) {
+	if (strcmp(c->name, "LOGIN") == 0 ||
+	    strcmp(c->name, "AUTHENTICATE") == 0) {
 		/* RFC 3501 6.2.2, 6.2.3: only in the not-authenticated state */
 		mail_reply("%s BAD Already logged in\r\n", tag);
 		mail_error();
 		return;
+	}
+	if (ix != NULL) {
+		mbox.ix = ix;
+		if ((r = imap_mbox_command(&mbox, c)) == -1)
+			mail_end("write-error");
+		if (r == 1)
+			return;
 	}
 	mail_reply("%s BAD Command unknown or not available yet\r\n", tag);
 	mail_error();
@@ -273,8 +283,7 @@ main(int argc, char **argv)
 	struct sandbox_status	 st;
 	struct sigaction	 sa;
 	const char		*errstr;
-	char			*line, *end;
-	size_t			 len;
+	char			*end;
 	int			 ch;
 
 	memset(&a, 0, sizeof(a));
@@ -327,32 +336,58 @@ main(int argc, char **argv)
 	log_info("%016" PRIx64 " imap-mail event=start account=%llu uid=%lu "
 	    "sandbox=\"%s\"", connid, account, uid, sandbox_describe(&st));
 
+	mbox.write_fn = mail_write;
 	for (;;) {
-		switch (io_getline(&io, IMAP_LINE_MAX, &line, &len)) {
-		case IO_LINE:
-			if (strlen(line) != len) {
-				mail_reply("* BAD NUL byte in command\r\n");
-				mail_error();
-				break;
+		struct imap_cmd		 cmd;
+		const char		*perr;
+		enum imap_read_status	 rs;
+		enum imap_parse_status	 ps;
+		int			 iost = IO_ERROR;
+		bool			 insync = true;
+
+		rs = imap_cmd_read(&io, &raw, IMAP_LITERAL_MAX, mail_write,
+		    NULL, &iost, &insync);
+		if (rs == IMAP_READ_IO) {
+			switch (iost) {
+			case IO_TIMEOUT:
+				mail_reply("* BYE Autologout; idle for too "
+				    "long\r\n");
+				mail_end("timeout");
+			case IO_STOP:
+				mail_reply("* BYE Server shutting down\r\n");
+				mail_end("shutdown");
+			case IO_EOF:
+				mail_end("client-closed");
+			default:
+				mail_end("io-error");
 			}
-			mail_command(line, len);
-			break;
-		case IO_TOOLONG:
-			mail_reply("* BAD Line too long\r\n");
-			mail_error();
-			break;
-		case IO_TIMEOUT:
-			mail_reply("* BYE Autologout; idle for too long\r\n");
-			mail_end("timeout");
-		case IO_STOP:
-			mail_reply("* BYE Server shutting down\r\n");
-			mail_end("shutdown");
-		case IO_EOF:
-			mail_end("client-closed");
-		case IO_LOST:
-		case IO_ERROR:
-		default:
-			mail_end("io-error");
 		}
+		if (rs != IMAP_READ_OK) {
+			/* RFC 7888 4: a {N+} we refused cannot be skipped */
+			if (!insync) {
+				mail_reply("* BYE [TOOBIG] Literal too "
+				    "large\r\n");
+				mail_end("literal-too-big");
+			}
+			mail_reply("* BAD %s\r\n", rs == IMAP_READ_NUL ?
+			    "NUL byte in command" : rs ==
+			    IMAP_READ_LINE_TOOLONG ? "Line too long" :
+			    "[TOOBIG] Command or literal too large");
+			mail_error();
+			continue;
+		}
+		memset(&cmd, 0, sizeof(cmd));
+		if ((ps = imap_cmd_parse(&raw, &cmd, &perr)) != IMAP_PARSE_OK) {
+			if (ps == IMAP_PARSE_NOTAG)
+				mail_reply("* BAD Invalid tag or missing "
+				    "command\r\n");
+			else
+				mail_reply("%s BAD %s\r\n", cmd.tag, perr);
+			imap_cmd_free(&cmd);
+			mail_error();
+			continue;
+		}
+		mail_command(&cmd);
+		imap_cmd_free(&cmd);
 	}
 }

@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * imap_mbox.c - the commands of the authenticated and selected states
+ * that work on the account's index (imap_mbox.h): LIST, LSUB, STATUS,
+ * NAMESPACE, SELECT, EXAMINE, CLOSE, UNSELECT and FETCH of FLAGS, UID,
+ * INTERNALDATE and RFC822.SIZE (message numbers and UIDs).  The IMAP
+ * issues add the rest here, one handler each.
+ *
+ * Process:  imap-mail (the account's uid, in its jail).
+ * Trust:    the command tree is the client's, parsed and bounded by
+ *           imap_cmd.c; every argument's kind and count is checked here
+ *           before use.  Mailbox names come from the index (validated
+ *           when created) and are always sent quoted, escaped.
+ * See also: store/index.h, imap_seqset.c, RFC 3501 6.3-6.4, 7.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "xmalloc.h"
+#include "buf.h"
+#include "imap_cmd.h"
+#include "imap_seqset.h"
+#include "imap_mbox.h"
+#include "banned.h"
+
+#define MB_OUT_MAX	(16 * 1024 * 1024)	/* one command's answer */
+
+struct mb_out {
+	struct buf	*b;
+};
+
+static void mb_printf(struct mb_out *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+mb_printf(struct mb_out *o, const char *fmt, ...)
+{
+	char	 line[1024];
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		(void)buf_add(o->b, line, (size_t)n < sizeof(line) ?
+		    (size_t)n : sizeof(line) - 1);
+}
+
+/* A mailbox name as an IMAP quoted string. */
+static void
+mb_quoted(struct mb_out *o, const char *s)
+{
+	(void)buf_add(o->b, "\"", 1);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			(void)buf_add(o->b, "\\", 1);
+		(void)buf_add(o->b, s, 1);
+	}
+	(void)buf_add(o->b, "\"", 1);
+}
+
+/* An astring argument (atom, quoted or literal) as a C string. */
+static int
+mb_astring(const struct imap_arg *a, char *out, size_t outlen)
+{
+	if (a->type != IMAP_ARG_ATOM && a->type != IMAP_ARG_QUOTED &&
+	    a->type != IMAP_ARG_LITERAL)
+		return -1;
+	if (a->len >= outlen || memchr(a->s, '\0', a->len) != NULL)
+		return -1;
+	memcpy(out, a->s, a->len);
+	out[a->len] = '\0';
+	return 0;
+}
+
+/* RFC 3501 5.1: INBOX in any case is INBOX. */
+static void
+mb_canon(char *name)
+{
+	if (strcasecmp(name, "INBOX") == 0)
+		memcpy(name, "INBOX", 6);
+}
+
+/* LIST wildcards: '*' anything, '%' anything but the delimiter. */
+static bool
+mb_match(const char *pat, const char *s)
+{
+	if (*pat == '\0')
+		return *s == '\0';
+	if (*pat == '*' || *pat == '%') {
+		for (;; s++) {
+			if (mb_match(pat + 1, s))
+				return true;
+			if (*s == '\0' || (*pat == '%' && *s == '/'))
+				return false;
+		}
+	}
+	return *s == *pat && mb_match(pat + 1, s + 1);
+}
+
+static const char *const mb_flag_names[] = {
+	"\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"
+};
+
+static void
+mb_flags(struct mb_out *o, uint32_t flags)
+{
+	size_t	i;
+	int	first = 1;
+
+	(void)buf_add(o->b, "(", 1);
+	for (i = 0; i < 5; i++)
+		if (flags & (1u << i)) {
+			mb_printf(o, "%s%s", first ? "" : " ", mb_flag_names[i]);
+			first = 0;
+		}
+	(void)buf_add(o->b, ")", 1);
+}
+
+static int
+mb_list(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
+    bool lsub)
+{
+	struct index_mailbox	*mbs;
+	char			 ref[INDEX_NAME_MAX + 1], pat[INDEX_NAME_MAX + 1];
+	size_t			 n, i;
+	const char		*su;
+
+	if (c->nargs != 2 || mb_astring(&c->args[0], ref, sizeof(ref)) == -1 ||
+	    mb_astring(&c->args[1], pat, sizeof(pat)) == -1) {
+		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
+		return 0;
+	}
+	if (!lsub && pat[0] == '\0') {
+		/* RFC 3501 6.3.8: the delimiter and root */
+		mb_printf(o, "* LIST (\\Noselect) \"/\" \"\"\r\n%s OK LIST "
+		    "completed\r\n", c->tag);
+		return 0;
+	}
+	if (index_mailbox_list(m->ix, &mbs, &n) == -1) {
+		mb_printf(o, "%s NO [SERVERBUG] %s\r\n", c->tag,
+		    index_errstr(m->ix));
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		char	full[2 * INDEX_NAME_MAX + 2];
+
+		snprintf(full, sizeof(full), "%s%s", ref, pat);
+		if (!mb_match(full, mbs[i].name) &&
+		    !(strcasecmp(mbs[i].name, "INBOX") == 0 &&
+		    mb_match(full, "inbox")))
+			continue;
+		if (lsub && !mbs[i].subscribed)
+			continue;
+		su = index_special_use_name(mbs[i].special_use);
+		mb_printf(o, "* %s (\\HasNoChildren%s%s) \"/\" ",
+		    lsub ? "LSUB" : "LIST", su != NULL ? " " : "",
+		    su != NULL ? su : "");
+		mb_quoted(o, mbs[i].name);
+		(void)buf_add(o->b, "\r\n", 2);
+	}
+	free(mbs);
+	mb_printf(o, "%s OK %s completed\r\n", c->tag, lsub ? "LSUB" : "LIST");
+	return 0;
+}
+
+static int
+mb_status(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
+{
+	struct index_mailbox	 mb;
+	const struct imap_arg	*items;
+	char			 name[INDEX_NAME_MAX + 1];
+	size_t			 i;
+	int			 r;
+
+	if (c->nargs != 2 || mb_astring(&c->args[0], name, sizeof(name)) ==
+	    -1 || c->args[1].type != IMAP_ARG_LIST || c->args[1].n == 0) {
+		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
+		return 0;
+	}
+	mb_canon(name);
+	if ((r = index_mailbox_open(m->ix, name, &mb)) != 1) {
+		mb_printf(o, "%s NO [NONEXISTENT] No such mailbox\r\n",
+		    c->tag);
+		return 0;
+	}
+	items = c->args[1].list;
+	for (i = 0; i < c->args[1].n; i++)
+		if (items[i].type != IMAP_ARG_ATOM) {
+			mb_printf(o, "%s BAD Invalid status item\r\n", c->tag);
+			return 0;
+		}
+	mb_printf(o, "* STATUS ");
+	mb_quoted(o, mb.name);
+	(void)buf_add(o->b, " (", 2);
+	for (i = 0; i < c->args[1].n; i++) {
+		const struct imap_arg *a = &items[i];
+		const char *sp = i > 0 ? " " : "";
+
+		if (a->len == 8 && strncasecmp(a->s, "MESSAGES", 8) == 0)
+			mb_printf(o, "%sMESSAGES %u", sp, mb.messages);
+		else if (a->len == 6 && strncasecmp(a->s, "RECENT", 6) == 0)
+			mb_printf(o, "%sRECENT 0", sp);
+		else if (a->len == 7 && strncasecmp(a->s, "UIDNEXT", 7) == 0)
+			mb_printf(o, "%sUIDNEXT %u", sp, mb.uidnext);
+		else if (a->len == 11 && strncasecmp(a->s, "UIDVALIDITY",
+		    11) == 0)
+			mb_printf(o, "%sUIDVALIDITY %u", sp, mb.uidvalidity);
+		else if (a->len == 6 && strncasecmp(a->s, "UNSEEN", 6) == 0)
+			mb_printf(o, "%sUNSEEN %u", sp, mb.unseen);
+		else {
+			buf_reset(o->b);
+			mb_printf(o, "%s BAD Unknown status item\r\n", c->tag);
+			return 0;
+		}
+	}
+	mb_printf(o, ")\r\n%s OK STATUS completed\r\n", c->tag);
+	return 0;
+}
+
+struct mb_collect {
+	uint32_t	*uids;
+	size_t		 n;
+};
+
+static int
+mb_collect_uid(const struct index_msg_info *mi, void *arg)
+{
+	struct mb_collect	*c = arg;
+
+	if (c->n % 256 == 0)
+		c->uids = xreallocarray(c->uids, c->n + 256, sizeof(*c->uids));
+	c->uids[c->n++] = mi->uid;
+	return 0;
+}
+
+void
+imap_mbox_unselect(struct imap_mbox *m)
+{
+	free(m->uids);
+	m->uids = NULL;
+	m->nuids = 0;
+	m->selected = false;
+	m->readonly = false;
+}
+
+static int
+mb_select(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
+    bool examine)
+{
+	struct mb_collect	col = { NULL, 0 };
+	char			name[INDEX_NAME_MAX + 1];
+	uint32_t		first_unseen = 0;
+	size_t			i;
+
+	/* RFC 3501 6.3.1: a SELECT first leaves the selected state */
+	imap_mbox_unselect(m);
+	if (c->nargs != 1 || mb_astring(&c->args[0], name, sizeof(name)) ==
+	    -1) {
+		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
+		return 0;
+	}
+	mb_canon(name);
+	if (index_mailbox_open(m->ix, name, &m->mb) != 1) {
+		mb_printf(o, "%s NO [NONEXISTENT] No such mailbox\r\n",
+		    c->tag);
+		return 0;
+	}
+	if (index_msg_foreach(m->ix, m->mb.id, 1, UINT32_MAX, 0,
+	    mb_collect_uid, &col) == -1) {
+		free(col.uids);
+		mb_printf(o, "%s NO [SERVERBUG] %s\r\n", c->tag,
+		    index_errstr(m->ix));
+		return 0;
+	}
+	m->uids = col.uids;
+	m->nuids = col.n;
+	m->selected = true;
+	m->readonly = examine;
+	for (i = 0; i < m->nuids && first_unseen == 0; i++) {
+		struct index_msg_info	mi;
+
+		if (index_msg_info(m->ix, m->mb.id, m->uids[i], &mi) == 1 &&
+		    !(mi.flags & INDEX_F_SEEN))
+			first_unseen = (uint32_t)i + 1;
+	}
+	mb_printf(o, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen "
+	    "\\Draft)\r\n* OK [PERMANENTFLAGS (%s)] Flags permitted\r\n"
+	    "* %zu EXISTS\r\n* 0 RECENT\r\n", examine ? "" :
+	    "\\Answered \\Flagged \\Deleted \\Seen \\Draft", m->nuids);
+	if (first_unseen != 0)
+		mb_printf(o, "* OK [UNSEEN %u] First unseen\r\n", first_unseen);
+	mb_printf(o, "* OK [UIDVALIDITY %u] UIDs valid\r\n* OK [UIDNEXT %u] "
+	    "Predicted next UID\r\n%s OK [%s] %s completed\r\n",
+	    m->mb.uidvalidity, m->mb.uidnext, c->tag, examine ? "READ-ONLY" :
+	    "READ-WRITE", examine ? "EXAMINE" : "SELECT");
+	return 0;
+}
+
+/* FETCH items of this issue */
+#define MB_F_FLAGS	0x01
+#define MB_F_UID	0x02
+#define MB_F_IDATE	0x04
+#define MB_F_SIZE	0x08
+
+static int
+mb_fetch_item(const struct imap_arg *a, unsigned int *items)
+{
+	static const struct { const char *name; unsigned int bits; } t[] = {
+		{ "FLAGS", MB_F_FLAGS }, { "UID", MB_F_UID },
+		{ "INTERNALDATE", MB_F_IDATE }, { "RFC822.SIZE", MB_F_SIZE },
+		{ "FAST", MB_F_FLAGS | MB_F_IDATE | MB_F_SIZE },
+		{ "ALL", MB_F_FLAGS | MB_F_IDATE | MB_F_SIZE },
+	};
+	size_t	i;
+
+	if (a->type != IMAP_ARG_ATOM)
+		return -1;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (a->len == strlen(t[i].name) &&
+		    strncasecmp(a->s, t[i].name, a->len) == 0) {
+			*items |= t[i].bits;
+			return 0;
+		}
+	return -1;
+}
+
+static int
+mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
+{
+	struct imap_seqset	 set;
+	struct index_msg_info	 mi;
+	const char		*err;
+	unsigned int		 items = 0;
+	size_t			 i, k;
+	char			 date[64];
+	struct tm		 tm;
+	time_t			 t;
+
+	if (!m->selected) {
+		mb_printf(o, "%s BAD No mailbox selected\r\n", c->tag);
+		return 0;
+	}
+	if (c->nargs != 2 || c->args[0].type != IMAP_ARG_ATOM) {
+		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
+		return 0;
+	}
+	if (c->args[1].type == IMAP_ARG_LIST) {
+		for (k = 0; k < c->args[1].n; k++)
+			if (mb_fetch_item(&c->args[1].list[k], &items) == -1)
+				goto bad_item;
+	} else if (mb_fetch_item(&c->args[1], &items) == -1)
+		goto bad_item;
+	if (c->uid)
+		items |= MB_F_UID;	/* RFC 3501 6.4.8 */
+	if (imap_seqset_parse(c->args[0].s, c->args[0].len, c->uid ?
+	    (m->nuids > 0 ? m->uids[m->nuids - 1] : 0) : (uint32_t)m->nuids,
+	    &set, &err) == -1) {
+		mb_printf(o, "%s BAD %s\r\n", c->tag, err);
+		return 0;
+	}
+	if (!c->uid && imap_seqset_max(&set) > m->nuids) {
+		imap_seqset_free(&set);
+		mb_printf(o, "%s BAD Invalid message sequence number\r\n",
+		    c->tag);
+		return 0;
+	}
+	for (i = 0; i < m->nuids; i++) {
+		if (!imap_seqset_has(&set, c->uid ? m->uids[i] :
+		    (uint32_t)i + 1))
+			continue;
+		if (index_msg_info(m->ix, m->mb.id, m->uids[i], &mi) != 1)
+			continue;	/* expunged by another connection */
+		mb_printf(o, "* %zu FETCH (", i + 1);
+		k = 0;
+		if (items & MB_F_UID)
+			mb_printf(o, "%sUID %u", k++ ? " " : "", mi.uid);
+		if (items & MB_F_FLAGS) {
+			mb_printf(o, "%sFLAGS ", k++ ? " " : "");
+			mb_flags(o, mi.flags);
+		}
+		if (items & MB_F_IDATE) {
+			t = (time_t)mi.internal_date;
+			if (gmtime_r(&t, &tm) == NULL || strftime(date,
+			    sizeof(date), "%d-%b-%Y %H:%M:%S +0000", &tm) == 0)
+				snprintf(date, sizeof(date),
+				    "01-Jan-1970 00:00:00 +0000");
+			mb_printf(o, "%sINTERNALDATE \"%s\"", k++ ? " " : "",
+			    date);
+		}
+		if (items & MB_F_SIZE)
+			mb_printf(o, "%sRFC822.SIZE %" PRIu64, k++ ? " " : "",
+			    mi.size);
+		(void)buf_add(o->b, ")\r\n", 3);
+	}
+	imap_seqset_free(&set);
+	mb_printf(o, "%s OK %sFETCH completed\r\n", c->tag, c->uid ? "UID " :
+	    "");
+	return 0;
+bad_item:
+	mb_printf(o, "%s BAD Unknown or not yet supported FETCH item\r\n",
+	    c->tag);
+	return 0;
+}
+
+static int
+mb_close(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
+    bool expunge)
+{
+	uint32_t	*gone = NULL;
+	size_t		 n = 0;
+
+	if (!m->selected || c->nargs != 0) {
+		mb_printf(o, "%s BAD %s\r\n", c->tag, !m->selected ?
+		    "No mailbox selected" : "Invalid arguments");
+		return 0;
+	}
+	/* RFC 3501 6.4.2: CLOSE expunges silently, unless read-only */
+	if (expunge && !m->readonly)
+		(void)index_expunge(m->ix, m->mb.id, NULL, 0,
+		    INDEX_EXPUNGE_DELETED, &gone, &n);
+	free(gone);
+	imap_mbox_unselect(m);
+	mb_printf(o, "%s OK %s completed\r\n", c->tag, expunge ? "CLOSE" :
+	    "UNSELECT");
+	return 0;
+}
+
+int
+imap_mbox_command(struct imap_mbox *m, const struct imap_cmd *c)
+{
+	struct mb_out	o;
+	int		handled = 1, r;
+
+	o.b = buf_new(MB_OUT_MAX);
+	if (strcmp(c->name, "LIST") == 0 && !c->uid)
+		mb_list(m, c, &o, false);
+	else if (strcmp(c->name, "LSUB") == 0 && !c->uid)
+		mb_list(m, c, &o, true);
+	else if (strcmp(c->name, "STATUS") == 0 && !c->uid)
+		mb_status(m, c, &o);
+	else if (strcmp(c->name, "NAMESPACE") == 0 && !c->uid &&
+	    c->nargs == 0)
+		mb_printf(&o, "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n"
+		    "%s OK NAMESPACE completed\r\n", c->tag);
+	else if ((strcmp(c->name, "SELECT") == 0 ||
+	    strcmp(c->name, "EXAMINE") == 0) && !c->uid)
+		mb_select(m, c, &o, c->name[0] == 'E');
+	else if (strcmp(c->name, "FETCH") == 0)
+		mb_fetch(m, c, &o);
+	else if (strcmp(c->name, "CLOSE") == 0 && !c->uid)
+		mb_close(m, c, &o, true);
+	else if (strcmp(c->name, "UNSELECT") == 0 && !c->uid)
+		mb_close(m, c, &o, false);
+	else
+		handled = 0;
+	r = handled && o.b->len > 0 ? m->write_fn(m->arg,
+	    (const char *)o.b->data, o.b->len) : 0;
+	buf_free(&o.b);
+	return r == -1 ? -1 : handled;
+}

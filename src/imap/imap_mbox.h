@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * imap_mbox.h - the authenticated and selected states of an IMAP
+ * connection in the account's mail process (RFC 3501 6.3, 6.4): the
+ * commands that work on the index.  imap_mail.c reads commands
+ * (imap_cmd.c) and hands them here.
+ */
+#ifndef SP_IMAP_MBOX_H
+#define SP_IMAP_MBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index.h"
+
+struct imap_cmd;
+
+struct imap_mbox {
+	struct index		*ix;
+	int			(*write_fn)(void *, const char *, size_t);
+	void			*arg;
+	bool			 selected;
+	bool			 readonly;	/* EXAMINE */
+	struct index_mailbox	 mb;		/* as selected */
+	uint32_t		*uids;		/* message number - 1 -> uid */
+	size_t			 nuids;
+};
+
+/*
+ * Run one command of the authenticated or selected state and write its
+ * whole answer.  1 when handled, 0 when the command is not one of ours
+ * (the caller answers BAD), -1 when the write failed (end the session).
+ */
+int	imap_mbox_command(struct imap_mbox *, const struct imap_cmd *);
+/* Leave the selected state (LOGOUT, a failed SELECT). */
+void	imap_mbox_unselect(struct imap_mbox *);
+
+#endif

@@ -1,0 +1,145 @@
+"""IMAP in the account's mail process (issue 6, first commands): LIST,
+LSUB, STATUS, NAMESPACE, SELECT, EXAMINE, FETCH of FLAGS, UID,
+INTERNALDATE and RFC822.SIZE by message number and UID, CLOSE and
+UNSELECT, through imaplib over implicit TLS, on mail delivered over SMTP;
+the command reader's literals (synchronizing and LITERAL+) and limits
+after login."""
+
+import imaplib
+import os
+import re
+import smtplib
+import socket
+import unittest
+
+from sealpost_test import BUILD, Instance, connect, read_line
+
+PLAIN = os.environ.get("SEALPOST_PLAIN_BUILD_DIR")
+MSG = (b"From: a@other.test\r\nTo: demo@example.test\r\n"
+       b"Date: Thu, 26 Nov 2026 12:00:00 +0000\r\nSubject: hello %d\r\n\r\nbody\r\n")
+
+
+class ImapBase:
+    build = BUILD
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance("imap", build=cls.build,
+                            extra_conf=["instance-type test", "kdf-strength test"]).start()
+        cls.inst.wait_services_ready()
+        cls.pw = open(os.path.join(cls.inst.dir, "demo-password")).read().strip()
+        cls.sizes = []
+        with smtplib.SMTP("127.0.0.1", cls.inst.port("smtp"), timeout=30) as s:
+            s.ehlo("client.test")
+            for i in range(3):
+                s.sendmail("a@other.test", ["demo@example.test"], MSG % i)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+        bad = cls.inst.bad_log_lines()
+        if not bad:
+            cls.inst.cleanup()
+        assert not bad, "\n".join(bad)
+
+    def login(self):
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.inst.port("imaps"),
+                              ssl_context=self.inst.tls_context(), timeout=30)
+        m.login("demo@example.test", self.pw)
+        return m
+
+    def test_list_status_namespace(self):
+        m = self.login()
+        typ, data = m.list()
+        self.assertEqual(typ, "OK")
+        names = sorted(d.decode() for d in data)
+        self.assertIn('(\\HasNoChildren) "/" "INBOX"', names)
+        self.assertIn('(\\HasNoChildren \\Sent) "/" "Sent"', names)
+        self.assertIn('(\\HasNoChildren \\Trash) "/" "Trash"', names)
+        self.assertEqual(len(names), 6)
+        typ, data = m.list('""', "S%")
+        self.assertEqual([d.decode() for d in data], ['(\\HasNoChildren \\Sent) "/" "Sent"'])
+        typ, data = m.list('""', '""')
+        self.assertEqual(data, [b'(\\Noselect) "/" ""'])
+        typ, data = m.status("inbox", "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN RECENT)")
+        self.assertEqual(typ, "OK")
+        self.assertRegex(data[0].decode(), r'^"INBOX" \(MESSAGES 3 UIDNEXT 4 UIDVALIDITY \d+ '
+                         r'UNSEEN 3 RECENT 0\)$')
+        typ, data = m.status("Nope", "(MESSAGES)")
+        self.assertEqual(typ, "NO")
+        typ, data = m.namespace()
+        self.assertEqual(data, [b'(("" "/")) NIL NIL'])
+        m.logout()
+
+    def test_select_fetch_close(self):
+        m = self.login()
+        typ, data = m.select("INBOX")
+        self.assertEqual((typ, data), ("OK", [b"3"]))
+        self.assertEqual(m.untagged_responses.get("UIDNEXT"), [b"4"])
+        typ, data = m.fetch("1:*", "(UID FLAGS RFC822.SIZE INTERNALDATE)")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(len(data), 3)
+        for i, d in enumerate(data):
+            self.assertRegex(d.decode(), r'^%d \(UID %d FLAGS \(\) INTERNALDATE '
+                             r'"\d\d-\w{3}-\d{4} \d\d:\d\d:\d\d \+0000" RFC822\.SIZE \d+\)$'
+                             % (i + 1, i + 1))
+        typ, data = m.uid("FETCH", "2:*", "FLAGS")
+        self.assertEqual([d.decode() for d in data],
+                         ["2 (UID 2 FLAGS ())", "3 (UID 3 FLAGS ())"])
+        typ, data = m.uid("FETCH", "99", "FLAGS")         # no such UID: nothing
+        self.assertEqual((typ, data), ("OK", [None]))
+        with self.assertRaises(imaplib.IMAP4.error):
+            m.fetch("4", "FLAGS")                        # no message 4: BAD
+        with self.assertRaises(imaplib.IMAP4.error):
+            m.fetch("1", "BODYSTRUCTURE")                # a later issue's
+        typ, _ = m.close()
+        self.assertEqual(typ, "OK")
+        typ, data = m.select("Archive", readonly=True)
+        self.assertEqual((typ, data), ("OK", [b"0"]))
+        typ, data = m._simple_command("UNSELECT")
+        self.assertEqual(typ, "OK")
+        with self.assertRaises(imaplib.IMAP4.error):
+            m.fetch("1", "FLAGS")                        # nothing selected
+        typ, data = m.select("NoSuchBox")
+        self.assertEqual(typ, "NO")
+        m.logout()
+
+    @staticmethod
+    def until(c, tag):
+        """Lines up to the tagged one; returns it."""
+        for _ in range(50):
+            line = read_line(c)
+            if line.startswith(tag) or line == b"":
+                return line
+        return b""
+
+    def test_literals_after_login(self):
+        c = self.inst.tls_context().wrap_socket(connect(self.inst.port("imaps")),
+                                                server_hostname="127.0.0.1")
+        read_line(c)
+        c.sendall(b'a LOGIN demo@example.test "%s"\r\n' % self.pw.encode())
+        self.assertRegex(read_line(c), rb"^a OK ")
+        c.sendall(b"b SELECT {5}\r\n")
+        self.assertEqual(read_line(c), b"+ Ready for literal data")
+        c.sendall(b"INBOX\r\n")
+        self.assertEqual(self.until(c, b"b "), b"b OK [READ-WRITE] SELECT completed")
+        c.sendall(b"c EXAMINE {7+}\r\nArchive\r\n")     # LITERAL+: no "+"
+        self.assertEqual(self.until(c, b"c "), b"c OK [READ-ONLY] EXAMINE completed")
+        c.sendall(b"d SELECT {4294967295}\r\n")          # refused at once
+        self.assertEqual(read_line(c), b"* BAD [TOOBIG] Command or literal too large")
+        c.sendall(b"e NOOP\r\n")
+        self.assertEqual(read_line(c), b"e OK NOOP completed")
+        c.sendall(b"f FETCH 1 (FLAGS ((((((((((((((((((((((((x))))))))))))))))))))))))\r\n")
+        self.assertRegex(read_line(c), rb"^f BAD ")
+        c.sendall(b"g SELECT {99999999+}\r\n")          # cannot be skipped: BYE
+        self.assertEqual(read_line(c), b"* BYE [TOOBIG] Literal too large")
+        c.close()
+
+
+class Imap(ImapBase, unittest.TestCase):
+    build = BUILD
+
+
+@unittest.skipUnless(PLAIN, "SEALPOST_PLAIN_BUILD_DIR not set")
+class ImapPlainBuild(ImapBase, unittest.TestCase):
+    build = PLAIN or BUILD
