@@ -2,9 +2,10 @@
 /*
  * imap_mbox.c - the commands of the authenticated and selected states
  * that work on the account's index (imap_mbox.h): LIST, LSUB, STATUS,
- * NAMESPACE, SELECT, EXAMINE, CLOSE, UNSELECT and FETCH of FLAGS, UID,
- * INTERNALDATE and RFC822.SIZE (message numbers and UIDs).  The IMAP
- * issues add the rest here, one handler each.
+ * NAMESPACE, SELECT, EXAMINE, CLOSE, UNSELECT, STORE of the system flags,
+ * EXPUNGE and UID EXPUNGE, and FETCH of FLAGS, UID, INTERNALDATE and
+ * RFC822.SIZE (message numbers and UIDs).  The IMAP issues add the rest
+ * here, one handler each.
  *
  * Process:  imap-mail (the account's uid, in its jail).
  * Trust:    the command tree is the client's, parsed and bounded by
@@ -411,6 +412,198 @@ bad_item:
 	return 0;
 }
 
+/*
+ * The UIDs a sequence-set argument names in the selected mailbox
+ * (*uids_r: the caller's, ascending).  0, or -1 after the BAD.
+ */
+static int
+mb_resolve(struct imap_mbox *m, const struct imap_cmd *c,
+    const struct imap_arg *a, struct mb_out *o, uint32_t **uids_r,
+    size_t *n_r)
+{
+	struct imap_seqset	 set;
+	const char		*err;
+	uint32_t		*u;
+	size_t			 i, n = 0;
+
+	*uids_r = NULL;
+	*n_r = 0;
+	if (a->type != IMAP_ARG_ATOM || imap_seqset_parse(a->s, a->len,
+	    c->uid ? (m->nuids > 0 ? m->uids[m->nuids - 1] : 0) :
+	    (uint32_t)m->nuids, &set, &err) == -1) {
+		mb_printf(o, "%s BAD %s\r\n", c->tag, a->type != IMAP_ARG_ATOM ?
+		    "Invalid sequence set" : err);
+		return -1;
+	}
+	if (!c->uid && imap_seqset_max(&set) > m->nuids) {
+		imap_seqset_free(&set);
+		mb_printf(o, "%s BAD Invalid message sequence number\r\n",
+		    c->tag);
+		return -1;
+	}
+	u = xreallocarray(NULL, m->nuids > 0 ? m->nuids : 1, sizeof(*u));
+	for (i = 0; i < m->nuids; i++)
+		if (imap_seqset_has(&set, c->uid ? m->uids[i] :
+		    (uint32_t)i + 1))
+			u[n++] = m->uids[i];
+	imap_seqset_free(&set);
+	*uids_r = u;
+	*n_r = n;
+	return 0;
+}
+
+/* A flag list "(\Seen \Deleted)" or one flag: INDEX_F_* bits, or -1. */
+static int
+mb_flag_arg(const struct imap_arg *a, uint32_t *flags_r)
+{
+	const struct imap_arg	*v = a;
+	size_t			 n = 1, i, k;
+
+	*flags_r = 0;
+	if (a->type == IMAP_ARG_LIST) {
+		v = a->list;
+		n = a->n;
+	}
+	for (i = 0; i < n; i++) {
+		if (v[i].type != IMAP_ARG_ATOM)
+			return -1;
+		for (k = 0; k < 5; k++)
+			if (v[i].len == strlen(mb_flag_names[k]) &&
+			    strncasecmp(v[i].s, mb_flag_names[k],
+			    v[i].len) == 0)
+				break;
+		if (k == 5)
+			return -1;	/* keywords: issue 8 */
+		*flags_r |= 1u << k;
+	}
+	return 0;
+}
+
+/* Untagged FETCH FLAGS of these UIDs (after a STORE). */
+static void
+mb_fetch_flags(struct imap_mbox *m, struct mb_out *o, const uint32_t *uids,
+    size_t n, bool with_uid)
+{
+	struct index_msg_info	mi;
+	size_t			i, k = 0;
+
+	for (i = 0; i < m->nuids && k < n; i++) {
+		if (m->uids[i] != uids[k])
+			continue;
+		k++;
+		if (index_msg_info(m->ix, m->mb.id, m->uids[i], &mi) != 1)
+			continue;
+		mb_printf(o, "* %zu FETCH (", i + 1);
+		if (with_uid)
+			mb_printf(o, "UID %u ", mi.uid);
+		mb_printf(o, "FLAGS ");
+		mb_flags(o, mi.flags);
+		(void)buf_add(o->b, ")\r\n", 3);
+	}
+}
+
+/* STORE set [+|-]FLAGS[.SILENT] flags (RFC 3501 6.4.6) */
+static int
+mb_store(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
+{
+	const struct imap_arg	*what;
+	uint32_t		*uids = NULL, flags;
+	size_t			 n, wl;
+	const char		*w;
+	int			 op = INDEX_FLAGS_SET;
+	bool			 silent = false;
+
+	if (!m->selected) {
+		mb_printf(o, "%s BAD No mailbox selected\r\n", c->tag);
+		return 0;
+	}
+	if (c->nargs != 3 || c->args[1].type != IMAP_ARG_ATOM) {
+		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
+		return 0;
+	}
+	what = &c->args[1];
+	w = what->s;
+	wl = what->len;
+	if (wl > 0 && (*w == '+' || *w == '-')) {
+		op = *w == '+' ? INDEX_FLAGS_ADD : INDEX_FLAGS_REMOVE;
+		w++;
+		wl--;
+	}
+	if (wl == 12 && strncasecmp(w, "FLAGS.SILENT", 12) == 0)
+		silent = true;
+	else if (!(wl == 5 && strncasecmp(w, "FLAGS", 5) == 0)) {
+		mb_printf(o, "%s BAD Invalid STORE item\r\n", c->tag);
+		return 0;
+	}
+	if (mb_flag_arg(&c->args[2], &flags) == -1) {
+		mb_printf(o, "%s BAD Invalid or unsupported flag\r\n", c->tag);
+		return 0;
+	}
+	if (m->readonly) {
+		mb_printf(o, "%s NO [READ-ONLY] Mailbox is read-only\r\n",
+		    c->tag);
+		return 0;
+	}
+	if (mb_resolve(m, c, &c->args[0], o, &uids, &n) == -1)
+		return 0;
+	if (n > 0 && index_flags_update(m->ix, m->mb.id, uids, n, op, flags,
+	    0, NULL, NULL) == -1) {
+		mb_printf(o, "%s NO [SERVERBUG] %s\r\n", c->tag,
+		    index_errstr(m->ix));
+		free(uids);
+		return 0;
+	}
+	if (!silent)
+		mb_fetch_flags(m, o, uids, n, c->uid);
+	free(uids);
+	mb_printf(o, "%s OK %sSTORE completed\r\n", c->tag, c->uid ? "UID " :
+	    "");
+	return 0;
+}
+
+/* EXPUNGE and UID EXPUNGE (RFC 4315): untagged EXPUNGE, highest first. */
+static int
+mb_expunge(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
+{
+	uint32_t	*sel = NULL, *gone = NULL;
+	size_t		 nsel = 0, ngone = 0, i, k;
+
+	if (!m->selected || c->nargs != (c->uid ? 1u : 0u)) {
+		mb_printf(o, "%s BAD %s\r\n", c->tag, !m->selected ?
+		    "No mailbox selected" : "Invalid arguments");
+		return 0;
+	}
+	if (m->readonly) {
+		mb_printf(o, "%s NO [READ-ONLY] Mailbox is read-only\r\n",
+		    c->tag);
+		return 0;
+	}
+	if (c->uid && mb_resolve(m, c, &c->args[0], o, &sel, &nsel) == -1)
+		return 0;
+	if ((!c->uid || nsel > 0) && index_expunge(m->ix, m->mb.id, sel, nsel,
+	    INDEX_EXPUNGE_DELETED, &gone, &ngone) == -1) {
+		mb_printf(o, "%s NO [SERVERBUG] %s\r\n", c->tag,
+		    index_errstr(m->ix));
+		free(sel);
+		return 0;
+	}
+	/* RFC 3501 7.4.1: each EXPUNGE renumbers; go from the end */
+	for (k = ngone; k > 0; k--)
+		for (i = m->nuids; i > 0; i--)
+			if (m->uids[i - 1] == gone[k - 1]) {
+				mb_printf(o, "* %zu EXPUNGE\r\n", i);
+				memmove(&m->uids[i - 1], &m->uids[i],
+				    (m->nuids - i) * sizeof(*m->uids));
+				m->nuids--;
+				break;
+			}
+	free(sel);
+	free(gone);
+	mb_printf(o, "%s OK %sEXPUNGE completed\r\n", c->tag, c->uid ?
+	    "UID " : "");
+	return 0;
+}
+
 static int
 mb_close(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
     bool expunge)
@@ -456,6 +649,10 @@ imap_mbox_command(struct imap_mbox *m, const struct imap_cmd *c)
 		mb_select(m, c, &o, c->name[0] == 'E');
 	else if (strcmp(c->name, "FETCH") == 0)
 		mb_fetch(m, c, &o);
+	else if (strcmp(c->name, "STORE") == 0)
+		mb_store(m, c, &o);
+	else if (strcmp(c->name, "EXPUNGE") == 0)
+		mb_expunge(m, c, &o);
 	else if (strcmp(c->name, "CLOSE") == 0 && !c->uid)
 		mb_close(m, c, &o, true);
 	else if (strcmp(c->name, "UNSELECT") == 0 && !c->uid)

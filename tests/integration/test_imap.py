@@ -104,6 +104,54 @@ class ImapBase:
         self.assertEqual(typ, "NO")
         m.logout()
 
+    def test_store_expunge(self):
+        """STORE +/-FLAGS(.SILENT), the answers it owes; a second
+        connection sees the flags; EXAMINE refuses STORE; EXPUNGE and UID
+        EXPUNGE (RFC 4315) with their untagged EXPUNGE lines."""
+        with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
+            s.ehlo("client.test")
+            for i in range(3):
+                s.sendmail("a@other.test", ["demo@example.test"], MSG % (10 + i))
+        m = self.login()
+        typ, data = m.select("INBOX")
+        n = int(data[0])
+        self.assertGreaterEqual(n, 3)
+        typ, data = m.store("1", "+FLAGS", "(\\Seen \\Flagged)")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(data, [b"1 (FLAGS (\\Seen \\Flagged))"])
+        typ, data = m.store("%d" % n, "+FLAGS.SILENT", "\\Deleted")
+        self.assertEqual((typ, data), ("OK", [None]))
+        typ, data = m.store("1", "-FLAGS", "(\\Flagged)")
+        self.assertEqual(data, [b"1 (FLAGS (\\Seen))"])
+        with self.assertRaises(imaplib.IMAP4.error):
+            m.store("1", "+FLAGS", "(custom)")           # keywords: issue 8
+        # another connection sees it
+        m2 = self.login()
+        m2.select("INBOX", readonly=True)
+        typ, data = m2.fetch("1,%d" % n, "FLAGS")
+        self.assertEqual([d.decode() for d in data],
+                         ["1 (FLAGS (\\Seen))", "%d (FLAGS (\\Deleted))" % n])
+        typ, data = m2.store("1", "+FLAGS", "\\Draft")
+        self.assertEqual(typ, "NO")
+        m2.logout()
+        typ, data = m.expunge()
+        self.assertEqual((typ, data), ("OK", [b"%d" % n]))
+        typ, data = m.select("INBOX")
+        self.assertEqual(int(data[0]), n - 1)
+        # UID EXPUNGE removes only the named \Deleted ones
+        typ, data = m.uid("FETCH", "1:*", "UID")
+        uids = [int(re.search(rb"UID (\d+)", d).group(1)) for d in data]
+        m.uid("STORE", "%d,%d" % (uids[0], uids[1]), "+FLAGS.SILENT", "(\\Deleted)")
+        m.untagged_responses.pop("EXPUNGE", None)
+        typ, data = m.uid("EXPUNGE", "%d" % uids[1])
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.untagged_responses.pop("EXPUNGE"), [b"2"])
+        typ, data = m.select("INBOX")
+        self.assertEqual(int(data[0]), n - 2)
+        typ, data = m.fetch("1", "(UID FLAGS)")
+        self.assertEqual(data, [b"1 (UID %d FLAGS (\\Seen \\Deleted))" % uids[0]])
+        m.logout()
+
     @staticmethod
     def until(c, tag):
         """Lines up to the tagged one; returns it."""
