@@ -3,9 +3,11 @@
  * imap_mbox.c - the commands of the authenticated and selected states
  * that work on the account's index (imap_mbox.h): LIST, LSUB, STATUS,
  * NAMESPACE, SELECT, EXAMINE, CLOSE, UNSELECT, STORE of the system flags,
- * EXPUNGE and UID EXPUNGE, and FETCH of FLAGS, UID, INTERNALDATE and
- * RFC822.SIZE (message numbers and UIDs).  The IMAP issues add the rest
- * here, one handler each.
+ * EXPUNGE and UID EXPUNGE, and FETCH of FLAGS, UID, INTERNALDATE,
+ * RFC822.SIZE and BODY[] / BODY.PEEK[] of the whole message, HEADER and
+ * HEADER.FIELDS (message numbers and UIDs; a whole message is streamed,
+ * decrypted a chunk at a time).  The IMAP issues add the rest here, one
+ * handler each.
  *
  * Process:  imap-mail (the account's uid, in its jail).
  * Trust:    the command tree is the client's, parsed and bounded by
@@ -34,8 +36,20 @@
 #define MB_OUT_MAX	(16 * 1024 * 1024)	/* one command's answer */
 
 struct mb_out {
-	struct buf	*b;
+	struct buf		*b;
+	struct imap_mbox	*m;	/* its write_fn, to stream literals */
+	int			 failed;	/* a write failed */
 };
+
+/* What was composed so far goes out (before a literal is streamed). */
+static void
+mb_flush(struct mb_out *o)
+{
+	if (o->b->len > 0 && !o->failed && o->m->write_fn(o->m->arg,
+	    (const char *)o->b->data, o->b->len) == -1)
+		o->failed = 1;
+	buf_reset(o->b);
+}
 
 static void mb_printf(struct mb_out *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
@@ -334,15 +348,181 @@ mb_fetch_item(const struct imap_arg *a, unsigned int *items)
 	return -1;
 }
 
+/* BODY[...] / BODY.PEEK[...] of this issue: whole, HEADER, HEADER.FIELDS */
+#define MB_SEC_MAX	8
+struct mb_section {
+	int		 kind;		/* 0 whole, 1 HEADER, 2 HEADER.FIELDS */
+	bool		 peek;
+	const char	*spec;		/* what goes back: "HEADER.FIELDS (A)" */
+	size_t		 speclen;
+	char		 names[32][78];	/* HEADER.FIELDS names */
+	size_t		 nnames;
+};
+
+static int
+mb_section_parse(const struct imap_arg *a, struct mb_section *sec)
+{
+	const char	*p = a->s, *end = a->s + a->len, *lb, *rb, *q;
+	size_t		 n;
+
+	memset(sec, 0, sizeof(*sec));
+	if (a->type != IMAP_ARG_ATOM || (lb = memchr(p, '[', a->len)) ==
+	    NULL || end[-1] != ']')
+		return -1;
+	if ((size_t)(lb - p) == 4 && strncasecmp(p, "BODY", 4) == 0)
+		sec->peek = false;
+	else if ((size_t)(lb - p) == 9 && strncasecmp(p, "BODY.PEEK", 9) == 0)
+		sec->peek = true;
+	else
+		return -1;
+	rb = end - 1;
+	sec->spec = lb + 1;
+	sec->speclen = (size_t)(rb - lb - 1);
+	if (sec->speclen == 0)
+		return 0;
+	if (sec->speclen == 6 && strncasecmp(sec->spec, "HEADER", 6) == 0) {
+		sec->kind = 1;
+		return 0;
+	}
+	if (sec->speclen < 16 || strncasecmp(sec->spec, "HEADER.FIELDS (",
+	    15) != 0 || rb[-1] != ')')
+		return -1;		/* .NOT, TEXT, parts: issue 7 */
+	sec->kind = 2;
+	for (q = sec->spec + 15; q < rb - 1; q += n + 1) {
+		n = strcspn(q, " )");
+		if (n == 0 || n >= sizeof(sec->names[0]) || sec->nnames == 32 ||
+		    q + n > rb - 1)
+			return -1;
+		memcpy(sec->names[sec->nnames], q, n);
+		sec->names[sec->nnames][n] = '\0';
+		sec->nnames++;
+		if (q[n] == ')')
+			break;
+	}
+	return sec->nnames > 0 ? 0 : -1;
+}
+
+/* The message's header block (with its blank line), read from the blob. */
+static int
+mb_header(struct index_msg *msg, struct buf *hdr)
+{
+	unsigned char	 chunk[8192];
+	uint64_t	 off = 0;
+	ssize_t		 n;
+	const uint8_t	*e;
+
+	while ((n = index_msg_pread(msg, chunk, sizeof(chunk), off)) > 0) {
+		if (buf_add(hdr, chunk, (size_t)n) == -1)
+			break;		/* 256 KiB: what there is */
+		off += (uint64_t)n;
+		if ((e = memmem(hdr->data, hdr->len, "\r\n\r\n", 4)) !=
+		    NULL) {
+			hdr->len = (size_t)(e - hdr->data) + 4;
+			return 0;
+		}
+	}
+	return n < 0 ? -1 : 0;
+}
+
+/* Keep only the fields named (with their continuation lines). */
+static void
+mb_header_fields(const struct buf *hdr, const struct mb_section *sec,
+    struct buf *out)
+{
+	const uint8_t	*p = hdr->data, *end = hdr->data + hdr->len, *eol;
+	bool		 keep = false;
+	size_t		 i, len;
+
+	while (p < end) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end - 1;
+		len = (size_t)(eol - p) + 1;
+		if (len <= 2)
+			break;		/* the blank line */
+		if (*p != ' ' && *p != '\t') {
+			keep = false;
+			for (i = 0; i < sec->nnames; i++) {
+				size_t nl = strlen(sec->names[i]);
+
+				if (len > nl && p[nl] == ':' &&
+				    strncasecmp((const char *)p,
+				    sec->names[i], nl) == 0)
+					keep = true;
+			}
+		}
+		if (keep)
+			(void)buf_add(out, p, len);
+		p += len;
+	}
+	(void)buf_add(out, "\r\n", 2);
+}
+
+/* One BODY[...] item: " BODY[spec] {n}\r\n" and the bytes, streamed. */
+static int
+mb_fetch_section(struct imap_mbox *m, struct mb_out *o, uint32_t uid,
+    const struct mb_section *sec, bool first)
+{
+	struct index_msg	*msg;
+	struct buf		*hdr = NULL, *flt = NULL;
+	unsigned char		 chunk[65536];
+	uint64_t		 size, off = 0;
+	ssize_t			 n;
+
+	mb_printf(o, "%sBODY[%.*s] ", first ? "" : " ", (int)sec->speclen,
+	    sec->spec);
+	/* RFC 3501 7.4.2: NIL for what cannot be read (a damaged message) */
+	if ((msg = index_msg_open(m->ix, m->mb.id, uid)) == NULL) {
+		mb_printf(o, "NIL");
+		return 0;
+	}
+	if (sec->kind == 0) {
+		size = index_msg_size(msg);
+		mb_printf(o, "{%" PRIu64 "}\r\n", size);
+		mb_flush(o);
+		while (off < size && !o->failed &&
+		    (n = index_msg_pread(msg, chunk, sizeof(chunk), off)) > 0) {
+			if (m->write_fn(m->arg, (const char *)chunk,
+			    (size_t)n) == -1)
+				o->failed = 1;
+			off += (uint64_t)n;
+		}
+		index_msg_close(msg);
+		/* a short read: the literal is broken, the session too */
+		if (off != size)
+			o->failed = 1;
+		return 0;
+	}
+	hdr = buf_new(256 * 1024);
+	if (mb_header(msg, hdr) == -1) {
+		index_msg_close(msg);
+		buf_free(&hdr);
+		mb_printf(o, "NIL");
+		return 0;
+	}
+	index_msg_close(msg);
+	if (sec->kind == 2) {
+		flt = buf_new(256 * 1024 + 2);
+		mb_header_fields(hdr, sec, flt);
+	}
+	mb_printf(o, "{%zu}\r\n", (flt != NULL ? flt : hdr)->len);
+	(void)buf_add(o->b, (flt != NULL ? flt : hdr)->data,
+	    (flt != NULL ? flt : hdr)->len);
+	buf_free(&hdr);
+	buf_free(&flt);
+	return 0;
+}
+
 static int
 mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 {
 	struct imap_seqset	 set;
 	struct index_msg_info	 mi;
+	struct mb_section	 secs[MB_SEC_MAX];
 	const char		*err;
 	unsigned int		 items = 0;
-	size_t			 i, k;
+	size_t			 i, k, nsec = 0, j;
 	char			 date[64];
+	bool			 seen = false;
 	struct tm		 tm;
 	time_t			 t;
 
@@ -354,12 +534,27 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
 	}
-	if (c->args[1].type == IMAP_ARG_LIST) {
-		for (k = 0; k < c->args[1].n; k++)
-			if (mb_fetch_item(&c->args[1].list[k], &items) == -1)
+	{
+		const struct imap_arg	*v = &c->args[1];
+		size_t			 nv = 1;
+
+		if (v->type == IMAP_ARG_LIST) {
+			nv = v->n;
+			v = v->list;
+		}
+		for (k = 0; k < nv; k++) {
+			if (mb_fetch_item(&v[k], &items) == 0)
+				continue;
+			if (nsec == MB_SEC_MAX ||
+			    mb_section_parse(&v[k], &secs[nsec]) == -1)
 				goto bad_item;
-	} else if (mb_fetch_item(&c->args[1], &items) == -1)
-		goto bad_item;
+			if (!secs[nsec].peek && !m->readonly)
+				seen = true;	/* RFC 3501 6.4.5 */
+			nsec++;
+		}
+	}
+	if (seen)
+		items |= MB_F_FLAGS;
 	if (c->uid)
 		items |= MB_F_UID;	/* RFC 3501 6.4.8 */
 	if (imap_seqset_parse(c->args[0].s, c->args[0].len, c->uid ?
@@ -380,6 +575,10 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 			continue;
 		if (index_msg_info(m->ix, m->mb.id, m->uids[i], &mi) != 1)
 			continue;	/* expunged by another connection */
+		if (seen && !(mi.flags & INDEX_F_SEEN) &&
+		    index_flags_update(m->ix, m->mb.id, &mi.uid, 1,
+		    INDEX_FLAGS_ADD, INDEX_F_SEEN, 0, NULL, NULL) == 0)
+			mi.flags |= INDEX_F_SEEN;
 		mb_printf(o, "* %zu FETCH (", i + 1);
 		k = 0;
 		if (items & MB_F_UID)
@@ -400,7 +599,12 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		if (items & MB_F_SIZE)
 			mb_printf(o, "%sRFC822.SIZE %" PRIu64, k++ ? " " : "",
 			    mi.size);
+		for (j = 0; j < nsec && !o->failed; j++)
+			(void)mb_fetch_section(m, o, mi.uid, &secs[j],
+			    k++ == 0);
 		(void)buf_add(o->b, ")\r\n", 3);
+		if (o->b->len > 1024 * 1024)
+			mb_flush(o);
 	}
 	imap_seqset_free(&set);
 	mb_printf(o, "%s OK %sFETCH completed\r\n", c->tag, c->uid ? "UID " :
@@ -634,6 +838,8 @@ imap_mbox_command(struct imap_mbox *m, const struct imap_cmd *c)
 	int		handled = 1, r;
 
 	o.b = buf_new(MB_OUT_MAX);
+	o.m = m;
+	o.failed = 0;
 	if (strcmp(c->name, "LIST") == 0 && !c->uid)
 		mb_list(m, c, &o, false);
 	else if (strcmp(c->name, "LSUB") == 0 && !c->uid)
@@ -659,8 +865,8 @@ imap_mbox_command(struct imap_mbox *m, const struct imap_cmd *c)
 		mb_close(m, c, &o, false);
 	else
 		handled = 0;
-	r = handled && o.b->len > 0 ? m->write_fn(m->arg,
+	r = handled && o.b->len > 0 && !o.failed ? m->write_fn(m->arg,
 	    (const char *)o.b->data, o.b->len) : 0;
 	buf_free(&o.b);
-	return r == -1 ? -1 : handled;
+	return r == -1 || o.failed ? -1 : handled;
 }

@@ -10,12 +10,13 @@ import os
 import re
 import smtplib
 import socket
+import subprocess
 import unittest
 
 from sealpost_test import BUILD, Instance, connect, read_line
 
 PLAIN = os.environ.get("SEALPOST_PLAIN_BUILD_DIR")
-MSG = (b"From: a@other.test\r\nTo: demo@example.test\r\n"
+MSG = (b"From: a@other.test\r\nTo: someone@example.test\r\n"
        b"Date: Thu, 26 Nov 2026 12:00:00 +0000\r\nSubject: hello %d\r\n\r\nbody\r\n")
 
 
@@ -42,10 +43,10 @@ class ImapBase:
             cls.inst.cleanup()
         assert not bad, "\n".join(bad)
 
-    def login(self):
+    def login(self, user="demo@example.test"):
         m = imaplib.IMAP4_SSL("127.0.0.1", self.inst.port("imaps"),
                               ssl_context=self.inst.tls_context(), timeout=30)
-        m.login("demo@example.test", self.pw)
+        m.login(user, self.pw)
         return m
 
     def test_list_status_namespace(self):
@@ -150,6 +151,46 @@ class ImapBase:
         self.assertEqual(int(data[0]), n - 2)
         typ, data = m.fetch("1", "(UID FLAGS)")
         self.assertEqual(data, [b"1 (UID %d FLAGS (\\Seen \\Deleted))" % uids[0]])
+        m.logout()
+
+    def test_fetch_body(self):
+        """BODY[] and BODY.PEEK[] of the whole message, of HEADER and
+        HEADER.FIELDS; BODY[] (not PEEK) sets \\Seen; EXAMINE never does."""
+        # its own account: the other tests count INBOX
+        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
+                        "user", "add", "body@example.test", "--password-file",
+                        os.path.join(self.inst.dir, "demo-password")],
+                       check=True, capture_output=True)
+        with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
+            s.ehlo("client.test")
+            s.sendmail("a@other.test", ["body@example.test"], MSG % 99)
+        m = self.login("body@example.test")
+        typ, data = m.select("INBOX")
+        n = int(data[0])
+        typ, data = m.fetch("%d" % n, "(BODY.PEEK[])")
+        body = data[0][1]
+        self.assertTrue(body.startswith(b"Received: from client.test"))
+        self.assertTrue(body.endswith(MSG % 99))
+        self.assertIn(b"for <body@example.test>", body)
+        typ, data = m.fetch("%d" % n, "(FLAGS)")
+        self.assertEqual(data, [b"%d (FLAGS ())" % n])               # PEEK: unseen
+        typ, data = m.fetch("%d" % n, "(BODY.PEEK[HEADER.FIELDS (SUBJECT from)])")
+        self.assertEqual(data[0][0], b"%d (BODY[HEADER.FIELDS (SUBJECT from)] {41}" % n)
+        self.assertEqual(data[0][1], b"From: a@other.test\r\nSubject: hello 99\r\n\r\n")
+        typ, data = m.fetch("%d" % n, "(BODY.PEEK[HEADER])")
+        self.assertTrue(data[0][1].endswith(b"Subject: hello 99\r\n\r\n"))
+        m2 = self.login("body@example.test")
+        m2.select("INBOX", readonly=True)
+        typ, data = m2.fetch("%d" % n, "(BODY[])")
+        self.assertEqual(data[0][1], body)
+        m2.logout()
+        typ, data = m.fetch("%d" % n, "(FLAGS)")
+        self.assertEqual(data, [b"%d (FLAGS ())" % n])               # EXAMINE: still
+        typ, data = m.fetch("%d" % n, "(BODY[])")
+        self.assertIn(b"FLAGS (\\Seen)", data[0][0])
+        self.assertEqual(data[0][1], body)
+        with self.assertRaises(imaplib.IMAP4.error):
+            m.fetch("%d" % n, "(BODY[1.2])")                         # issue 7
         m.logout()
 
     @staticmethod
