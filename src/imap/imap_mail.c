@@ -51,7 +51,7 @@
 #define IMAP_LINE_MAX		8192
 #define IMAP_MAX_ERRORS		10
 #define IMAP_TIMEOUT_AUTH_MS	(30 * 60 * 1000)	/* RFC 3501 5.4 */
-#define IMAP_MAIL_CAPS		"IMAP4rev1 LITERAL+ NAMESPACE UNSELECT"
+#define IMAP_MAIL_CAPS		"IMAP4rev1 LITERAL+ NAMESPACE UNSELECT UIDPLUS MOVE"
 #define IMAP_LITERAL_MAX	(64 * 1024)	/* APPEND will take more */
 #define IMAP_META_AT_LOGIN	200	/* records built before serving */
 

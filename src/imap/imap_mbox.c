@@ -3,7 +3,8 @@
  * imap_mbox.c - the commands of the authenticated and selected states
  * that work on the account's index (imap_mbox.h): LIST, LSUB, STATUS,
  * NAMESPACE, SELECT, EXAMINE, CLOSE, UNSELECT, STORE of the system flags,
- * EXPUNGE and UID EXPUNGE, and FETCH of FLAGS, UID, INTERNALDATE,
+ * EXPUNGE and UID EXPUNGE, COPY and MOVE with UIDPLUS, and FETCH of
+ * FLAGS, UID, INTERNALDATE,
  * RFC822.SIZE and BODY[] / BODY.PEEK[] of the whole message, HEADER and
  * HEADER.FIELDS (message numbers and UIDs; a whole message is streamed,
  * decrypted a chunk at a time).  The IMAP issues add the rest here, one
@@ -808,6 +809,100 @@ mb_expunge(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 	return 0;
 }
 
+/* A UID list as a compact set: "4:6,9". */
+static void
+mb_uidset(struct mb_out *o, const uint32_t *u, size_t n)
+{
+	size_t	i, j;
+
+	for (i = 0; i < n; i = j + 1) {
+		for (j = i; j + 1 < n && u[j + 1] == u[j] + 1; j++)
+			;
+		if (j == i)
+			mb_printf(o, "%s%u", i > 0 ? "," : "", u[i]);
+		else
+			mb_printf(o, "%s%u:%u", i > 0 ? "," : "", u[i], u[j]);
+	}
+}
+
+/* COPY and MOVE (RFC 6851), with UIDPLUS's COPYUID (RFC 4315). */
+static int
+mb_copy(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
+    bool move)
+{
+	struct index_mailbox	 dst;
+	char			 name[INDEX_NAME_MAX + 1];
+	uint32_t		*uids = NULL, *su = NULL, *du = NULL;
+	size_t			 n, nn = 0, i, k;
+	int			 r;
+
+	if (!m->selected) {
+		mb_printf(o, "%s BAD No mailbox selected\r\n", c->tag);
+		return 0;
+	}
+	if (c->nargs != 2 || mb_astring(&c->args[1], name, sizeof(name)) ==
+	    -1) {
+		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
+		return 0;
+	}
+	if (move && m->readonly) {
+		mb_printf(o, "%s NO [READ-ONLY] Mailbox is read-only\r\n",
+		    c->tag);
+		return 0;
+	}
+	mb_canon(name);
+	if (index_mailbox_open(m->ix, name, &dst) != 1) {
+		mb_printf(o, "%s NO [TRYCREATE] No such mailbox\r\n", c->tag);
+		return 0;
+	}
+	if (mb_resolve(m, c, &c->args[0], o, &uids, &n) == -1)
+		return 0;
+	if (n > 0) {
+		su = xreallocarray(NULL, n, sizeof(*su));
+		du = xreallocarray(NULL, n, sizeof(*du));
+		r = move ? index_move(m->ix, m->mb.id, uids, n, dst.id, su, du,
+		    &nn) : index_copy(m->ix, m->mb.id, uids, n, dst.id, su, du,
+		    &nn);
+		if (r == -1) {
+			mb_printf(o, "%s NO [SERVERBUG] %s\r\n", c->tag,
+			    index_errstr(m->ix));
+			goto done;
+		}
+	}
+	if (move && nn > 0) {
+		mb_printf(o, "* OK [COPYUID %u ", dst.uidvalidity);
+		mb_uidset(o, su, nn);
+		(void)buf_add(o->b, " ", 1);
+		mb_uidset(o, du, nn);
+		mb_printf(o, "] Moved\r\n");
+		/* the moved ones leave this mailbox, highest number first */
+		for (k = nn; k > 0; k--)
+			for (i = m->nuids; i > 0; i--)
+				if (m->uids[i - 1] == su[k - 1]) {
+					mb_printf(o, "* %zu EXPUNGE\r\n", i);
+					memmove(&m->uids[i - 1], &m->uids[i],
+					    (m->nuids - i) * sizeof(*m->uids));
+					m->nuids--;
+					break;
+				}
+		mb_printf(o, "%s OK %sMOVE completed\r\n", c->tag, c->uid ?
+		    "UID " : "");
+	} else if (nn > 0) {
+		mb_printf(o, "%s OK [COPYUID %u ", c->tag, dst.uidvalidity);
+		mb_uidset(o, su, nn);
+		(void)buf_add(o->b, " ", 1);
+		mb_uidset(o, du, nn);
+		mb_printf(o, "] %sCOPY completed\r\n", c->uid ? "UID " : "");
+	} else
+		mb_printf(o, "%s OK %s%s completed\r\n", c->tag, c->uid ?
+		    "UID " : "", move ? "MOVE" : "COPY");
+done:
+	free(uids);
+	free(su);
+	free(du);
+	return 0;
+}
+
 static int
 mb_close(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
     bool expunge)
@@ -859,6 +954,10 @@ imap_mbox_command(struct imap_mbox *m, const struct imap_cmd *c)
 		mb_store(m, c, &o);
 	else if (strcmp(c->name, "EXPUNGE") == 0)
 		mb_expunge(m, c, &o);
+	else if (strcmp(c->name, "COPY") == 0)
+		mb_copy(m, c, &o, false);
+	else if (strcmp(c->name, "MOVE") == 0)
+		mb_copy(m, c, &o, true);
 	else if (strcmp(c->name, "CLOSE") == 0 && !c->uid)
 		mb_close(m, c, &o, true);
 	else if (strcmp(c->name, "UNSELECT") == 0 && !c->uid)

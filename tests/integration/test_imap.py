@@ -193,6 +193,39 @@ class ImapBase:
             m.fetch("%d" % n, "(BODY[1.2])")                         # issue 7
         m.logout()
 
+    def test_copy_move(self):
+        """COPY and MOVE with COPYUID (UIDPLUS, RFC 6851), TRYCREATE for a
+        missing folder, and the moved message gone from the source."""
+        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
+                        "user", "add", "mover@example.test", "--password-file",
+                        os.path.join(self.inst.dir, "demo-password")],
+                       check=True, capture_output=True)
+        with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
+            s.ehlo("client.test")
+            for i in range(3):
+                s.sendmail("a@other.test", ["mover@example.test"], MSG % (50 + i))
+        m = self.login("mover@example.test")
+        m.select("INBOX")
+        typ, data = m.copy("1:2", "Archive")
+        self.assertEqual(typ, "OK")
+        self.assertRegex(data[0].decode(), r"^\[COPYUID \d+ 1:2 1:2\] COPY completed$")
+        typ, data = m.copy("1", "Nowhere")
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"[TRYCREATE]", data[0])
+        typ, data = m._simple_command("MOVE", "3", "Trash")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.untagged_responses.pop("EXPUNGE"), [b"3"])
+        typ, data = m.uid("MOVE", "1", "Trash")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.untagged_responses.pop("EXPUNGE"), [b"1"])
+        self.assertEqual(m.select("INBOX"), ("OK", [b"1"]))
+        self.assertEqual(m.select("Trash"), ("OK", [b"2"]))
+        self.assertEqual(m.select("Archive"), ("OK", [b"2"]))
+        typ, data = m.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertEqual([d[1] for d in data if isinstance(d, tuple)],
+                         [b"Subject: hello 50\r\n\r\n", b"Subject: hello 51\r\n\r\n"])
+        m.logout()
+
     @staticmethod
     def until(c, tag):
         """Lines up to the tagged one; returns it."""
