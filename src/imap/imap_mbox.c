@@ -954,6 +954,16 @@ imap_mbox_command(struct imap_mbox *m, const struct imap_cmd *c)
 		mb_store(m, c, &o);
 	else if (strcmp(c->name, "EXPUNGE") == 0)
 		mb_expunge(m, c, &o);
+	else if (strcmp(c->name, "ENABLE") == 0 && !c->uid && c->nargs > 0)
+		/* RFC 5161: nothing to enable yet (CONDSTORE...: issue 9) */
+		mb_printf(&o, "* ENABLED\r\n%s OK ENABLE completed\r\n",
+		    c->tag);
+	else if (strcmp(c->name, "CHECK") == 0 && !c->uid && c->nargs == 0 &&
+	    m->selected)
+		mb_printf(&o, "%s OK CHECK completed\r\n", c->tag);
+	else if (strcmp(c->name, "ID") == 0 && !c->uid && c->nargs == 1)
+		mb_printf(&o, "* ID (\"name\" \"sealpost\")\r\n"
+		    "%s OK ID completed\r\n", c->tag);
 	else if (strcmp(c->name, "COPY") == 0)
 		mb_copy(m, c, &o, false);
 	else if (strcmp(c->name, "MOVE") == 0)

@@ -70,6 +70,11 @@ class ImapBase:
         self.assertEqual(typ, "NO")
         typ, data = m.namespace()
         self.assertEqual(data, [b'(("" "/")) NIL NIL'])
+        typ, data = m._simple_command("ENABLE", "CONDSTORE")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.untagged_responses.pop("ENABLED"), [b""])
+        typ, data = m.xatom("ID", '("name" "imaplib")')
+        self.assertEqual(m.untagged_responses.pop("ID"), [b'("name" "sealpost")'])
         m.logout()
 
     def test_select_fetch_close(self):
@@ -206,6 +211,8 @@ class ImapBase:
                 s.sendmail("a@other.test", ["mover@example.test"], MSG % (50 + i))
         m = self.login("mover@example.test")
         m.select("INBOX")
+        typ, data = m.fetch("1:2", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        copied = [d[1] for d in data if isinstance(d, tuple)]
         typ, data = m.copy("1:2", "Archive")
         self.assertEqual(typ, "OK")
         self.assertRegex(data[0].decode(), r"^\[COPYUID \d+ 1:2 1:2\] COPY completed$")
@@ -222,8 +229,7 @@ class ImapBase:
         self.assertEqual(m.select("Trash"), ("OK", [b"2"]))
         self.assertEqual(m.select("Archive"), ("OK", [b"2"]))
         typ, data = m.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-        self.assertEqual([d[1] for d in data if isinstance(d, tuple)],
-                         [b"Subject: hello 50\r\n\r\n", b"Subject: hello 51\r\n\r\n"])
+        self.assertEqual([d[1] for d in data if isinstance(d, tuple)], copied)
         m.logout()
 
     @staticmethod
