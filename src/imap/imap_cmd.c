@@ -179,7 +179,7 @@ imap_cmd_read(struct io *io, struct imap_raw *raw, size_t max_literal,
 			break;
 		}
 		if (sync) {
-			/* a bad command gets no "+": the client sends no more */
+			/* a bad command gets no "+": nothing more comes */
 			if (nul)
 				break;
 			if (write_fn(arg, imap_cont, sizeof(imap_cont) - 1)
@@ -420,7 +420,7 @@ imap_parse_atom(struct imap_pstate *ps, struct imap_arg *a)
 				return -1;
 			}
 			if (inq) {
-				/* a quoted header name: checked, kept as text */
+				/* a quoted header name: checked, kept */
 				if (c == '\\') {
 					if (ps->off + 1 == ps->len ||
 					    (ps->p[ps->off + 1] != '\\' &&
@@ -654,6 +654,7 @@ imap_cmd_parse(const struct imap_raw *raw, struct imap_cmd *cmd,
 	memset(&ps, 0, sizeof(ps));
 	ps.raw = raw;
 	*errstr_r = "missing tag";
+	SP_ASSERT(raw->nsegs <= IMAP_CMD_SEGS_MAX);
 	if (raw->nsegs == 0 || raw->segs[0].literal)
 		return IMAP_PARSE_NOTAG;
 	ps.p = raw->segs[0].p;

@@ -81,7 +81,9 @@ fz_walk(struct fz_ctx *c, const struct imap_arg *a, size_t n, size_t depth)
 			SP_ASSERT(fz_inside(a[i].s, a[i].len, c->raw->buf,
 			    c->raw->len));
 			for (j = 0; j < a[i].len; j++) {
-				unsigned char	ch = (unsigned char)a[i].s[j];
+				unsigned char	ch;
+
+				ch = (unsigned char)a[i].s[j];
 
 				SP_ASSERT(ch >= 0x20 && ch < 0x7f);
 				SP_ASSERT(ch != ' ' ||
@@ -94,7 +96,9 @@ fz_walk(struct fz_ctx *c, const struct imap_arg *a, size_t n, size_t depth)
 			    c->textlen + 1));
 			SP_ASSERT(a[i].s[a[i].len] == '\0');
 			for (j = 0; j < a[i].len; j++) {
-				unsigned char	ch = (unsigned char)a[i].s[j];
+				unsigned char	ch;
+
+				ch = (unsigned char)a[i].s[j];
 
 				SP_ASSERT(ch != '\0' && ch != '\r' &&
 				    ch != '\n' && ch < 0x80);

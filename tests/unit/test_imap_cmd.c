@@ -329,7 +329,8 @@ test_limits(void)
 	buf[n - 1] = '(';
 	buf[n] = ')';
 	buf[n + 1] = '\0';
-	test_assert(P(buf) == IMAP_PARSE_OK);	/* a list counts as a node */
+	/* a list counts as a node */
+	test_assert(P(buf) == IMAP_PARSE_OK);
 	test_assert(cmd.nnodes == IMAP_CMD_ARGS_MAX);
 	buf[n] = '1';
 	buf[n + 1] = ')';
