@@ -34,19 +34,19 @@ static const char	imap_cont[] = "+ Ready for literal data\r\n";
 
 /* --- reading ------------------------------------------------------------ */
 
-/* Make room for need bytes in all; -1 over IMAP_CMD_MAX. */
+/* Make room for need bytes in all; -1 over the command's limit. */
 static int
 imap_raw_reserve(struct imap_raw *raw, size_t need)
 {
-	size_t	cap;
+	size_t	cap, max = raw->max > IMAP_CMD_MAX ? raw->max : IMAP_CMD_MAX;
 
-	if (need > IMAP_CMD_MAX)
+	if (need > max)
 		return -1;
 	if (raw->buf != NULL && need <= raw->cap)
 		return 0;
 	cap = raw->cap < IMAP_RAW_MINCAP ? IMAP_RAW_MINCAP : raw->cap;
 	while (cap < need)
-		cap = cap > IMAP_CMD_MAX / 2 ? IMAP_CMD_MAX : cap * 2;
+		cap = cap > max / 2 ? max : cap * 2;
 	raw->buf = xreallocarray(raw->buf, cap, 1);
 	raw->cap = cap;
 	return 0;
@@ -119,6 +119,7 @@ imap_cmd_read(struct io *io, struct imap_raw *raw, size_t max_literal,
 
 	raw->len = 0;
 	raw->nsegs = 0;
+	raw->max = IMAP_CMD_MAX;
 	if (io_status_r != NULL)
 		*io_status_r = IO_LINE;
 	if (literal_sync_r != NULL)
@@ -143,7 +144,7 @@ imap_cmd_read(struct io *io, struct imap_raw *raw, size_t max_literal,
 			nul = true;
 		/* a line always has a slot: a literal reserves two */
 		SP_ASSERT(raw->nsegs < IMAP_CMD_SEGS_MAX);
-		if (len > IMAP_CMD_MAX - raw->len ||
+		if (len > raw->max - raw->len ||
 		    imap_raw_reserve(raw, raw->len + len) == -1) {
 			/* at a line's end: the client waits for our answer */
 			if (literal_sync_r != NULL)
@@ -168,11 +169,23 @@ imap_cmd_read(struct io *io, struct imap_raw *raw, size_t max_literal,
 		 * SECURITY: every limit is checked before "+ " is sent or a
 		 * byte of the literal is read or stored.
 		 */
+		if (r != -1 && raw->literal_limit != NULL) {
+			size_t	lim;
+
+			/* the text so far as segments, for the caller */
+			imap_raw_fix(raw, off);
+			lim = raw->literal_limit(raw->limit_arg, raw,
+			    max_literal);
+			if (lim > IMAP_CMD_MAX && n <= lim &&
+			    lim <= SIZE_MAX - IMAP_CMD_MAX)
+				raw->max = lim + IMAP_CMD_MAX;
+			max_literal = lim;
+		}
 		if (r == -1 || n > max_literal) {
 			ret = IMAP_READ_LITERAL_TOOBIG;
 			break;
 		}
-		if (n > IMAP_CMD_MAX - raw->len ||
+		if (n > raw->max - raw->len ||
 		    raw->nsegs + 2 > IMAP_CMD_SEGS_MAX ||
 		    imap_raw_reserve(raw, raw->len + (size_t)n) == -1) {
 			ret = IMAP_READ_TOOBIG;

@@ -50,6 +50,17 @@ struct imap_raw {
 	size_t		 len, cap;
 	struct imap_seg	 segs[IMAP_CMD_SEGS_MAX];
 	size_t		 nsegs;
+	/*
+	 * Set by the caller, kept across calls (may be NULL): the limit of
+	 * the literal now announced, given the command's text so far (the
+	 * first segment: "tag APPEND ..."), instead of max_literal.  A
+	 * limit over IMAP_CMD_MAX lets that one literal (and the command)
+	 * be that large: APPEND's message.
+	 */
+	size_t		(*literal_limit)(void *, const struct imap_raw *,
+			    size_t max_literal);
+	void		*limit_arg;
+	size_t		 max;		/* this command's byte limit (internal) */
 };
 
 enum imap_read_status {

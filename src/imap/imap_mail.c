@@ -209,6 +209,29 @@ mail_test_meta(int64_t mailbox, unsigned int *n_r, char *subj, size_t len)
 #endif
 
 static struct imap_mbox	mbox;
+static uint64_t		append_max = 50ULL << 20;	/* -o max-size */
+
+/*
+ * The literal now announced may be a message only in APPEND (RFC 3501
+ * 6.3.11): "tag APPEND mailbox [flags] [date] {N}"; every other command
+ * keeps the small limit.
+ */
+static size_t
+mail_literal_limit(void *arg, const struct imap_raw *r, size_t max)
+{
+	const char	*p, *end;
+
+	(void)arg;
+	if (r->nsegs != 1 || r->segs[0].literal)
+		return max;
+	p = r->segs[0].p;
+	end = p + r->segs[0].len;
+	while (p < end && *p != ' ')
+		p++;			/* the tag */
+	if (end - p > 8 && strncasecmp(p, " APPEND ", 8) == 0)
+		return append_max > SIZE_MAX / 2 ? max : (size_t)append_max;
+	return max;
+}
 
 static int
 mail_write(void *arg, const char *p, size_t len)
@@ -282,7 +305,7 @@ main(int argc, char **argv)
 	struct child_args	 a;
 	struct sandbox_status	 st;
 	struct sigaction	 sa;
-	const char		*errstr;
+	const char		*errstr, *v;
 	char			*end;
 	int			 ch;
 
@@ -312,6 +335,12 @@ main(int argc, char **argv)
 		}
 	}
 	child_args_check(&a, "imap-mail");
+	if ((v = child_opt(&a, "max-size")) != NULL) {
+		append_max = (uint64_t)strtonum(v, 1024, 1LL << 40, &errstr);
+		if (errstr != NULL)
+			fatalx("imap-mail: bad max-size from the master");
+	}
+	raw.literal_limit = mail_literal_limit;
 	uid = (unsigned long)a.uid;
 	if (a.mailroot == NULL)
 		fatalx("imap-mail: -m is required");

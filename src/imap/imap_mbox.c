@@ -3,7 +3,7 @@
  * imap_mbox.c - the commands of the authenticated and selected states
  * that work on the account's index (imap_mbox.h): LIST, LSUB, STATUS,
  * NAMESPACE, SELECT, EXAMINE, CLOSE, UNSELECT, STORE of the system flags,
- * EXPUNGE and UID EXPUNGE, COPY and MOVE with UIDPLUS, and FETCH of
+ * EXPUNGE and UID EXPUNGE, APPEND, COPY and MOVE with UIDPLUS, and FETCH of
  * FLAGS, UID, INTERNALDATE,
  * RFC822.SIZE and BODY[] / BODY.PEEK[] of the whole message, HEADER and
  * HEADER.FIELDS (message numbers and UIDs; a whole message is streamed,
@@ -26,12 +26,14 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "xmalloc.h"
 #include "buf.h"
 #include "imap_cmd.h"
 #include "imap_seqset.h"
 #include "imap_mbox.h"
+#include "memfd.h"
 #include "banned.h"
 
 #define MB_OUT_MAX	(16 * 1024 * 1024)	/* one command's answer */
@@ -903,6 +905,86 @@ done:
 	return 0;
 }
 
+/* RFC 3501 date-time "dd-Mon-yyyy hh:mm:ss +zzzz": unix seconds, or -1. */
+static int64_t
+mb_datetime(const struct imap_arg *a)
+{
+	struct tm	 tm;
+	char		 s[40];
+	const char	*e;
+	long		 off;
+
+	if (a->type != IMAP_ARG_QUOTED || a->len < 25 || a->len >= sizeof(s))
+		return -1;
+	memcpy(s, a->s, a->len);
+	s[a->len] = '\0';
+	memset(&tm, 0, sizeof(tm));
+	if ((e = strptime(s[0] == ' ' ? s + 1 : s, "%d-%b-%Y %H:%M:%S %z",
+	    &tm)) == NULL || *e != '\0')
+		return -1;
+	off = tm.tm_gmtoff;		/* timegm resets it */
+	return (int64_t)timegm(&tm) - off;
+}
+
+/* APPEND mailbox [(flags)] [date-time] literal (RFC 3501 6.3.11, 4315) */
+static int
+mb_append(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
+{
+	struct index_mailbox	 dst;
+	const struct imap_arg	*msg = NULL;
+	char			 name[INDEX_NAME_MAX + 1];
+	uint32_t		 flags = 0, uid;
+	int64_t			 idate = (int64_t)time(NULL);
+	size_t			 i;
+	int			 fd;
+
+	if (c->nargs < 2 || c->nargs > 4 || mb_astring(&c->args[0], name,
+	    sizeof(name)) == -1 || (msg = &c->args[c->nargs - 1])->type !=
+	    IMAP_ARG_LITERAL) {
+		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
+		return 0;
+	}
+	for (i = 1; i + 1 < c->nargs; i++) {
+		if (c->args[i].type == IMAP_ARG_LIST && i == 1) {
+			if (mb_flag_arg(&c->args[i], &flags) == -1) {
+				mb_printf(o, "%s BAD Invalid or unsupported "
+				    "flag\r\n", c->tag);
+				return 0;
+			}
+		} else if ((idate = mb_datetime(&c->args[i])) == -1) {
+			mb_printf(o, "%s BAD Invalid date-time\r\n", c->tag);
+			return 0;
+		}
+	}
+	mb_canon(name);
+	if (index_mailbox_open(m->ix, name, &dst) != 1) {
+		mb_printf(o, "%s NO [TRYCREATE] No such mailbox\r\n", c->tag);
+		return 0;
+	}
+	if ((fd = memfd_new("append")) == -1 ||
+	    memfd_append(fd, msg->s, msg->len) == -1 ||
+	    index_append(m->ix, dst.id, fd, msg->len, flags & INDEX_F_ALL, 0,
+	    idate, &uid) == -1) {
+		mb_printf(o, "%s NO [SERVERBUG] Cannot store the message: "
+		    "%s\r\n", c->tag, fd == -1 ? "memfd" :
+		    index_errstr(m->ix));
+		if (fd != -1)
+			close(fd);
+		return 0;
+	}
+	close(fd);
+	/* in the selected mailbox: it exists now */
+	if (m->selected && dst.id == m->mb.id) {
+		m->uids = xreallocarray(m->uids, m->nuids + 1,
+		    sizeof(*m->uids));
+		m->uids[m->nuids++] = uid;
+		mb_printf(o, "* %zu EXISTS\r\n", m->nuids);
+	}
+	mb_printf(o, "%s OK [APPENDUID %u %u] APPEND completed\r\n", c->tag,
+	    dst.uidvalidity, uid);
+	return 0;
+}
+
 static int
 mb_close(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
     bool expunge)
@@ -964,6 +1046,8 @@ imap_mbox_command(struct imap_mbox *m, const struct imap_cmd *c)
 	else if (strcmp(c->name, "ID") == 0 && !c->uid && c->nargs == 1)
 		mb_printf(&o, "* ID (\"name\" \"sealpost\")\r\n"
 		    "%s OK ID completed\r\n", c->tag);
+	else if (strcmp(c->name, "APPEND") == 0 && !c->uid)
+		mb_append(m, c, &o);
 	else if (strcmp(c->name, "COPY") == 0)
 		mb_copy(m, c, &o, false);
 	else if (strcmp(c->name, "MOVE") == 0)

@@ -676,6 +676,7 @@ proc_login(struct master *m, uint64_t connid, uint64_t account)
 	struct child	*login, *c;
 	struct proc_ids	 ids;
 	char		 path[PATH_MAX], dir[PATH_MAX], idstr[17], acct[24];
+	char		 maxsz[40];
 	char		 bufs[2][24], *argv[24];
 	int		 fds[SP_FD_FIRST_FREE], mc[2] = { -1, -1 };
 	int		 sv[2] = { -1, -1 }, kc[2] = { -1, -1 }, argc, i;
@@ -730,6 +731,11 @@ proc_login(struct master *m, uint64_t connid, uint64_t account)
 	argv[argc++] = acct;
 	argv[argc++] = "-H";
 	argv[argc++] = m->conf->hostname;
+	/* APPEND takes a message as large as SMTP does */
+	snprintf(maxsz, sizeof(maxsz), "max-size=%llu",
+	    (unsigned long long)m->conf->max_message_size);
+	argv[argc++] = "-o";
+	argv[argc++] = maxsz;
 	argv[argc] = NULL;
 
 	switch (pid = fork()) {

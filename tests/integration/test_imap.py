@@ -232,6 +232,38 @@ class ImapBase:
         self.assertEqual([d[1] for d in data if isinstance(d, tuple)], copied)
         m.logout()
 
+    def test_append(self):
+        """APPEND with flags and a date, APPENDUID (RFC 4315), read back
+        byte-identical; into the selected mailbox (EXISTS); a 3 MB message
+        (past the 1 MiB other commands may have); TRYCREATE."""
+        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
+                        "user", "add", "app@example.test", "--password-file",
+                        os.path.join(self.inst.dir, "demo-password")],
+                       check=True, capture_output=True)
+        m = self.login("app@example.test")
+        draft = MSG % 7 + b"\x01binary-ish \xff\r\n"
+        typ, data = m.append("Drafts", "(\\Draft \\Seen)",
+                             '"05-Nov-2026 10:20:30 +0200"', draft)
+        self.assertEqual(typ, "OK")
+        m_uid = re.match(rb"\[APPENDUID (\d+) (\d+)\] APPEND completed", data[0])
+        self.assertIsNotNone(m_uid, data)
+        m.select("Drafts")
+        typ, data = m.fetch("1", "(FLAGS INTERNALDATE BODY.PEEK[])")
+        self.assertEqual(data[0][1], draft)
+        self.assertIn(b'INTERNALDATE "05-Nov-2026 08:20:30 +0000"', data[0][0])
+        self.assertIn(b"FLAGS (\\Seen \\Draft)", data[0][0])
+        big = MSG % 8 + (b"z" * 998 + b"\r\n") * 3000
+        m.select("INBOX")
+        typ, data = m.append("INBOX", None, None, big)
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.untagged_responses.pop("EXISTS")[-1], b"1")
+        typ, data = m.fetch("1", "(BODY.PEEK[])")
+        self.assertEqual(data[0][1], big)
+        typ, data = m.append("Nowhere", None, None, draft)
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"[TRYCREATE]", data[0])
+        m.logout()
+
     @staticmethod
     def until(c, tag):
         """Lines up to the tagged one; returns it."""
@@ -259,6 +291,8 @@ class ImapBase:
         self.assertEqual(read_line(c), b"e OK NOOP completed")
         c.sendall(b"f FETCH 1 (FLAGS ((((((((((((((((((((((((x))))))))))))))))))))))))\r\n")
         self.assertRegex(read_line(c), rb"^f BAD ")
+        c.sendall(b"h APPEND INBOX {99999999999}\r\n")   # over max-size: BAD at once
+        self.assertEqual(read_line(c), b"* BAD [TOOBIG] Command or literal too large")
         c.sendall(b"g SELECT {99999999+}\r\n")          # cannot be skipped: BYE
         self.assertEqual(read_line(c), b"* BYE [TOOBIG] Literal too large")
         c.close()
