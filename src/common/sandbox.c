@@ -462,6 +462,9 @@ static const struct sb_rule sb_mail[] = {
 	/* glibc's qsort asks for the memory size before a large sort (the
 	 * import sorts new/: found with 61 files waiting) */
 	{ .name = "sysinfo" },
+	/* IDLE: woken by deliveries in new/ and the changes file */
+	{ .name = "inotify_init1" },
+	{ .name = "inotify_add_watch" },	/* beneath /mail: Landlock */
 	/* APPEND: the message goes into a memfd for index_append */
 	{ .name = "memfd_create", .nargs = 1,
 	    .arg = { { 1, SCMP_CMP_EQ, MFD_CLOEXEC | MFD_ALLOW_SEALING, 0 } } },

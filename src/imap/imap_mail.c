@@ -20,7 +20,10 @@
  */
 #include "config.h"
 
+#include <sys/inotify.h>
+
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -51,8 +54,9 @@
 #define IMAP_LINE_MAX		8192
 #define IMAP_MAX_ERRORS		10
 #define IMAP_TIMEOUT_AUTH_MS	(30 * 60 * 1000)	/* RFC 3501 5.4 */
-#define IMAP_MAIL_CAPS		"IMAP4rev1 LITERAL+ NAMESPACE UNSELECT UIDPLUS MOVE ENABLE ID"
+#define IMAP_MAIL_CAPS		"IMAP4rev1 LITERAL+ NAMESPACE UNSELECT UIDPLUS MOVE ENABLE ID IDLE"
 #define IMAP_LITERAL_MAX	(64 * 1024)	/* APPEND will take more */
+#define IMAP_IDLE_POLL_MS	(30 * 1000)	/* IDLE looks anyway */
 #define IMAP_META_AT_LOGIN	200	/* records built before serving */
 
 static struct io		 io;
@@ -240,6 +244,118 @@ mail_write(void *arg, const char *p, size_t len)
 	return io_write(&io, p, len);
 }
 
+static int	inotify_fd = -1;	/* new/ and the changes file */
+
+/*
+ * Bring the selected mailbox up to date: import what deliver left in
+ * new/ (bounded, as at login), then tell the client what changed.
+ */
+static void
+mail_update(void)
+{
+	size_t	imported, remaining, built;
+
+	if (ix == NULL)
+		return;
+	if (index_import(ix, INDEX_IMPORT_MAX, &imported, &remaining) == 0 &&
+	    imported > 0 && keys != NULL)
+		(void)meta_seal_pending(ix, keys + 32, IMAP_META_AT_LOGIN,
+		    &built);
+	mbox.ix = ix;
+	if (imap_mbox_changes(&mbox) == -1)
+		mail_end("write-error");
+}
+
+/*
+ * Watch new/ (deliveries) and the changes file (other connections of the
+ * account) to wake IDLE; made once, in the jail (paths under /mail).
+ */
+static void
+mail_watch(void)
+{
+	if (inotify_fd != -1)
+		return;
+	if ((inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
+		return;
+	if (inotify_add_watch(inotify_fd, "/mail/new", IN_MOVED_TO |
+	    IN_CREATE) == -1 || inotify_add_watch(inotify_fd, "/mail/changes",
+	    IN_MODIFY | IN_CLOSE_WRITE) == -1) {
+		close(inotify_fd);
+		inotify_fd = -1;
+	}
+}
+
+/*
+ * RFC 2177 IDLE: "+ idling", then changes as they happen until the
+ * client's DONE.  Woken by inotify; without it (or as a safety net) the
+ * mailbox is looked at every IMAP_IDLE_POLL_MS.  The session's 30-minute
+ * timeout applies to IDLE too (RFC 2177 asks clients to re-IDLE).
+ */
+static void
+mail_idle(const char *tag)
+{
+	struct pollfd	 pfd[2];
+	char		 buf[4096], *line;
+	size_t		 len;
+	long		 waited = 0;
+	int		 n;
+
+	mail_watch();
+	mail_update();
+	mail_reply("+ idling\r\n");
+	for (;;) {
+		if (io_buffered(&io) == 0) {
+			pfd[0].fd = io.fd;
+			pfd[0].events = POLLIN;
+			pfd[1].fd = inotify_fd;
+			pfd[1].events = POLLIN;
+			pfd[0].revents = pfd[1].revents = 0;
+			n = poll(pfd, inotify_fd != -1 ? 2 : 1,
+			    IMAP_IDLE_POLL_MS);
+			if (n == -1 && errno != EINTR)
+				mail_end("io-error");
+			if (stop) {
+				mail_reply("* BYE Server shutting down\r\n");
+				mail_end("shutdown");
+			}
+			if (n == 0 && (waited += IMAP_IDLE_POLL_MS) >=
+			    IMAP_TIMEOUT_AUTH_MS) {
+				mail_reply("* BYE Autologout; idle for too "
+				    "long\r\n");
+				mail_end("timeout");
+			}
+			if (n >= 0 && inotify_fd != -1 &&
+			    (pfd[1].revents & POLLIN))
+				while (read(inotify_fd, buf, sizeof(buf)) > 0)
+					;
+			if (n == 0 || (inotify_fd != -1 &&
+			    (pfd[1].revents & POLLIN)))
+				mail_update();
+			if (n <= 0 || !(pfd[0].revents & (POLLIN | POLLHUP)))
+				continue;
+		}
+		switch (io_getline(&io, IMAP_LINE_MAX, &line, &len)) {
+		case IO_LINE:
+			if (strcasecmp(line, "DONE") == 0) {
+				mail_update();
+				mail_reply("%s OK IDLE terminated\r\n", tag);
+				return;
+			}
+			mail_reply("%s BAD Expected DONE\r\n", tag);
+			mail_error();
+			return;
+		case IO_TOOLONG:
+			mail_reply("%s BAD Line too long\r\n", tag);
+			mail_error();
+			return;
+		case IO_EOF:
+			mail_end("client-closed");
+		default:
+			mail_end("io-error");
+		}
+	}
+}
+
 static void
 mail_command(const struct imap_cmd *c)
 {
@@ -252,7 +368,13 @@ mail_command(const struct imap_cmd *c)
 		return;
 	}
 	if (strcmp(c->name, "NOOP") == 0 && !c->uid && c->nargs == 0) {
+		mail_update();
 		mail_reply("%s OK NOOP completed\r\n", tag);
+		return;
+	}
+	if (strcmp(c->name, "IDLE") == 0 && !c->uid && c->nargs == 0 &&
+	    ix != NULL) {
+		mail_idle(tag);
 		return;
 	}
 	if (strcmp(c->name, "LOGOUT") == 0 && !c->uid && c->nargs == 0) {

@@ -1008,6 +1008,102 @@ mb_close(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 	return 0;
 }
 
+struct mb_flagwalk {
+	struct imap_mbox	*m;
+	struct mb_out		*o;
+	uint32_t		 old_max;	/* newer ones came as EXISTS */
+};
+
+static int
+mb_changed_flags(const struct index_msg_info *mi, void *arg)
+{
+	struct mb_flagwalk	*w = arg;
+	size_t			 lo = 0, hi = w->m->nuids, mid;
+
+	if (mi->uid > w->old_max)
+		return 0;
+	/* its message number: uids ascend */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (w->m->uids[mid] < mi->uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < w->m->nuids && w->m->uids[lo] == mi->uid) {
+		mb_printf(w->o, "* %zu FETCH (FLAGS ", lo + 1);
+		mb_flags(w->o, mi->flags);
+		(void)buf_add(w->o->b, ")\r\n", 3);
+	}
+	return 0;
+}
+
+int
+imap_mbox_changes(struct imap_mbox *m)
+{
+	struct index_mailbox	 now;
+	struct mb_collect	 col = { NULL, 0 };
+	struct mb_flagwalk	 w;
+	struct mb_out		 o;
+	size_t			 i, k, before;
+	int			 r = 0;
+
+	if (!m->selected || index_mailbox_get(m->ix, m->mb.id, &now) != 1)
+		return 0;
+	if (now.uidnext == m->mb.uidnext && now.messages == m->nuids &&
+	    now.highestmodseq == m->mb.highestmodseq)
+		return 0;
+	if (index_msg_foreach(m->ix, m->mb.id, 1, UINT32_MAX, 0,
+	    mb_collect_uid, &col) == -1)
+		return 0;
+	o.b = buf_new(MB_OUT_MAX);
+	o.m = m;
+	o.failed = 0;
+	/* gone: from the highest number down, each renumbers the rest */
+	for (i = m->nuids; i > 0; i--) {
+		uint32_t	u = m->uids[i - 1];
+		size_t		lo = 0, hi = col.n, mid;
+
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (col.uids[mid] < u)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < col.n && col.uids[lo] == u)
+			continue;
+		mb_printf(&o, "* %zu EXPUNGE\r\n", i);
+		memmove(&m->uids[i - 1], &m->uids[i],
+		    (m->nuids - i) * sizeof(*m->uids));
+		m->nuids--;
+	}
+	/* new: every UID above our last one */
+	before = m->nuids;
+	w.old_max = m->nuids > 0 ? m->uids[m->nuids - 1] : 0;
+	for (k = 0; k < col.n; k++)
+		if (m->nuids == 0 || col.uids[k] > m->uids[m->nuids - 1]) {
+			m->uids = xreallocarray(m->uids, m->nuids + 1,
+			    sizeof(*m->uids));
+			m->uids[m->nuids++] = col.uids[k];
+		}
+	if (m->nuids != before)
+		mb_printf(&o, "* %zu EXISTS\r\n", m->nuids);
+	/* flags others changed */
+	w.m = m;
+	w.o = &o;
+	if (now.highestmodseq > m->mb.highestmodseq)
+		(void)index_msg_foreach(m->ix, m->mb.id, 1, UINT32_MAX,
+		    m->mb.highestmodseq, mb_changed_flags, &w);
+	m->mb = now;
+	free(col.uids);
+	if (o.b->len > 0 && m->write_fn(m->arg, (const char *)o.b->data,
+	    o.b->len) == -1)
+		r = -1;
+	buf_free(&o.b);
+	return r;
+}
+
 int
 imap_mbox_command(struct imap_mbox *m, const struct imap_cmd *c)
 {

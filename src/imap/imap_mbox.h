@@ -35,5 +35,13 @@ struct imap_mbox {
 int	imap_mbox_command(struct imap_mbox *, const struct imap_cmd *);
 /* Leave the selected state (LOGOUT, a failed SELECT). */
 void	imap_mbox_unselect(struct imap_mbox *);
+/*
+ * What changed in the selected mailbox since we last looked (other
+ * connections, new deliveries once imported): untagged EXPUNGE (highest
+ * number first), EXISTS and FETCH (FLAGS) for messages whose modseq
+ * moved, written out now.  For NOOP, CHECK and IDLE (RFC 3501 7.4.1:
+ * never during FETCH, STORE or SEARCH).  0, or -1 when the write failed.
+ */
+int	imap_mbox_changes(struct imap_mbox *);
 
 #endif

@@ -264,6 +264,48 @@ class ImapBase:
         self.assertIn(b"[TRYCREATE]", data[0])
         m.logout()
 
+    def test_idle_and_other_connections(self):
+        """Two connections on one mailbox see each other's flags and
+        expunges (NOOP); IDLE is woken by an SMTP delivery and by the
+        other connection's change (asserted with a generous timeout)."""
+        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
+                        "user", "add", "idle@example.test", "--password-file",
+                        os.path.join(self.inst.dir, "demo-password")],
+                       check=True, capture_output=True)
+        def deliver(i):
+            with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
+                s.ehlo("client.test")
+                s.sendmail("a@other.test", ["idle@example.test"], MSG % i)
+        deliver(60)
+        deliver(61)
+        a = self.login("idle@example.test")
+        self.assertEqual(a.select("INBOX"), ("OK", [b"2"]))
+        b = self.login("idle@example.test")
+        self.assertEqual(b.select("INBOX"), ("OK", [b"2"]))
+        b.store("1", "+FLAGS.SILENT", "(\\Flagged \\Deleted)")
+        b.expunge()
+        typ, _ = a.noop()
+        self.assertEqual(a.untagged_responses.pop("EXPUNGE"), [b"1"])
+        # IDLE, raw: woken by a delivery, then by b's flag change
+        c = self.inst.tls_context().wrap_socket(connect(self.inst.port("imaps")),
+                                                server_hostname="127.0.0.1")
+        c.settimeout(60)
+        read_line(c)
+        c.sendall(b'a LOGIN idle@example.test "%s"\r\nb SELECT INBOX\r\n' % self.pw.encode())
+        self.assertRegex(self.until(c, b"b "), rb"^b OK ")
+        c.sendall(b"i IDLE\r\n")
+        self.assertEqual(read_line(c), b"+ idling")
+        deliver(62)
+        self.assertEqual(read_line(c), b"* 2 EXISTS")
+        b.noop()
+        b.store("1", "+FLAGS.SILENT", "(\\Seen)")
+        self.assertEqual(read_line(c), b"* 1 FETCH (FLAGS (\\Seen))")
+        c.sendall(b"DONE\r\n")
+        self.assertEqual(read_line(c), b"i OK IDLE terminated")
+        c.close()
+        a.logout()
+        b.logout()
+
     @staticmethod
     def until(c, tag):
         """Lines up to the tagged one; returns it."""
