@@ -412,6 +412,9 @@ mail_command(const struct imap_cmd *c)
 	}
 	if (ix != NULL) {
 		mbox.ix = ix;
+		/* RFC 3501 6.4.1: CHECK is a checkpoint; news go with it */
+		if (strcmp(c->name, "CHECK") == 0 && mbox.selected)
+			mail_update();
 		if ((r = imap_mbox_command(&mbox, c)) == -1)
 			mail_end("write-error");
 		if (r == 1)

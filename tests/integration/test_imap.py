@@ -284,7 +284,7 @@ class ImapBase:
         self.assertEqual(b.select("INBOX"), ("OK", [b"2"]))
         b.store("1", "+FLAGS.SILENT", "(\\Flagged \\Deleted)")
         b.expunge()
-        typ, _ = a.noop()
+        typ, _ = a.check()
         self.assertEqual(a.untagged_responses.pop("EXPUNGE"), [b"1"])
         # IDLE, raw: woken by a delivery, then by b's flag change
         c = self.inst.tls_context().wrap_socket(connect(self.inst.port("imaps")),
