@@ -367,6 +367,30 @@ class ImapBase:
         self.assertTrue(data[0][1].endswith(big))        # after our Received:
         m.logout()
 
+    def test_thousand_messages(self):
+        """A 1000-message mailbox: the login imports one batch (a backlog
+        never delays it), NOOP brings the rest, FETCH 1:* answers for
+        all, UIDs 1..1000 in order."""
+        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
+                        "user", "add", "many@example.test", "--password-file",
+                        os.path.join(self.inst.dir, "demo-password")],
+                       check=True, capture_output=True)
+        with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=60) as s:
+            s.ehlo("client.test")
+            for i in range(1000):
+                s.sendmail("a@other.test", ["many@example.test"], MSG % i)
+        m = self.login("many@example.test")
+        typ, data = m.select("INBOX")
+        self.assertGreaterEqual(int(data[0]), 500)
+        for _ in range(5):
+            if m.untagged_responses.get("EXISTS", [b"0"])[-1] == b"1000":
+                break
+            m.noop()
+        typ, data = m.fetch("1:*", "(UID FLAGS)")
+        self.assertEqual(len(data), 1000)
+        self.assertEqual(data[-1], b"1000 (UID 1000 FLAGS ())")
+        m.logout()
+
     @staticmethod
     def until(c, tag):
         """Lines up to the tagged one; returns it."""
