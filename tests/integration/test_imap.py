@@ -391,6 +391,34 @@ class ImapBase:
         self.assertEqual(data[-1], b"1000 (UID 1000 FLAGS ())")
         m.logout()
 
+    def test_address_variants_never_reach_another_account(self):
+        """My password with variants of another user's address (case,
+        spaces, a trailing dot, a stray NUL-free suffix, the local part
+        alone) never logs in, and my own address in another case opens
+        my own mailbox only."""
+        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
+                        "user", "add", "victim@example.test", "--password-file",
+                        "/dev/stdin"], input=b"the victim's own password\n",
+                       check=True, capture_output=True)
+        for user in ("victim@example.test", "VICTIM@EXAMPLE.TEST", " victim@example.test",
+                     "victim@example.test.", "victim", "victim@example.test ",
+                     "victim@example.test\tx", "victim@@example.test"):
+            m = imaplib.IMAP4_SSL("127.0.0.1", self.inst.port("imaps"),
+                                  ssl_context=self.inst.tls_context(), timeout=30)
+            try:
+                with self.assertRaises(imaplib.IMAP4.error, msg=repr(user)):
+                    m.login(user, self.pw)
+            finally:
+                m.shutdown()
+        m = self.login("DEMO@Example.Test")
+        m.xatom("XSPTEST")
+        mine = m.untagged_responses.pop("XSPTEST")[0]
+        m.logout()
+        m = self.login()
+        m.xatom("XSPTEST")
+        self.assertEqual(m.untagged_responses.pop("XSPTEST")[0].split()[:2], mine.split()[:2])
+        m.logout()
+
     @staticmethod
     def until(c, tag):
         """Lines up to the tagged one; returns it."""
