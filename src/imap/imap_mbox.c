@@ -351,6 +351,38 @@ mb_fetch_item(const struct imap_arg *a, unsigned int *items)
 	return -1;
 }
 
+/*
+ * Message number i (1-based) is gone: say so and renumber (RFC 3501
+ * 7.4.1).  Callers go from the highest number down.
+ */
+static void
+mb_drop_at(struct imap_mbox *m, struct mb_out *o, size_t i)
+{
+	mb_printf(o, "* %zu EXPUNGE\r\n", i);
+	memmove(&m->uids[i - 1], &m->uids[i],
+	    (m->nuids - i) * sizeof(*m->uids));
+	m->nuids--;
+}
+
+/* The same for these UIDs (ascending), from the highest down. */
+static void
+mb_drop_uids(struct imap_mbox *m, struct mb_out *o, const uint32_t *u,
+    size_t n)
+{
+	size_t	i, k;
+
+	for (k = n; k > 0; k--)
+		for (i = m->nuids; i > 0; i--)
+			if (m->uids[i - 1] == u[k - 1]) {
+				mb_drop_at(m, o, i);
+				break;
+			}
+}
+
+static int	mb_resolve(struct imap_mbox *, const struct imap_cmd *,
+		    const struct imap_arg *, struct mb_out *, uint32_t **,
+		    size_t *);
+
 /* BODY[...] / BODY.PEEK[...] of this issue: whole, HEADER, HEADER.FIELDS */
 #define MB_SEC_MAX	8
 struct mb_section {
@@ -518,12 +550,11 @@ mb_fetch_section(struct imap_mbox *m, struct mb_out *o, uint32_t uid,
 static int
 mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 {
-	struct imap_seqset	 set;
 	struct index_msg_info	 mi;
 	struct mb_section	 secs[MB_SEC_MAX];
-	const char		*err;
+	uint32_t		*want = NULL;
 	unsigned int		 items = 0;
-	size_t			 i, k, nsec = 0, j;
+	size_t			 i, k, nsec = 0, j, w, nwant;
 	char			 date[64];
 	bool			 seen = false;
 	struct tm		 tm;
@@ -560,22 +591,13 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		items |= MB_F_FLAGS;
 	if (c->uid)
 		items |= MB_F_UID;	/* RFC 3501 6.4.8 */
-	if (imap_seqset_parse(c->args[0].s, c->args[0].len, c->uid ?
-	    (m->nuids > 0 ? m->uids[m->nuids - 1] : 0) : (uint32_t)m->nuids,
-	    &set, &err) == -1) {
-		mb_printf(o, "%s BAD %s\r\n", c->tag, err);
+	if (mb_resolve(m, c, &c->args[0], o, &want, &nwant) == -1)
 		return 0;
-	}
-	if (!c->uid && imap_seqset_max(&set) > m->nuids) {
-		imap_seqset_free(&set);
-		mb_printf(o, "%s BAD Invalid message sequence number\r\n",
-		    c->tag);
-		return 0;
-	}
-	for (i = 0; i < m->nuids; i++) {
-		if (!imap_seqset_has(&set, c->uid ? m->uids[i] :
-		    (uint32_t)i + 1))
+	/* both ascend: walk them together for the message numbers */
+	for (i = 0, w = 0; i < m->nuids && w < nwant; i++) {
+		if (m->uids[i] != want[w])
 			continue;
+		w++;
 		if (index_msg_info(m->ix, m->mb.id, m->uids[i], &mi) != 1)
 			continue;	/* expunged by another connection */
 		if (seen && !(mi.flags & INDEX_F_SEEN) &&
@@ -609,7 +631,7 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		if (o->b->len > 1024 * 1024)
 			mb_flush(o);
 	}
-	imap_seqset_free(&set);
+	free(want);
 	mb_printf(o, "%s OK %sFETCH completed\r\n", c->tag, c->uid ? "UID " :
 	    "");
 	return 0;
@@ -773,7 +795,7 @@ static int
 mb_expunge(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 {
 	uint32_t	*sel = NULL, *gone = NULL;
-	size_t		 nsel = 0, ngone = 0, i, k;
+	size_t		 nsel = 0, ngone = 0;
 
 	if (!m->selected || c->nargs != (c->uid ? 1u : 0u)) {
 		mb_printf(o, "%s BAD %s\r\n", c->tag, !m->selected ?
@@ -794,16 +816,7 @@ mb_expunge(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		free(sel);
 		return 0;
 	}
-	/* RFC 3501 7.4.1: each EXPUNGE renumbers; go from the end */
-	for (k = ngone; k > 0; k--)
-		for (i = m->nuids; i > 0; i--)
-			if (m->uids[i - 1] == gone[k - 1]) {
-				mb_printf(o, "* %zu EXPUNGE\r\n", i);
-				memmove(&m->uids[i - 1], &m->uids[i],
-				    (m->nuids - i) * sizeof(*m->uids));
-				m->nuids--;
-				break;
-			}
+	mb_drop_uids(m, o, gone, ngone);
 	free(sel);
 	free(gone);
 	mb_printf(o, "%s OK %sEXPUNGE completed\r\n", c->tag, c->uid ?
@@ -835,7 +848,7 @@ mb_copy(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 	struct index_mailbox	 dst;
 	char			 name[INDEX_NAME_MAX + 1];
 	uint32_t		*uids = NULL, *su = NULL, *du = NULL;
-	size_t			 n, nn = 0, i, k;
+	size_t			 n, nn = 0;
 	int			 r;
 
 	if (!m->selected) {
@@ -877,16 +890,8 @@ mb_copy(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 		(void)buf_add(o->b, " ", 1);
 		mb_uidset(o, du, nn);
 		mb_printf(o, "] Moved\r\n");
-		/* the moved ones leave this mailbox, highest number first */
-		for (k = nn; k > 0; k--)
-			for (i = m->nuids; i > 0; i--)
-				if (m->uids[i - 1] == su[k - 1]) {
-					mb_printf(o, "* %zu EXPUNGE\r\n", i);
-					memmove(&m->uids[i - 1], &m->uids[i],
-					    (m->nuids - i) * sizeof(*m->uids));
-					m->nuids--;
-					break;
-				}
+		/* the moved ones leave this mailbox */
+		mb_drop_uids(m, o, su, nn);
 		mb_printf(o, "%s OK %sMOVE completed\r\n", c->tag, c->uid ?
 		    "UID " : "");
 	} else if (nn > 0) {
@@ -1073,10 +1078,7 @@ imap_mbox_changes(struct imap_mbox *m)
 		}
 		if (lo < col.n && col.uids[lo] == u)
 			continue;
-		mb_printf(&o, "* %zu EXPUNGE\r\n", i);
-		memmove(&m->uids[i - 1], &m->uids[i],
-		    (m->nuids - i) * sizeof(*m->uids));
-		m->nuids--;
+		mb_drop_at(m, &o, i);
 	}
 	/* new: every UID above our last one */
 	before = m->nuids;
