@@ -12,7 +12,7 @@
  *           from an administrator (sealpostctl) or a network client (auth)
  *           and are validated here.
  * Limits:   ACCOUNTS_* in accounts.h; ACC_MAX_CREDS credentials tried per
- *           login; ACC_KEYFILE_MAX bytes of a recovery key file; SQLite
+ *           login; KEYFILE_MAX bytes of a recovery key file; SQLite
  *           busy timeout ACC_BUSY_MS.
  * See also: sealpostctl/ctl_accounts.c, docs/sealpostctl.8,
  *           DESIGN.md "At-rest formats: Accounts".
@@ -93,6 +93,7 @@
 #include "xmalloc.h"
 #include "conf.h"
 #include "accounts.h"
+#include "keyfile.h"
 #include "banned.h"
 
 #define ACC_SCHEMA_VERSION	1
@@ -106,7 +107,6 @@
 #define ACC_AD_LEN		16	/* account id || credential id */
 #define ACC_MAX_CREDS		(ACCOUNTS_MAX_APP + 1)
 #define ACC_USAGE_MAX		(1ULL << 60)	/* no overflow in usage + n */
-#define ACC_KEYFILE_MAX		256
 #define ACC_TAG_PUBLIC		"sealpost-recovery-public"
 #define ACC_TAG_PRIVATE		"sealpost-recovery-private"
 
@@ -1984,58 +1984,6 @@ accounts_alias_list(struct accounts_db *a,
 
 /* --- recovery ---------------------------------------------------------- */
 
-/* Write "TAG HEX\n" to a new file (never over an old one). */
-int
-accounts_keyfile_write(const char *path, const char *tag, const uint8_t *key,
-    mode_t mode, char *err, size_t errlen)
-{
-	char	*line;
-	size_t	 taglen = strlen(tag), len, off = 0;
-	ssize_t	 n;
-	int	 fd, saved;
-
-	len = taglen + 1 + 2 * ACCOUNTS_KEY_LEN + 1;
-	if ((line = sodium_malloc(len + 1)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	memcpy(line, tag, taglen);
-	line[taglen] = ' ';
-	sodium_bin2hex(line + taglen + 1, 2 * ACCOUNTS_KEY_LEN + 1, key,
-	    ACCOUNTS_KEY_LEN);
-	line[len - 1] = '\n';
-	line[len] = '\0';
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, mode)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		sodium_free(line);
-		return -1;
-	}
-	if (fchmod(fd, mode) == -1)		/* whatever the umask */
-		goto fail;
-	while (off < len) {
-		if ((n = write(fd, line + off, len - off)) == -1 &&
-		    errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail;
-		off += (size_t)n;
-	}
-	if (fsync(fd) == -1 || close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	sodium_free(line);
-	return 0;
-fail:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	(void)unlink(path);
-	snprintf(err, errlen, "%s: %s", path, strerror(saved));
-	sodium_free(line);
-	return -1;
-}
 
 int
 accounts_recovery_init(const char *pubpath, const char *privpath, char *err,
@@ -2067,9 +2015,9 @@ accounts_recovery_init(const char *pubpath, const char *privpath, char *err,
 		return -1;
 	}
 	crypto_box_keypair(pk, sk);
-	if (accounts_keyfile_write(privpath, ACC_TAG_PRIVATE, sk, 0600, err,
+	if (keyfile_write(privpath, ACC_TAG_PRIVATE, sk, 0600, err,
 	    errlen) == 0) {
-		if (accounts_keyfile_write(pubpath, ACC_TAG_PUBLIC, pk, 0644, err,
+		if (keyfile_write(pubpath, ACC_TAG_PUBLIC, pk, 0644, err,
 		    errlen) == 0)
 			rv = 0;
 		else
@@ -2079,67 +2027,6 @@ accounts_recovery_init(const char *pubpath, const char *privpath, char *err,
 	return rv;
 }
 
-/* Read "TAG HEX" from path into key (32 bytes; may be sodium memory). */
-int
-accounts_keyfile_read(const char *path, const char *tag, const char *other,
-    const char *othermsg, uint8_t *key, char *err, size_t errlen)
-{
-	struct stat	 st;
-	char		*buf;
-	size_t		 len = 0, taglen = strlen(tag), binlen = 0;
-	ssize_t		 n;
-	const char	*end;
-	int		 fd, rv = -1;
-
-	if ((buf = sodium_malloc(ACC_KEYFILE_MAX + 1)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	while (len < ACC_KEYFILE_MAX + 1 &&
-	    (n = read(fd, buf + len, ACC_KEYFILE_MAX + 1 - len)) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		len += (size_t)n;
-	}
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		len--;
-	buf[len] = '\0';
-	if (other != NULL && len > strlen(other) &&
-	    strncmp(buf, other, strlen(other)) == 0 &&
-	    buf[strlen(other)] == ' ') {
-		snprintf(err, errlen, "%s %s", path, othermsg);
-		goto out;
-	}
-	if (len != taglen + 1 + 2 * ACCOUNTS_KEY_LEN ||
-	    strncmp(buf, tag, taglen) != 0 || buf[taglen] != ' ' ||
-	    sodium_hex2bin(key, ACCOUNTS_KEY_LEN, buf + taglen + 1,
-	    2 * ACCOUNTS_KEY_LEN, NULL, &binlen, &end) != 0 ||
-	    binlen != ACCOUNTS_KEY_LEN || end != buf + len) {
-		snprintf(err, errlen, "%s: not a sealpost %s", path,
-		    strcmp(tag, ACC_TAG_PUBLIC) == 0 ?
-		    "recovery public key" : "recovery private key");
-		goto out;
-	}
-	rv = 0;
-out:
-	if (fd != -1)
-		close(fd);
-	sodium_free(buf);
-	return rv;
-}
 
 int
 accounts_recovery_load_public(const char *path, uint8_t pk[ACCOUNTS_KEY_LEN],
@@ -2150,7 +2037,8 @@ accounts_recovery_load_public(const char *path, uint8_t pk[ACCOUNTS_KEY_LEN],
 		return -1;
 	}
 	/* SECURITY: the private half must never be configured on the server */
-	return accounts_keyfile_read(path, ACC_TAG_PUBLIC, ACC_TAG_PRIVATE,
+	return keyfile_read(path, ACC_TAG_PUBLIC, "recovery public key",
+	    ACC_TAG_PRIVATE,
 	    "is the recovery PRIVATE key: it belongs offline, not in "
 	    "recovery-key", pk, err, errlen);
 }
@@ -2163,7 +2051,8 @@ accounts_recovery_load_private(const char *path, uint8_t *sk, char *err,
 		snprintf(err, errlen, "libsodium does not initialize");
 		return -1;
 	}
-	return accounts_keyfile_read(path, ACC_TAG_PRIVATE, ACC_TAG_PUBLIC,
+	return keyfile_read(path, ACC_TAG_PRIVATE, "recovery private key",
+	    ACC_TAG_PUBLIC,
 	    "is the recovery public key: give the private key file", sk, err,
 	    errlen);
 }

@@ -229,18 +229,6 @@ int		 accounts_recovery_load_public(const char *path,
 int		 accounts_recovery_load_private(const char *path, uint8_t *sk,
 		    char *err, size_t errlen);
 /*
- * The key files' format, for other keys of the same kind (the queue key):
- * write "TAG HEX\n" to a new file (O_EXCL, mode, fsynced); read one back
- * into key (ACCOUNTS_KEY_LEN bytes, the caller's sodium_malloc memory),
- * refusing a file of tag other with othermsg (may both be NULL).
- */
-int		 accounts_keyfile_write(const char *path, const char *tag,
-		    const uint8_t *key, mode_t mode, char *err, size_t errlen);
-int		 accounts_keyfile_read(const char *path, const char *tag,
-		    const char *other, const char *othermsg, uint8_t *key,
-		    char *err, size_t errlen);
-
-/*
  * Open address's recovery box with recovery_sk (sodium_malloc memory)
  * and wrap its private key under newpw, replacing the password
  * credential; app passwords keep working.  "wrong recovery key for

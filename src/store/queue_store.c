@@ -44,7 +44,7 @@
 
 #include "xmalloc.h"
 #include "buf.h"
-#include "accounts.h"
+#include "keyfile.h"
 #include "store_deliver.h"
 #include "queue_store.h"
 #include "banned.h"
@@ -60,11 +60,11 @@ queue_key_load(const char *path, bool create, unsigned char *sk,
 
 	if (create && lstat(path, &st) == -1 && errno == ENOENT) {
 		crypto_box_keypair(pk, sk);
-		if (accounts_keyfile_write(path, QS_TAG, sk, 0600, err,
+		if (keyfile_write(path, QS_TAG, sk, 0600, err,
 		    errlen) == -1)
 			return -1;
 	}
-	if (accounts_keyfile_read(path, QS_TAG, NULL, NULL, sk, err,
+	if (keyfile_read(path, QS_TAG, "queue key", NULL, NULL, sk, err,
 	    errlen) == -1)
 		return -1;
 	crypto_scalarmult_base(pk, sk);
