@@ -107,21 +107,35 @@ mb_canon(char *name)
 		memcpy(name, "INBOX", 6);
 }
 
-/* LIST wildcards: '*' anything, '%' anything but the delimiter. */
+/*
+ * LIST wildcards: '*' anything, '%' anything but the delimiter.  Dynamic
+ * programming over (pattern, name) positions, O(pattern x name) whatever
+ * the client sends: a recursive match backtracks exponentially on a
+ * pattern such as "*a*a*a*a*b".
+ */
 static bool
 mb_match(const char *pat, const char *s)
 {
-	if (*pat == '\0')
-		return *s == '\0';
-	if (*pat == '*' || *pat == '%') {
-		for (;; s++) {
-			if (mb_match(pat + 1, s))
-				return true;
-			if (*s == '\0' || (*pat == '%' && *s == '/'))
-				return false;
+	bool	prev[INDEX_NAME_MAX + 2], cur[INDEX_NAME_MAX + 2];
+	size_t	n = strlen(s), i, j;
+
+	if (n > INDEX_NAME_MAX)
+		return false;
+	/* prev[j]: the pattern so far matches the name's first j bytes */
+	memset(prev, 0, sizeof(prev));
+	prev[0] = true;
+	for (i = 0; pat[i] != '\0'; i++) {
+		for (j = 0; j <= n; j++) {
+			if (pat[i] == '*' || pat[i] == '%')
+				cur[j] = prev[j] || (j > 0 && cur[j - 1] &&
+				    (pat[i] == '*' || s[j - 1] != '/'));
+			else
+				cur[j] = j > 0 && prev[j - 1] &&
+				    s[j - 1] == pat[i];
 		}
+		memcpy(prev, cur, sizeof(prev));
 	}
-	return *s == *pat && mb_match(pat + 1, s + 1);
+	return prev[n];
 }
 
 static const char *const mb_flag_names[] = {

@@ -61,6 +61,11 @@ class ImapBase:
         self.assertEqual(len(names), 6)
         typ, data = m.list('""', "S%")
         self.assertEqual([d.decode() for d in data], ['(\\HasNoChildren \\Sent) "/" "Sent"'])
+        typ, data = m.list('""', "I*N*B*O*X")
+        self.assertEqual(data, [b'(\\HasNoChildren) "/" "INBOX"'])
+        # a pattern that makes a backtracking matcher take forever
+        typ, data = m.list('""', "*a" * 100 + "*b")
+        self.assertEqual((typ, data), ("OK", [None]))
         typ, data = m.list('""', '""')
         self.assertEqual(data, [b'(\\Noselect) "/" ""'])
         typ, data = m.status("inbox", "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN RECENT)")
