@@ -23,6 +23,7 @@
 #include <sys/inotify.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -68,6 +69,7 @@ static unsigned char		*keys;		/* sodium_malloc: pk | sk */
 static struct index		*ix;		/* /mail/index.db, with the key */
 static struct ipc_msg		 keymsg;	/* wiped after use */
 static struct imap_raw		 raw;		/* the command being read */
+static bool			 backlog;	/* new/ held more than a batch */
 
 /*
  * The account's key pair, from auth (never through the master), then the
@@ -110,10 +112,12 @@ mail_open_store(void)
 	if (index_import(ix, INDEX_IMPORT_MAX, &imported, &remaining) == -1)
 		log_warnx("%016" PRIx64 " imap-mail event=import result=fail "
 		    "reason=%s", connid, index_errstr(ix));
-	else
+	else {
 		log_info("%016" PRIx64 " imap-mail event=import account=%llu "
 		    "imported=%zu remaining=%zu", connid, account, imported,
 		    remaining);
+		backlog = remaining > 0;
+	}
 	/* the metadata of what is new, newest first, also bounded */
 	if (meta_seal_pending(ix, keys + 32, IMAP_META_AT_LOGIN, &built) == -1)
 		log_warnx("%016" PRIx64 " imap-mail event=metadata "
@@ -247,33 +251,14 @@ mail_write(void *arg, const char *p, size_t len)
 static int	inotify_fd = -1;	/* new/ and the changes file */
 
 /*
- * Bring the selected mailbox up to date: import what deliver left in
- * new/ (bounded, as at login), then tell the client what changed.
- */
-static void
-mail_update(void)
-{
-	size_t	imported, remaining, built;
-
-	if (ix == NULL)
-		return;
-	if (index_import(ix, INDEX_IMPORT_MAX, &imported, &remaining) == 0 &&
-	    imported > 0 && keys != NULL)
-		(void)meta_seal_pending(ix, keys + 32, IMAP_META_AT_LOGIN,
-		    &built);
-	mbox.ix = ix;
-	if (imap_mbox_changes(&mbox) == -1)
-		mail_end("write-error");
-}
-
-/*
  * Watch new/ (deliveries) and the changes file (other connections of the
- * account) to wake IDLE; made once, in the jail (paths under /mail).
+ * account): it wakes IDLE and tells a command whether new/ needs a look.
+ * Made once, in the jail (paths under /mail).
  */
 static void
 mail_watch(void)
 {
-	if (inotify_fd != -1)
+	if (inotify_fd != -1 || ix == NULL)
 		return;
 	if ((inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
 		return;
@@ -286,6 +271,51 @@ mail_watch(void)
 }
 
 /*
+ * Whether new/ needs a look: something happened since the last call, a
+ * backlog remains, or nothing watches.
+ */
+static bool
+mail_events(void)
+{
+	char	buf[4096];
+	bool	any = backlog;
+
+	if (inotify_fd == -1)
+		return true;
+	while (read(inotify_fd, buf, sizeof(buf)) > 0)
+		any = true;
+	return any;
+}
+
+/* Import what deliver left in new/ (bounded, as at login). */
+static void
+mail_import(void)
+{
+	size_t	imported, remaining, built;
+
+	if (ix == NULL)
+		return;
+	if (index_import(ix, INDEX_IMPORT_MAX, &imported, &remaining) == -1)
+		return;
+	backlog = remaining > 0;
+	if (imported > 0 && keys != NULL)
+		(void)meta_seal_pending(ix, keys + 32, IMAP_META_AT_LOGIN,
+		    &built);
+}
+
+/* Import, then tell the client what changed (IDLE). */
+static void
+mail_update(void)
+{
+	if (ix == NULL)
+		return;
+	mail_import();
+	mbox.ix = ix;
+	if (imap_mbox_changes(&mbox) == -1)
+		mail_end("write-error");
+}
+
+/*
  * RFC 2177 IDLE: "+ idling", then changes as they happen until the
  * client's DONE.  Woken by inotify; without it (or as a safety net) the
  * mailbox is looked at every IMAP_IDLE_POLL_MS.  The session's 30-minute
@@ -295,12 +325,12 @@ static void
 mail_idle(const char *tag)
 {
 	struct pollfd	 pfd[2];
-	char		 buf[4096], *line;
+	char		*line;
 	size_t		 len;
 	long		 waited = 0;
 	int		 n;
 
-	mail_watch();
+	(void)mail_events();
 	mail_update();
 	mail_reply("+ idling\r\n");
 	for (;;) {
@@ -324,12 +354,8 @@ mail_idle(const char *tag)
 				    "long\r\n");
 				mail_end("timeout");
 			}
-			if (n >= 0 && inotify_fd != -1 &&
-			    (pfd[1].revents & POLLIN))
-				while (read(inotify_fd, buf, sizeof(buf)) > 0)
-					;
-			if (n == 0 || (inotify_fd != -1 &&
-			    (pfd[1].revents & POLLIN)))
+			if (n == 0 || (n > 0 && inotify_fd != -1 &&
+			    (pfd[1].revents & POLLIN) && mail_events()))
 				mail_update();
 			if (n <= 0 || !(pfd[0].revents & (POLLIN | POLLHUP)))
 				continue;
@@ -367,8 +393,8 @@ mail_command(const struct imap_cmd *c)
 		    "%s OK CAPABILITY completed\r\n", tag);
 		return;
 	}
-	if (strcmp(c->name, "NOOP") == 0 && !c->uid && c->nargs == 0) {
-		mail_update();
+	if (strcmp(c->name, "NOOP") == 0 && !c->uid && c->nargs == 0 &&
+	    ix == NULL) {
 		mail_reply("%s OK NOOP completed\r\n", tag);
 		return;
 	}
@@ -411,10 +437,10 @@ mail_command(const struct imap_cmd *c)
 		return;
 	}
 	if (ix != NULL) {
+		/* a delivery waits in new/: in the index before the news */
+		if (mail_events())
+			mail_import();
 		mbox.ix = ix;
-		/* RFC 3501 6.4.1: CHECK is a checkpoint; news go with it */
-		if (strcmp(c->name, "CHECK") == 0 && mbox.selected)
-			mail_update();
 		if ((r = imap_mbox_command(&mbox, c)) == -1)
 			mail_end("write-error");
 		if (r == 1)
@@ -487,6 +513,7 @@ main(int argc, char **argv)
 	child_confine(&a, ROLE_IMAP_MAIL, "imap-mail", &st);
 	child_ready(SP_FD_MASTER, "imap-mail", &st);
 	mail_open_store();
+	mail_watch();
 	log_info("%016" PRIx64 " imap-mail event=start account=%llu uid=%lu "
 	    "sandbox=\"%s\"", connid, account, uid, sandbox_describe(&st));
 

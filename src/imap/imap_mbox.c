@@ -260,6 +260,7 @@ mb_status(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 
 struct mb_collect {
 	uint32_t	*uids;
+	uint32_t	*flags;
 	size_t		 n;
 };
 
@@ -268,17 +269,33 @@ mb_collect_uid(const struct index_msg_info *mi, void *arg)
 {
 	struct mb_collect	*c = arg;
 
-	if (c->n % 256 == 0)
+	if (c->n % 256 == 0) {
 		c->uids = xreallocarray(c->uids, c->n + 256, sizeof(*c->uids));
+		c->flags = xreallocarray(c->flags, c->n + 256,
+		    sizeof(*c->flags));
+	}
+	c->flags[c->n] = mi->flags;
 	c->uids[c->n++] = mi->uid;
 	return 0;
+}
+
+/* A message the client now knows about, at the end of the view. */
+static void
+mb_view_add(struct imap_mbox *m, uint32_t uid, uint32_t flags)
+{
+	m->uids = xreallocarray(m->uids, m->nuids + 1, sizeof(*m->uids));
+	m->known = xreallocarray(m->known, m->nuids + 1, sizeof(*m->known));
+	m->uids[m->nuids] = uid;
+	m->known[m->nuids++] = flags;
 }
 
 void
 imap_mbox_unselect(struct imap_mbox *m)
 {
 	free(m->uids);
+	free(m->known);
 	m->uids = NULL;
+	m->known = NULL;
 	m->nuids = 0;
 	m->selected = false;
 	m->readonly = false;
@@ -288,7 +305,7 @@ static int
 mb_select(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
     bool examine)
 {
-	struct mb_collect	col = { NULL, 0 };
+	struct mb_collect	col = { NULL, NULL, 0 };
 	char			name[INDEX_NAME_MAX + 1];
 	uint32_t		first_unseen = 0;
 	size_t			i;
@@ -309,21 +326,19 @@ mb_select(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 	if (index_msg_foreach(m->ix, m->mb.id, 1, UINT32_MAX, 0,
 	    mb_collect_uid, &col) == -1) {
 		free(col.uids);
+		free(col.flags);
 		mb_printf(o, "%s NO [SERVERBUG] %s\r\n", c->tag,
 		    index_errstr(m->ix));
 		return 0;
 	}
 	m->uids = col.uids;
+	m->known = col.flags;
 	m->nuids = col.n;
 	m->selected = true;
 	m->readonly = examine;
-	for (i = 0; i < m->nuids && first_unseen == 0; i++) {
-		struct index_msg_info	mi;
-
-		if (index_msg_info(m->ix, m->mb.id, m->uids[i], &mi) == 1 &&
-		    !(mi.flags & INDEX_F_SEEN))
+	for (i = 0; i < m->nuids && first_unseen == 0; i++)
+		if (!(m->known[i] & INDEX_F_SEEN))
 			first_unseen = (uint32_t)i + 1;
-	}
 	mb_printf(o, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen "
 	    "\\Draft)\r\n* OK [PERMANENTFLAGS (%s)] Flags permitted\r\n"
 	    "* %zu EXISTS\r\n* 0 RECENT\r\n", examine ? "" :
@@ -375,6 +390,8 @@ mb_drop_at(struct imap_mbox *m, struct mb_out *o, size_t i)
 	mb_printf(o, "* %zu EXPUNGE\r\n", i);
 	memmove(&m->uids[i - 1], &m->uids[i],
 	    (m->nuids - i) * sizeof(*m->uids));
+	memmove(&m->known[i - 1], &m->known[i],
+	    (m->nuids - i) * sizeof(*m->known));
 	m->nuids--;
 }
 
@@ -568,7 +585,7 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 	struct mb_section	 secs[MB_SEC_MAX];
 	uint32_t		*want = NULL;
 	unsigned int		 items = 0;
-	size_t			 i, k, nsec = 0, j, w, nwant;
+	size_t			 i, k, nsec = 0, j, w, nwant, gone = 0;
 	char			 date[64];
 	bool			 seen = false;
 	struct tm		 tm;
@@ -612,8 +629,10 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		if (m->uids[i] != want[w])
 			continue;
 		w++;
-		if (index_msg_info(m->ix, m->mb.id, m->uids[i], &mi) != 1)
-			continue;	/* expunged by another connection */
+		if (index_msg_info(m->ix, m->mb.id, m->uids[i], &mi) != 1) {
+			gone++;		/* expunged by another connection */
+			continue;
+		}
 		if (seen && !(mi.flags & INDEX_F_SEEN) &&
 		    index_flags_update(m->ix, m->mb.id, &mi.uid, 1,
 		    INDEX_FLAGS_ADD, INDEX_F_SEEN, 0, NULL, NULL) == 0)
@@ -625,6 +644,7 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		if (items & MB_F_FLAGS) {
 			mb_printf(o, "%sFLAGS ", k++ ? " " : "");
 			mb_flags(o, mi.flags);
+			m->known[i] = mi.flags;
 		}
 		if (items & MB_F_IDATE) {
 			t = (time_t)mi.internal_date;
@@ -646,8 +666,13 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 			mb_flush(o);
 	}
 	free(want);
-	mb_printf(o, "%s OK %sFETCH completed\r\n", c->tag, c->uid ? "UID " :
-	    "");
+	/* RFC 2180 4.1.2, RFC 5530; the UID form just leaves them out */
+	if (gone > 0 && !c->uid)
+		mb_printf(o, "%s NO [EXPUNGEISSUED] Some of the requested "
+		    "messages no longer exist\r\n", c->tag);
+	else
+		mb_printf(o, "%s OK %sFETCH completed\r\n", c->tag, c->uid ?
+		    "UID " : "");
 	return 0;
 bad_item:
 	mb_printf(o, "%s BAD Unknown or not yet supported FETCH item\r\n",
@@ -742,6 +767,31 @@ mb_fetch_flags(struct imap_mbox *m, struct mb_out *o, const uint32_t *uids,
 		mb_printf(o, "FLAGS ");
 		mb_flags(o, mi.flags);
 		(void)buf_add(o->b, ")\r\n", 3);
+		m->known[i] = mi.flags;
+	}
+}
+
+/*
+ * After STORE .SILENT the client knows what it asked for (RFC 3501
+ * 6.4.6); a change someone else made at the same time still differs and
+ * goes out with the news.
+ */
+static void
+mb_known_apply(struct imap_mbox *m, const uint32_t *uids, size_t n, int op,
+    uint32_t flags)
+{
+	size_t	i, k = 0;
+
+	for (i = 0; i < m->nuids && k < n; i++) {
+		if (m->uids[i] != uids[k])
+			continue;
+		k++;
+		if (op == INDEX_FLAGS_ADD)
+			m->known[i] |= flags;
+		else if (op == INDEX_FLAGS_REMOVE)
+			m->known[i] &= ~flags;
+		else
+			m->known[i] = flags;
 	}
 }
 
@@ -798,6 +848,8 @@ mb_store(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 	}
 	if (!silent)
 		mb_fetch_flags(m, o, uids, n, c->uid);
+	else
+		mb_known_apply(m, uids, n, op, flags);
 	free(uids);
 	mb_printf(o, "%s OK %sSTORE completed\r\n", c->tag, c->uid ? "UID " :
 	    "");
@@ -992,13 +1044,7 @@ mb_append(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		return 0;
 	}
 	close(fd);
-	/* in the selected mailbox: it exists now */
-	if (m->selected && dst.id == m->mb.id) {
-		m->uids = xreallocarray(m->uids, m->nuids + 1,
-		    sizeof(*m->uids));
-		m->uids[m->nuids++] = uid;
-		mb_printf(o, "* %zu EXISTS\r\n", m->nuids);
-	}
+	/* in the selected mailbox, the news say EXISTS (and of others') */
 	mb_printf(o, "%s OK [APPENDUID %u %u] APPEND completed\r\n", c->tag,
 	    dst.uidvalidity, uid);
 	return 0;
@@ -1030,56 +1076,57 @@ mb_close(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 struct mb_flagwalk {
 	struct imap_mbox	*m;
 	struct mb_out		*o;
-	uint32_t		 old_max;	/* newer ones came as EXISTS */
 };
 
+/* A message whose modseq moved: its flags, if not what the client knows. */
 static int
 mb_changed_flags(const struct index_msg_info *mi, void *arg)
 {
 	struct mb_flagwalk	*w = arg;
-	size_t			 lo = 0, hi = w->m->nuids, mid;
+	struct imap_mbox	*m = w->m;
+	size_t			 lo = 0, hi = m->nuids, mid;
 
-	if (mi->uid > w->old_max)
-		return 0;
 	/* its message number: uids ascend */
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (w->m->uids[mid] < mi->uid)
+		if (m->uids[mid] < mi->uid)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < w->m->nuids && w->m->uids[lo] == mi->uid) {
+	if (lo < m->nuids && m->uids[lo] == mi->uid &&
+	    m->known[lo] != mi->flags) {
 		mb_printf(w->o, "* %zu FETCH (FLAGS ", lo + 1);
 		mb_flags(w->o, mi->flags);
 		(void)buf_add(w->o->b, ")\r\n", 3);
+		m->known[lo] = mi->flags;
 	}
 	return 0;
 }
 
-int
-imap_mbox_changes(struct imap_mbox *m)
+/*
+ * What changed in the selected mailbox since the client last heard:
+ * EXPUNGE (highest number first; only when expunge_ok), EXISTS, and FETCH
+ * FLAGS where the flags differ from what the client was last told.
+ */
+static void
+mb_news(struct imap_mbox *m, struct mb_out *o, bool expunge_ok)
 {
 	struct index_mailbox	 now;
-	struct mb_collect	 col = { NULL, 0 };
+	struct mb_collect	 col = { NULL, NULL, 0 };
 	struct mb_flagwalk	 w;
-	struct mb_out		 o;
 	size_t			 i, k, before;
-	int			 r = 0;
 
 	if (!m->selected || index_mailbox_get(m->ix, m->mb.id, &now) != 1)
-		return 0;
+		return;
 	if (now.uidnext == m->mb.uidnext && now.messages == m->nuids &&
 	    now.highestmodseq == m->mb.highestmodseq)
-		return 0;
+		return;
 	if (index_msg_foreach(m->ix, m->mb.id, 1, UINT32_MAX, 0,
 	    mb_collect_uid, &col) == -1)
-		return 0;
-	o.b = buf_new(MB_OUT_MAX);
-	o.m = m;
-	o.failed = 0;
+		return;
 	/* gone: from the highest number down, each renumbers the rest */
-	for (i = m->nuids; i > 0; i--) {
+	for (i = m->nuids; expunge_ok && i > 0; i--) {
 		uint32_t	u = m->uids[i - 1];
 		size_t		lo = 0, hi = col.n, mid;
 
@@ -1092,32 +1139,75 @@ imap_mbox_changes(struct imap_mbox *m)
 		}
 		if (lo < col.n && col.uids[lo] == u)
 			continue;
-		mb_drop_at(m, &o, i);
+		mb_drop_at(m, o, i);
 	}
-	/* new: every UID above our last one */
+	/* new: every UID above our last one, with the flags it has now */
 	before = m->nuids;
-	w.old_max = m->nuids > 0 ? m->uids[m->nuids - 1] : 0;
 	for (k = 0; k < col.n; k++)
-		if (m->nuids == 0 || col.uids[k] > m->uids[m->nuids - 1]) {
-			m->uids = xreallocarray(m->uids, m->nuids + 1,
-			    sizeof(*m->uids));
-			m->uids[m->nuids++] = col.uids[k];
-		}
+		if (m->nuids == 0 || col.uids[k] > m->uids[m->nuids - 1])
+			mb_view_add(m, col.uids[k], col.flags[k]);
 	if (m->nuids != before)
-		mb_printf(&o, "* %zu EXISTS\r\n", m->nuids);
-	/* flags others changed */
+		mb_printf(o, "* %zu EXISTS\r\n", m->nuids);
+	/* flags changed since we last looked, by anyone */
 	w.m = m;
-	w.o = &o;
+	w.o = o;
 	if (now.highestmodseq > m->mb.highestmodseq)
 		(void)index_msg_foreach(m->ix, m->mb.id, 1, UINT32_MAX,
 		    m->mb.highestmodseq, mb_changed_flags, &w);
 	m->mb = now;
 	free(col.uids);
+	free(col.flags);
+}
+
+int
+imap_mbox_changes(struct imap_mbox *m)
+{
+	struct mb_out	o;
+	int		r = 0;
+
+	o.b = buf_new(MB_OUT_MAX);
+	o.m = m;
+	o.failed = 0;
+	mb_news(m, &o, true);
 	if (o.b->len > 0 && m->write_fn(m->arg, (const char *)o.b->data,
 	    o.b->len) == -1)
 		r = -1;
 	buf_free(&o.b);
 	return r;
+}
+
+/*
+ * The news go out with every command of the selected state, just before
+ * its tagged reply (the last line composed): the command was carried out
+ * with the message numbers the client knew.  RFC 3501 7.4.1: no EXPUNGE
+ * while answering FETCH, STORE or SEARCH (their UID forms may have them).
+ */
+static void
+mb_news_before_tagged(struct imap_mbox *m, const struct imap_cmd *c,
+    struct mb_out *o)
+{
+	struct buf	*tail;
+	size_t		 at, taglen = strlen(c->tag);
+	bool		 expunge_ok;
+
+	if (!m->selected || o->failed || o->b->len < 2)
+		return;
+	at = o->b->len - 2;
+	while (at > 0 && !(o->b->data[at - 1] == '\n' &&
+	    o->b->data[at - 2] == '\r'))
+		at--;
+	if (o->b->len - at < taglen + 1 || memcmp(o->b->data + at, c->tag,
+	    taglen) != 0 || o->b->data[at + taglen] != ' ')
+		return;			/* not a tagged reply: no news */
+	expunge_ok = c->uid || (strcmp(c->name, "FETCH") != 0 &&
+	    strcmp(c->name, "STORE") != 0 && strcmp(c->name, "SEARCH") != 0);
+	tail = buf_new(o->b->len - at + 1);
+	(void)buf_add(tail, o->b->data + at, o->b->len - at);
+	o->b->len = at;
+	mb_news(m, o, expunge_ok);
+	if (buf_add(o->b, tail->data, tail->len) == -1)
+		o->failed = 1;
+	buf_free(&tail);
 }
 
 int
@@ -1168,8 +1258,12 @@ imap_mbox_command(struct imap_mbox *m, const struct imap_cmd *c)
 		mb_close(m, c, &o, true);
 	else if (strcmp(c->name, "UNSELECT") == 0 && !c->uid)
 		mb_close(m, c, &o, false);
+	else if (strcmp(c->name, "NOOP") == 0 && !c->uid && c->nargs == 0)
+		mb_printf(&o, "%s OK NOOP completed\r\n", c->tag);
 	else
 		handled = 0;
+	if (handled)
+		mb_news_before_tagged(m, c, &o);
 	r = handled && o.b->len > 0 && !o.failed ? m->write_fn(m->arg,
 	    (const char *)o.b->data, o.b->len) : 0;
 	buf_free(&o.b);

@@ -24,23 +24,26 @@ struct imap_mbox {
 	bool			 readonly;	/* EXAMINE */
 	struct index_mailbox	 mb;		/* as selected */
 	uint32_t		*uids;		/* message number - 1 -> uid */
+	uint32_t		*known;		/* the flags the client knows */
 	size_t			 nuids;
 };
 
 /*
  * Run one command of the authenticated or selected state and write its
- * whole answer.  1 when handled, 0 when the command is not one of ours
- * (the caller answers BAD), -1 when the write failed (end the session).
+ * whole answer; in the selected state the news (below) go just before
+ * the tagged reply, without EXPUNGE for FETCH, STORE and SEARCH.  1 when
+ * handled, 0 when the command is not one of ours (the caller answers
+ * BAD), -1 when the write failed (end the session).
  */
 int	imap_mbox_command(struct imap_mbox *, const struct imap_cmd *);
 /* Leave the selected state (LOGOUT, a failed SELECT). */
 void	imap_mbox_unselect(struct imap_mbox *);
 /*
- * What changed in the selected mailbox since we last looked (other
- * connections, new deliveries once imported): untagged EXPUNGE (highest
- * number first), EXISTS and FETCH (FLAGS) for messages whose modseq
- * moved, written out now.  For NOOP, CHECK and IDLE (RFC 3501 7.4.1:
- * never during FETCH, STORE or SEARCH).  0, or -1 when the write failed.
+ * What changed in the selected mailbox since the client last heard
+ * (other connections, new deliveries once imported): untagged EXPUNGE
+ * (highest number first), EXISTS and FETCH (FLAGS) where the flags
+ * differ from what the client was told, written out now (IDLE).  0, or
+ * -1 when the write failed.
  */
 int	imap_mbox_changes(struct imap_mbox *);
 

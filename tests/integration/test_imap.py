@@ -312,6 +312,94 @@ class ImapBase:
         a.logout()
         b.logout()
 
+    @staticmethod
+    def lines(c, tag):
+        """The untagged lines before the tagged one, and the tagged one."""
+        got = []
+        for _ in range(200):
+            line = read_line(c)
+            if line.startswith(tag + b" ") or line == b"":
+                return got, line
+            got.append(line)
+        return got, b""
+
+    def test_news_with_every_command(self):
+        """Other connections' changes reach a client with whatever command
+        it sends next, just before the tagged reply: EXISTS and FETCH
+        FLAGS always, EXPUNGE not while answering FETCH or STORE (RFC
+        3501 7.4.1) but with their UID forms and any other command; the
+        client's own STORE .SILENT is not echoed, its COPY into the
+        selected mailbox is announced."""
+        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
+                        "user", "add", "news@example.test", "--password-file",
+                        os.path.join(self.inst.dir, "demo-password")],
+                       check=True, capture_output=True)
+        def deliver(i):
+            with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
+                s.ehlo("client.test")
+                s.sendmail("a@other.test", ["news@example.test"], MSG % i)
+        for i in range(3):
+            deliver(70 + i)
+        c = self.inst.tls_context().wrap_socket(connect(self.inst.port("imaps")),
+                                                server_hostname="127.0.0.1")
+        c.settimeout(30)
+        read_line(c)
+        c.sendall(b'a LOGIN news@example.test "%s"\r\nb SELECT INBOX\r\n' % self.pw.encode())
+        got, done = self.lines(c, b"b")
+        self.assertIn(b"* 3 EXISTS", got)
+        c.sendall(b"u UID FETCH 1:* (UID)\r\n")
+        got, done = self.lines(c, b"u")
+        uids = [int(re.search(rb"UID (\d+)", l).group(1)) for l in got]
+        self.assertEqual(len(uids), 3)
+        o = self.login("news@example.test")
+        self.assertEqual(o.select("INBOX"), ("OK", [b"3"]))
+        o.store("1", "+FLAGS.SILENT", "(\\Flagged)")
+        o.store("2", "+FLAGS.SILENT", "(\\Deleted)")
+        o.expunge()
+        deliver(73)
+        o.noop()                        # imports the delivery
+        # FETCH: the flag and the new message, not the expunge
+        c.sendall(b"f FETCH 1 (UID)\r\n")
+        got, done = self.lines(c, b"f")
+        self.assertRegex(done, rb"^f OK ")
+        self.assertIn(b"* 1 FETCH (UID %d)" % uids[0], got)
+        self.assertIn(b"* 1 FETCH (FLAGS (\\Flagged))", got)
+        self.assertIn(b"* 4 EXISTS", got)
+        self.assertFalse([l for l in got if l.endswith(b"EXPUNGE")], got)
+        # the expunged one, by its old number: gone (RFC 2180 4.1.2)
+        c.sendall(b"g FETCH 2 (FLAGS)\r\n")
+        got, done = self.lines(c, b"g")
+        self.assertEqual((got, done), ([], b"g NO [EXPUNGEISSUED] Some of the "
+                                          b"requested messages no longer exist"))
+        # STORE .SILENT of our own: no echo, still no expunge
+        c.sendall(b"s STORE 3 +FLAGS.SILENT (\\Seen)\r\n")
+        got, done = self.lines(c, b"s")
+        self.assertRegex(done, rb"^s OK ")
+        self.assertEqual(got, [])
+        # any other command: the expunge, once
+        c.sendall(b'l LIST "" INBOX\r\n')
+        got, done = self.lines(c, b"l")
+        self.assertEqual([l for l in got if not l.startswith(b"* LIST")],
+                         [b"* 2 EXPUNGE"])
+        c.sendall(b"n NOOP\r\n")
+        self.assertEqual(self.lines(c, b"n"), ([], b"n OK NOOP completed"))
+        # the UID form of FETCH may carry an EXPUNGE
+        o.store("1", "+FLAGS.SILENT", "(\\Deleted)")
+        o.expunge()
+        c.sendall(b"v UID FETCH %d (FLAGS)\r\n" % uids[2])
+        got, done = self.lines(c, b"v")
+        # answered with the numbers the client knew, then renumbered
+        self.assertEqual(got, [b"* 2 FETCH (UID %d FLAGS (\\Seen))" % uids[2],
+                               b"* 1 EXPUNGE"])
+        # our COPY into the selected mailbox: EXISTS with the reply
+        c.sendall(b"k COPY 1 INBOX\r\n")
+        got, done = self.lines(c, b"k")
+        self.assertRegex(done, rb"^k OK \[COPYUID ")
+        self.assertIn(b"* 3 EXISTS", got)
+        c.sendall(b"z LOGOUT\r\n")
+        c.close()
+        o.logout()
+
     def test_curl(self):
         """curl, a real IMAP client: lists INBOX, fetches a message by UID
         and flags it through STORE over implicit TLS."""
