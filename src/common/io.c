@@ -259,6 +259,13 @@ io_discard_input(struct io *io)
 	io->start = io->end = 0;
 }
 
+void
+io_wipe_spent(struct io *io)
+{
+	explicit_bzero(io->buf, io->start);
+	explicit_bzero(io->buf + io->end, sizeof(io->buf) - io->end);
+}
+
 int
 io_write(struct io *io, const void *data, size_t len)
 {

@@ -84,6 +84,11 @@ int		io_pending(struct io *);
 size_t		io_buffered(const struct io *);
 /* Drop what the client sent ahead (e.g. before a TLS handshake). */
 void		io_discard_input(struct io *);
+/*
+ * Zero the buffer outside the unread bytes: what was read (a password
+ * in a LOGIN line) does not stay in memory.
+ */
+void		io_wipe_spent(struct io *);
 /* Write all of it; -1 on error or timeout. */
 int		io_write(struct io *, const void *, size_t);
 int		io_printf(struct io *, const char *, ...)

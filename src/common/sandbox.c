@@ -326,6 +326,10 @@ static const struct sb_rule sb_smtp[] = {
 	{ .name = "clock_nanosleep" },
 	SB_SODIUM_RULES			/* the AUTH password */
 };
+/* imap-login, pop3-login: the password in sodium_malloc memory. */
+static const struct sb_rule sb_login[] = {
+	SB_SODIUM_RULES
+};
 /* A message may be up to this large in an smtp session's memfd. */
 static const struct sb_rlimit sb_rl_smtp[] = {
 	{ RLIMIT_NOFILE, 32 },
@@ -501,8 +505,10 @@ static const struct sb_role {
 	    .extra = sb_smtp, .nextra = SB_NITEMS(sb_smtp),
 	    .rlimits = sb_rl_smtp, .nrlimits = SB_NITEMS(sb_rl_smtp) },
 	[ROLE_IMAP_LOGIN] = { .name = "imap-login",
+	    .extra = sb_login, .nextra = SB_NITEMS(sb_login),
 	    .rlimits = sb_rl_session, .nrlimits = SB_NITEMS(sb_rl_session) },
 	[ROLE_POP3_LOGIN] = { .name = "pop3-login",
+	    .extra = sb_login, .nextra = SB_NITEMS(sb_login),
 	    .rlimits = sb_rl_session, .nrlimits = SB_NITEMS(sb_rl_session) },
 	[ROLE_AUTH] = { .name = "auth",
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),

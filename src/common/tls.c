@@ -133,6 +133,11 @@ tls_ctx_from_blob(const unsigned char *blob, size_t len, char *err,
 	    SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 	    SSL_OP_NO_TICKET);
 	/*
+	 * SECURITY: what the client sent is wiped from OpenSSL's buffers
+	 * once read (a LOGIN or AUTH password would stay there otherwise).
+	 */
+	SSL_CTX_set_options(ctx, SSL_OP_CLEANSE_PLAINTEXT);
+	/*
 	 * No server-side session cache: resumption only through tickets, and
 	 * only when the master's shared keys are set (tls_ctx_set_tickets).
 	 */

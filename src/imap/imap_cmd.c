@@ -101,6 +101,25 @@ imap_raw_fix(struct imap_raw *raw, const size_t *off)
 		raw->segs[i].p = raw->buf + off[i];
 }
 
+static bool	imap_tag_char(unsigned char);
+
+/* The refused command's tag, when it has a valid one (raw->tag). */
+static void
+imap_raw_tag(struct imap_raw *raw)
+{
+	const struct imap_seg	*s = &raw->segs[0];
+	size_t			 n;
+
+	for (n = 0; n < s->len && n <= IMAP_CMD_TAG_MAX && s->p[n] != ' ';
+	    n++)
+		if (!imap_tag_char((unsigned char)s->p[n]))
+			return;
+	if (n == 0 || n > IMAP_CMD_TAG_MAX || n == s->len)
+		return;
+	memcpy(raw->tag, s->p, n);
+	raw->tag[n] = '\0';
+}
+
 enum imap_read_status
 imap_cmd_read(struct io *io, struct imap_raw *raw, size_t max_literal,
     int (*write_fn)(void *, const char *, size_t), void *arg,
@@ -229,6 +248,9 @@ imap_cmd_read(struct io *io, struct imap_raw *raw, size_t max_literal,
 	imap_raw_fix(raw, off);
 	if (ret == IMAP_READ_OK && nul)
 		ret = IMAP_READ_NUL;
+	raw->tag[0] = '\0';
+	if (ret != IMAP_READ_OK && ret != IMAP_READ_IO && raw->nsegs > 0)
+		imap_raw_tag(raw);
 	if (ret != IMAP_READ_OK)
 		raw->nsegs = 0;
 	return ret;
@@ -711,8 +733,12 @@ imap_cmd_parse(const struct imap_raw *raw, struct imap_cmd *cmd,
 	if (st == IMAP_PARSE_OK) {
 		imap_layout(&ps, cmd);
 		cmd->strs = ps.strs;
+		cmd->strslen = ps.strscap;
 		*errstr_r = NULL;
 	} else {
+		/* a quoted password may be in there: wiped, as on success */
+		if (ps.strs != NULL)
+			explicit_bzero(ps.strs, ps.strscap);
 		free(ps.strs);
 		*errstr_r = ps.err;
 	}
@@ -725,8 +751,11 @@ void
 imap_cmd_free(struct imap_cmd *cmd)
 {
 	free(cmd->nodes);
+	if (cmd->strs != NULL)
+		explicit_bzero(cmd->strs, cmd->strslen);
 	free(cmd->strs);
 	cmd->nodes = cmd->args = NULL;
 	cmd->strs = NULL;
+	cmd->strslen = 0;
 	cmd->nnodes = cmd->nargs = 0;
 }

@@ -61,6 +61,13 @@ struct imap_raw {
 			    size_t max_literal);
 	void		*limit_arg;
 	size_t		 max;		/* this command's byte limit (internal) */
+	/*
+	 * After a refusal other than IMAP_READ_IO and IMAP_READ_LINE_TOOLONG:
+	 * the command's tag when its first line began with a valid one, so
+	 * that the refusal can complete the command (the client waits for
+	 * it in place of "+ "); else "".
+	 */
+	char		 tag[IMAP_CMD_TAG_MAX + 1];
 };
 
 enum imap_read_status {
@@ -128,10 +135,11 @@ struct imap_cmd {
 	bool		 uid;		/* "UID FETCH": name is "FETCH" */
 	struct imap_arg	*args;		/* the top-level arguments */
 	size_t		 nargs;
-	/* owned storage (imap_cmd_free) */
+	/* owned storage (imap_cmd_free, which wipes the quoted strings) */
 	struct imap_arg	*nodes;
 	size_t		 nnodes;
 	char		*strs;		/* unescaped quoted strings */
+	size_t		 strslen;
 };
 
 enum imap_parse_status {

@@ -3,20 +3,26 @@
  * imap_login.c - the imap-login process: one per IMAP connection (imap and
  * imaps listeners), up to a successful login.
  *
- * For now it greets, answers CAPABILITY, NOOP and LOGOUT, and takes LOGIN
- * over TLS: the credentials go to the auth service; on success auth tells
- * the master, the master starts the account's mail process and hands its
- * socket to us, and from then on this process only relays bytes between
- * the client and the mail process (session_proxy).  Without TLS, LOGIN
- * gets NO [PRIVACYREQUIRED] (RFC 5530).  Anything else gets BAD.  The IMAP
- * issue replaces this loop with the command parser and table.
+ * It greets and answers the commands of the not-authenticated state
+ * (RFC 3501 6.1, 6.2): CAPABILITY, NOOP, LOGOUT, ID, STARTTLS, LOGIN and
+ * AUTHENTICATE PLAIN (with SASL-IR), read and parsed by imap_cmd.c like
+ * every later command (so a password may come as a literal).  The
+ * credentials go to the auth service; on success auth tells the master,
+ * the master starts the account's mail process and hands its socket to
+ * us, and from then on this process only relays bytes between the client
+ * and the mail process (session_proxy), what the client pipelined after
+ * the login first.  Without TLS, LOGIN gets NO [PRIVACYREQUIRED] (RFC
+ * 5530).  Anything else gets BAD.
  *
  * Process:  imap-login (unprivileged, exec'd by the master per connection).
- * Trust:    every byte from the socket is hostile; lines are bounded before
- *           they are looked at; a tag is echoed only when it is valid
- *           (RFC 3501 9: tag = 1*<any ASTRING-CHAR except "+">).
- * Limits:   IMAP_LINE_MAX, IMAP_MAX_ERRORS, IMAP_TIMEOUT_PRELOGIN_MS.
- * See also: common/session.c, common/io.c.
+ * Trust:    every byte from the socket is hostile; commands are bounded
+ *           before they are looked at (a literal before login at most
+ *           IMAP_LOGIN_LITERAL_MAX); a tag is echoed only when it is valid
+ *           (RFC 3501 9: tag = 1*<any ASTRING-CHAR except "+">).  What held
+ *           a password (the command, io's buffer) is wiped after use.
+ * Limits:   IMAP_CMD_* (imap_cmd.h), IMAP_LOGIN_LITERAL_MAX,
+ *           IMAP_MAX_ERRORS, IMAP_TIMEOUT_PRELOGIN_MS.
+ * See also: common/session.c, common/io.c, imap_cmd.c.
  */
 #include "config.h"
 
@@ -31,11 +37,12 @@
 #include "ipc.h"
 #include "ipc_types.h"
 #include "session.h"
-#include "imap_parse.h"
+#include "imap_cmd.h"
 #include "smtp_parse.h"
 #include "banned.h"
 
-#define IMAP_LINE_MAX		8192
+#define IMAP_LINE_MAX		IMAP_CMD_LINE_MAX
+#define IMAP_LOGIN_LITERAL_MAX	1024	/* a user name or a password */
 #define IMAP_MAX_ERRORS		10
 #define IMAP_TIMEOUT_PRELOGIN_MS (60 * 1000)
 #define IMAP_USER_MAX		320	/* RFC 5321 4.5.3.1 address */
@@ -50,6 +57,19 @@
 #define IMAP_CAPS_MAIL		"IMAP4rev1 LITERAL+ NAMESPACE UNSELECT UIDPLUS MOVE ENABLE ID IDLE" /* = imap_mail.c */
 
 static struct ipc_msg	reply;	/* 64 KiB: not on the stack */
+static struct imap_raw	raw;	/* the command being read */
+static struct imap_cmd	cmd;	/* and parsed */
+
+/* SECURITY: a LOGIN's password leaves no copy behind (io keeps unread). */
+static void
+imap_wipe(struct session *s)
+{
+	if (cmd.strs != NULL)
+		sodium_memzero(cmd.strs, cmd.strslen);
+	if (raw.buf != NULL)
+		sodium_memzero(raw.buf, raw.cap);
+	io_wipe_spent(&s->io);
+}
 
 static void
 imap_error(struct session *s)
@@ -58,24 +78,6 @@ imap_error(struct session *s)
 		session_reply(s, "* BYE Too many invalid commands\r\n");
 		session_end(s, "too-many-errors");
 	}
-}
-
-/* Does the line end in a literal announcement, {N} or {N+}? */
-static int
-imap_ends_in_literal(const char *line, size_t len)
-{
-	size_t	i;
-
-	if (len < 3 || line[len - 1] != '}')
-		return 0;
-	i = len - 2;
-	if (line[i] == '+')
-		i--;
-	if (i == 0 || line[i] < '0' || line[i] > '9')
-		return 0;
-	while (i > 0 && line[i] >= '0' && line[i] <= '9')
-		i--;
-	return line[i] == '{';
 }
 
 static const char *
@@ -111,40 +113,65 @@ imap_wait_mail(struct session *s, int *fd_r)
 
 /* RFC 3501 6.2.3 LOGIN, decided by the auth service. */
 static void	imap_do_login(struct session *, const char *, const char *,
-		    const unsigned char *, size_t);
+		    unsigned char *, size_t);
+
+/*
+ * A LOGIN argument (RFC 3501 9: astring, an atom, quoted string or
+ * literal) into out, NUL-terminated; a NUL inside refused.  0, -1 bad,
+ * -2 too long.
+ */
+static int
+imap_login_arg(const struct imap_arg *a, char *out, size_t outlen)
+{
+	if (a->type != IMAP_ARG_ATOM && a->type != IMAP_ARG_QUOTED &&
+	    a->type != IMAP_ARG_LITERAL)
+		return -1;
+	if (a->literal8 || memchr(a->s, '\0', a->len) != NULL)
+		return -1;
+	if (a->len >= outlen)
+		return -2;
+	memcpy(out, a->s, a->len);
+	out[a->len] = '\0';
+	return 0;
+}
 
 static void
-imap_login(struct session *s, const char *tag, const char *args, size_t len)
+imap_login(struct session *s, const struct imap_cmd *c)
 {
-	char		 user[IMAP_USER_MAX + 1], pass[IMAP_PASS_MAX + 1];
-	int		 r;
+	char		 user[IMAP_USER_MAX + 1];
+	unsigned char	*pass;
+	int		 r = -1;
 
 	if (s->io.tls == NULL) {
 		session_reply(s, "%s NO [PRIVACYREQUIRED] Login only over "
-		    "TLS\r\n", tag);
+		    "TLS\r\n", c->tag);
 		imap_error(s);
 		return;
 	}
-	r = imap_parse_login(args, len, user, sizeof(user), pass,
-	    sizeof(pass));
+	if ((pass = sodium_malloc(IMAP_PASS_MAX + 1)) == NULL)
+		fatal("imap-login: sodium_malloc");
+	if (c->nargs == 2 && (r = imap_login_arg(&c->args[0], user,
+	    sizeof(user))) == 0)
+		r = imap_login_arg(&c->args[1], (char *)pass, IMAP_PASS_MAX + 1);
 	if (r != 0) {
-		sodium_memzero(pass, sizeof(pass));
-		session_reply(s, "%s BAD %s\r\n", tag, r == IMAP_PARSE_TOOLONG ?
+		sodium_free(pass);
+		session_reply(s, "%s BAD %s\r\n", c->tag, r == -2 ?
 		    "Argument too long" : "Invalid arguments to LOGIN");
 		imap_error(s);
 		return;
 	}
-	imap_do_login(s, tag, user, (unsigned char *)pass, strlen(pass));
-	sodium_memzero(pass, sizeof(pass));
+	imap_do_login(s, c->tag, user, pass, strlen((char *)pass));
+	sodium_free(pass);
 }
 
 /*
  * The credentials to auth; on success wait for the mail process and
- * relay (never returns); otherwise the NO.  pass is wiped by the caller.
+ * relay (never returns); otherwise the NO.  pass is wiped here once auth
+ * has it (the caller frees it).
  */
 static void
 imap_do_login(struct session *s, const char *tag, const char *user,
-    const unsigned char *pass, size_t passlen)
+    unsigned char *pass, size_t passlen)
 {
 	struct ipc_out	*out;
 	const char	*text;
@@ -156,6 +183,7 @@ imap_do_login(struct session *s, const char *tag, const char *user,
 	ipc_add_u64(out, s->id);
 	ipc_add_str(out, user);
 	ipc_add_data(out, pass, passlen);
+	sodium_memzero(pass, passlen);
 	r = session_call(s, SVC_AUTH, out, &reply);
 	if (r == -1 || ipc_get_u32(&reply, &result) == -1 ||
 	    ipc_get_str(&reply, &text, 256) == -1 ||
@@ -181,93 +209,110 @@ imap_do_login(struct session *s, const char *tag, const char *user,
 	}
 	session_reply(s, "%s OK [CAPABILITY " IMAP_CAPS_MAIL "] Logged in\r\n",
 	    tag);
+	imap_wipe(s);
 	session_proxy(s, fd);
 }
 
 /* RFC 3501 6.2.2 AUTHENTICATE, PLAIN only (RFC 4616), with SASL-IR. */
 static void
-imap_authenticate(struct session *s, const char *tag, const char *args)
+imap_authenticate(struct session *s, const struct imap_cmd *c)
 {
-	char		 mech[16], user[IMAP_USER_MAX + 1], *line;
-	const char	*ir = NULL;
-	unsigned char	 pass[IMAP_PASS_MAX + 1];	/* wiped below */
-	size_t		 n, len, passlen;
+	char		 user[IMAP_USER_MAX + 1], *line, *ir = NULL;
+	unsigned char	*pass;
+	size_t		 len, passlen;
 	int		 r;
 
 	if (s->io.tls == NULL) {
 		session_reply(s, "%s NO [PRIVACYREQUIRED] Authentication "
-		    "only over TLS\r\n", tag);
+		    "only over TLS\r\n", c->tag);
 		imap_error(s);
 		return;
 	}
-	/* " PLAIN" or " PLAIN <initial response>" */
-	n = strcspn(args + (*args == ' '), " ");
-	if (*args != ' ' || n == 0 || n >= sizeof(mech)) {
+	/* "PLAIN" or "PLAIN <initial response>" (RFC 4959: "=" is empty) */
+	if (c->nargs < 1 || c->nargs > 2 || c->args[0].type !=
+	    IMAP_ARG_ATOM || (c->nargs == 2 && c->args[1].type !=
+	    IMAP_ARG_ATOM)) {
 		session_reply(s, "%s BAD Invalid arguments to AUTHENTICATE\r\n",
-		    tag);
+		    c->tag);
 		imap_error(s);
 		return;
 	}
-	memcpy(mech, args + 1, n);
-	mech[n] = '\0';
-	if (args[1 + n] == ' ')
-		ir = args + 2 + n;
-	else if (args[1 + n] != '\0') {
-		session_reply(s, "%s BAD Invalid arguments to AUTHENTICATE\r\n",
-		    tag);
-		imap_error(s);
-		return;
-	}
-	if (strcasecmp(mech, "PLAIN") != 0) {
+	if (c->args[0].len != 5 || strncasecmp(c->args[0].s, "PLAIN", 5) != 0) {
 		session_reply(s, "%s NO [CANNOT] Unsupported authentication "
-		    "mechanism\r\n", tag);
+		    "mechanism\r\n", c->tag);
 		imap_error(s);
 		return;
 	}
-	if (ir == NULL) {
+	if (c->nargs == 2) {
+		/* an atom of the command's own text: NUL-terminate a copy */
+		if ((ir = sodium_malloc(c->args[1].len + 1)) == NULL)
+			fatal("imap-login: sodium_malloc");
+		memcpy(ir, c->args[1].s, c->args[1].len);
+		ir[c->args[1].len] = '\0';
+	} else {
 		session_reply(s, "+ \r\n");
 		switch (io_getline(&s->io, IMAP_LINE_MAX, &line, &len)) {
 		case IO_LINE:
 			break;
 		case IO_TOOLONG:
-			session_reply(s, "%s BAD Line too long\r\n", tag);
+			session_reply(s, "%s BAD Line too long\r\n", c->tag);
 			imap_error(s);
 			return;
 		default:
 			session_end(s, "client-closed");
 		}
-		ir = line;
+		if ((ir = sodium_malloc(len + 1)) == NULL)
+			fatal("imap-login: sodium_malloc");
+		memcpy(ir, line, len + 1);
+		io_wipe_spent(&s->io);
+		if (strcmp(ir, "*") == 0) {
+			sodium_free(ir);
+			session_reply(s, "%s BAD Authentication cancelled\r\n",
+			    c->tag);
+			return;
+		}
 	}
-	if (strcmp(ir, "*") == 0) {
-		session_reply(s, "%s BAD Authentication cancelled\r\n", tag);
-		return;
-	}
+	if ((pass = sodium_malloc(IMAP_PASS_MAX + 1)) == NULL)
+		fatal("imap-login: sodium_malloc");
 	/* the same decoder as SMTP AUTH PLAIN (smtp_parse.c) */
 	r = smtp_sasl_plain(ir, user, sizeof(user), pass, IMAP_PASS_MAX + 1,
 	    &passlen);
-	sodium_memzero((char *)(uintptr_t)ir, strlen(ir));	/* in io's buffer */
+	sodium_free(ir);
 	if (r == -1) {
+		sodium_free(pass);
 		session_reply(s, "%s BAD Invalid SASL PLAIN response\r\n",
-		    tag);
+		    c->tag);
 		imap_error(s);
 		return;
 	}
-	imap_do_login(s, tag, user, pass, passlen);
-	sodium_memzero(pass, sizeof(pass));
+	imap_do_login(s, c->tag, user, pass, passlen);
+	sodium_free(pass);
 }
 
-/* RFC 2971 ID: the client's fields are not kept; ours are the name. */
+/*
+ * RFC 2971 ID: NIL or a list of field-value string pairs (at most 30);
+ * the client's fields are not kept; ours are the name.
+ */
 static void
-imap_id(struct session *s, const char *tag, const char *args)
+imap_id(struct session *s, const struct imap_cmd *c)
 {
-	if (*args != ' ' || (strcasecmp(args + 1, "NIL") != 0 &&
-	    (args[1] != '(' || args[strlen(args) - 1] != ')'))) {
-		session_reply(s, "%s BAD Invalid arguments to ID\r\n", tag);
+	const struct imap_arg	*a = &c->args[0];
+	size_t			 i;
+	bool			 ok = c->nargs == 1 && (a->type == IMAP_ARG_NIL ||
+	    (a->type == IMAP_ARG_LIST && a->n % 2 == 0 && a->n <= 60));
+
+	for (i = 0; ok && a->type == IMAP_ARG_LIST && i < a->n; i++)
+		if (a->list[i].type != IMAP_ARG_QUOTED &&
+		    a->list[i].type != IMAP_ARG_LITERAL &&
+		    (i % 2 == 0 || a->list[i].type != IMAP_ARG_NIL))
+			ok = false;
+	if (!ok) {
+		session_reply(s, "%s BAD Invalid arguments to ID\r\n", c->tag);
 		imap_error(s);
 		return;
 	}
 	session_reply(s, "* ID (\"name\" \"sealpost\")\r\n"
-	    "%s OK ID completed\r\n", tag);
+	    "%s OK ID completed\r\n", c->tag);
 }
 
 /* RFC 3501 6.2.1 STARTTLS on the plaintext listener. */
@@ -290,71 +335,49 @@ imap_starttls(struct session *s, const char *tag)
 }
 
 static void
-imap_command(struct session *s, const char *line, size_t len)
+imap_command(struct session *s, const struct imap_cmd *c)
 {
-	char		 tag[IMAP_TAG_MAX + 1], esc[64];
-	const char	*cmd, *rest;
-	size_t		 clen;
+	const char	*tag = c->tag;
+	bool		 noargs = c->nargs == 0 && !c->uid;
 
-	if (imap_parse_tag(line, len, tag, sizeof(tag), &cmd, &clen,
-	    &rest) != 0) {
-		session_reply(s, "* BAD Invalid tag or missing command\r\n");
-		imap_error(s);
-		return;
-	}
 	log_debug("%016" PRIx64 " imap-login event=command command=%s",
-	    s->id, log_esc(esc, sizeof(esc), cmd, clen));
-
-	if (imap_ends_in_literal(line, len)) {
-		/* SECURITY: a literal's bytes would follow; do not read them. */
-		session_reply(s, "* BYE Literals are not accepted here\r\n");
-		session_end(s, "literal");
-	}
-	if (clen == 10 && strncasecmp(cmd, "CAPABILITY", clen) == 0 &&
-	    *rest == '\0') {
+	    s->id, c->name);
+	if (strcmp(c->name, "CAPABILITY") == 0 && noargs) {
 		session_reply(s, "* CAPABILITY %s\r\n"
 		    "%s OK CAPABILITY completed\r\n", imap_caps(s), tag);
-		return;
-	}
-	if (clen == 4 && strncasecmp(cmd, "NOOP", clen) == 0 &&
-	    *rest == '\0') {
+	} else if (strcmp(c->name, "NOOP") == 0 && noargs) {
 		session_reply(s, "%s OK NOOP completed\r\n", tag);
-		return;
-	}
-	if (clen == 6 && strncasecmp(cmd, "LOGOUT", clen) == 0 &&
-	    *rest == '\0') {
+	} else if (strcmp(c->name, "LOGOUT") == 0 && noargs) {
 		session_reply(s, "* BYE %s IMAP server logging out\r\n"
 		    "%s OK LOGOUT completed\r\n", s->hostname, tag);
 		session_end(s, "logout");
-	}
-	if (clen == 5 && strncasecmp(cmd, "LOGIN", clen) == 0) {
-		imap_login(s, tag, rest, len - (size_t)(rest - line));
-		return;
-	}
-	if (clen == 12 && strncasecmp(cmd, "AUTHENTICATE", clen) == 0) {
-		imap_authenticate(s, tag, rest);
-		return;
-	}
-	if (clen == 2 && strncasecmp(cmd, "ID", clen) == 0) {
-		imap_id(s, tag, rest);
-		return;
-	}
-	if (clen == 8 && strncasecmp(cmd, "STARTTLS", clen) == 0 &&
-	    *rest == '\0') {
+	} else if (strcmp(c->name, "LOGIN") == 0 && !c->uid) {
+		imap_login(s, c);
+	} else if (strcmp(c->name, "AUTHENTICATE") == 0 && !c->uid) {
+		imap_authenticate(s, c);
+	} else if (strcmp(c->name, "ID") == 0 && !c->uid) {
+		imap_id(s, c);
+	} else if (strcmp(c->name, "STARTTLS") == 0 && noargs) {
 		imap_starttls(s, tag);
-		return;
+	} else {
+		session_reply(s, "%s BAD Command unknown or not available "
+		    "before login\r\n", tag);
+		imap_error(s);
 	}
-	session_reply(s, "%s BAD Command unknown or not available before "
-	    "login\r\n", tag);
-	imap_error(s);
+}
+
+static int
+imap_write(void *arg, const char *p, size_t len)
+{
+	struct session	*s = arg;
+
+	return io_write(&s->io, p, len);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct session	 s;
-	char		*line;
-	size_t		 len;
+	struct session		 s;
 
 	session_init(&s, argc, argv, "imap-login", ROLE_IMAP_LOGIN,
 	    IMAP_TIMEOUT_PRELOGIN_MS);
@@ -364,36 +387,68 @@ main(int argc, char **argv)
 	    imap_caps(&s), s.hostname);
 
 	for (;;) {
-		switch (io_getline(&s.io, IMAP_LINE_MAX, &line, &len)) {
-		case IO_LINE:
-			if (strlen(line) != len) {
-				session_reply(&s, "* BAD NUL byte in "
-				    "command\r\n");
-				imap_error(&s);
-				break;
-			}
-			imap_command(&s, line, len);
+		enum imap_read_status	 rs;
+		enum imap_parse_status	 ps;
+		const char		*perr;
+		int			 iost = IO_ERROR;
+		bool			 insync = true;
+
+		rs = imap_cmd_read(&s.io, &raw, IMAP_LOGIN_LITERAL_MAX,
+		    imap_write, &s, &iost, &insync);
+		switch (rs) {
+		case IMAP_READ_OK:
 			break;
-		case IO_TOOLONG:
+		case IMAP_READ_IO:
+			switch (iost) {
+			case IO_TIMEOUT:
+				session_reply(&s, "* BYE Autologout; idle for "
+				    "too long\r\n");
+				session_end(&s, "timeout");
+			case IO_STOP:
+				session_reply(&s, "* BYE Server shutting "
+				    "down\r\n");
+				session_end(&s, "shutdown");
+			case IO_LOST:
+				session_reply(&s, "* BYE [UNAVAILABLE] Internal "
+				    "service restarting, try again\r\n");
+				session_end(&s, "service-lost");
+			case IO_EOF:
+				session_end(&s, "client-closed");
+			default:
+				session_end(&s, "io-error");
+			}
+		case IMAP_READ_LINE_TOOLONG:
 			session_reply(&s, "* BAD Line too long\r\n");
 			imap_error(&s);
-			break;
-		case IO_TIMEOUT:
-			session_reply(&s, "* BYE Autologout; idle for too "
-			    "long\r\n");
-			session_end(&s, "timeout");
-		case IO_STOP:
-			session_reply(&s, "* BYE Server shutting down\r\n");
-			session_end(&s, "shutdown");
-		case IO_LOST:
-			session_reply(&s, "* BYE [UNAVAILABLE] Internal service "
-			    "restarting, try again\r\n");
-			session_end(&s, "service-lost");
-		case IO_EOF:
-			session_end(&s, "client-closed");
-		case IO_ERROR:
+			continue;
+		case IMAP_READ_NUL:
+			session_reply(&s, "%s BAD NUL byte in command\r\n",
+			    raw.tag[0] != '\0' ? raw.tag : "*");
+			imap_error(&s);
+			continue;
 		default:
-			session_end(&s, "io-error");
+			/* RFC 7888 4: a {N+} we refused cannot be skipped */
+			if (!insync) {
+				session_reply(&s, "* BYE [TOOBIG] Literal too "
+				    "large\r\n");
+				session_end(&s, "literal-too-big");
+			}
+			session_reply(&s, "%s NO [TOOBIG] Command or literal "
+			    "too large\r\n", raw.tag[0] != '\0' ? raw.tag : "*");
+			imap_error(&s);
+			continue;
 		}
+		memset(&cmd, 0, sizeof(cmd));
+		if ((ps = imap_cmd_parse(&raw, &cmd, &perr)) != IMAP_PARSE_OK) {
+			if (ps == IMAP_PARSE_NOTAG)
+				session_reply(&s, "* BAD Invalid tag or missing "
+				    "command\r\n");
+			else
+				session_reply(&s, "%s BAD %s\r\n", cmd.tag, perr);
+			imap_error(&s);
+		} else
+			imap_command(&s, &cmd);
+		imap_wipe(&s);
+		imap_cmd_free(&cmd);
 	}
 }

@@ -47,7 +47,6 @@
 #include "index.h"
 #include "meta.h"
 #include "meta_seal.h"
-#include "imap_parse.h"
 #include "imap_cmd.h"
 #include "imap_mbox.h"
 #include "banned.h"
@@ -550,10 +549,16 @@ main(int argc, char **argv)
 				    "large\r\n");
 				mail_end("literal-too-big");
 			}
-			mail_reply("* BAD %s\r\n", rs == IMAP_READ_NUL ?
-			    "NUL byte in command" : rs ==
-			    IMAP_READ_LINE_TOOLONG ? "Line too long" :
-			    "[TOOBIG] Command or literal too large");
+			/* tagged when we can: the client waits for it */
+			if (rs == IMAP_READ_LINE_TOOLONG)
+				mail_reply("* BAD Line too long\r\n");
+			else if (rs == IMAP_READ_NUL)
+				mail_reply("%s BAD NUL byte in command\r\n",
+				    raw.tag[0] != '\0' ? raw.tag : "*");
+			else
+				mail_reply("%s NO [TOOBIG] Command or literal "
+				    "too large\r\n", raw.tag[0] != '\0' ?
+				    raw.tag : "*");
 			mail_error();
 			continue;
 		}

@@ -223,7 +223,11 @@ class HostileInput(unittest.TestCase):
             c.sendall(b"t2 NOOP\r\n")
             self.assertEqual(read_line(c), b"t2 OK NOOP completed")
             c.sendall(b"t3 LOGIN {4294967295}\r\n")         # T27-style literal
-            self.assertEqual(read_line(c), b"* BYE Literals are not accepted here")
+            self.assertEqual(read_line(c), b"t3 NO [TOOBIG] Command or literal too large")
+            c.sendall(b"t4 NOOP (((((((((((((((((((((x)))))))))))))))))))))\r\n")
+            self.assertRegex(read_line(c), rb"^t4 BAD ")          # nesting depth
+            c.sendall(b"t5 LOGIN {4294967295+}\r\n")        # cannot be skipped
+            self.assertEqual(read_line(c), b"* BYE [TOOBIG] Literal too large")
             self.assertEqual(c.recv(10), b"")
 
     def test_pop3_limits(self):

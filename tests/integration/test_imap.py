@@ -533,14 +533,14 @@ class ImapBase:
         self.assertEqual(self.until(c, b"b "), b"b OK [READ-WRITE] SELECT completed")
         c.sendall(b"c EXAMINE {7+}\r\nArchive\r\n")     # LITERAL+: no "+"
         self.assertEqual(self.until(c, b"c "), b"c OK [READ-ONLY] EXAMINE completed")
-        c.sendall(b"d SELECT {4294967295}\r\n")          # refused at once
-        self.assertEqual(read_line(c), b"* BAD [TOOBIG] Command or literal too large")
+        c.sendall(b"d SELECT {4294967295}\r\n")          # refused at once, tagged
+        self.assertEqual(read_line(c), b"d NO [TOOBIG] Command or literal too large")
         c.sendall(b"e NOOP\r\n")
         self.assertEqual(read_line(c), b"e OK NOOP completed")
         c.sendall(b"f FETCH 1 (FLAGS ((((((((((((((((((((((((x))))))))))))))))))))))))\r\n")
         self.assertRegex(read_line(c), rb"^f BAD ")
-        c.sendall(b"h APPEND INBOX {99999999999}\r\n")   # over max-size: BAD at once
-        self.assertEqual(read_line(c), b"* BAD [TOOBIG] Command or literal too large")
+        c.sendall(b"h APPEND INBOX {99999999999}\r\n")   # over max-size: NO at once
+        self.assertEqual(read_line(c), b"h NO [TOOBIG] Command or literal too large")
         c.sendall(b"g SELECT {99999999+}\r\n")          # cannot be skipped: BYE
         self.assertEqual(read_line(c), b"* BYE [TOOBIG] Literal too large")
         c.close()

@@ -7,6 +7,7 @@ account (test-account exists only in --enable-test-hooks builds)."""
 import imaplib
 import os
 import re
+import subprocess
 import unittest
 
 from sealpost_test import BUILD, Instance, connect, proc_status as status, read_line
@@ -166,13 +167,99 @@ class Login(unittest.TestCase):
         read_line(c)
         for line, want in ((b"a LOGIN\r\n", b"a BAD Invalid arguments to LOGIN"),
                            (b"b LOGIN x\r\n", b"b BAD Invalid arguments to LOGIN"),
-                           (b'c LOGIN "x y\r\n', b"c BAD Invalid arguments to LOGIN"),
+                           (b'c LOGIN "x y\r\n', b"c BAD unterminated quoted string"),
                            (b"d LOGIN x y z\r\n", b"d BAD Invalid arguments to LOGIN"),
                            (b"e LOGIN " + b"u" * 400 + b" p\r\n", b"e BAD Argument too long"),
-                           (b'f LOGIN "a\\x" p\r\n', b"f BAD Invalid arguments to LOGIN")):
+                           (b'f LOGIN "a\\x" p\r\n', b"f BAD bad escape in a quoted string"),
+                           (b"g LOGIN (x) p\r\n", b"g BAD Invalid arguments to LOGIN"),
+                           (b"h LOGIN x {2+}\r\na\0\r\n", b"h BAD Invalid arguments to LOGIN"),
+                           (b"i LOGIN x {1025}\r\n",
+                            b"i NO [TOOBIG] Command or literal too large"),
+                           (b"j NOOP\r\n", b"j OK NOOP completed")):
             c.sendall(line)
             self.assertEqual(read_line(c), want)
+        # a non-synchronizing literal over the limit cannot be skipped
+        c.sendall(b"k LOGIN x {5000+}\r\n")
+        self.assertEqual(read_line(c), b"* BYE [TOOBIG] Literal too large")
+        self.assertEqual(c.recv(10), b"")
         c.close()
+
+    def test_login_with_literals(self):
+        """RFC 3501 4.3: user name and password as literals, synchronizing
+        ("+" first) and LITERAL+; a password with a quote, a backslash,
+        8-bit bytes (which only a literal can carry) and braces."""
+        pw = "s3cret pass"
+        c = self.inst.tls_context().wrap_socket(connect(self.inst.port("imaps")),
+                                                server_hostname="127.0.0.1")
+        read_line(c)
+        c.sendall(b"a LOGIN {17}\r\n")
+        self.assertEqual(read_line(c), b"+ Ready for literal data")
+        c.sendall(b"demo@example.test {%d+}\r\n%s\r\n" % (len(pw), pw.encode()))
+        self.assertRegex(read_line(c), rb"^a OK \[CAPABILITY IMAP4rev1 ")
+        c.sendall(b"b LOGOUT\r\n")
+        self.assertEqual(read_line(c), b"* BYE Logging out")
+        c.close()
+        odd = "qu\"ote\\ \u00e9t\u00e9 {3}"
+        subprocess.run([os.path.join(BUILD, "sealpostctl"), "-c", self.inst.conf,
+                        "user", "add", "odd@example.test", "--password-file", "/dev/stdin"],
+                       input=odd.encode() + b"\n", check=True, capture_output=True)
+        c = self.inst.tls_context().wrap_socket(connect(self.inst.port("imaps")),
+                                                server_hostname="127.0.0.1")
+        read_line(c)
+        raw = odd.encode()
+        c.sendall(b"a LOGIN odd@example.test {%d}\r\n" % len(raw))
+        self.assertEqual(read_line(c), b"+ Ready for literal data")
+        c.sendall(raw + b"\r\n")
+        self.assertRegex(read_line(c), rb"^a OK ")
+        c.close()
+        self.assertNotIn("ote\\", self.inst.log())
+
+    @staticmethod
+    def memory_holds(pid, needles):
+        """Which of needles are anywhere in the process's readable memory."""
+        found = set()
+        with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/mem" % pid, "rb", 0) as mem:
+            for line in maps:
+                addr, perm = line.split()[:2]
+                if "r" not in perm or line.rstrip().endswith("[vvar]"):
+                    continue
+                lo, hi = (int(x, 16) for x in addr.split("-"))
+                if hi - lo > 1 << 30:
+                    continue            # ASan's shadow: reserved, not data
+                for at in range(lo, hi, 1 << 22):       # overlapping 4 MiB reads
+                    try:
+                        mem.seek(at)
+                        data = mem.read(min((1 << 22) + 256, hi - at))
+                    except OSError:
+                        break
+                    found |= {n for n in needles if n in data}
+        return found
+
+    def test_no_password_left_in_the_login_process(self):
+        """After LOGIN (quoted, literal; failed and successful) and
+        AUTHENTICATE PLAIN, no copy of the password (or its base64) is
+        left anywhere in the imap-login process: the command, io's and
+        OpenSSL's buffers are wiped."""
+        import base64
+        pw = b"s3cret pass"
+        b64 = base64.b64encode(b"\0demo@example.test\0" + pw)
+        wrong = b"Wr0ng-Passw0rd-Xyzzy"
+        for login, ok in ((b'a LOGIN demo@example.test "%s"\r\n' % pw, True),
+                          (b"a LOGIN demo@example.test {%d+}\r\n%s\r\n" % (len(pw), pw), True),
+                          (b"a LOGIN demo@example.test %s\r\n" % wrong, False),
+                          (b"a AUTHENTICATE PLAIN %s\r\n" % b64, True)):
+            c = self.inst.tls_context().wrap_socket(connect(self.inst.port("imaps")),
+                                                    server_hostname="127.0.0.1")
+            read_line(c)
+            c.sendall(login)
+            self.assertRegex(read_line(c), rb"^a OK " if ok else rb"^a NO ")
+            c.sendall(b"b NOOP\r\n")
+            self.assertEqual(read_line(c), b"b OK NOOP completed")
+            pid = int(self.inst.wait_log(r"listener=imaps client=127\.0\.0\.1:%d "
+                                         r"proc=imap-login pid=(\d+)"
+                                         % c.getsockname()[1]).group(1))
+            self.assertEqual(self.memory_holds(pid, {pw, b64, wrong}), set(), login)
+            c.close()
 
     def test_only_auth_can_say_who_a_connection_is(self):
         # a session that claims a login to the master is killed, nothing spawned

@@ -506,8 +506,11 @@ test_read_literals(void)
 	rd_send("a APPEND x {4294967295}\r\nb NOOP\r\n", 33);
 	test_assert(rd(1 << 20) == IMAP_READ_LITERAL_TOOBIG);
 	test_assert(ncont == 0 && insync && raw.nsegs == 0);
+	test_assert(strcmp(raw.tag, "a") == 0);	/* the refusal is tagged */
 	test_assert(rd(100) == IMAP_READ_OK);
 	test_assert(raw.nsegs == 1 && raw.segs[0].len == 6);
+	rd_send("a+b X {4294967295}\r\n", 21);	/* no valid tag: none */
+	test_assert(rd(100) == IMAP_READ_LITERAL_TOOBIG && raw.tag[0] == '\0');
 	rd_send("a APPEND x {99999999999999999999}\r\n", 35);
 	test_assert(rd(SIZE_MAX) == IMAP_READ_LITERAL_TOOBIG);
 	rd_send("a APPEND x {123456789012345678901}\r\n", 36);
@@ -579,6 +582,7 @@ test_read_literals(void)
 	}
 	rd_send("a NOOP\0x\r\nb NOOP\r\n", 18);
 	test_assert(rd(100) == IMAP_READ_NUL && raw.nsegs == 0);
+	test_assert(strcmp(raw.tag, "a") == 0);
 	test_assert(rd(100) == IMAP_READ_OK && raw.segs[0].len == 6);
 	rd_send("a X\0 {3+}\r\nabc\r\nb NOOP\n", 23);
 	test_assert(rd(100) == IMAP_READ_NUL);
