@@ -712,6 +712,16 @@ conf_parse_line(struct conf_parser *p, char *line)
 			return conf_error(p, "test-smtp-timeouts: 100-60000 ms");
 		return 0;
 	}
+	/* test-imap-timeouts MS: the IMAP timeouts, before login and after */
+	if (strcmp(key, "test-imap-timeouts") == 0) {
+		if (conf_nargs(p, key, ntok, 1) == -1)
+			return -1;
+		c->test_imap_timeout_ms = (unsigned int)strtonum(tok[1], 100,
+		    60000, &errstr);
+		if (errstr != NULL)
+			return conf_error(p, "test-imap-timeouts: 100-60000 ms");
+		return 0;
+	}
 	/* test-account ADDRESS PASSWORD ID: a login until users.db exists */
 	if (strcmp(key, "test-account") == 0) {
 		struct sp_test_account	*a;
@@ -1025,6 +1035,8 @@ conf_print(FILE *fp, const struct sp_conf *c)
 	conf_print_kv(fp, "test-deliver-crash", c->test_deliver_crash);
 	if (c->test_smtp_timeout_ms != 0)
 		fprintf(fp, "test-smtp-timeouts %u\n", c->test_smtp_timeout_ms);
+	if (c->test_imap_timeout_ms != 0)
+		fprintf(fp, "test-imap-timeouts %u\n", c->test_imap_timeout_ms);
 	for (i = 0; i < c->ntest_accounts; i++) {
 		fputs("test-account ", fp);
 		conf_print_value(fp, c->test_accounts[i].address);

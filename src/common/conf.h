@@ -78,6 +78,7 @@ struct sp_conf {
 	size_t			 ntest_accounts;	/* test hooks only */
 	char			*test_deliver_crash;	/* test hooks only */
 	unsigned int		 test_smtp_timeout_ms;	/* test hooks only */
+	unsigned int		 test_imap_timeout_ms;	/* test hooks only */
 	char			**domains;
 	size_t			 ndomains;
 	struct sp_local_sender	*senders;	/* local-sender lines */

@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <strings.h>
 
@@ -103,6 +104,32 @@ imap_raw_fix(struct imap_raw *raw, const size_t *off)
 
 static bool	imap_tag_char(unsigned char);
 
+static long
+imap_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * With a whole-command deadline, the next read may wait only what is
+ * left of it (io's own timeout at most).  -1 when it has passed.
+ */
+static int
+imap_deadline_left(struct io *io, long deadline, int io_timeout)
+{
+	long	left;
+
+	if (deadline == 0)
+		return 0;
+	if ((left = deadline - imap_now_ms()) <= 0)
+		return -1;
+	io->timeout_ms = left < io_timeout ? (int)left : io_timeout;
+	return 0;
+}
+
 /* The refused command's tag, when it has a valid one (raw->tag). */
 static void
 imap_raw_tag(struct imap_raw *raw)
@@ -134,7 +161,8 @@ imap_cmd_read(struct io *io, struct imap_raw *raw, size_t max_literal,
 	size_t			 len, avail, left, take, at;
 	uint64_t		 n;
 	bool			 sync = true, lit8 = false, nul = false;
-	int			 crlf, r;
+	int			 crlf, r, io_timeout = io->timeout_ms;
+	long			 deadline = 0;
 
 	raw->len = 0;
 	raw->nsegs = 0;
@@ -145,9 +173,13 @@ imap_cmd_read(struct io *io, struct imap_raw *raw, size_t max_literal,
 		*literal_sync_r = true;
 	/* SECURITY: buf is never NULL below: no arithmetic on a NULL. */
 	(void)imap_raw_reserve(raw, 1);
+	if (raw->cmd_timeout_ms > 0)
+		deadline = imap_now_ms() + raw->cmd_timeout_ms;
 
 	for (;;) {
-		st = io_getline_crlf(io, IMAP_CMD_LINE_MAX, &line, &len, &crlf);
+		st = imap_deadline_left(io, deadline, io_timeout) == -1 ?
+		    IO_TIMEOUT : io_getline_crlf(io, IMAP_CMD_LINE_MAX, &line,
+		    &len, &crlf);
 		if (st == IO_TOOLONG) {
 			ret = IMAP_READ_LINE_TOOLONG;
 			break;
@@ -229,7 +261,9 @@ imap_cmd_read(struct io *io, struct imap_raw *raw, size_t max_literal,
 		off[raw->nsegs++] = raw->len;
 		/* the bytes are raw: anything, NUL and CR LF included */
 		for (left = (size_t)n; left > 0; left -= take) {
-			if ((st = io_wait_input(io)) != IO_LINE) {
+			st = imap_deadline_left(io, deadline, io_timeout) ==
+			    -1 ? IO_TIMEOUT : io_wait_input(io);
+			if (st != IO_LINE) {
 				if (io_status_r != NULL)
 					*io_status_r = (int)st;
 				ret = IMAP_READ_IO;
@@ -245,6 +279,7 @@ imap_cmd_read(struct io *io, struct imap_raw *raw, size_t max_literal,
 			break;
 		/* the command goes on in the next line */
 	}
+	io->timeout_ms = io_timeout;
 	imap_raw_fix(raw, off);
 	if (ret == IMAP_READ_OK && nul)
 		ret = IMAP_READ_NUL;

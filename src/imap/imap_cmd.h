@@ -60,6 +60,13 @@ struct imap_raw {
 	size_t		(*literal_limit)(void *, const struct imap_raw *,
 			    size_t max_literal);
 	void		*limit_arg;
+	/*
+	 * Set by the caller: when > 0, the whole command (the wait for it
+	 * included) must arrive within this many ms, however slowly its
+	 * bytes trickle in (SECURITY-TESTS T56); else each read has io's
+	 * own timeout.
+	 */
+	int		 cmd_timeout_ms;
 	size_t		 max;		/* this command's byte limit (internal) */
 	/*
 	 * After a refusal other than IMAP_READ_IO and IMAP_READ_LINE_TOOLONG:

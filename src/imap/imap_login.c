@@ -28,6 +28,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -381,6 +382,20 @@ main(int argc, char **argv)
 
 	session_init(&s, argc, argv, "imap-login", ROLE_IMAP_LOGIN,
 	    IMAP_TIMEOUT_PRELOGIN_MS);
+	/* T56: a command must be whole within the timeout, however slow */
+	raw.cmd_timeout_ms = IMAP_TIMEOUT_PRELOGIN_MS;
+#ifdef SP_TEST_HOOKS
+	{
+		const char	*v, *errstr;
+
+		if ((v = child_opt(&s.args, "timeouts")) != NULL) {
+			s.io.timeout_ms = (int)strtonum(v, 100, 60000, &errstr);
+			if (errstr != NULL)
+				fatalx("imap-login: bad timeouts from the master");
+			raw.cmd_timeout_ms = s.io.timeout_ms;
+		}
+	}
+#endif
 	if (s.implicit_tls && session_tls_start(&s) == -1)
 		session_end(&s, "tls-failed");
 	session_reply(&s, "* OK [CAPABILITY %s] %s sealpost ready\r\n",

@@ -68,6 +68,7 @@ static unsigned char		*keys;		/* sodium_malloc: pk | sk */
 static struct index		*ix;		/* /mail/index.db, with the key */
 static struct ipc_msg		 keymsg;	/* wiped after use */
 static struct imap_raw		 raw;		/* the command being read */
+static long			 to_auth = IMAP_TIMEOUT_AUTH_MS;	/* or test */
 static bool			 backlog;	/* new/ held more than a batch */
 
 /*
@@ -318,16 +319,21 @@ mail_update(void)
  * RFC 2177 IDLE: "+ idling", then changes as they happen until the
  * client's DONE.  Woken by inotify; without it (or as a safety net) the
  * mailbox is looked at every IMAP_IDLE_POLL_MS.  The session's 30-minute
- * timeout applies to IDLE too (RFC 2177 asks clients to re-IDLE).
+ * timeout ends an IDLE too, however busy the mailbox (RFC 2177 3: clients
+ * re-IDLE at least every 29 minutes).
  */
 static void
 mail_idle(const char *tag)
 {
 	struct pollfd	 pfd[2];
+	struct timespec	 ts;
 	char		*line;
 	size_t		 len;
-	long		 waited = 0;
+	long		 start, left;
 	int		 n;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	start = (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 
 	(void)mail_events();
 	mail_update();
@@ -339,19 +345,22 @@ mail_idle(const char *tag)
 			pfd[1].fd = inotify_fd;
 			pfd[1].events = POLLIN;
 			pfd[0].revents = pfd[1].revents = 0;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			left = to_auth - ((long)ts.tv_sec * 1000 +
+			    ts.tv_nsec / 1000000 - start);
+			if (left <= 0) {
+				mail_reply("* BYE Autologout; idle for too "
+				    "long\r\n");
+				mail_end("timeout");
+			}
 			n = poll(pfd, inotify_fd != -1 ? 2 : 1,
+			    left < IMAP_IDLE_POLL_MS ? (int)left :
 			    IMAP_IDLE_POLL_MS);
 			if (n == -1 && errno != EINTR)
 				mail_end("io-error");
 			if (stop) {
 				mail_reply("* BYE Server shutting down\r\n");
 				mail_end("shutdown");
-			}
-			if (n == 0 && (waited += IMAP_IDLE_POLL_MS) >=
-			    IMAP_TIMEOUT_AUTH_MS) {
-				mail_reply("* BYE Autologout; idle for too "
-				    "long\r\n");
-				mail_end("timeout");
 			}
 			if (n == 0 || (n > 0 && inotify_fd != -1 &&
 			    (pfd[1].revents & POLLIN) && mail_events()))
@@ -491,6 +500,13 @@ main(int argc, char **argv)
 			fatalx("imap-mail: bad max-size from the master");
 	}
 	raw.literal_limit = mail_literal_limit;
+#ifdef SP_TEST_HOOKS
+	if ((v = child_opt(&a, "timeouts")) != NULL) {
+		to_auth = strtonum(v, 100, 60000, &errstr);
+		if (errstr != NULL)
+			fatalx("imap-mail: bad timeouts from the master");
+	}
+#endif
 	uid = (unsigned long)a.uid;
 	if (a.mailroot == NULL)
 		fatalx("imap-mail: -m is required");
@@ -501,7 +517,7 @@ main(int argc, char **argv)
 	if (sigaction(SIGTERM, &sa, NULL) == -1)
 		fatal("sigaction");
 	signal(SIGPIPE, SIG_IGN);
-	io_init(&io, SP_FD_CLIENT, IMAP_TIMEOUT_AUTH_MS);
+	io_init(&io, SP_FD_CLIENT, (int)to_auth);
 	io.stop = &stop;
 
 	/* before the jail: libsodium, SQLite's seed, GMime, the time zone */

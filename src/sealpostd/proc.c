@@ -437,6 +437,16 @@ proc_spawn_session_opts(struct master *m, struct listener *l, int cfd,
 	argv[argc++] = m->conf->hostname;
 	if (spec->role == ROLE_SMTP)
 		argc = proc_smtp_argv(m, argv, argc, &opts);
+#ifdef SP_TEST_HOOKS
+	if (spec->role == ROLE_IMAP_LOGIN && m->conf->test_imap_timeout_ms) {
+		static char	imapto[32];
+
+		snprintf(imapto, sizeof(imapto), "timeouts=%u",
+		    m->conf->test_imap_timeout_ms);
+		argv[argc++] = "-o";
+		argv[argc++] = imapto;
+	}
+#endif
 	for (i = 0; i < (int)nextra && i < 2; i++) {
 		argv[argc++] = "-o";
 		argv[argc++] = extra[i];
@@ -736,6 +746,16 @@ proc_login(struct master *m, uint64_t connid, uint64_t account)
 	    (unsigned long long)m->conf->max_message_size);
 	argv[argc++] = "-o";
 	argv[argc++] = maxsz;
+#ifdef SP_TEST_HOOKS
+	if (m->conf->test_imap_timeout_ms) {
+		static char	imapto[32];
+
+		snprintf(imapto, sizeof(imapto), "timeouts=%u",
+		    m->conf->test_imap_timeout_ms);
+		argv[argc++] = "-o";
+		argv[argc++] = imapto;
+	}
+#endif
 	argv[argc] = NULL;
 
 	switch (pid = fork()) {

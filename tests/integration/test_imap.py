@@ -546,6 +546,70 @@ class ImapBase:
         c.close()
 
 
+class ImapTimeouts(unittest.TestCase):
+    """Every IMAP state has a timeout: before login a whole command must
+    arrive within it however slowly its bytes trickle in (SECURITY-TESTS
+    T56), after login between commands and for the whole of an IDLE.
+    test-imap-timeouts (a test-hooks key) makes them 1 s here; the real
+    ones are 60 s before login and 30 minutes after (RFC 3501 5.4)."""
+
+    def test_every_state_times_out(self):
+        import time
+        with Instance("imap-timeouts", extra_conf=["instance-type test", "kdf-strength test",
+                                                   "test-imap-timeouts 1000"]) as inst:
+            inst.wait_services_ready()
+            pw = open(os.path.join(inst.dir, "demo-password")).read().strip()
+            bye = b"* BYE Autologout; idle for too long"
+            with connect(inst.port("imap")) as c:           # silent after the greeting
+                c.settimeout(10)
+                read_line(c)
+                self.assertEqual(read_line(c), bye)
+                self.assertEqual(c.recv(10), b"")
+            with connect(inst.port("imap")) as c:           # a literal, a byte at a time
+                c.settimeout(10)
+                read_line(c)
+                c.sendall(b"a NOOP {20+}\r\n")
+                sent = 0
+                for _ in range(12):
+                    try:
+                        c.sendall(b"x")
+                    except OSError:
+                        break
+                    sent += 1
+                    time.sleep(0.25)
+                self.assertEqual(read_line(c), bye)
+                self.assertLess(sent, 12)                   # no read waited 1 s
+            def login():
+                c = inst.tls_context().wrap_socket(connect(inst.port("imaps")),
+                                                   server_hostname="127.0.0.1")
+                c.settimeout(10)
+                read_line(c)
+                c.sendall(b'a LOGIN demo@example.test "%s"\r\nb SELECT INBOX\r\n'
+                          % pw.encode())
+                self.assertRegex(read_line(c), rb"^a OK ")
+                for _ in range(20):
+                    if read_line(c).startswith(b"b "):
+                        break
+                return c
+            c = login()                                     # logged in, then silent
+            self.assertEqual(read_line(c), bye)
+            self.assertEqual(c.recv(10), b"")
+            c.close()
+            c = login()                                     # an IDLE ends too
+            c.sendall(b"i IDLE\r\n")
+            self.assertEqual(read_line(c), b"+ idling")
+            t0 = time.monotonic()
+            self.assertEqual(read_line(c), bye)
+            self.assertLess(time.monotonic() - t0, 8)
+            c.close()
+            inst.wait_log(r"imap-mail event=disconnect account=\d+ reason=timeout")
+            inst.stop()
+            self.assertEqual(len(re.findall(r"imap-mail event=disconnect account=\d+ "
+                                            r"reason=timeout", inst.log())), 2)
+            self.assertEqual(len(re.findall(r"imap-login.*reason=timeout", inst.log())), 2)
+            self.assertEqual(inst.bad_log_lines(), [])
+
+
 class Imap(ImapBase, unittest.TestCase):
     build = BUILD
 
