@@ -57,7 +57,8 @@
 #define IMAP_MAIL_CAPS		"IMAP4rev1 LITERAL+ NAMESPACE UNSELECT UIDPLUS MOVE ENABLE ID IDLE"
 #define IMAP_LITERAL_MAX	(64 * 1024)	/* APPEND will take more */
 #define IMAP_IDLE_POLL_MS	(30 * 1000)	/* IDLE looks anyway */
-#define IMAP_META_AT_LOGIN	200	/* records built before serving */
+#define IMAP_META_AT_LOGIN	20	/* records built before serving */
+#define IMAP_META_BATCH		2	/* then this many while it is quiet */
 
 static struct io		 io;
 static uint64_t			 connid;
@@ -70,6 +71,8 @@ static struct ipc_msg		 keymsg;	/* wiped after use */
 static struct imap_raw		 raw;		/* the command being read */
 static long			 to_auth = IMAP_TIMEOUT_AUTH_MS;	/* or test */
 static bool			 backlog;	/* new/ held more than a batch */
+static bool			 meta_backlog;	/* messages without metadata */
+static volatile sig_atomic_t	 stop;
 
 /*
  * The account's key pair, from auth (never through the master), then the
@@ -118,16 +121,42 @@ mail_open_store(void)
 		    remaining);
 		backlog = remaining > 0;
 	}
-	/* the metadata of what is new, newest first, also bounded */
+	/*
+	 * The metadata of what is new, newest first: a few now, the rest
+	 * while the client is quiet (mail_meta_quiet), so that a backlog
+	 * never delays the login.
+	 */
 	if (meta_seal_pending(ix, keys + 32, IMAP_META_AT_LOGIN, &built) == -1)
 		log_warnx("%016" PRIx64 " imap-mail event=metadata "
 		    "result=fail reason=%s", connid, index_errstr(ix));
-	else if (built > 0)
-		log_info("%016" PRIx64 " imap-mail event=metadata "
-		    "account=%llu built=%zu", connid, account, built);
+	else {
+		if (built > 0)
+			log_info("%016" PRIx64 " imap-mail event=metadata "
+			    "account=%llu built=%zu", connid, account, built);
+		meta_backlog = built == IMAP_META_AT_LOGIN;
+	}
 }
-static volatile sig_atomic_t	 stop;
 
+/* Build up to max metadata records; the backlog ends when fewer were due. */
+static void
+mail_meta_some(size_t max)
+{
+	size_t	built;
+
+	if (!meta_backlog || ix == NULL || keys == NULL)
+		return;
+	if (meta_seal_pending(ix, keys + 32, max, &built) == -1 ||
+	    built < max)
+		meta_backlog = false;
+}
+
+/* The backlog, a batch at a time, until the client says something. */
+static void
+mail_meta_quiet(void)
+{
+	while (meta_backlog && !stop && !io_input_waiting(&io, 0))
+		mail_meta_some(IMAP_META_BATCH);
+}
 static void
 mail_sigterm(int sig)
 {
@@ -291,16 +320,15 @@ mail_events(void)
 static void
 mail_import(void)
 {
-	size_t	imported, remaining, built;
+	size_t	imported, remaining;
 
 	if (ix == NULL)
 		return;
 	if (index_import(ix, INDEX_IMPORT_MAX, &imported, &remaining) == -1)
 		return;
 	backlog = remaining > 0;
-	if (imported > 0 && keys != NULL)
-		(void)meta_seal_pending(ix, keys + 32, IMAP_META_AT_LOGIN,
-		    &built);
+	if (imported > 0)
+		meta_backlog = true;
 }
 
 /* Import, then tell the client what changed (IDLE). */
@@ -322,49 +350,63 @@ mail_update(void)
  * timeout ends an IDLE too, however busy the mailbox (RFC 2177 3: clients
  * re-IDLE at least every 29 minutes).
  */
+static long
+mail_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 mail_idle(const char *tag)
 {
 	struct pollfd	 pfd[2];
-	struct timespec	 ts;
 	char		*line;
 	size_t		 len;
-	long		 start, left;
+	long		 start, now, next_look, wait;
 	int		 n;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	start = (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-
+	start = mail_now_ms();
+	next_look = start + IMAP_IDLE_POLL_MS;
 	(void)mail_events();
 	mail_update();
 	mail_reply("+ idling\r\n");
 	for (;;) {
 		if (io_buffered(&io) == 0) {
+			now = mail_now_ms();
+			if (now - start >= to_auth) {
+				mail_reply("* BYE Autologout; idle for too "
+				    "long\r\n");
+				mail_end("timeout");
+			}
+			if (now >= next_look) {
+				mail_update();		/* the safety net */
+				next_look = now + IMAP_IDLE_POLL_MS;
+			}
+			wait = start + to_auth - now;
+			if (next_look - now < wait)
+				wait = next_look - now;
+			if (meta_backlog)
+				wait = 0;	/* quiet: build a batch */
 			pfd[0].fd = io.fd;
 			pfd[0].events = POLLIN;
 			pfd[1].fd = inotify_fd;
 			pfd[1].events = POLLIN;
 			pfd[0].revents = pfd[1].revents = 0;
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			left = to_auth - ((long)ts.tv_sec * 1000 +
-			    ts.tv_nsec / 1000000 - start);
-			if (left <= 0) {
-				mail_reply("* BYE Autologout; idle for too "
-				    "long\r\n");
-				mail_end("timeout");
-			}
-			n = poll(pfd, inotify_fd != -1 ? 2 : 1,
-			    left < IMAP_IDLE_POLL_MS ? (int)left :
-			    IMAP_IDLE_POLL_MS);
+			n = poll(pfd, inotify_fd != -1 ? 2 : 1, (int)wait);
 			if (n == -1 && errno != EINTR)
 				mail_end("io-error");
 			if (stop) {
 				mail_reply("* BYE Server shutting down\r\n");
 				mail_end("shutdown");
 			}
-			if (n == 0 || (n > 0 && inotify_fd != -1 &&
-			    (pfd[1].revents & POLLIN) && mail_events()))
+			if (n > 0 && inotify_fd != -1 &&
+			    (pfd[1].revents & POLLIN) && mail_events())
 				mail_update();
+			if (n == 0)
+				mail_meta_some(IMAP_META_BATCH);
 			if (n <= 0 || !(pfd[0].revents & (POLLIN | POLLHUP)))
 				continue;
 		}
@@ -423,6 +465,8 @@ mail_command(const struct imap_cmd *c)
 		char			subj[128];
 		unsigned int		meta;
 
+		while (meta_backlog)		/* all of it, for the count */
+			mail_meta_some(IMAP_META_BATCH);
 		if (ix == NULL || index_mailbox_open(ix, "INBOX", &mb) != 1)
 			mb.messages = 0;
 		if (ix != NULL) {
@@ -541,6 +585,7 @@ main(int argc, char **argv)
 		int			 iost = IO_ERROR;
 		bool			 insync = true;
 
+		mail_meta_quiet();
 		rs = imap_cmd_read(&io, &raw, IMAP_LITERAL_MAX, mail_write,
 		    NULL, &iost, &insync);
 		if (rs == IMAP_READ_IO) {

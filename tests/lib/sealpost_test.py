@@ -131,8 +131,13 @@ class Instance:
         if self.extra_conf and not os.path.exists(self.conf):
             subprocess.run([os.path.join(TOP, "contrib", "dev"), "instance"],
                            env=env, check=True, capture_output=True)
-            with open(self.conf, "a") as f:
-                f.write("\n".join(self.extra_conf) + "\n")
+            # an extra line replaces the generated one with its key
+            # (max-sessions...), except the keys that may repeat
+            keys = {l.split()[0] for l in self.extra_conf if l.split()} - {"listen", "domain"}
+            with open(self.conf) as f:
+                kept = [l for l in f if not (l.split() and l.split()[0] in keys)]
+            with open(self.conf, "w") as f:
+                f.write("".join(kept) + "\n".join(self.extra_conf) + "\n")
         self._log = open(self.log_path, "ab")
         _running.add(self)
         self.proc = subprocess.Popen([os.path.join(TOP, "contrib", "dev"), "run"],
