@@ -720,7 +720,12 @@ mb_resolve(struct imap_mbox *m, const struct imap_cmd *c,
 	return 0;
 }
 
-/* A flag list "(\Seen \Deleted)" or one flag: INDEX_F_* bits, or -1. */
+/*
+ * A flag list "(\Seen \Deleted)" or one flag: INDEX_F_* bits, or -1.
+ * Keywords (atoms without "\") and \Recent are valid but not in
+ * PERMANENTFLAGS: ignored (RFC 3501 7.1; keywords are issue 8); any other
+ * "\" flag is an error.
+ */
 static int
 mb_flag_arg(const struct imap_arg *a, uint32_t *flags_r)
 {
@@ -740,9 +745,16 @@ mb_flag_arg(const struct imap_arg *a, uint32_t *flags_r)
 			    strncasecmp(v[i].s, mb_flag_names[k],
 			    v[i].len) == 0)
 				break;
-		if (k == 5)
-			return -1;	/* keywords: issue 8 */
-		*flags_r |= 1u << k;
+		if (k < 5) {
+			*flags_r |= 1u << k;
+			continue;
+		}
+		if (v[i].s[0] == '\\' && !(v[i].len == 7 &&
+		    strncasecmp(v[i].s, "\\Recent", 7) == 0))
+			return -1;
+		for (k = 0; k < v[i].len; k++)	/* a keyword is an atom */
+			if (strchr("[]*%", v[i].s[k]) != NULL)
+				return -1;
 	}
 	return 0;
 }

@@ -135,8 +135,13 @@ class ImapBase:
         self.assertEqual((typ, data), ("OK", [None]))
         typ, data = m.store("1", "-FLAGS", "(\\Flagged)")
         self.assertEqual(data, [b"1 (FLAGS (\\Seen))"])
-        with self.assertRaises(imaplib.IMAP4.error):
-            m.store("1", "+FLAGS", "(custom)")           # keywords: issue 8
+        # keywords and \Recent are not in PERMANENTFLAGS: ignored (RFC
+        # 3501 7.1; keywords are stored from issue 8); other "\" flags BAD
+        typ, data = m.store("1", "+FLAGS", "($Forwarded \\Recent)")
+        self.assertEqual(data, [b"1 (FLAGS (\Seen))"])
+        for bad in ("(\\Bogus)", "(a[b)", "(\"quoted\")", "(x*)"):
+            with self.assertRaises(imaplib.IMAP4.error, msg=bad):
+                m.store("1", "+FLAGS", bad)
         # another connection sees it
         m2 = self.login()
         m2.select("INBOX", readonly=True)
