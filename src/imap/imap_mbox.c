@@ -578,10 +578,33 @@ mb_fetch_section(struct imap_mbox *m, struct mb_out *o, uint32_t uid,
 	return 0;
 }
 
+/* The rows of the wanted UIDs (ascending), in one pass over the index. */
+struct mb_rows {
+	const uint32_t		*want;
+	size_t			 n, k;
+	struct index_msg_info	*rows;	/* rows[k] for want[k]... */
+	bool			*found;	/* ...when found[k] */
+};
+
+static int
+mb_row(const struct index_msg_info *mi, void *arg)
+{
+	struct mb_rows	*r = arg;
+
+	while (r->k < r->n && r->want[r->k] < mi->uid)
+		r->k++;
+	if (r->k < r->n && r->want[r->k] == mi->uid) {
+		r->rows[r->k] = *mi;
+		r->found[r->k] = true;
+	}
+	return 0;
+}
+
 static int
 mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 {
 	struct index_msg_info	 mi;
+	struct mb_rows		 rows;
 	struct mb_section	 secs[MB_SEC_MAX];
 	uint32_t		*want = NULL;
 	unsigned int		 items = 0;
@@ -624,15 +647,30 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		items |= MB_F_UID;	/* RFC 3501 6.4.8 */
 	if (mb_resolve(m, c, &c->args[0], o, &want, &nwant) == -1)
 		return 0;
+	rows.want = want;
+	rows.n = nwant;
+	rows.k = 0;
+	rows.rows = xreallocarray(NULL, nwant > 0 ? nwant : 1,
+	    sizeof(*rows.rows));
+	rows.found = xcalloc(nwant > 0 ? nwant : 1, sizeof(*rows.found));
+	if (nwant > 0 && index_msg_foreach(m->ix, m->mb.id, want[0],
+	    want[nwant - 1], 0, mb_row, &rows) == -1) {
+		mb_printf(o, "%s NO [SERVERBUG] %s\r\n", c->tag,
+		    index_errstr(m->ix));
+		free(rows.rows);
+		free(rows.found);
+		free(want);
+		return 0;
+	}
 	/* both ascend: walk them together for the message numbers */
 	for (i = 0, w = 0; i < m->nuids && w < nwant; i++) {
 		if (m->uids[i] != want[w])
 			continue;
-		w++;
-		if (index_msg_info(m->ix, m->mb.id, m->uids[i], &mi) != 1) {
+		if (!rows.found[w++]) {
 			gone++;		/* expunged by another connection */
 			continue;
 		}
+		mi = rows.rows[w - 1];
 		if (seen && !(mi.flags & INDEX_F_SEEN) &&
 		    index_flags_update(m->ix, m->mb.id, &mi.uid, 1,
 		    INDEX_FLAGS_ADD, INDEX_F_SEEN, 0, NULL, NULL) == 0)
@@ -666,6 +704,8 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 			mb_flush(o);
 	}
 	free(want);
+	free(rows.rows);
+	free(rows.found);
 	/* RFC 2180 4.1.2, RFC 5530; the UID form just leaves them out */
 	if (gone > 0 && !c->uid)
 		mb_printf(o, "%s NO [EXPUNGEISSUED] Some of the requested "

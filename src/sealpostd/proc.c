@@ -331,6 +331,26 @@ proc_smtp_argv(struct master *m, char **argv, int argc, struct buf **bp)
 	return argc;
 }
 
+/* imap-login and imap-mail: (test hooks) -o timeouts=MS. */
+static int
+proc_imap_argv(struct master *m, char **argv, int argc)
+{
+#ifdef SP_TEST_HOOKS
+	static char	imapto[32];
+
+	if (m->conf->test_imap_timeout_ms) {
+		snprintf(imapto, sizeof(imapto), "timeouts=%u",
+		    m->conf->test_imap_timeout_ms);
+		argv[argc++] = "-o";
+		argv[argc++] = imapto;
+	}
+#else
+	(void)m;
+	(void)argv;
+#endif
+	return argc;
+}
+
 /*
  * One client address may hold max-sessions-per-client sessions at once
  * (SECURITY-TESTS J: one address must not take every session).  Past
@@ -437,16 +457,8 @@ proc_spawn_session_opts(struct master *m, struct listener *l, int cfd,
 	argv[argc++] = m->conf->hostname;
 	if (spec->role == ROLE_SMTP)
 		argc = proc_smtp_argv(m, argv, argc, &opts);
-#ifdef SP_TEST_HOOKS
-	if (spec->role == ROLE_IMAP_LOGIN && m->conf->test_imap_timeout_ms) {
-		static char	imapto[32];
-
-		snprintf(imapto, sizeof(imapto), "timeouts=%u",
-		    m->conf->test_imap_timeout_ms);
-		argv[argc++] = "-o";
-		argv[argc++] = imapto;
-	}
-#endif
+	if (spec->role == ROLE_IMAP_LOGIN)
+		argc = proc_imap_argv(m, argv, argc);
 	for (i = 0; i < (int)nextra && i < 2; i++) {
 		argv[argc++] = "-o";
 		argv[argc++] = extra[i];
@@ -746,16 +758,7 @@ proc_login(struct master *m, uint64_t connid, uint64_t account)
 	    (unsigned long long)m->conf->max_message_size);
 	argv[argc++] = "-o";
 	argv[argc++] = maxsz;
-#ifdef SP_TEST_HOOKS
-	if (m->conf->test_imap_timeout_ms) {
-		static char	imapto[32];
-
-		snprintf(imapto, sizeof(imapto), "timeouts=%u",
-		    m->conf->test_imap_timeout_ms);
-		argv[argc++] = "-o";
-		argv[argc++] = imapto;
-	}
-#endif
+	argc = proc_imap_argv(m, argv, argc);
 	argv[argc] = NULL;
 
 	switch (pid = fork()) {
