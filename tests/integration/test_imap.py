@@ -11,6 +11,7 @@ import re
 import smtplib
 import socket
 import subprocess
+import time
 import unittest
 
 from sealpost_test import BUILD, Instance, connect, read_line
@@ -404,6 +405,54 @@ class ImapBase:
         c.sendall(b"z LOGOUT\r\n")
         c.close()
         o.logout()
+
+    def test_issue_acceptance_swaks_flag_move_delete(self):
+        """Issue 6's "done when": a message sent with swaks appears in
+        INBOX over IMAP, is flagged, moved to Archive and deleted, and a
+        second connection sees each change."""
+        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
+                        "user", "add", "swaks@example.test", "--password-file",
+                        os.path.join(self.inst.dir, "demo-password")],
+                       check=True, capture_output=True)
+        a = self.login("swaks@example.test")
+        b = self.login("swaks@example.test")
+        self.assertEqual(a.select("INBOX"), ("OK", [b"0"]))
+        self.assertEqual(b.select("INBOX"), ("OK", [b"0"]))
+        r = subprocess.run(["swaks", "--to", "swaks@example.test", "--from", "s@other.test",
+                            "--server", "127.0.0.1:%d" % self.inst.port("smtp"),
+                            "--helo", "client.test", "--tls", "--tls-ca-path", self.inst.cafile,
+                            "--h-Subject", "sent with swaks"],
+                           capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        for conn in (a, b):                     # both see it arrive
+            for _ in range(50):
+                conn.noop()
+                if conn.untagged_responses.get("EXISTS", [b"0"])[-1] == b"1":
+                    break
+                time.sleep(0.1)
+            self.assertEqual(conn.untagged_responses.pop("EXISTS")[-1], b"1")
+        typ, data = a.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertEqual(data[0][1], b"Subject: sent with swaks\r\n\r\n")
+        a.store("1", "+FLAGS", "(\\Flagged)")
+        b.noop()
+        self.assertEqual(b.untagged_responses.pop("FETCH"), [b"1 (FLAGS (\\Flagged))"])
+        typ, data = a.uid("MOVE", "1", "Archive")
+        self.assertEqual(typ, "OK")
+        b.noop()
+        self.assertEqual(b.untagged_responses.pop("EXPUNGE"), [b"1"])
+        self.assertEqual(b.select("Archive"), ("OK", [b"1"]))
+        typ, data = b.fetch("1", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertIn(b"FLAGS (\\Flagged)", data[0][0])
+        self.assertEqual(a.select("Archive"), ("OK", [b"1"]))
+        a.store("1", "+FLAGS", "(\\Deleted)")
+        a.expunge()
+        b.noop()
+        self.assertEqual(b.untagged_responses.pop("EXPUNGE"), [b"1"])
+        self.assertEqual(b.status("Archive", "(MESSAGES)")[1],
+                         [b'"Archive" (MESSAGES 0)'])
+        self.assertEqual(b.status("INBOX", "(MESSAGES)")[1], [b'"INBOX" (MESSAGES 0)'])
+        a.logout()
+        b.logout()
 
     def test_curl(self):
         """curl, a real IMAP client: lists INBOX, fetches a message by UID
