@@ -454,6 +454,46 @@ class ImapBase:
         a.logout()
         b.logout()
 
+    def test_hostile_commands_after_login(self):
+        """SECURITY-TESTS T25, T27, T29 after login: NUL in a quoted
+        string, numbers outside 1..4294967295, a long repeated UID set, a
+        10 MiB line, IDLE ended by garbage, an APPEND cut off by closing
+        the socket (no partial message); the session goes on after each
+        refusal."""
+        c = self.inst.tls_context().wrap_socket(connect(self.inst.port("imaps")),
+                                                server_hostname="127.0.0.1")
+        c.settimeout(30)
+        read_line(c)
+        c.sendall(b'a LOGIN demo@example.test "%s"\r\nb SELECT INBOX\r\n' % self.pw.encode())
+        self.assertRegex(self.until(c, b"b "), rb"^b OK ")
+        for cmd, want in ((b'c SELECT "INBOX\x00x"', b"c BAD NUL byte in command"),
+                          (b"d FETCH 0 FLAGS", b"d BAD "),
+                          (b"e FETCH 4294967296 FLAGS", b"e BAD "),
+                          (b"f UID FETCH 4294967296 FLAGS", b"f BAD "),
+                          (b'g SELECT "INBOX\\"', b"g BAD ")):
+            c.sendall(cmd + b"\r\n")
+            self.assertTrue(self.until(c, cmd[:2]).startswith(want), cmd)
+        c.sendall(b"h UID FETCH " + b"1:*," * 2000 + b"1 (UID)\r\n")
+        self.assertRegex(self.until(c, b"h "), rb"^h OK ")
+        c.sendall(b"x" * (10 << 20))                        # 10 MiB, no line end yet
+        c.sendall(b"\r\ni NOOP\r\n")
+        self.assertEqual(read_line(c), b"* BAD Line too long")
+        self.assertEqual(self.until(c, b"i "), b"i OK NOOP completed")
+        c.sendall(b"j IDLE\r\n")
+        self.assertEqual(read_line(c), b"+ idling")
+        c.sendall(b"garbage\r\nk NOOP\r\n")
+        self.assertEqual(read_line(c), b"j BAD Expected DONE")
+        self.assertEqual(self.until(c, b"k "), b"k OK NOOP completed")
+        c.sendall(b"l STATUS INBOX (MESSAGES)\r\n")
+        before = re.search(rb"MESSAGES (\d+)", read_line(c)).group(1)
+        self.until(c, b"l ")
+        c.sendall(b"m APPEND INBOX {100+}\r\n" + b"From: a@b.test\r\n\r\nhalf")
+        c.close()
+        m = self.login()
+        self.assertEqual(m.status("INBOX", "(MESSAGES)")[1],
+                         [b'"INBOX" (MESSAGES %s)' % before])
+        m.logout()
+
     def test_curl(self):
         """curl, a real IMAP client: lists INBOX, fetches a message by UID
         and flags it through STORE over implicit TLS."""

@@ -178,6 +178,23 @@ class Login(unittest.TestCase):
                            (b"j NOOP\r\n", b"j OK NOOP completed")):
             c.sendall(line)
             self.assertEqual(read_line(c), want)
+        # SECURITY-TESTS T25, T29 before login (a new connection: the
+        # error limit of 10 would end this one)
+        d = self.inst.tls_context().wrap_socket(connect(self.inst.port("imaps")),
+                                                server_hostname="127.0.0.1")
+        read_line(d)
+        for line, want in ((b'l LOGIN "al\x00ice" "pw"\r\n', b"l BAD NUL byte in command"),
+                           (b'm LOGIN "abc\\"\r\n', b"m BAD unterminated quoted string"),
+                           (b"n SELECT INBOX\r\n",
+                            b"n BAD Command unknown or not available before login"),
+                           (b"o APPEND INBOX {1+}\r\nx\r\n",
+                            b"o BAD Command unknown or not available before login"),
+                           (b"p FETCH 1 FLAGS\r\n",
+                            b"p BAD Command unknown or not available before login"),
+                           (b"q NOOP\r\n", b"q OK NOOP completed")):
+            d.sendall(line)
+            self.assertEqual(read_line(d), want)
+        d.close()
         # a non-synchronizing literal over the limit cannot be skipped
         c.sendall(b"k LOGIN x {5000+}\r\n")
         self.assertEqual(read_line(c), b"* BYE [TOOBIG] Literal too large")
