@@ -42,8 +42,8 @@ buf_new(size_t max)
 	return buf_new_flags(max, 0);
 }
 
-static int
-buf_reserve(struct buf *b, size_t n)
+int
+buf_grow(struct buf *b, size_t n)
 {
 	size_t	 need, ncap;
 	uint8_t	*nd;
@@ -71,7 +71,7 @@ buf_reserve(struct buf *b, size_t n)
 int
 buf_add(struct buf *b, const void *p, size_t n)
 {
-	if (buf_reserve(b, n) == -1)
+	if (buf_grow(b, n) == -1)
 		return -1;
 	if (n > 0)
 		memcpy(b->data + b->len, p, n);
@@ -91,7 +91,7 @@ buf_addf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return -1;
-	if (buf_reserve(b, (size_t)n) == -1)
+	if (buf_grow(b, (size_t)n) == -1)
 		return -1;
 	va_start(ap, fmt);
 	vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
@@ -127,4 +127,12 @@ buf_free(struct buf **bp)
 	free(b->data);
 	free(b);
 	*bp = NULL;
+}
+
+void
+buf_advance(struct buf *b, size_t n)
+{
+	SP_ASSERT(n < b->cap - b->len);
+	b->len += n;
+	b->data[b->len] = '\0';
 }

@@ -28,6 +28,12 @@ struct buf	*buf_new_flags(size_t max, int flags);
 int		 buf_add(struct buf *, const void *, size_t);
 int		 buf_addf(struct buf *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+/*
+ * Room for n more bytes at data + len, to be written in place and then
+ * counted with buf_advance (at most n); -1 (ENOBUFS) past max.
+ */
+int		 buf_grow(struct buf *, size_t n);
+void		 buf_advance(struct buf *, size_t n);
 /* The contents as a C string; the buffer keeps ownership. */
 const char	*buf_cstr(const struct buf *);
 void		 buf_reset(struct buf *);

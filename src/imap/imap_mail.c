@@ -577,6 +577,7 @@ main(int argc, char **argv)
 	    "sandbox=\"%s\"", connid, account, uid, sandbox_describe(&st));
 
 	mbox.write_fn = mail_write;
+	mbox.sk = keys != NULL ? keys + 32 : NULL;
 	for (;;) {
 		struct imap_cmd		 cmd;
 		const char		*perr;

@@ -3,12 +3,9 @@
  * imap_mbox.c - the commands of the authenticated and selected states
  * that work on the account's index (imap_mbox.h): LIST, LSUB, STATUS,
  * NAMESPACE, SELECT, EXAMINE, CLOSE, UNSELECT, STORE of the system flags,
- * EXPUNGE and UID EXPUNGE, APPEND, COPY and MOVE with UIDPLUS, and FETCH of
- * FLAGS, UID, INTERNALDATE,
- * RFC822.SIZE and BODY[] / BODY.PEEK[] of the whole message, HEADER and
- * HEADER.FIELDS (message numbers and UIDs; a whole message is streamed,
- * decrypted a chunk at a time).  The IMAP issues add the rest here, one
- * handler each.
+ * EXPUNGE and UID EXPUNGE, APPEND, COPY and MOVE with UIDPLUS, NOOP and
+ * CHECK, and the news every command of the selected state ends with;
+ * FETCH is imap_fetch.c.  The IMAP issues add the rest, one handler each.
  *
  * Process:  imap-mail (the account's uid, in its jail).
  * Trust:    the command tree is the client's, parsed and bounded by
@@ -19,6 +16,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,18 +32,12 @@
 #include "imap_seqset.h"
 #include "imap_mbox.h"
 #include "memfd.h"
+#include "imap_mbox_int.h"
 #include "banned.h"
 
-#define MB_OUT_MAX	(16 * 1024 * 1024)	/* one command's answer */
-
-struct mb_out {
-	struct buf		*b;
-	struct imap_mbox	*m;	/* its write_fn, to stream literals */
-	int			 failed;	/* a write failed */
-};
 
 /* What was composed so far goes out (before a literal is streamed). */
-static void
+void
 mb_flush(struct mb_out *o)
 {
 	if (o->b->len > 0 && !o->failed && o->m->write_fn(o->m->arg,
@@ -54,10 +46,7 @@ mb_flush(struct mb_out *o)
 	buf_reset(o->b);
 }
 
-static void mb_printf(struct mb_out *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
+void
 mb_printf(struct mb_out *o, const char *fmt, ...)
 {
 	char	 line[1024];
@@ -142,7 +131,7 @@ static const char *const mb_flag_names[] = {
 	"\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"
 };
 
-static void
+void
 mb_flags(struct mb_out *o, uint32_t flags)
 {
 	size_t	i;
@@ -352,33 +341,6 @@ mb_select(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 	return 0;
 }
 
-/* FETCH items of this issue */
-#define MB_F_FLAGS	0x01
-#define MB_F_UID	0x02
-#define MB_F_IDATE	0x04
-#define MB_F_SIZE	0x08
-
-static int
-mb_fetch_item(const struct imap_arg *a, unsigned int *items)
-{
-	static const struct { const char *name; unsigned int bits; } t[] = {
-		{ "FLAGS", MB_F_FLAGS }, { "UID", MB_F_UID },
-		{ "INTERNALDATE", MB_F_IDATE }, { "RFC822.SIZE", MB_F_SIZE },
-		{ "FAST", MB_F_FLAGS | MB_F_IDATE | MB_F_SIZE },
-		{ "ALL", MB_F_FLAGS | MB_F_IDATE | MB_F_SIZE },
-	};
-	size_t	i;
-
-	if (a->type != IMAP_ARG_ATOM)
-		return -1;
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (a->len == strlen(t[i].name) &&
-		    strncasecmp(a->s, t[i].name, a->len) == 0) {
-			*items |= t[i].bits;
-			return 0;
-		}
-	return -1;
-}
 
 /*
  * Message number i (1-based) is gone: say so and renumber (RFC 3501
@@ -410,321 +372,13 @@ mb_drop_uids(struct imap_mbox *m, struct mb_out *o, const uint32_t *u,
 			}
 }
 
-static int	mb_resolve(struct imap_mbox *, const struct imap_cmd *,
-		    const struct imap_arg *, struct mb_out *, uint32_t **,
-		    size_t *);
 
-/* BODY[...] / BODY.PEEK[...] of this issue: whole, HEADER, HEADER.FIELDS */
-#define MB_SEC_MAX	8
-struct mb_section {
-	int		 kind;		/* 0 whole, 1 HEADER, 2 HEADER.FIELDS */
-	bool		 peek;
-	const char	*spec;		/* what goes back: "HEADER.FIELDS (A)" */
-	size_t		 speclen;
-	char		 names[32][78];	/* HEADER.FIELDS names */
-	size_t		 nnames;
-};
-
-static int
-mb_section_parse(const struct imap_arg *a, struct mb_section *sec)
-{
-	const char	*p = a->s, *end = a->s + a->len, *lb, *rb, *q;
-	size_t		 n;
-
-	memset(sec, 0, sizeof(*sec));
-	if (a->type != IMAP_ARG_ATOM || (lb = memchr(p, '[', a->len)) ==
-	    NULL || end[-1] != ']')
-		return -1;
-	if ((size_t)(lb - p) == 4 && strncasecmp(p, "BODY", 4) == 0)
-		sec->peek = false;
-	else if ((size_t)(lb - p) == 9 && strncasecmp(p, "BODY.PEEK", 9) == 0)
-		sec->peek = true;
-	else
-		return -1;
-	rb = end - 1;
-	sec->spec = lb + 1;
-	sec->speclen = (size_t)(rb - lb - 1);
-	if (sec->speclen == 0)
-		return 0;
-	if (sec->speclen == 6 && strncasecmp(sec->spec, "HEADER", 6) == 0) {
-		sec->kind = 1;
-		return 0;
-	}
-	if (sec->speclen < 16 || strncasecmp(sec->spec, "HEADER.FIELDS (",
-	    15) != 0 || rb[-1] != ')')
-		return -1;		/* .NOT, TEXT, parts: issue 7 */
-	sec->kind = 2;
-	for (q = sec->spec + 15; q < rb - 1; q += n + 1) {
-		n = strcspn(q, " )");
-		if (n == 0 || n >= sizeof(sec->names[0]) || sec->nnames == 32 ||
-		    q + n > rb - 1)
-			return -1;
-		memcpy(sec->names[sec->nnames], q, n);
-		sec->names[sec->nnames][n] = '\0';
-		sec->nnames++;
-		if (q[n] == ')')
-			break;
-	}
-	return sec->nnames > 0 ? 0 : -1;
-}
-
-/* The message's header block (with its blank line), read from the blob. */
-static int
-mb_header(struct index_msg *msg, struct buf *hdr)
-{
-	unsigned char	 chunk[8192];
-	uint64_t	 off = 0;
-	ssize_t		 n;
-	const uint8_t	*e;
-
-	while ((n = index_msg_pread(msg, chunk, sizeof(chunk), off)) > 0) {
-		if (buf_add(hdr, chunk, (size_t)n) == -1)
-			break;		/* 256 KiB: what there is */
-		off += (uint64_t)n;
-		if ((e = memmem(hdr->data, hdr->len, "\r\n\r\n", 4)) !=
-		    NULL) {
-			hdr->len = (size_t)(e - hdr->data) + 4;
-			return 0;
-		}
-	}
-	return n < 0 ? -1 : 0;
-}
-
-/* Keep only the fields named (with their continuation lines). */
-static void
-mb_header_fields(const struct buf *hdr, const struct mb_section *sec,
-    struct buf *out)
-{
-	const uint8_t	*p = hdr->data, *end = hdr->data + hdr->len, *eol;
-	bool		 keep = false;
-	size_t		 i, len;
-
-	while (p < end) {
-		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			eol = end - 1;
-		len = (size_t)(eol - p) + 1;
-		if (len <= 2)
-			break;		/* the blank line */
-		if (*p != ' ' && *p != '\t') {
-			keep = false;
-			for (i = 0; i < sec->nnames; i++) {
-				size_t nl = strlen(sec->names[i]);
-
-				if (len > nl && p[nl] == ':' &&
-				    strncasecmp((const char *)p,
-				    sec->names[i], nl) == 0)
-					keep = true;
-			}
-		}
-		if (keep)
-			(void)buf_add(out, p, len);
-		p += len;
-	}
-	(void)buf_add(out, "\r\n", 2);
-}
-
-/* One BODY[...] item: " BODY[spec] {n}\r\n" and the bytes, streamed. */
-static int
-mb_fetch_section(struct imap_mbox *m, struct mb_out *o, uint32_t uid,
-    const struct mb_section *sec, bool first)
-{
-	struct index_msg	*msg;
-	struct buf		*hdr = NULL, *flt = NULL;
-	unsigned char		 chunk[65536];
-	uint64_t		 size, off = 0;
-	ssize_t			 n;
-
-	mb_printf(o, "%sBODY[%.*s] ", first ? "" : " ", (int)sec->speclen,
-	    sec->spec);
-	/* RFC 3501 7.4.2: NIL for what cannot be read (a damaged message) */
-	if ((msg = index_msg_open(m->ix, m->mb.id, uid)) == NULL) {
-		mb_printf(o, "NIL");
-		return 0;
-	}
-	if (sec->kind == 0) {
-		size = index_msg_size(msg);
-		mb_printf(o, "{%" PRIu64 "}\r\n", size);
-		mb_flush(o);
-		while (off < size && !o->failed &&
-		    (n = index_msg_pread(msg, chunk, sizeof(chunk), off)) > 0) {
-			if (m->write_fn(m->arg, (const char *)chunk,
-			    (size_t)n) == -1)
-				o->failed = 1;
-			off += (uint64_t)n;
-		}
-		index_msg_close(msg);
-		/* a short read: the literal is broken, the session too */
-		if (off != size)
-			o->failed = 1;
-		return 0;
-	}
-	hdr = buf_new(256 * 1024);
-	if (mb_header(msg, hdr) == -1) {
-		index_msg_close(msg);
-		buf_free(&hdr);
-		mb_printf(o, "NIL");
-		return 0;
-	}
-	index_msg_close(msg);
-	if (sec->kind == 2) {
-		flt = buf_new(256 * 1024 + 2);
-		mb_header_fields(hdr, sec, flt);
-	}
-	mb_printf(o, "{%zu}\r\n", (flt != NULL ? flt : hdr)->len);
-	(void)buf_add(o->b, (flt != NULL ? flt : hdr)->data,
-	    (flt != NULL ? flt : hdr)->len);
-	buf_free(&hdr);
-	buf_free(&flt);
-	return 0;
-}
-
-/* The rows of the wanted UIDs (ascending), in one pass over the index. */
-struct mb_rows {
-	const uint32_t		*want;
-	size_t			 n, k;
-	struct index_msg_info	*rows;	/* rows[k] for want[k]... */
-	bool			*found;	/* ...when found[k] */
-};
-
-static int
-mb_row(const struct index_msg_info *mi, void *arg)
-{
-	struct mb_rows	*r = arg;
-
-	while (r->k < r->n && r->want[r->k] < mi->uid)
-		r->k++;
-	if (r->k < r->n && r->want[r->k] == mi->uid) {
-		r->rows[r->k] = *mi;
-		r->found[r->k] = true;
-	}
-	return 0;
-}
-
-static int
-mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
-{
-	struct index_msg_info	 mi;
-	struct mb_rows		 rows;
-	struct mb_section	 secs[MB_SEC_MAX];
-	uint32_t		*want = NULL;
-	unsigned int		 items = 0;
-	size_t			 i, k, nsec = 0, j, w, nwant, gone = 0;
-	char			 date[64];
-	bool			 seen = false;
-	struct tm		 tm;
-	time_t			 t;
-
-	if (!m->selected) {
-		mb_printf(o, "%s BAD No mailbox selected\r\n", c->tag);
-		return 0;
-	}
-	if (c->nargs != 2 || c->args[0].type != IMAP_ARG_ATOM) {
-		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
-		return 0;
-	}
-	{
-		const struct imap_arg	*v = &c->args[1];
-		size_t			 nv = 1;
-
-		if (v->type == IMAP_ARG_LIST) {
-			nv = v->n;
-			v = v->list;
-		}
-		for (k = 0; k < nv; k++) {
-			if (mb_fetch_item(&v[k], &items) == 0)
-				continue;
-			if (nsec == MB_SEC_MAX ||
-			    mb_section_parse(&v[k], &secs[nsec]) == -1)
-				goto bad_item;
-			if (!secs[nsec].peek && !m->readonly)
-				seen = true;	/* RFC 3501 6.4.5 */
-			nsec++;
-		}
-	}
-	if (seen)
-		items |= MB_F_FLAGS;
-	if (c->uid)
-		items |= MB_F_UID;	/* RFC 3501 6.4.8 */
-	if (mb_resolve(m, c, &c->args[0], o, &want, &nwant) == -1)
-		return 0;
-	rows.want = want;
-	rows.n = nwant;
-	rows.k = 0;
-	rows.rows = xreallocarray(NULL, nwant > 0 ? nwant : 1,
-	    sizeof(*rows.rows));
-	rows.found = xcalloc(nwant > 0 ? nwant : 1, sizeof(*rows.found));
-	if (nwant > 0 && index_msg_foreach(m->ix, m->mb.id, want[0],
-	    want[nwant - 1], 0, mb_row, &rows) == -1) {
-		mb_printf(o, "%s NO [SERVERBUG] %s\r\n", c->tag,
-		    index_errstr(m->ix));
-		free(rows.rows);
-		free(rows.found);
-		free(want);
-		return 0;
-	}
-	/* both ascend: walk them together for the message numbers */
-	for (i = 0, w = 0; i < m->nuids && w < nwant; i++) {
-		if (m->uids[i] != want[w])
-			continue;
-		if (!rows.found[w++]) {
-			gone++;		/* expunged by another connection */
-			continue;
-		}
-		mi = rows.rows[w - 1];
-		if (seen && !(mi.flags & INDEX_F_SEEN) &&
-		    index_flags_update(m->ix, m->mb.id, &mi.uid, 1,
-		    INDEX_FLAGS_ADD, INDEX_F_SEEN, 0, NULL, NULL) == 0)
-			mi.flags |= INDEX_F_SEEN;
-		mb_printf(o, "* %zu FETCH (", i + 1);
-		k = 0;
-		if (items & MB_F_UID)
-			mb_printf(o, "%sUID %u", k++ ? " " : "", mi.uid);
-		if (items & MB_F_FLAGS) {
-			mb_printf(o, "%sFLAGS ", k++ ? " " : "");
-			mb_flags(o, mi.flags);
-			m->known[i] = mi.flags;
-		}
-		if (items & MB_F_IDATE) {
-			t = (time_t)mi.internal_date;
-			if (gmtime_r(&t, &tm) == NULL || strftime(date,
-			    sizeof(date), "%d-%b-%Y %H:%M:%S +0000", &tm) == 0)
-				snprintf(date, sizeof(date),
-				    "01-Jan-1970 00:00:00 +0000");
-			mb_printf(o, "%sINTERNALDATE \"%s\"", k++ ? " " : "",
-			    date);
-		}
-		if (items & MB_F_SIZE)
-			mb_printf(o, "%sRFC822.SIZE %" PRIu64, k++ ? " " : "",
-			    mi.size);
-		for (j = 0; j < nsec && !o->failed; j++)
-			(void)mb_fetch_section(m, o, mi.uid, &secs[j],
-			    k++ == 0);
-		(void)buf_add(o->b, ")\r\n", 3);
-		if (o->b->len > 1024 * 1024)
-			mb_flush(o);
-	}
-	free(want);
-	free(rows.rows);
-	free(rows.found);
-	/* RFC 2180 4.1.2, RFC 5530; the UID form just leaves them out */
-	if (gone > 0 && !c->uid)
-		mb_printf(o, "%s NO [EXPUNGEISSUED] Some of the requested "
-		    "messages no longer exist\r\n", c->tag);
-	else
-		mb_printf(o, "%s OK %sFETCH completed\r\n", c->tag, c->uid ?
-		    "UID " : "");
-	return 0;
-bad_item:
-	mb_printf(o, "%s BAD Unknown or not yet supported FETCH item\r\n",
-	    c->tag);
-	return 0;
-}
 
 /*
  * The UIDs a sequence-set argument names in the selected mailbox
  * (*uids_r: the caller's, ascending).  0, or -1 after the BAD.
  */
-static int
+int
 mb_resolve(struct imap_mbox *m, const struct imap_cmd *c,
     const struct imap_arg *a, struct mb_out *o, uint32_t **uids_r,
     size_t *n_r)

@@ -18,6 +18,7 @@ struct imap_cmd;
 
 struct imap_mbox {
 	struct index		*ix;
+	const unsigned char	*sk;		/* the account's key: metadata */
 	int			(*write_fn)(void *, const char *, size_t);
 	void			*arg;
 	bool			 selected;

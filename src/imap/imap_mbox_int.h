@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * imap_mbox_int.h - what the files of the selected state share inside
+ * the mail process (imap_mbox.c, imap_fetch.c): one command's answer
+ * being composed, and the helpers that write into it.
+ */
+#ifndef SP_IMAP_MBOX_INT_H
+#define SP_IMAP_MBOX_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+struct imap_arg;
+struct imap_cmd;
+struct imap_mbox;
+
+#define MB_OUT_MAX	(16 * 1024 * 1024)	/* one command's answer */
+
+struct mb_out {
+	struct buf		*b;
+	struct imap_mbox	*m;	/* its write_fn, to stream literals */
+	int			 failed;	/* a write failed */
+};
+
+/* What was composed so far goes out (before a literal is streamed). */
+void	mb_flush(struct mb_out *);
+void	mb_printf(struct mb_out *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* A flag list "(\Seen \Flagged)" of INDEX_F_* bits. */
+void	mb_flags(struct mb_out *, uint32_t);
+/*
+ * The UIDs a sequence-set argument names in the selected mailbox
+ * (*uids_r: the caller's, ascending).  0, or -1 after the BAD.
+ */
+int	mb_resolve(struct imap_mbox *, const struct imap_cmd *,
+	    const struct imap_arg *, struct mb_out *, uint32_t **, size_t *);
+/* FETCH and UID FETCH (imap_fetch.c). */
+int	mb_fetch(struct imap_mbox *, const struct imap_cmd *, struct mb_out *);
+
+#endif
