@@ -292,7 +292,10 @@ mb_fetch_section(struct imap_mbox *m, struct mb_out *o, uint32_t uid,
 		    memchr(data->data + off, '\0', (size_t)len) != NULL;
 
 		mb_printf(o, "%s{%" PRIu64 "}\r\n", nul ? "~" : "", len);
-		(void)buf_add(o->b, data->data + off, (size_t)len);
+		mb_flush(o);		/* it may be larger than MB_OUT_MAX */
+		if (len > 0 && !o->failed && m->write_fn(m->arg,
+		    (const char *)data->data + off, (size_t)len) == -1)
+			o->failed = 1;
 		buf_free(&data);
 		return;
 	}
@@ -341,11 +344,14 @@ mb_row(const struct index_msg_info *mi, void *arg)
  */
 static void
 mb_fetch_meta(struct imap_mbox *m, struct mb_out *o, const struct
-    index_msg_info *mi, unsigned int items, size_t *k)
+    index_msg_info *mi, unsigned int items, size_t *k, struct meta **recp)
 {
-	struct meta	*rec = mb_meta(m, mi->uid);
+	struct meta	*rec;
 	int		 r = 0;
 
+	if (*recp == NULL)
+		*recp = mb_meta(m, mi->uid);
+	rec = *recp;
 	if (items & MB_F_ENVELOPE) {
 		mb_printf(o, "%sENVELOPE ", (*k)++ ? " " : "");
 		if (rec != NULL && rec->parts[0].env != NULL)
@@ -374,7 +380,6 @@ mb_fetch_meta(struct imap_mbox *m, struct mb_out *o, const struct
 	}
 	if (r != 0)
 		o->failed = 1;		/* past MB_OUT_MAX: end the session */
-	meta_free(rec);
 }
 
 int
@@ -382,12 +387,14 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 {
 	struct index_msg_info	 mi;
 	struct mb_rows		 rows;
-	struct mb_section	 secs[MB_SEC_MAX];
+	struct imap_section	*secs = NULL;
+	struct meta		*rec;
 	uint32_t		*want = NULL;
 	unsigned int		 items = 0;
 	size_t			 i, k, nsec = 0, j, w, nwant, gone = 0;
 	char			 date[64];
-	bool			 seen = false;
+	bool			 seen = false, unknown_cte = false;
+	const char		*err = NULL;
 	struct tm		 tm;
 	time_t			 t;
 
@@ -410,8 +417,16 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		for (k = 0; k < nv; k++) {
 			if (mb_fetch_item(&v[k], &items) == 0)
 				continue;
-			if (nsec == MB_SEC_MAX ||
-			    mb_section_parse(&v[k], &secs[nsec]) == -1)
+			if (v[k].type != IMAP_ARG_ATOM)
+				goto bad_item;
+			if (secs == NULL)
+				secs = xcalloc(MB_SEC_MAX, sizeof(*secs));
+			if (nsec == MB_SEC_MAX) {
+				err = "Too many sections in one FETCH";
+				goto bad_item;
+			}
+			if (imap_section_parse(v[k].s, v[k].len, &secs[nsec],
+			    &err) != 1)
 				goto bad_item;
 			if (!secs[nsec].peek && !m->readonly)
 				seen = true;	/* RFC 3501 6.4.5 */
@@ -422,8 +437,10 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		items |= MB_F_FLAGS;
 	if (c->uid)
 		items |= MB_F_UID;	/* RFC 3501 6.4.8 */
-	if (mb_resolve(m, c, &c->args[0], o, &want, &nwant) == -1)
+	if (mb_resolve(m, c, &c->args[0], o, &want, &nwant) == -1) {
+		free(secs);
 		return 0;
+	}
 	rows.want = want;
 	rows.n = nwant;
 	rows.k = 0;
@@ -437,6 +454,7 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		free(rows.rows);
 		free(rows.found);
 		free(want);
+		free(secs);
 		return 0;
 	}
 	/* both ascend: walk them together for the message numbers */
@@ -473,11 +491,13 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		if (items & MB_F_SIZE)
 			mb_printf(o, "%sRFC822.SIZE %" PRIu64, k++ ? " " : "",
 			    mi.size);
+		rec = NULL;		/* loaded once, by the first who needs it */
 		if (items & MB_F_META)
-			mb_fetch_meta(m, o, &mi, items, &k);
+			mb_fetch_meta(m, o, &mi, items, &k, &rec);
 		for (j = 0; j < nsec && !o->failed; j++)
-			(void)mb_fetch_section(m, o, mi.uid, &secs[j],
-			    k++ == 0);
+			mb_fetch_section(m, o, mi.uid, &secs[j], &rec,
+			    k++ == 0, &unknown_cte);
+		meta_free(rec);
 		(void)buf_add(o->b, ")\r\n", 3);
 		if (o->b->len > 1024 * 1024)
 			mb_flush(o);
@@ -485,8 +505,13 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 	free(want);
 	free(rows.rows);
 	free(rows.found);
+	free(secs);
+	/* RFC 3516 4.2: a BINARY of a transfer encoding we cannot undo */
+	if (unknown_cte)
+		mb_printf(o, "%s NO [UNKNOWN-CTE] Cannot decode a part's "
+		    "content transfer encoding\r\n", c->tag);
 	/* RFC 2180 4.1.2, RFC 5530; the UID form just leaves them out */
-	if (gone > 0 && !c->uid)
+	else if (gone > 0 && !c->uid)
 		mb_printf(o, "%s NO [EXPUNGEISSUED] Some of the requested "
 		    "messages no longer exist\r\n", c->tag);
 	else
@@ -494,7 +519,8 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		    "UID " : "");
 	return 0;
 bad_item:
-	mb_printf(o, "%s BAD Unknown or not yet supported FETCH item\r\n",
-	    c->tag);
+	free(secs);
+	mb_printf(o, "%s BAD %s\r\n", c->tag, err != NULL ? err :
+	    "Unknown FETCH item");
 	return 0;
 }
