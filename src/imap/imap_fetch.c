@@ -80,7 +80,7 @@ mb_fetch_item(const struct imap_arg *a, unsigned int *items)
  * A message's metadata record, built now if the mail process has not got
  * to it yet; NULL for a message that could not be read.
  */
-static struct meta *
+struct meta *
 mb_meta(struct imap_mbox *m, uint32_t uid)
 {
 	struct meta	*rec;
@@ -139,7 +139,7 @@ mb_section_where(const struct imap_section *sec, const struct meta *rec,
 }
 
 /* Read [start, end) of the message into a new buffer; NULL on error. */
-static struct buf *
+struct buf *
 mb_read(struct index_msg *msg, uint64_t start, uint64_t end)
 {
 	struct buf	*b;
@@ -166,7 +166,7 @@ mb_read(struct index_msg *msg, uint64_t start, uint64_t end)
  * what mail clients read); 7bit, 8bit and binary as they are.  -1 for an
  * encoding we do not know (UNKNOWN-CTE).
  */
-static int
+int
 mb_decode(const struct meta *rec, uint32_t idx, struct buf **data)
 {
 	GMimeEncoding	 state;

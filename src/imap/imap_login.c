@@ -55,7 +55,7 @@
 #define IMAP_CAPS_PLAIN		"IMAP4rev1 STARTTLS LOGINDISABLED ID"
 #define IMAP_CAPS_PLAIN_NOTLS	"IMAP4rev1 LOGINDISABLED ID"
 #define IMAP_CAPS_TLS		"IMAP4rev1 SASL-IR AUTH=PLAIN ID"
-#define IMAP_CAPS_MAIL		"IMAP4rev1 LITERAL+ NAMESPACE UNSELECT UIDPLUS MOVE ENABLE ID IDLE" /* = imap_mail.c */
+#define IMAP_CAPS_MAIL		"IMAP4rev1 LITERAL+ NAMESPACE UNSELECT UIDPLUS MOVE ENABLE ID IDLE ESEARCH" /* = imap_mail.c */
 
 static struct ipc_msg	reply;	/* 64 KiB: not on the stack */
 static struct imap_raw	raw;	/* the command being read */

@@ -940,6 +940,8 @@ imap_mbox_command(struct imap_mbox *m, const struct imap_cmd *c)
 		mb_select(m, c, &o, c->name[0] == 'E');
 	else if (strcmp(c->name, "FETCH") == 0)
 		mb_fetch(m, c, &o);
+	else if (strcmp(c->name, "SEARCH") == 0)
+		mb_search(m, c, &o);
 	else if (strcmp(c->name, "STORE") == 0)
 		mb_store(m, c, &o);
 	else if (strcmp(c->name, "EXPUNGE") == 0)

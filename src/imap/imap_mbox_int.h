@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 struct buf;
+struct index_msg;
+struct meta;
 struct imap_arg;
 struct imap_cmd;
 struct imap_mbox;
@@ -37,5 +39,19 @@ int	mb_resolve(struct imap_mbox *, const struct imap_cmd *,
 	    const struct imap_arg *, struct mb_out *, uint32_t **, size_t *);
 /* FETCH and UID FETCH (imap_fetch.c). */
 int	mb_fetch(struct imap_mbox *, const struct imap_cmd *, struct mb_out *);
+/*
+ * A message's metadata record (built now if it is not yet); NULL when
+ * the message could not be read.  The caller's (meta_free).
+ */
+struct meta	*mb_meta(struct imap_mbox *, uint32_t uid);
+/* Bytes [start, end) of an open message, decrypted; NULL on error. */
+struct buf	*mb_read(struct index_msg *, uint64_t start, uint64_t end);
+/*
+ * Undo the transfer encoding of part idx (META_NONE: the message) in
+ * *data (replaced); -1 for an encoding we do not know.
+ */
+int	mb_decode(const struct meta *, uint32_t idx, struct buf **data);
+/* SEARCH and UID SEARCH (imap_search_cmd.c). */
+int	mb_search(struct imap_mbox *, const struct imap_cmd *, struct mb_out *);
 
 #endif
