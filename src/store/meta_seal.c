@@ -30,6 +30,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,17 +56,27 @@
 _Static_assert(MS_NONCE + META_MAX_OUTPUT + MS_TAG <= INDEX_META_MAX,
     "a sealed record must fit in index.db");
 
-/* K, in sodium_malloc memory (the caller frees it), or NULL. */
-static unsigned char *
+/*
+ * K for sk, or NULL.  Derived once per account key and kept (with the key
+ * it came from) in sodium_malloc memory for the life of the process: a
+ * sodium_malloc per record cost more than the rest of opening it (guard
+ * pages, mlock: six system calls).  Not thread-safe, like its users.
+ */
+static const unsigned char *
 ms_key(const unsigned char *sk)
 {
-	unsigned char	*k;
+	static unsigned char	*cache;		/* sk | K */
+	static bool		 filled;
 
-	if ((k = sodium_malloc(MS_KEY)) == NULL)
+	if (cache == NULL && (cache = sodium_malloc(32 + MS_KEY)) == NULL)
 		return NULL;
-	crypto_generichash(k, MS_KEY, (const unsigned char *)MS_CONTEXT,
+	if (filled && sodium_memcmp(cache, sk, 32) == 0)
+		return cache + 32;
+	memcpy(cache, sk, 32);
+	crypto_generichash(cache + 32, MS_KEY, (const unsigned char *)MS_CONTEXT,
 	    sizeof(MS_CONTEXT) - 1, sk, 32);
-	return k;
+	filled = true;
+	return cache + 32;
 }
 
 static void
@@ -117,7 +128,8 @@ meta_seal_build(struct index *ix, const unsigned char *sk, int64_t mailbox,
 	struct index_msg	*m;
 	struct meta		*rec;
 	struct buf		*enc = NULL;
-	unsigned char		 ad[MS_AD_LEN], *data = NULL, *key = NULL;
+	unsigned char		 ad[MS_AD_LEN], *data = NULL;
+	const unsigned char	*key;
 	unsigned char		*sealed = NULL;
 	unsigned long long	 clen;
 	size_t			 len, slen;
@@ -169,8 +181,6 @@ meta_seal_build(struct index *ix, const unsigned char *sk, int64_t mailbox,
 	}
 	ret = 1;
 done:
-	if (key != NULL)
-		sodium_free(key);
 	free(sealed);
 	buf_free(&enc);
 	return ret;
@@ -214,7 +224,9 @@ meta_seal_load(struct index *ix, const unsigned char *sk, int64_t mailbox,
 {
 	struct index_msg_info	 mi;
 	struct meta		*rec = NULL;
-	unsigned char		 ad[MS_AD_LEN], *key = NULL, *plain = NULL;
+	unsigned char		 ad[MS_AD_LEN], *plain = NULL;
+	const unsigned char	*key;
+	size_t			 plen_max = 0;
 	unsigned long long	 plen;
 	void			*sealed;
 	size_t			 slen;
@@ -245,7 +257,9 @@ meta_seal_load(struct index *ix, const unsigned char *sk, int64_t mailbox,
 		errno = EBADMSG;
 		goto done;
 	}
-	plain = sodium_malloc(slen - MS_NONCE - MS_TAG + 1);
+	/* the record's plain text: wiped before it is freed */
+	plen_max = slen - MS_NONCE - MS_TAG + 1;
+	plain = malloc(plen_max);
 	if (plain == NULL ||
 	    crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &plen, NULL,
 	    (unsigned char *)sealed + MS_NONCE, slen - MS_NONCE, ad,
@@ -258,10 +272,10 @@ meta_seal_load(struct index *ix, const unsigned char *sk, int64_t mailbox,
 	if ((rec = meta_decode(plain, (size_t)plen, err, errlen)) == NULL)
 		errno = EBADMSG;
 done:
-	if (plain != NULL)
-		sodium_free(plain);
-	if (key != NULL)
-		sodium_free(key);
+	if (plain != NULL) {
+		sodium_memzero(plain, plen_max);
+		free(plain);
+	}
 	free(sealed);
 	return rec;
 }
