@@ -173,10 +173,22 @@ mb_decode(const struct meta *rec, uint32_t idx, struct buf **data)
 	GMimeContentEncoding enc = GMIME_CONTENT_ENCODING_DEFAULT;
 	const char	*cte = idx == META_NONE ? NULL : rec->parts[idx].encoding;
 	struct buf	*out;
-	size_t		 n;
+	size_t		 n, i;
+	static const char *const known[] = { "7bit", "8bit", "binary",
+	    "base64", "quoted-printable" };
 
-	if (cte != NULL)
+	/*
+	 * GMime reads any name it does not know as "default" (none): only
+	 * these names are undone or passed; anything else is UNKNOWN-CTE.
+	 */
+	if (cte != NULL && cte[0] != '\0') {
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (g_ascii_strcasecmp(cte, known[i]) == 0)
+				break;
+		if (i == sizeof(known) / sizeof(known[0]))
+			return -1;
 		enc = g_mime_content_encoding_from_string(cte);
+	}
 	switch (enc) {
 	case GMIME_CONTENT_ENCODING_DEFAULT:
 	case GMIME_CONTENT_ENCODING_7BIT:
@@ -206,6 +218,13 @@ mb_decode(const struct meta *rec, uint32_t idx, struct buf **data)
 	return 0;
 }
 
+/* Nothing to send: NIL, or for BINARY.SIZE (a number, RFC 3516) 0. */
+static void
+mb_nil(struct mb_out *o, const struct imap_section *sec)
+{
+	mb_printf(o, "%s", sec->att == IMAP_ATT_BINARY_SIZE ? "0" : "NIL");
+}
+
 /*
  * One section item: " NAME[...]<origin> " and its bytes as a literal
  * (literal8 when BINARY holds a NUL), NIL when there is no such part, a
@@ -231,7 +250,7 @@ mb_fetch_section(struct imap_mbox *m, struct mb_out *o, uint32_t uid,
 	(void)buf_add(o->b, " ", 1);
 	/* RFC 3501 7.4.2: NIL for what cannot be read (a damaged message) */
 	if ((msg = index_msg_open(m->ix, m->mb.id, uid)) == NULL) {
-		mb_printf(o, "NIL");
+		mb_nil(o, sec);
 		return;
 	}
 	size = index_msg_size(msg);
@@ -240,7 +259,7 @@ mb_fetch_section(struct imap_mbox *m, struct mb_out *o, uint32_t uid,
 		*recp = mb_meta(m, uid);
 	if (mb_section_where(sec, *recp, size, &start, &end, &idx) != 1) {
 		index_msg_close(msg);
-		mb_printf(o, "NIL");
+		mb_nil(o, sec);
 		return;
 	}
 	/* what needs the bytes in memory: filtered, decoded */
@@ -265,12 +284,12 @@ mb_fetch_section(struct imap_mbox *m, struct mb_out *o, uint32_t uid,
 			*unknown_cte = true;
 			buf_free(&data);
 			index_msg_close(msg);
-			mb_printf(o, "NIL");
+			mb_nil(o, sec);
 			return;
 		}
 		index_msg_close(msg);
 		if (data == NULL) {
-			mb_printf(o, "NIL");
+			mb_nil(o, sec);
 			return;
 		}
 		if (sec->att == IMAP_ATT_BINARY_SIZE) {

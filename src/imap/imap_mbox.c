@@ -733,6 +733,15 @@ mb_append(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 			return 0;
 		}
 	}
+	/*
+	 * RFC 3501 4.3: no NUL in a literal; a binary one (~{n}, RFC 3516)
+	 * we cannot give back as it came, since BINARY is not offered.
+	 */
+	if (memchr(msg->s, '\0', msg->len) != NULL) {
+		mb_printf(o, "%s %s Message contains NUL octets\r\n", c->tag,
+		    msg->literal8 ? "NO [CANNOT]" : "BAD");
+		return 0;
+	}
 	mb_canon(name);
 	if (index_mailbox_open(m->ix, name, &dst) != 1) {
 		mb_printf(o, "%s NO [TRYCREATE] No such mailbox\r\n", c->tag);

@@ -337,6 +337,17 @@ render_is_container(const struct meta_part *p)
 	return 1;
 }
 
+/*
+ * IMAP4rev1 (RFC 3501 9) gives an envelope and a body only to
+ * MESSAGE/RFC822: a message/global part (RFC 6532) is a basic part for
+ * it, its enclosed message not shown (IMAP4rev2 clients: issue 9).
+ */
+static bool
+render_rev1_leaf(const struct meta_part *p)
+{
+	return meta_part_is_message(p) && strcmp(p->subtype, "rfc822") != 0;
+}
+
 /* A part without children: the whole body-type-1part. */
 static void
 render_leaf(struct render *r, const struct meta_part *p, bool extended)
@@ -417,7 +428,7 @@ imap_render_body(struct buf *out, const struct meta *m, uint32_t part,
 {
 	struct render		 r = { out, 0 };
 	const struct meta_part	*p;
-	uint32_t		 i, c, par, end;
+	uint32_t		 i, c, par, end, leaf;
 
 	SP_ASSERT(part < m->nparts);
 	end = m->parts[part].next;
@@ -431,12 +442,14 @@ imap_render_body(struct buf *out, const struct meta *m, uint32_t part,
 	 */
 	for (i = part; i < end && !r.failed; i++) {
 		p = &m->parts[i];
-		if (render_is_container(p)) {
+		if (render_is_container(p) && !render_rev1_leaf(p)) {
 			render_open(&r, m, i);
 			continue;
 		}
 		render_leaf(&r, p, extended);
-		for (c = i; c != part; c = par) {
+		leaf = i;
+		i = p->next - 1;	/* past a message/global's subtree */
+		for (c = leaf; c != part; c = par) {
 			par = m->parts[c].parent;
 			SP_ASSERT(par < c);	/* meta_decode: a sound tree */
 			if (m->parts[c].next != m->parts[par].next)

@@ -513,15 +513,23 @@ test_render_handmade(void)
 	m.size = 30;
 	memset(&env, 0, sizeof(env));
 	parts[1].env = &env;
+	/* IMAP4rev1: message/global is a basic part, its message not shown */
 	test_assert_streq(body(&m, 0, true),
 	    "(\"MESSAGE\" \"GLOBAL\" NIL NIL NIL \"8BIT\" 20 "
+	    "NIL (\"ATTACHMENT\" (\"filename\" \"a.txt\")) \"de\" \"loc\")");
+	test_assert_streq(body(&m, 0, false),
+	    "(\"MESSAGE\" \"GLOBAL\" NIL NIL NIL \"8BIT\" 20)");
+	/* the same as message/rfc822: envelope, body, lines */
+	parts[0].subtype = "rfc822";
+	test_assert_streq(body(&m, 0, true),
+	    "(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"8BIT\" 20 "
 	    "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) "
 	    "(\"IMAGE\" \"PNG\" NIL \"<i>\" NIL \"7BIT\" 10 NIL NIL NIL NIL) "
 	    "2 NIL (\"ATTACHMENT\" (\"filename\" \"a.txt\")) \"de\" \"loc\")");
 	/* a message part's child without an envelope: ten NILs */
 	parts[1].env = NULL;
 	test_assert_streq(body(&m, 0, false),
-	    "(\"MESSAGE\" \"GLOBAL\" NIL NIL NIL \"8BIT\" 20 "
+	    "(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"8BIT\" 20 "
 	    "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) "
 	    "(\"IMAGE\" \"PNG\" NIL \"<i>\" NIL \"7BIT\" 10) 2)");
 	test_end();
