@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store_deliver.h"
@@ -54,6 +55,7 @@ store_deliver(int new_fd, const unsigned char pk[crypto_box_PUBLICKEYBYTES],
     char name_r[STORE_NAME_MAX], char *err, size_t errlen)
 {
 	unsigned char	rnd[8], id[BLOB_ID_LEN];
+	struct timespec	times[2];
 	char		tmp[32];
 	int		fd, saved;
 
@@ -72,6 +74,17 @@ store_deliver(int new_fd, const unsigned char pk[crypto_box_PUBLICKEYBYTES],
 	if (fchmod(fd, 0604) == -1 ||	/* whatever the umask */
 	    blob_write(fd, pk, msg_fd, msg_len, meta, id, err, errlen) == -1)
 		goto fail;
+	/*
+	 * The import takes new/ in mtime order: set a precise one (the
+	 * file system's own comes from a coarse clock tick), so that two
+	 * deliveries within one tick keep the order their 250s were given
+	 * in, and so do their UIDs.
+	 */
+	if (clock_gettime(CLOCK_REALTIME, &times[0]) == -1 ||
+	    (times[1] = times[0], futimens(fd, times)) == -1) {
+		snprintf(err, errlen, "futimens: %s", strerror(errno));
+		goto fail;
+	}
 	CRASH_POINT("written");
 	if (fsync(fd) == -1) {
 		snprintf(err, errlen, "fsync: %s", strerror(errno));

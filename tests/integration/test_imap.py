@@ -494,6 +494,26 @@ class ImapBase:
                          [b'"INBOX" (MESSAGES %s)' % before])
         m.logout()
 
+    def test_uids_follow_delivery_order(self):
+        """UIDs ascend in the order the SMTP 250s were given, even for
+        deliveries within one file-system clock tick (deliver sets a
+        precise mtime; the import orders new/ by it): 100 deliveries."""
+        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
+                        "user", "add", "order@example.test", "--password-file",
+                        os.path.join(self.inst.dir, "demo-password")],
+                       check=True, capture_output=True)
+        with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=60) as s:
+            s.ehlo("client.test")
+            for i in range(100):
+                s.sendmail("a@other.test", ["order@example.test"], MSG % (1000 + i))
+        m = self.login("order@example.test")
+        self.assertEqual(m.select("INBOX"), ("OK", [b"100"]))
+        typ, data = m.fetch("1:*", "(UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        got = [int(re.search(rb"hello (\d+)", d[1]).group(1)) for d in data
+               if isinstance(d, tuple)]
+        m.logout()
+        self.assertEqual(got, list(range(1000, 1100)))
+
     def test_curl(self):
         """curl, a real IMAP client: lists INBOX, fetches a message by UID
         and flags it through STORE over implicit TLS."""
