@@ -596,8 +596,7 @@ mb_expunge(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 	return 0;
 }
 
-/* A UID list as a compact set: "4:6,9". */
-static void
+void
 mb_uidset(struct mb_out *o, const uint32_t *u, size_t n)
 {
 	size_t	i, j;

@@ -29,6 +29,8 @@ struct mb_out {
 void	mb_flush(struct mb_out *);
 void	mb_printf(struct mb_out *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* Ascending numbers as a compact set: "4:6,9". */
+void	mb_uidset(struct mb_out *, const uint32_t *, size_t);
 /* A flag list "(\Seen \Flagged)" of INDEX_F_* bits. */
 void	mb_flags(struct mb_out *, uint32_t);
 /*

@@ -186,22 +186,6 @@ sc_row(const struct index_msg_info *mi, void *arg)
 	return 0;
 }
 
-/* The results as a set "1:3,7" (ascending numbers). */
-static void
-sc_set(struct mb_out *o, const uint32_t *v, size_t n)
-{
-	size_t	i, j;
-
-	for (i = 0; i < n; i = j + 1) {
-		for (j = i; j + 1 < n && v[j + 1] == v[j] + 1; j++)
-			;
-		if (j == i)
-			mb_printf(o, "%s%u", i > 0 ? "," : "", v[i]);
-		else
-			mb_printf(o, "%s%u:%u", i > 0 ? "," : "", v[i], v[j]);
-	}
-}
-
 int
 mb_search(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 {
@@ -286,7 +270,7 @@ mb_search(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 			mb_printf(o, " COUNT %zu", nhits);
 		if ((s.ret & IMAP_SEARCH_RET_ALL) && nhits > 0) {
 			mb_printf(o, " ALL ");
-			sc_set(o, hits, nhits);
+			mb_uidset(o, hits, nhits);
 		}
 		mb_printf(o, "\r\n");
 	}
