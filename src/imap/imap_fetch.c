@@ -495,8 +495,9 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 			mb_printf(o, "%sUID %u", k++ ? " " : "", mi.uid);
 		if (items & MB_F_FLAGS) {
 			mb_printf(o, "%sFLAGS ", k++ ? " " : "");
-			mb_flags(o, mi.flags);
-			m->known[i] = mi.flags;
+			mb_flags(o, mi.flags, mi.keywords);
+			m->known[i].flags = mi.flags;
+			m->known[i].kw = mi.keywords;
 		}
 		if (items & MB_F_IDATE) {
 			t = (time_t)mi.internal_date;

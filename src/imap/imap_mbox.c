@@ -131,11 +131,24 @@ static const char *const mb_flag_names[] = {
 	"\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"
 };
 
-void
-mb_flags(struct mb_out *o, uint32_t flags)
+/* A keyword's name, from the cache or the index; NULL if it has none. */
+static const char *
+mb_kwname(struct imap_mbox *m, int bit)
 {
-	size_t	i;
-	int	first = 1;
+	char	name[INDEX_KEYWORD_LEN + 1];
+
+	if (m->kwnames[bit] == NULL && index_keyword_name(m->ix, bit, name,
+	    sizeof(name)) == 1)
+		m->kwnames[bit] = xstrdup(name);
+	return m->kwnames[bit];
+}
+
+void
+mb_flags(struct mb_out *o, uint32_t flags, uint64_t kw)
+{
+	const char	*name;
+	size_t		 i;
+	int		 first = 1;
 
 	(void)buf_add(o->b, "(", 1);
 	for (i = 0; i < 5; i++)
@@ -143,7 +156,25 @@ mb_flags(struct mb_out *o, uint32_t flags)
 			mb_printf(o, "%s%s", first ? "" : " ", mb_flag_names[i]);
 			first = 0;
 		}
+	for (i = 0; i < INDEX_KEYWORD_MAX; i++)
+		if ((kw & (1ULL << i)) && (name = mb_kwname(o->m, (int)i)) !=
+		    NULL) {
+			mb_printf(o, "%s%s", first ? "" : " ", name);
+			first = 0;
+		}
 	(void)buf_add(o->b, ")", 1);
+}
+
+/* Every keyword the account has, for FLAGS and PERMANENTFLAGS. */
+static void
+mb_all_keywords(struct imap_mbox *m, struct mb_out *o)
+{
+	const char	*name;
+	int		 i;
+
+	for (i = 0; i < INDEX_KEYWORD_MAX; i++)
+		if ((name = mb_kwname(m, i)) != NULL)
+			mb_printf(o, " %s", name);
 }
 
 static int
@@ -249,7 +280,7 @@ mb_status(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 
 struct mb_collect {
 	uint32_t	*uids;
-	uint32_t	*flags;
+	struct mb_known	*flags;
 	size_t		 n;
 };
 
@@ -263,19 +294,20 @@ mb_collect_uid(const struct index_msg_info *mi, void *arg)
 		c->flags = xreallocarray(c->flags, c->n + 256,
 		    sizeof(*c->flags));
 	}
-	c->flags[c->n] = mi->flags;
+	c->flags[c->n].flags = mi->flags;
+	c->flags[c->n].kw = mi->keywords;
 	c->uids[c->n++] = mi->uid;
 	return 0;
 }
 
 /* A message the client now knows about, at the end of the view. */
 static void
-mb_view_add(struct imap_mbox *m, uint32_t uid, uint32_t flags)
+mb_view_add(struct imap_mbox *m, uint32_t uid, struct mb_known k)
 {
 	m->uids = xreallocarray(m->uids, m->nuids + 1, sizeof(*m->uids));
 	m->known = xreallocarray(m->known, m->nuids + 1, sizeof(*m->known));
 	m->uids[m->nuids] = uid;
-	m->known[m->nuids++] = flags;
+	m->known[m->nuids++] = k;
 }
 
 void
@@ -326,12 +358,20 @@ mb_select(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 	m->selected = true;
 	m->readonly = examine;
 	for (i = 0; i < m->nuids && first_unseen == 0; i++)
-		if (!(m->known[i] & INDEX_F_SEEN))
+		if (!(m->known[i].flags & INDEX_F_SEEN))
 			first_unseen = (uint32_t)i + 1;
+	/* RFC 3501 7.2.6, 7.1: the keywords there are; "\\*": new ones */
 	mb_printf(o, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen "
-	    "\\Draft)\r\n* OK [PERMANENTFLAGS (%s)] Flags permitted\r\n"
-	    "* %zu EXISTS\r\n* 0 RECENT\r\n", examine ? "" :
-	    "\\Answered \\Flagged \\Deleted \\Seen \\Draft", m->nuids);
+	    "\\Draft");
+	mb_all_keywords(m, o);
+	mb_printf(o, ")\r\n* OK [PERMANENTFLAGS (");
+	if (!examine) {
+		mb_printf(o, "\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+		mb_all_keywords(m, o);
+		mb_printf(o, " \\*");
+	}
+	mb_printf(o, ")] Flags permitted\r\n* %zu EXISTS\r\n* 0 RECENT\r\n",
+	    m->nuids);
 	if (first_unseen != 0)
 		mb_printf(o, "* OK [UNSEEN %u] First unseen\r\n", first_unseen);
 	mb_printf(o, "* OK [UIDVALIDITY %u] UIDs valid\r\n* OK [UIDNEXT %u] "
@@ -415,18 +455,23 @@ mb_resolve(struct imap_mbox *m, const struct imap_cmd *c,
 }
 
 /*
- * A flag list "(\Seen \Deleted)" or one flag: INDEX_F_* bits, or -1.
- * Keywords (atoms without "\") and \Recent are valid but not in
- * PERMANENTFLAGS: ignored (RFC 3501 7.1; keywords are issue 8); any other
- * "\" flag is an error.
+ * A flag list "(\Seen \Deleted $Label1)" or one flag: INDEX_F_* bits in
+ * *flags_r, keyword bits in *kw_r (created when new and create is set;
+ * RFC 3501 7.1 "\*").  \Recent is valid but cannot be set (ignored); any
+ * other "\" flag or a malformed keyword is -1 (BAD); -2 when the account
+ * has INDEX_KEYWORD_MAX keywords already (NO [LIMIT]).
  */
 static int
-mb_flag_arg(const struct imap_arg *a, uint32_t *flags_r)
+mb_flag_arg(struct imap_mbox *m, const struct imap_arg *a, bool create,
+    uint32_t *flags_r, uint64_t *kw_r)
 {
 	const struct imap_arg	*v = a;
+	char			 kw[INDEX_KEYWORD_LEN + 1];
 	size_t			 n = 1, i, k;
+	int			 bit;
 
 	*flags_r = 0;
+	*kw_r = 0;
 	if (a->type == IMAP_ARG_LIST) {
 		v = a->list;
 		n = a->n;
@@ -443,12 +488,27 @@ mb_flag_arg(const struct imap_arg *a, uint32_t *flags_r)
 			*flags_r |= 1u << k;
 			continue;
 		}
-		if (v[i].s[0] == '\\' && !(v[i].len == 7 &&
-		    strncasecmp(v[i].s, "\\Recent", 7) == 0))
-			return -1;
+		if (v[i].s[0] == '\\') {
+			if (!(v[i].len == 7 && strncasecmp(v[i].s, "\\Recent",
+			    7) == 0))
+				return -1;
+			continue;
+		}
 		for (k = 0; k < v[i].len; k++)	/* a keyword is an atom */
 			if (strchr("[]*%", v[i].s[k]) != NULL)
 				return -1;
+		if (v[i].len > INDEX_KEYWORD_LEN)
+			return -1;
+		memcpy(kw, v[i].s, v[i].len);
+		kw[v[i].len] = '\0';
+		if ((bit = index_keyword(m->ix, kw, create)) == -1) {
+			if (errno == ENOSPC)
+				return -2;
+			if (errno == ENOENT)
+				continue;	/* not created: nobody has it */
+			return -1;
+		}
+		*kw_r |= 1ULL << bit;
 	}
 	return 0;
 }
@@ -471,9 +531,10 @@ mb_fetch_flags(struct imap_mbox *m, struct mb_out *o, const uint32_t *uids,
 		if (with_uid)
 			mb_printf(o, "UID %u ", mi.uid);
 		mb_printf(o, "FLAGS ");
-		mb_flags(o, mi.flags);
+		mb_flags(o, mi.flags, mi.keywords);
 		(void)buf_add(o->b, ")\r\n", 3);
-		m->known[i] = mi.flags;
+		m->known[i].flags = mi.flags;
+		m->known[i].kw = mi.keywords;
 	}
 }
 
@@ -484,7 +545,7 @@ mb_fetch_flags(struct imap_mbox *m, struct mb_out *o, const uint32_t *uids,
  */
 static void
 mb_known_apply(struct imap_mbox *m, const uint32_t *uids, size_t n, int op,
-    uint32_t flags)
+    uint32_t flags, uint64_t kw)
 {
 	size_t	i, k = 0;
 
@@ -492,12 +553,16 @@ mb_known_apply(struct imap_mbox *m, const uint32_t *uids, size_t n, int op,
 		if (m->uids[i] != uids[k])
 			continue;
 		k++;
-		if (op == INDEX_FLAGS_ADD)
-			m->known[i] |= flags;
-		else if (op == INDEX_FLAGS_REMOVE)
-			m->known[i] &= ~flags;
-		else
-			m->known[i] = flags;
+		if (op == INDEX_FLAGS_ADD) {
+			m->known[i].flags |= flags;
+			m->known[i].kw |= kw;
+		} else if (op == INDEX_FLAGS_REMOVE) {
+			m->known[i].flags &= ~flags;
+			m->known[i].kw &= ~kw;
+		} else {
+			m->known[i].flags = flags;
+			m->known[i].kw = kw;
+		}
 	}
 }
 
@@ -507,9 +572,10 @@ mb_store(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 {
 	const struct imap_arg	*what;
 	uint32_t		*uids = NULL, flags;
+	uint64_t		 kw;
 	size_t			 n, wl;
 	const char		*w;
-	int			 op = INDEX_FLAGS_SET;
+	int			 op = INDEX_FLAGS_SET, r;
 	bool			 silent = false;
 
 	if (!m->selected) {
@@ -534,19 +600,22 @@ mb_store(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		mb_printf(o, "%s BAD Invalid STORE item\r\n", c->tag);
 		return 0;
 	}
-	if (mb_flag_arg(&c->args[2], &flags) == -1) {
-		mb_printf(o, "%s BAD Invalid or unsupported flag\r\n", c->tag);
-		return 0;
-	}
 	if (m->readonly) {
 		mb_printf(o, "%s NO [READ-ONLY] Mailbox is read-only\r\n",
 		    c->tag);
 		return 0;
 	}
+	/* removing a keyword nobody has does not create it */
+	if ((r = mb_flag_arg(m, &c->args[2], op != INDEX_FLAGS_REMOVE, &flags,
+	    &kw)) < 0) {
+		mb_printf(o, "%s %s\r\n", c->tag, r == -2 ? "NO [LIMIT] Too "
+		    "many keywords in this account" : "BAD Invalid flag");
+		return 0;
+	}
 	if (mb_resolve(m, c, &c->args[0], o, &uids, &n) == -1)
 		return 0;
 	if (n > 0 && index_flags_update(m->ix, m->mb.id, uids, n, op, flags,
-	    0, NULL, NULL) == -1) {
+	    kw, NULL, NULL) == -1) {
 		mb_printf(o, "%s NO [SERVERBUG] %s\r\n", c->tag,
 		    index_errstr(m->ix));
 		free(uids);
@@ -555,7 +624,7 @@ mb_store(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 	if (!silent)
 		mb_fetch_flags(m, o, uids, n, c->uid);
 	else
-		mb_known_apply(m, uids, n, op, flags);
+		mb_known_apply(m, uids, n, op, flags, kw);
 	free(uids);
 	mb_printf(o, "%s OK %sSTORE completed\r\n", c->tag, c->uid ? "UID " :
 	    "");
@@ -710,9 +779,10 @@ mb_append(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 	const struct imap_arg	*msg = NULL;
 	char			 name[INDEX_NAME_MAX + 1];
 	uint32_t		 flags = 0, uid;
+	uint64_t		 kw = 0;
 	int64_t			 idate = (int64_t)time(NULL);
 	size_t			 i;
-	int			 fd;
+	int			 fd, r;
 
 	if (c->nargs < 2 || c->nargs > 4 || mb_astring(&c->args[0], name,
 	    sizeof(name)) == -1 || (msg = &c->args[c->nargs - 1])->type !=
@@ -722,9 +792,11 @@ mb_append(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 	}
 	for (i = 1; i + 1 < c->nargs; i++) {
 		if (c->args[i].type == IMAP_ARG_LIST && i == 1) {
-			if (mb_flag_arg(&c->args[i], &flags) == -1) {
-				mb_printf(o, "%s BAD Invalid or unsupported "
-				    "flag\r\n", c->tag);
+			if ((r = mb_flag_arg(m, &c->args[i], true, &flags,
+			    &kw)) < 0) {
+				mb_printf(o, "%s %s\r\n", c->tag, r == -2 ?
+				    "NO [LIMIT] Too many keywords in this "
+				    "account" : "BAD Invalid flag");
 				return 0;
 			}
 		} else if ((idate = mb_datetime(&c->args[i])) == -1) {
@@ -748,7 +820,7 @@ mb_append(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 	}
 	if ((fd = memfd_new("append")) == -1 ||
 	    memfd_append(fd, msg->s, msg->len) == -1 ||
-	    index_append(m->ix, dst.id, fd, msg->len, flags & INDEX_F_ALL, 0,
+	    index_append(m->ix, dst.id, fd, msg->len, flags & INDEX_F_ALL, kw,
 	    idate, &uid) == -1) {
 		mb_printf(o, "%s NO [SERVERBUG] Cannot store the message: "
 		    "%s\r\n", c->tag, fd == -1 ? "memfd" :
@@ -809,11 +881,13 @@ mb_changed_flags(const struct index_msg_info *mi, void *arg)
 			hi = mid;
 	}
 	if (lo < m->nuids && m->uids[lo] == mi->uid &&
-	    m->known[lo] != mi->flags) {
+	    (m->known[lo].flags != mi->flags || m->known[lo].kw !=
+	    mi->keywords)) {
 		mb_printf(w->o, "* %zu FETCH (FLAGS ", lo + 1);
-		mb_flags(w->o, mi->flags);
+		mb_flags(w->o, mi->flags, mi->keywords);
 		(void)buf_add(w->o->b, ")\r\n", 3);
-		m->known[lo] = mi->flags;
+		m->known[lo].flags = mi->flags;
+		m->known[lo].kw = mi->keywords;
 	}
 	return 0;
 }

@@ -16,6 +16,12 @@
 
 struct imap_cmd;
 
+/* What the client was last told of a message's flags. */
+struct mb_known {
+	uint32_t	flags;		/* INDEX_F_* */
+	uint64_t	kw;		/* keyword bits (index_keyword) */
+};
+
 struct imap_mbox {
 	struct index		*ix;
 	const unsigned char	*sk;		/* the account's key: metadata */
@@ -25,7 +31,8 @@ struct imap_mbox {
 	bool			 readonly;	/* EXAMINE */
 	struct index_mailbox	 mb;		/* as selected */
 	uint32_t		*uids;		/* message number - 1 -> uid */
-	uint32_t		*known;		/* the flags the client knows */
+	struct mb_known		*known;		/* the flags the client knows */
+	char			*kwnames[INDEX_KEYWORD_MAX];	/* cache */
 	size_t			 nuids;
 };
 

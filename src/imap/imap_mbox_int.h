@@ -31,8 +31,8 @@ void	mb_printf(struct mb_out *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Ascending numbers as a compact set: "4:6,9". */
 void	mb_uidset(struct mb_out *, const uint32_t *, size_t);
-/* A flag list "(\Seen \Flagged)" of INDEX_F_* bits. */
-void	mb_flags(struct mb_out *, uint32_t);
+/* A flag list "(\Seen \Flagged $Label1)": INDEX_F_* bits, keywords. */
+void	mb_flags(struct mb_out *, uint32_t, uint64_t);
 /*
  * The UIDs a sequence-set argument names in the selected mailbox
  * (*uids_r: the caller's, ascending).  0, or -1 after the BAD.

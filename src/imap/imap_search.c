@@ -233,10 +233,15 @@ sp_key(struct sp *p, int depth)
 			return k;
 		}
 	if (sp_is(a, "KEYWORD") || sp_is(a, "UNKEYWORD")) {
-		/* no keywords are kept yet (issue 8): none has one */
-		if (p->i == p->n || p->v[p->i++].type != IMAP_ARG_ATOM)
+		/* flag-keyword = atom; its bit is the caller's to find */
+		if (p->i == p->n || (str = &p->v[p->i++])->type !=
+		    IMAP_ARG_ATOM || str->s[0] == '\\' || str->len > 64)
 			return sp_fail(p, "", "Invalid keyword");
-		return sp_node(p, a->len == 7 ? SK_NONE : SK_ALL);
+		if ((k = sp_node(p, a->len == 7 ? SK_KEYWORD :
+		    SK_UNKEYWORD)) == -1)
+			return -1;
+		p->s->nodes[k].name = xstrndup(str->s, str->len);
+		return k;
 	}
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		if (sp_is(a, strs[i].w)) {
@@ -538,6 +543,10 @@ sm_match(const struct imap_search *s, uint32_t k,
 		return (m->flags & n->n) != 0;
 	case SK_FLAG_UNSET:
 		return (m->flags & n->n) == 0;
+	case SK_KEYWORD:
+		return (m->keywords & n->n) != 0;
+	case SK_UNKEYWORD:
+		return (m->keywords & n->n) == 0;
 	case SK_LARGER:
 		return m->size > n->n;
 	case SK_SMALLER:

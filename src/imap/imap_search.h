@@ -34,6 +34,8 @@ enum imap_sk {
 	SK_AND, SK_OR, SK_NOT,
 	SK_ALL, SK_NONE,		/* NONE: RECENT, NEW, KEYWORD x */
 	SK_FLAG_SET, SK_FLAG_UNSET,	/* arg.n: INDEX_F_* bit */
+	SK_KEYWORD, SK_UNKEYWORD,	/* name; n: its bit, set by the
+					   caller (0: no such keyword) */
 	SK_LARGER, SK_SMALLER,
 	SK_SEQ, SK_UID,			/* s: the set as sent */
 	SK_BEFORE, SK_ON, SK_SINCE,	/* n: days since 1970 */
@@ -79,6 +81,7 @@ void	imap_search_prepare(struct imap_search *, uint32_t nmsgs,
 /* One message, as the match sees it. */
 struct imap_search_msg {
 	uint32_t	 seq, uid, flags;
+	uint64_t	 keywords;
 	uint64_t	 size;
 	int64_t		 internal_date;		/* unix seconds */
 	uint32_t	 nmsgs, maxuid;		/* for "*" in sets */

@@ -214,6 +214,14 @@ mb_search(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 	}
 	imap_search_prepare(&s, (uint32_t)m->nuids, m->nuids > 0 ?
 	    m->uids[m->nuids - 1] : 0);
+	/* KEYWORD: the bit of the name; one nobody has matches nothing */
+	for (i = 0; i < s.nnodes; i++)
+		if (s.nodes[i].op == SK_KEYWORD ||
+		    s.nodes[i].op == SK_UNKEYWORD) {
+			int	bit = index_keyword(m->ix, s.nodes[i].name, 0);
+
+			s.nodes[i].n = bit >= 0 ? 1ULL << bit : 0;
+		}
 	if (index_msg_foreach(m->ix, m->mb.id, 1, UINT32_MAX, 0, sc_row,
 	    &rows) == -1) {
 		mb_printf(o, "%s NO [SERVERBUG] %s\r\n", c->tag,
@@ -237,6 +245,7 @@ mb_search(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		sm.seq = (uint32_t)i + 1;
 		sm.uid = m->uids[i];
 		sm.flags = rows.v[k].flags;
+		sm.keywords = rows.v[k].keywords;
 		sm.size = rows.v[k].size;
 		sm.internal_date = rows.v[k].internal_date;
 		sm.nmsgs = (uint32_t)m->nuids;

@@ -136,9 +136,9 @@ class ImapBase:
         self.assertEqual((typ, data), ("OK", [None]))
         typ, data = m.store("1", "-FLAGS", "(\\Flagged)")
         self.assertEqual(data, [b"1 (FLAGS (\\Seen))"])
-        # keywords and \Recent are not in PERMANENTFLAGS: ignored (RFC
-        # 3501 7.1; keywords are stored from issue 8); other "\" flags BAD
-        typ, data = m.store("1", "+FLAGS", "($Forwarded \\Recent)")
+        # \Recent cannot be set (ignored); other "\" flags are BAD;
+        # keywords are kept (test_keywords)
+        typ, data = m.store("1", "+FLAGS", "(\\Recent)")
         self.assertEqual(data, [b"1 (FLAGS (\Seen))"])
         for bad in ("(\\Bogus)", "(a[b)", "(\"quoted\")", "(x*)"):
             with self.assertRaises(imaplib.IMAP4.error, msg=bad):
@@ -513,6 +513,64 @@ class ImapBase:
                if isinstance(d, tuple)]
         m.logout()
         self.assertEqual(got, list(range(1000, 1100)))
+
+    def test_keywords(self):
+        """Keywords (RFC 3501 2.3.2, 7.1; issue 8): STORE creates them and
+        PERMANENTFLAGS says so ("\\*"); FLAGS lists the account's; FETCH,
+        the other connection's news, SEARCH KEYWORD, APPEND and COPY carry
+        them; -FLAGS removes; a 65th keyword is NO [LIMIT]."""
+        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
+                        "user", "add", "kw@example.test", "--password-file",
+                        os.path.join(self.inst.dir, "demo-password")],
+                       check=True, capture_output=True)
+        with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
+            s.ehlo("client.test")
+            for i in range(2):
+                s.sendmail("a@other.test", ["kw@example.test"], MSG % (90 + i))
+        a = self.login("kw@example.test")
+        typ, _ = a.select("INBOX")
+        self.assertIn(b"\\*", [r for r in a.untagged_responses.get("OK", [])
+                                if r.startswith(b"[PERMANENTFLAGS")][0])
+        b = self.login("kw@example.test")
+        b.select("INBOX")
+        typ, data = a.store("1", "+FLAGS", "($Forwarded Junk)")
+        self.assertEqual(data, [b"1 (FLAGS ($Forwarded Junk))"])
+        b.noop()
+        self.assertEqual(b.untagged_responses.pop("FETCH"), [b"1 (FLAGS ($Forwarded Junk))"])
+        typ, data = a.fetch("1:2", "FLAGS")
+        self.assertEqual(data, [b"1 (FLAGS ($Forwarded Junk))", b"2 (FLAGS ())"])
+        self.assertEqual(a.search(None, "KEYWORD", "junk"), ("OK", [b"1"]))
+        self.assertEqual(a.search(None, "UNKEYWORD", "Junk"), ("OK", [b"2"]))
+        self.assertEqual(a.search(None, "KEYWORD", "NeverSeen"), ("OK", [b""]))
+        typ, data = a.store("1", "-FLAGS", "(junk)")
+        self.assertEqual(data, [b"1 (FLAGS ($Forwarded))"])
+        # a new SELECT lists the account's keywords
+        c = self.login("kw@example.test")
+        c.select("INBOX")
+        flags = c.untagged_responses["FLAGS"][0]
+        self.assertIn(b"$Forwarded", flags)
+        self.assertIn(b"Junk", flags)
+        typ, data = c.select("INBOX", readonly=True)
+        perm = [r for r in c.untagged_responses.get("OK", []) if r.startswith(b"[PERMANENTFLAGS")]
+        self.assertEqual(perm[-1], b"[PERMANENTFLAGS ()] Flags permitted")
+        c.logout()
+        # APPEND and COPY keep them
+        typ, data = a.append("Archive", "($Label1 \\Flagged)", None, MSG % 93)
+        self.assertEqual(typ, "OK")
+        a.copy("1", "Archive")
+        a.select("Archive")
+        typ, data = a.fetch("1:*", "FLAGS")
+        self.assertEqual(sorted(data), [b"1 (FLAGS (\\Flagged $Label1))",
+                                        b"2 (FLAGS ($Forwarded))"])
+        # the account's limit (INDEX_KEYWORD_MAX, 64): NO [LIMIT] past it
+        for i in range(70):
+            typ, data = a.store("1", "+FLAGS.SILENT", "(kw%d)" % i)
+            if typ != "OK":
+                break
+        self.assertEqual((typ, i), ("NO", 61))       # 3 before, 64 in all
+        self.assertIn(b"[LIMIT]", data[0])
+        a.logout()
+        b.logout()
 
     def test_curl(self):
         """curl, a real IMAP client: lists INBOX, fetches a message by UID
