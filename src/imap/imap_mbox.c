@@ -75,7 +75,7 @@ mb_quoted(struct mb_out *o, const char *s)
 }
 
 /* An astring argument (atom, quoted or literal) as a C string. */
-static int
+int
 mb_astring(const struct imap_arg *a, char *out, size_t outlen)
 {
 	if (a->type != IMAP_ARG_ATOM && a->type != IMAP_ARG_QUOTED &&
@@ -88,12 +88,13 @@ mb_astring(const struct imap_arg *a, char *out, size_t outlen)
 	return 0;
 }
 
-/* RFC 3501 5.1: INBOX in any case is INBOX. */
-static void
+/* RFC 3501 5.1: INBOX in any case is INBOX, and so is it as a parent. */
+void
 mb_canon(char *name)
 {
-	if (strcasecmp(name, "INBOX") == 0)
-		memcpy(name, "INBOX", 6);
+	if (strncasecmp(name, "INBOX", 5) == 0 && (name[5] == '\0' ||
+	    name[5] == '/'))
+		memcpy(name, "INBOX", 5);
 }
 
 /*
@@ -183,8 +184,9 @@ mb_list(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 {
 	struct index_mailbox	*mbs;
 	char			 ref[INDEX_NAME_MAX + 1], pat[INDEX_NAME_MAX + 1];
-	size_t			 n, i;
+	size_t			 n, i, k;
 	const char		*su;
+	bool			 kids;
 
 	if (c->nargs != 2 || mb_astring(&c->args[0], ref, sizeof(ref)) == -1 ||
 	    mb_astring(&c->args[1], pat, sizeof(pat)) == -1) {
@@ -213,8 +215,14 @@ mb_list(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 		if (lsub && !mbs[i].subscribed)
 			continue;
 		su = index_special_use_name(mbs[i].special_use);
-		mb_printf(o, "* %s (\\HasNoChildren%s%s) \"/\" ",
-		    lsub ? "LSUB" : "LIST", su != NULL ? " " : "",
+		/* RFC 3348 CHILDREN, RFC 5258: is there one under it? */
+		for (k = 0, kids = false; k < n && !kids; k++)
+			kids = strncmp(mbs[k].name, mbs[i].name,
+			    strlen(mbs[i].name)) == 0 &&
+			    mbs[k].name[strlen(mbs[i].name)] == '/';
+		mb_printf(o, "* %s (%s%s%s) \"/\" ",
+		    lsub ? "LSUB" : "LIST", kids ? "\\HasChildren" :
+		    "\\HasNoChildren", su != NULL ? " " : "",
 		    su != NULL ? su : "");
 		mb_quoted(o, mbs[i].name);
 		(void)buf_add(o->b, "\r\n", 2);
@@ -1044,6 +1052,16 @@ imap_mbox_command(struct imap_mbox *m, const struct imap_cmd *c)
 		mb_copy(m, c, &o, false);
 	else if (strcmp(c->name, "MOVE") == 0)
 		mb_copy(m, c, &o, true);
+	else if (strcmp(c->name, "CREATE") == 0 && !c->uid)
+		mb_create(m, c, &o);
+	else if (strcmp(c->name, "DELETE") == 0 && !c->uid)
+		mb_delete(m, c, &o);
+	else if (strcmp(c->name, "RENAME") == 0 && !c->uid)
+		mb_rename(m, c, &o);
+	else if (strcmp(c->name, "SUBSCRIBE") == 0 && !c->uid)
+		mb_subscribe(m, c, &o, true);
+	else if (strcmp(c->name, "UNSUBSCRIBE") == 0 && !c->uid)
+		mb_subscribe(m, c, &o, false);
 	else if (strcmp(c->name, "CLOSE") == 0 && !c->uid)
 		mb_close(m, c, &o, true);
 	else if (strcmp(c->name, "UNSELECT") == 0 && !c->uid)

@@ -7,6 +7,7 @@
 #ifndef SP_IMAP_MBOX_INT_H
 #define SP_IMAP_MBOX_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,16 @@ void	mb_flags(struct mb_out *, uint32_t, uint64_t);
  */
 int	mb_resolve(struct imap_mbox *, const struct imap_cmd *,
 	    const struct imap_arg *, struct mb_out *, uint32_t **, size_t *);
+/* An astring argument into out (no NUL): 0, or -1. */
+int	mb_astring(const struct imap_arg *, char *, size_t);
+/* INBOX in any case, alone or as a parent, is INBOX (RFC 3501 5.1). */
+void	mb_canon(char *);
+/* CREATE, DELETE, RENAME, (UN)SUBSCRIBE (imap_folders.c). */
+int	mb_create(struct imap_mbox *, const struct imap_cmd *, struct mb_out *);
+int	mb_delete(struct imap_mbox *, const struct imap_cmd *, struct mb_out *);
+int	mb_rename(struct imap_mbox *, const struct imap_cmd *, struct mb_out *);
+int	mb_subscribe(struct imap_mbox *, const struct imap_cmd *,
+	    struct mb_out *, bool);
 /* FETCH and UID FETCH (imap_fetch.c). */
 int	mb_fetch(struct imap_mbox *, const struct imap_cmd *, struct mb_out *);
 /*

@@ -1,0 +1,188 @@
+"""IMAP mailbox management (issue 8, first part): CREATE with missing
+parents and SPECIAL-USE (RFC 6154), DELETE (not with children, not the
+six every account has, the selected one), RENAME with its children and of
+INBOX (its messages move, RFC 3501 6.3.5), SUBSCRIBE/UNSUBSCRIBE and LSUB,
+\\HasChildren/\\HasNoChildren in LIST, modified UTF-7 names kept as sent,
+and hostile names (path traversal, empty components, wildcards, 8-bit,
+bad modified UTF-7) refused without anything created."""
+
+import imaplib
+import os
+import re
+import smtplib
+import subprocess
+import unittest
+
+from sealpost_test import BUILD, Instance
+
+PLAIN = os.environ.get("SEALPOST_PLAIN_BUILD_DIR")
+MSG = (b"From: a@other.test\r\nTo: f@example.test\r\n"
+       b"Date: Thu, 26 Nov 2026 12:00:00 +0000\r\nSubject: folders %d\r\n\r\nbody\r\n")
+
+
+class FoldersBase:
+    build = BUILD
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance("imap-folders", build=cls.build,
+                            extra_conf=["instance-type test", "kdf-strength test"]).start()
+        cls.inst.wait_services_ready()
+        cls.pw = open(os.path.join(cls.inst.dir, "demo-password")).read().strip()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+        bad = cls.inst.bad_log_lines()
+        if not bad:
+            cls.inst.cleanup()
+        assert not bad, "\n".join(bad)
+
+    def user(self, name, messages=0):
+        addr = "%s@example.test" % name
+        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
+                        "user", "add", addr, "--password-file",
+                        os.path.join(self.inst.dir, "demo-password")],
+                       check=True, capture_output=True)
+        if messages:
+            with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
+                s.ehlo("client.test")
+                for i in range(messages):
+                    s.sendmail("a@other.test", [addr], MSG % i)
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.inst.port("imaps"),
+                              ssl_context=self.inst.tls_context(), timeout=30)
+        m.login(addr, self.pw)
+        return m
+
+    @staticmethod
+    def names(m, lsub=False):
+        typ, data = (m.lsub if lsub else m.list)('""', "*")
+        out = {}
+        for d in data:
+            attrs, name = re.match(rb'\(([^)]*)\) "/" "?(.*?)"?$', d).groups()
+            out[name.decode()] = set(attrs.decode().split())
+        return out
+
+    def test_create_hierarchy_and_children(self):
+        m = self.user("create")
+        self.assertEqual(m.create("Projects/2026/Q1")[0], "OK")
+        n = self.names(m)
+        self.assertIn("\\HasChildren", n["Projects"])
+        self.assertIn("\\HasChildren", n["Projects/2026"])
+        self.assertIn("\\HasNoChildren", n["Projects/2026/Q1"])
+        self.assertIn("\\HasNoChildren", n["Archive"])
+        typ, data = m.create("Projects")
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"[ALREADYEXISTS]", data[0])
+        for name in ("INBOX", "inbox"):
+            self.assertIn(b"[ALREADYEXISTS]", m.create(name)[1][0])
+        self.assertEqual(m.create("Trailing/")[0], "OK")      # "Trailing"
+        self.assertIn("Trailing", self.names(m))
+        self.assertEqual(m.create("inbox/Sub")[0], "OK")       # under INBOX
+        self.assertIn("INBOX/Sub", self.names(m))
+        self.assertEqual(m.create("Caf&AOk-")[0], "OK")        # modified UTF-7
+        self.assertIn("Caf&AOk-", self.names(m))
+        # a message in a new folder, through APPEND and SELECT
+        self.assertEqual(m.append("Projects/2026/Q1", None, None, MSG % 1)[0], "OK")
+        self.assertEqual(m.select("Projects/2026/Q1"), ("OK", [b"1"]))
+        m.logout()
+
+    def test_hostile_names(self):
+        m = self.user("hostile")
+        before = self.names(m)
+        folder = os.path.join(self.inst.dir, "data", "mail")
+        files = sorted(os.listdir(folder))
+        for name in ("../etc", "a/../b", "a/./b", "/abs", "a//b", "..", ".", "x*", "x%y",
+                     "bad&name", "&AGE", "&AGE", "&-&AGEAAA-x&Z-"):
+            typ, data = m.create('"%s"' % name)
+            self.assertEqual(typ, "NO", name)
+            self.assertIn(b"[CANNOT]", data[0], name)
+        # 8-bit (a literal: quoted strings cannot carry it) and control bytes
+        m.literal = "caf\u00e9".encode()
+        typ, data = m._simple_command("CREATE")
+        self.assertEqual(typ, "NO")
+        with self.assertRaises(imaplib.IMAP4.error):
+            m.create('"a\\x"')                                 # bad escape: BAD
+        with self.assertRaises(imaplib.IMAP4.error):           # too long: BAD
+            m.create('"' + "x" * 300 + '"')
+        self.assertEqual(self.names(m), before)
+        self.assertEqual(sorted(os.listdir(folder)), files)
+        m.logout()
+
+    def test_special_use_on_create(self):
+        m = self.user("special")
+        typ, data = m._simple_command("CREATE", "Sent2", "(USE (\\Sent))")
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"[USEATTR]", data[0])              # \Sent is taken
+        typ, data = m._simple_command("CREATE", "Imp", "(USE (\\Important))")
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"[USEATTR]", data[0])              # not one we have
+        self.assertNotIn("Sent2", self.names(m))
+        m.logout()
+
+    def test_delete(self):
+        m = self.user("delete", messages=1)
+        m.create("Keep/Child")
+        typ, data = m.delete("Keep")
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"[INUSE]", data[0])
+        for name in ("INBOX", "Trash", "Archive"):
+            typ, data = m.delete(name)
+            self.assertEqual(typ, "NO", name)
+            self.assertIn(b"[CANNOT]", data[0])
+        typ, data = m.delete("Nope")
+        self.assertIn(b"[NONEXISTENT]", data[0])
+        # a folder with messages, selected: deleted, messages gone
+        m.append("Keep/Child", None, None, MSG % 5)
+        m.select("Keep/Child")
+        self.assertEqual(m.delete("Keep/Child")[0], "OK")
+        with self.assertRaises(imaplib.IMAP4.error):
+            m.fetch("1", "FLAGS")                              # nothing selected
+        self.assertEqual(m.delete("Keep/")[0], "OK")
+        self.assertNotIn("Keep", self.names(m))
+        self.assertEqual(m.status("INBOX", "(MESSAGES)")[1], [b'"INBOX" (MESSAGES 1)'])
+        m.logout()
+
+    def test_rename(self):
+        m = self.user("rename", messages=2)
+        m.create("Projects/2026")
+        m.append("Projects/2026", None, None, MSG % 7)
+        self.assertEqual(m.rename("Projects", "Work/Old")[0], "OK")
+        n = self.names(m)
+        self.assertNotIn("Projects", n)
+        self.assertNotIn("Projects/2026", n)
+        self.assertIn("Work", n)
+        self.assertIn("Work/Old/2026", n)
+        self.assertEqual(m.select("Work/Old/2026"), ("OK", [b"1"]))   # UIDs kept
+        m.close()
+        m.create("Other")
+        self.assertIn(b"[ALREADYEXISTS]", m.rename("Other", "Work")[1][0])
+        self.assertIn(b"[CANNOT]", m.rename("Work", "Work/Inner")[1][0])
+        self.assertIn(b"[CANNOT]", m.rename("Archive", "Archive2")[1][0])
+        self.assertIn(b"[NONEXISTENT]", m.rename("Nope", "Nope2")[1][0])
+        self.assertIn(b"[CANNOT]", m.rename("Other", "../x")[1][0])
+        # RENAME INBOX: the messages move, INBOX stays, empty
+        self.assertEqual(m.rename("INBOX", '"Old Inbox"')[0], "OK")
+        self.assertEqual(m.status("INBOX", "(MESSAGES)")[1], [b'"INBOX" (MESSAGES 0)'])
+        self.assertEqual(m.status('"Old Inbox"', "(MESSAGES)")[1],
+                         [b'"Old Inbox" (MESSAGES 2)'])
+        m.logout()
+
+    def test_subscribe(self):
+        m = self.user("subscribe")
+        m.create("Lists/imap")
+        self.assertEqual(m.subscribe("Lists/imap")[0], "OK")
+        self.assertIn("Lists/imap", self.names(m, lsub=True))
+        self.assertEqual(m.unsubscribe("Lists/imap")[0], "OK")
+        self.assertNotIn("Lists/imap", self.names(m, lsub=True))
+        self.assertIn(b"[NONEXISTENT]", m.subscribe("Nope")[1][0])
+        m.logout()
+
+
+class Folders(FoldersBase, unittest.TestCase):
+    build = BUILD
+
+
+@unittest.skipUnless(PLAIN, "SEALPOST_PLAIN_BUILD_DIR not set")
+class FoldersPlainBuild(FoldersBase, unittest.TestCase):
+    build = PLAIN or BUILD
