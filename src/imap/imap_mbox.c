@@ -178,22 +178,125 @@ mb_all_keywords(struct imap_mbox *m, struct mb_out *o)
 			mb_printf(o, " %s", name);
 }
 
+static int	mb_status_items_ok(const struct imap_arg *, size_t);
+static void	mb_status_line(struct mb_out *, const struct index_mailbox *,
+		    const struct imap_arg *, size_t);
+
+/* LIST-EXTENDED (RFC 5258) options */
+#define MB_L_SUBSCRIBED	0x01	/* selection: subscribed only */
+#define MB_L_RECURSIVE	0x02	/* selection: RECURSIVEMATCH */
+#define MB_L_RSUB	0x04	/* return: \Subscribed */
+#define MB_L_RSTATUS	0x08	/* return: STATUS (RFC 5819) */
+
+static int
+mb_list_opts(const struct imap_arg *a, bool ret, unsigned int *o,
+    const struct imap_arg **status)
+{
+	size_t	i;
+
+	if (a->type != IMAP_ARG_LIST)
+		return -1;
+	for (i = 0; i < a->n; i++) {
+		const struct imap_arg	*v = &a->list[i];
+
+		if (v->type != IMAP_ARG_ATOM)
+			return -1;
+		if (v->len == 10 && strncasecmp(v->s, "SUBSCRIBED", 10) == 0)
+			*o |= ret ? MB_L_RSUB : MB_L_SUBSCRIBED | MB_L_RSUB;
+		else if (!ret && v->len == 6 &&
+		    strncasecmp(v->s, "REMOTE", 6) == 0)
+			;		/* no remote mailboxes here */
+		else if (!ret && v->len == 14 &&
+		    strncasecmp(v->s, "RECURSIVEMATCH", 14) == 0)
+			*o |= MB_L_RECURSIVE;
+		else if (ret && ((v->len == 8 && strncasecmp(v->s, "CHILDREN",
+		    8) == 0) || (v->len == 11 && strncasecmp(v->s,
+		    "SPECIAL-USE", 11) == 0)))
+			;		/* always sent */
+		else if (ret && v->len == 6 && strncasecmp(v->s, "STATUS",
+		    6) == 0 && i + 1 < a->n && a->list[i + 1].type ==
+		    IMAP_ARG_LIST && mb_status_items_ok(a->list[i + 1].list,
+		    a->list[i + 1].n) == 0) {
+			*o |= MB_L_RSTATUS;
+			*status = &a->list[++i];
+		} else
+			return -1;
+	}
+	/* RFC 5258 3.1: RECURSIVEMATCH needs another selection option */
+	return (*o & MB_L_RECURSIVE) && !(*o & MB_L_SUBSCRIBED) ? -1 : 0;
+}
+
+/* Does any pattern match the name (INBOX in any case)? */
+static bool
+mb_list_match(const char *ref, char pats[][INDEX_NAME_MAX + 1], size_t np,
+    const char *name)
+{
+	char	full[2 * INDEX_NAME_MAX + 2];
+	size_t	i, rl = strlen(ref), pl;
+
+	for (i = 0; i < np; i++) {
+		/* both are at most INDEX_NAME_MAX (mb_astring): it fits */
+		pl = strlen(pats[i]);
+		if (rl + pl >= sizeof(full))
+			continue;
+		memcpy(full, ref, rl);
+		memcpy(full + rl, pats[i], pl + 1);
+		if (mb_match(full, name) || (strcmp(name, "INBOX") == 0 &&
+		    mb_match(full, "inbox")))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * LIST and LSUB (RFC 3501 6.3.8-9), with LIST-EXTENDED (RFC 5258:
+ * selection options SUBSCRIBED, REMOTE, RECURSIVEMATCH; several
+ * patterns; return options SUBSCRIBED, CHILDREN, SPECIAL-USE) and
+ * LIST-STATUS (RFC 5819: RETURN (STATUS (items))).
+ */
 static int
 mb_list(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
     bool lsub)
 {
+	static char		 pats[16][INDEX_NAME_MAX + 1];
 	struct index_mailbox	*mbs;
-	char			 ref[INDEX_NAME_MAX + 1], pat[INDEX_NAME_MAX + 1];
-	size_t			 n, i, k;
+	const struct imap_arg	*a = c->args, *status = NULL, *pl;
+	char			 ref[INDEX_NAME_MAX + 1];
+	size_t			 n, i, k, np = 0, na = c->nargs, nl;
+	unsigned int		 opt = lsub ? MB_L_SUBSCRIBED : 0;
 	const char		*su;
-	bool			 kids;
+	bool			 kids, subkids, ext = false;
 
-	if (c->nargs != 2 || mb_astring(&c->args[0], ref, sizeof(ref)) == -1 ||
-	    mb_astring(&c->args[1], pat, sizeof(pat)) == -1) {
-		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
-		return 0;
+	if (!lsub && na >= 3 && a[0].type == IMAP_ARG_LIST) {
+		if (mb_list_opts(&a[0], false, &opt, &status) == -1)
+			goto bad;
+		a++;
+		na--;
+		ext = true;
 	}
-	if (!lsub && pat[0] == '\0') {
+	if (!lsub && na == 4 && a[2].type == IMAP_ARG_ATOM && a[2].len == 6 &&
+	    strncasecmp(a[2].s, "RETURN", 6) == 0) {
+		if (mb_list_opts(&a[3], true, &opt, &status) == -1)
+			goto bad;
+		na -= 2;
+		ext = true;
+	}
+	if (na != 2 || mb_astring(&a[0], ref, sizeof(ref)) == -1)
+		goto bad;
+	if (!lsub && a[1].type == IMAP_ARG_LIST) {
+		pl = a[1].list;		/* RFC 5258: ("pat" "pat") */
+		np = a[1].n;
+		ext = true;
+	} else {
+		pl = &a[1];
+		np = 1;
+	}
+	if (np == 0 || np > sizeof(pats) / sizeof(pats[0]))
+		goto bad;
+	for (i = 0; i < np; i++)
+		if (mb_astring(&pl[i], pats[i], sizeof(pats[i])) == -1)
+			goto bad;
+	if (!lsub && !ext && pats[0][0] == '\0') {
 		/* RFC 3501 6.3.8: the delimiter and root */
 		mb_printf(o, "* LIST (\\Noselect) \"/\" \"\"\r\n%s OK LIST "
 		    "completed\r\n", c->tag);
@@ -205,84 +308,114 @@ mb_list(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
-		char	full[2 * INDEX_NAME_MAX + 2];
-
-		snprintf(full, sizeof(full), "%s%s", ref, pat);
-		if (!mb_match(full, mbs[i].name) &&
-		    !(strcasecmp(mbs[i].name, "INBOX") == 0 &&
-		    mb_match(full, "inbox")))
+		if (!mb_list_match(ref, pats, np, mbs[i].name))
 			continue;
-		if (lsub && !mbs[i].subscribed)
+		nl = strlen(mbs[i].name);
+		for (k = 0, kids = subkids = false; k < n; k++)
+			if (strncmp(mbs[k].name, mbs[i].name, nl) == 0 &&
+			    mbs[k].name[nl] == '/') {
+				kids = true;
+				subkids |= mbs[k].subscribed != 0;
+			}
+		/* RFC 5258 3.5: a parent of subscribed ones, with CHILDINFO */
+		if ((opt & MB_L_SUBSCRIBED) && !mbs[i].subscribed &&
+		    !((opt & MB_L_RECURSIVE) && subkids))
 			continue;
 		su = index_special_use_name(mbs[i].special_use);
-		/* RFC 3348 CHILDREN, RFC 5258: is there one under it? */
-		for (k = 0, kids = false; k < n && !kids; k++)
-			kids = strncmp(mbs[k].name, mbs[i].name,
-			    strlen(mbs[i].name)) == 0 &&
-			    mbs[k].name[strlen(mbs[i].name)] == '/';
-		mb_printf(o, "* %s (%s%s%s) \"/\" ",
+		mb_printf(o, "* %s (%s%s%s%s) \"/\" ",
 		    lsub ? "LSUB" : "LIST", kids ? "\\HasChildren" :
-		    "\\HasNoChildren", su != NULL ? " " : "",
-		    su != NULL ? su : "");
+		    "\\HasNoChildren", (opt & MB_L_RSUB) && !lsub &&
+		    mbs[i].subscribed ? " \\Subscribed" : "",
+		    su != NULL ? " " : "", su != NULL ? su : "");
 		mb_quoted(o, mbs[i].name);
+		if ((opt & MB_L_RECURSIVE) && subkids)
+			mb_printf(o, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
 		(void)buf_add(o->b, "\r\n", 2);
+		if (status != NULL)
+			mb_status_line(o, &mbs[i], status->list, status->n);
 	}
 	free(mbs);
 	mb_printf(o, "%s OK %s completed\r\n", c->tag, lsub ? "LSUB" : "LIST");
 	return 0;
+bad:
+	mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
+	return 0;
+}
+
+/* The STATUS items are atoms we know: 0, or -1. */
+static int
+mb_status_items_ok(const struct imap_arg *items, size_t n)
+{
+	static const char *const known[] = { "MESSAGES", "RECENT", "UIDNEXT",
+	    "UIDVALIDITY", "UNSEEN" };
+	size_t	i, k;
+
+	if (n == 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (items[i].type != IMAP_ARG_ATOM)
+			return -1;
+		for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			if (items[i].len == strlen(known[k]) &&
+			    strncasecmp(items[i].s, known[k], items[i].len) == 0)
+				break;
+		if (k == sizeof(known) / sizeof(known[0]))
+			return -1;
+	}
+	return 0;
+}
+
+/* "* STATUS name (items)" of a mailbox (items checked before). */
+static void
+mb_status_line(struct mb_out *o, const struct index_mailbox *mb,
+    const struct imap_arg *items, size_t n)
+{
+	size_t	i;
+
+	mb_printf(o, "* STATUS ");
+	mb_quoted(o, mb->name);
+	(void)buf_add(o->b, " (", 2);
+	for (i = 0; i < n; i++) {
+		const struct imap_arg	*a = &items[i];
+		const char		*sp = i > 0 ? " " : "";
+
+		if (a->len == 8 && strncasecmp(a->s, "MESSAGES", 8) == 0)
+			mb_printf(o, "%sMESSAGES %u", sp, mb->messages);
+		else if (a->len == 6 && strncasecmp(a->s, "RECENT", 6) == 0)
+			mb_printf(o, "%sRECENT 0", sp);
+		else if (a->len == 7 && strncasecmp(a->s, "UIDNEXT", 7) == 0)
+			mb_printf(o, "%sUIDNEXT %u", sp, mb->uidnext);
+		else if (a->len == 11)
+			mb_printf(o, "%sUIDVALIDITY %u", sp, mb->uidvalidity);
+		else
+			mb_printf(o, "%sUNSEEN %u", sp, mb->unseen);
+	}
+	mb_printf(o, ")\r\n");
 }
 
 static int
 mb_status(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 {
 	struct index_mailbox	 mb;
-	const struct imap_arg	*items;
 	char			 name[INDEX_NAME_MAX + 1];
-	size_t			 i;
-	int			 r;
 
 	if (c->nargs != 2 || mb_astring(&c->args[0], name, sizeof(name)) ==
-	    -1 || c->args[1].type != IMAP_ARG_LIST || c->args[1].n == 0) {
+	    -1 || c->args[1].type != IMAP_ARG_LIST) {
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
 	}
+	if (mb_status_items_ok(c->args[1].list, c->args[1].n) == -1) {
+		mb_printf(o, "%s BAD Unknown status item\r\n", c->tag);
+		return 0;
+	}
 	mb_canon(name);
-	if ((r = index_mailbox_open(m->ix, name, &mb)) != 1) {
+	if (index_mailbox_open(m->ix, name, &mb) != 1) {
 		mb_printf(o, "%s NO [NONEXISTENT] No such mailbox\r\n",
 		    c->tag);
 		return 0;
 	}
-	items = c->args[1].list;
-	for (i = 0; i < c->args[1].n; i++)
-		if (items[i].type != IMAP_ARG_ATOM) {
-			mb_printf(o, "%s BAD Invalid status item\r\n", c->tag);
-			return 0;
-		}
-	mb_printf(o, "* STATUS ");
-	mb_quoted(o, mb.name);
-	(void)buf_add(o->b, " (", 2);
-	for (i = 0; i < c->args[1].n; i++) {
-		const struct imap_arg *a = &items[i];
-		const char *sp = i > 0 ? " " : "";
-
-		if (a->len == 8 && strncasecmp(a->s, "MESSAGES", 8) == 0)
-			mb_printf(o, "%sMESSAGES %u", sp, mb.messages);
-		else if (a->len == 6 && strncasecmp(a->s, "RECENT", 6) == 0)
-			mb_printf(o, "%sRECENT 0", sp);
-		else if (a->len == 7 && strncasecmp(a->s, "UIDNEXT", 7) == 0)
-			mb_printf(o, "%sUIDNEXT %u", sp, mb.uidnext);
-		else if (a->len == 11 && strncasecmp(a->s, "UIDVALIDITY",
-		    11) == 0)
-			mb_printf(o, "%sUIDVALIDITY %u", sp, mb.uidvalidity);
-		else if (a->len == 6 && strncasecmp(a->s, "UNSEEN", 6) == 0)
-			mb_printf(o, "%sUNSEEN %u", sp, mb.unseen);
-		else {
-			buf_reset(o->b);
-			mb_printf(o, "%s BAD Unknown status item\r\n", c->tag);
-			return 0;
-		}
-	}
-	mb_printf(o, ")\r\n%s OK STATUS completed\r\n", c->tag);
+	mb_status_line(o, &mb, c->args[1].list, c->args[1].n);
+	mb_printf(o, "%s OK STATUS completed\r\n", c->tag);
 	return 0;
 }
 

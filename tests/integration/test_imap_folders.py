@@ -178,6 +178,48 @@ class FoldersBase:
         self.assertIn(b"[NONEXISTENT]", m.subscribe("Nope")[1][0])
         m.logout()
 
+    def test_list_extended_and_status(self):
+        """RFC 5258 LIST-EXTENDED (selection SUBSCRIBED, RECURSIVEMATCH;
+        several patterns; RETURN SUBSCRIBED, CHILDREN, SPECIAL-USE) and
+        RFC 5819 LIST-STATUS."""
+        m = self.user("listext", messages=2)
+        m.create("Lists/imap")
+        m.create("Lists/smtp")
+        for name in self.names(m):                 # new ones start subscribed
+            m.unsubscribe('"%s"' % name)
+        m.subscribe("Lists/imap")
+        m.subscribe("INBOX")
+
+        def lines(*args):
+            tag = m._command("LIST", *args)
+            typ, data = m._command_complete("LIST", tag)
+            out = m.untagged_responses.pop("LIST", [])
+            st = m.untagged_responses.pop("STATUS", [])
+            return typ, out, st
+
+        typ, out, _ = lines("(SUBSCRIBED)", '""', '"*"')
+        self.assertEqual(sorted(out), [b'(\\HasNoChildren \\Subscribed) "/" "INBOX"',
+                                       b'(\\HasNoChildren \\Subscribed) "/" "Lists/imap"'])
+        typ, out, _ = lines('""', '("INBOX" "Lists/*")')
+        self.assertEqual(sorted(o.split(b'"/" ')[1] for o in out),
+                         [b'"INBOX"', b'"Lists/imap"', b'"Lists/smtp"'])
+        typ, out, _ = lines("(SUBSCRIBED RECURSIVEMATCH)", '""', '"%"')
+        self.assertIn(b'(\\HasChildren) "/" "Lists" ("CHILDINFO" ("SUBSCRIBED"))', out)
+        self.assertIn(b'(\\HasNoChildren \\Subscribed) "/" "INBOX"', out)
+        typ, out, _ = lines('""', '"Lists/*"', "RETURN", "(SUBSCRIBED CHILDREN)")
+        self.assertEqual(sorted(out), [b'(\\HasNoChildren \\Subscribed) "/" "Lists/imap"',
+                                       b'(\\HasNoChildren) "/" "Lists/smtp"'])
+        typ, out, st = lines('""', '"INBOX"', "RETURN", "(STATUS (MESSAGES UNSEEN))")
+        self.assertEqual(out, [b'(\\HasNoChildren) "/" "INBOX"'])
+        self.assertEqual(st, [b'"INBOX" (MESSAGES 2 UNSEEN 2)'])
+        typ, out, _ = lines('""', '"Sent"', "RETURN", "(SPECIAL-USE)")
+        self.assertEqual(out, [b'(\\HasNoChildren \\Sent) "/" "Sent"'])
+        for bad in (("(RECURSIVEMATCH)", '""', '"*"'), ('""', '"*"', "RETURN", "(BOGUS)"),
+                    ('""', '"*"', "RETURN", "(STATUS (NOPE))"), ("(FOO)", '""', '"*"')):
+            with self.assertRaises(imaplib.IMAP4.error, msg=bad):
+                lines(*bad)
+        m.logout()
+
 
 class Folders(FoldersBase, unittest.TestCase):
     build = BUILD
