@@ -55,9 +55,11 @@
 #define IMAP_CAPS_PLAIN		"IMAP4rev1 STARTTLS LOGINDISABLED ID"
 #define IMAP_CAPS_PLAIN_NOTLS	"IMAP4rev1 LOGINDISABLED ID"
 #define IMAP_CAPS_TLS		"IMAP4rev1 SASL-IR AUTH=PLAIN ID"
-#define IMAP_CAPS_MAIL		"IMAP4rev1 LITERAL+ NAMESPACE UNSELECT UIDPLUS MOVE ENABLE ID IDLE ESEARCH SPECIAL-USE CREATE-SPECIAL-USE CHILDREN LIST-EXTENDED LIST-STATUS" /* = imap_mail.c */
+/* = imap_mail.c's; APPENDLIMIT=max-size (RFC 7889) follows */
+#define IMAP_CAPS_MAIL		"IMAP4rev1 LITERAL+ NAMESPACE UNSELECT UIDPLUS MOVE ENABLE ID IDLE ESEARCH SPECIAL-USE CREATE-SPECIAL-USE CHILDREN LIST-EXTENDED LIST-STATUS"
 
 static struct ipc_msg	reply;	/* 64 KiB: not on the stack */
+static const char	*appendlimit = "";	/* " APPENDLIMIT=N" */
 static struct imap_raw	raw;	/* the command being read */
 static struct imap_cmd	cmd;	/* and parsed */
 
@@ -208,8 +210,8 @@ imap_do_login(struct session *s, const char *tag, const char *user,
 		imap_error(s);
 		return;
 	}
-	session_reply(s, "%s OK [CAPABILITY " IMAP_CAPS_MAIL "] Logged in\r\n",
-	    tag);
+	session_reply(s, "%s OK [CAPABILITY " IMAP_CAPS_MAIL "%s] Logged in\r\n",
+	    tag, appendlimit);
 	imap_wipe(s);
 	session_proxy(s, fd);
 }
@@ -384,6 +386,20 @@ main(int argc, char **argv)
 	    IMAP_TIMEOUT_PRELOGIN_MS);
 	/* T56: a command must be whole within the timeout, however slow */
 	raw.cmd_timeout_ms = IMAP_TIMEOUT_PRELOGIN_MS;
+	{
+		static char	 al[40];
+		const char	*v, *errstr;
+		long long	 n;
+
+		if ((v = child_opt(&s.args, "max-size")) != NULL) {
+			n = strtonum(v, 1024, 1LL << 40, &errstr);
+			if (errstr != NULL)
+				fatalx("imap-login: bad max-size from the "
+				    "master");
+			snprintf(al, sizeof(al), " APPENDLIMIT=%lld", n);
+			appendlimit = al;
+		}
+	}
 #ifdef SP_TEST_HOOKS
 	{
 		const char	*v, *errstr;

@@ -439,8 +439,9 @@ mail_command(const struct imap_cmd *c)
 	int		 r;
 
 	if (strcmp(c->name, "CAPABILITY") == 0 && !c->uid && c->nargs == 0) {
-		mail_reply("* CAPABILITY " IMAP_MAIL_CAPS "\r\n"
-		    "%s OK CAPABILITY completed\r\n", tag);
+		mail_reply("* CAPABILITY " IMAP_MAIL_CAPS " APPENDLIMIT=%llu\r\n"
+		    "%s OK CAPABILITY completed\r\n",
+		    (unsigned long long)append_max, tag);
 		return;
 	}
 	if (strcmp(c->name, "NOOP") == 0 && !c->uid && c->nargs == 0 &&
@@ -577,6 +578,7 @@ main(int argc, char **argv)
 	    "sandbox=\"%s\"", connid, account, uid, sandbox_describe(&st));
 
 	mbox.write_fn = mail_write;
+	mbox.appendlimit = append_max;
 	mbox.sk = keys != NULL ? keys + 32 : NULL;
 	for (;;) {
 		struct imap_cmd		 cmd;

@@ -347,7 +347,7 @@ static int
 mb_status_items_ok(const struct imap_arg *items, size_t n)
 {
 	static const char *const known[] = { "MESSAGES", "RECENT", "UIDNEXT",
-	    "UIDVALIDITY", "UNSEEN" };
+	    "UIDVALIDITY", "UNSEEN", "APPENDLIMIT" };
 	size_t	i, k;
 
 	if (n == 0)
@@ -385,6 +385,10 @@ mb_status_line(struct mb_out *o, const struct index_mailbox *mb,
 			mb_printf(o, "%sRECENT 0", sp);
 		else if (a->len == 7 && strncasecmp(a->s, "UIDNEXT", 7) == 0)
 			mb_printf(o, "%sUIDNEXT %u", sp, mb->uidnext);
+		else if (a->len == 11 && strncasecmp(a->s, "APPENDLIMIT",
+		    11) == 0)
+			mb_printf(o, "%sAPPENDLIMIT %llu", sp,
+			    (unsigned long long)o->m->appendlimit);
 		else if (a->len == 11)
 			mb_printf(o, "%sUIDVALIDITY %u", sp, mb->uidvalidity);
 		else

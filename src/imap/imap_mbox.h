@@ -25,6 +25,7 @@ struct mb_known {
 struct imap_mbox {
 	struct index		*ix;
 	const unsigned char	*sk;		/* the account's key: metadata */
+	uint64_t		 appendlimit;	/* RFC 7889, for STATUS */
 	int			(*write_fn)(void *, const char *, size_t);
 	void			*arg;
 	bool			 selected;

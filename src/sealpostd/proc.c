@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -331,22 +332,32 @@ proc_smtp_argv(struct master *m, char **argv, int argc, struct buf **bp)
 	return argc;
 }
 
-/* imap-login and imap-mail: (test hooks) -o timeouts=MS. */
+/*
+ * imap-login: -o max-size (APPENDLIMIT in its CAPABILITY, RFC 7889; the
+ * mail process gets it from proc_login); both: (test hooks) -o
+ * timeouts=MS.
+ */
 static int
-proc_imap_argv(struct master *m, char **argv, int argc)
+proc_imap_argv(struct master *m, char **argv, int argc, bool login)
 {
+	static char	maxsz[40];
 #ifdef SP_TEST_HOOKS
 	static char	imapto[32];
+#endif
 
+	if (login) {
+		snprintf(maxsz, sizeof(maxsz), "max-size=%llu",
+		    (unsigned long long)m->conf->max_message_size);
+		argv[argc++] = "-o";
+		argv[argc++] = maxsz;
+	}
+#ifdef SP_TEST_HOOKS
 	if (m->conf->test_imap_timeout_ms) {
 		snprintf(imapto, sizeof(imapto), "timeouts=%u",
 		    m->conf->test_imap_timeout_ms);
 		argv[argc++] = "-o";
 		argv[argc++] = imapto;
 	}
-#else
-	(void)m;
-	(void)argv;
 #endif
 	return argc;
 }
@@ -458,7 +469,7 @@ proc_spawn_session_opts(struct master *m, struct listener *l, int cfd,
 	if (spec->role == ROLE_SMTP)
 		argc = proc_smtp_argv(m, argv, argc, &opts);
 	if (spec->role == ROLE_IMAP_LOGIN)
-		argc = proc_imap_argv(m, argv, argc);
+		argc = proc_imap_argv(m, argv, argc, true);
 	for (i = 0; i < (int)nextra && i < 2; i++) {
 		argv[argc++] = "-o";
 		argv[argc++] = extra[i];
@@ -758,7 +769,7 @@ proc_login(struct master *m, uint64_t connid, uint64_t account)
 	    (unsigned long long)m->conf->max_message_size);
 	argv[argc++] = "-o";
 	argv[argc++] = maxsz;
-	argc = proc_imap_argv(m, argv, argc);
+	argc = proc_imap_argv(m, argv, argc, false);
 	argv[argc] = NULL;
 
 	switch (pid = fork()) {

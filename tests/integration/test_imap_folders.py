@@ -212,6 +212,10 @@ class FoldersBase:
         typ, out, st = lines('""', '"INBOX"', "RETURN", "(STATUS (MESSAGES UNSEEN))")
         self.assertEqual(out, [b'(\\HasNoChildren) "/" "INBOX"'])
         self.assertEqual(st, [b'"INBOX" (MESSAGES 2 UNSEEN 2)'])
+        # RFC 7889 APPENDLIMIT: in CAPABILITY and as a STATUS item
+        self.assertIn(b"APPENDLIMIT=52428800", m.capability()[1][0].split())
+        self.assertEqual(m.status("INBOX", "(APPENDLIMIT MESSAGES)")[1],
+                         [b'"INBOX" (APPENDLIMIT 52428800 MESSAGES 2)'])
         typ, out, _ = lines('""', '"Sent"', "RETURN", "(SPECIAL-USE)")
         self.assertEqual(out, [b'(\\HasNoChildren \\Sent) "/" "Sent"'])
         for bad in (("(RECURSIVEMATCH)", '""', '"*"'), ('""', '"*"', "RETURN", "(BOGUS)"),
