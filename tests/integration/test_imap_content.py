@@ -9,7 +9,6 @@ strings written by hand from the message below."""
 import os
 import re
 import smtplib
-import subprocess
 import unittest
 
 from sealpost_test import BUILD, Instance, connect, read_line
@@ -49,11 +48,8 @@ class ContentBase:
         cls.inst = Instance("imap-content", build=cls.build,
                             extra_conf=["instance-type test", "kdf-strength test"]).start()
         cls.inst.wait_services_ready()
-        cls.pw = open(os.path.join(cls.inst.dir, "demo-password")).read().strip()
-        subprocess.run([os.path.join(cls.build, "sealpostctl"), "-c", cls.inst.conf,
-                        "user", "add", "content@example.test", "--password-file",
-                        os.path.join(cls.inst.dir, "demo-password")],
-                       check=True, capture_output=True)
+        cls.pw = cls.inst.demo_password
+        cls.inst.add_user("content@example.test")
         with smtplib.SMTP("127.0.0.1", cls.inst.port("smtp"), timeout=30) as s:
             s.ehlo("client.test")
             s.sendmail("alice@other.test", ["content@example.test"], MSG)

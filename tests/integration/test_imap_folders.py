@@ -10,7 +10,6 @@ import imaplib
 import os
 import re
 import smtplib
-import subprocess
 import unittest
 
 from sealpost_test import BUILD, Instance
@@ -28,7 +27,7 @@ class FoldersBase:
         cls.inst = Instance("imap-folders", build=cls.build,
                             extra_conf=["instance-type test", "kdf-strength test"]).start()
         cls.inst.wait_services_ready()
-        cls.pw = open(os.path.join(cls.inst.dir, "demo-password")).read().strip()
+        cls.pw = cls.inst.demo_password
 
     @classmethod
     def tearDownClass(cls):
@@ -40,19 +39,13 @@ class FoldersBase:
 
     def user(self, name, messages=0):
         addr = "%s@example.test" % name
-        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
-                        "user", "add", addr, "--password-file",
-                        os.path.join(self.inst.dir, "demo-password")],
-                       check=True, capture_output=True)
+        self.inst.add_user(addr)
         if messages:
             with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
                 s.ehlo("client.test")
                 for i in range(messages):
                     s.sendmail("a@other.test", [addr], MSG % i)
-        m = imaplib.IMAP4_SSL("127.0.0.1", self.inst.port("imaps"),
-                              ssl_context=self.inst.tls_context(), timeout=30)
-        m.login(addr, self.pw)
-        return m
+        return self.inst.imaps(addr)
 
     @staticmethod
     def names(m, lsub=False):

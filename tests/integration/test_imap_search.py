@@ -9,7 +9,6 @@ import datetime
 import os
 import re
 import smtplib
-import subprocess
 import unittest
 
 from sealpost_test import BUILD, Instance, connect, read_line
@@ -49,20 +48,14 @@ class SearchBase:
         cls.inst = Instance("imap-search", build=cls.build,
                             extra_conf=["instance-type test", "kdf-strength test"]).start()
         cls.inst.wait_services_ready()
-        cls.pw = open(os.path.join(cls.inst.dir, "demo-password")).read().strip()
-        subprocess.run([os.path.join(cls.build, "sealpostctl"), "-c", cls.inst.conf,
-                        "user", "add", "search@example.test", "--password-file",
-                        os.path.join(cls.inst.dir, "demo-password")],
-                       check=True, capture_output=True)
+        cls.pw = cls.inst.demo_password
+        cls.inst.add_user("search@example.test")
         with smtplib.SMTP("127.0.0.1", cls.inst.port("smtp"), timeout=30) as s:
             s.ehlo("client.test")
             for m in (M1, M2):
                 s.sendmail("x@other.test", ["search@example.test"], m)
         # SMTP refuses a message without Date (RFC 5322 3.6): APPEND takes it
-        import imaplib
-        m = imaplib.IMAP4_SSL("127.0.0.1", cls.inst.port("imaps"),
-                              ssl_context=cls.inst.tls_context(), timeout=30)
-        m.login("search@example.test", cls.pw)
+        m = cls.inst.imaps("search@example.test")
         assert m.append("INBOX", None, None, M3)[0] == "OK"
         m.logout()
 

@@ -224,6 +224,25 @@ class Instance:
             raise AssertionError("sealpostctl %s: %s" % (" ".join(args), r.stderr))
         return r
 
+    @property
+    def demo_password(self):
+        with open(os.path.join(self.dir, "demo-password")) as f:
+            return f.read().strip()
+
+    def add_user(self, address):
+        """A user with the demo user's password (read from its file)."""
+        self.ctl("user", "add", address, "--password-file",
+                 os.path.join(self.dir, "demo-password"))
+        return address
+
+    def imaps(self, user="demo@example.test", password=None):
+        """An imaplib connection over implicit TLS, logged in."""
+        import imaplib
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.port("imaps"),
+                              ssl_context=self.tls_context(), timeout=30)
+        m.login(user, password if password is not None else self.demo_password)
+        return m
+
     def status(self):
         """sealpostctl -j status, decoded."""
         return json.loads(self.ctl("-j", "status").stdout)
