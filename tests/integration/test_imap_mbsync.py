@@ -19,11 +19,16 @@ PassCmd, syncs INBOX and Archive both ways with a Maildir.
   new/ reach the server (UID STORE +/-FLAGS.SILENT, \\Deleted and CLOSE,
   APPEND with LITERAL+ and APPENDUID), and every message not touched
   keeps its UID, its bytes and its flags; a run with nothing to do
-  changes nothing; mbsync never tries CREATE (not implemented yet: both
-  folders exist);
+  changes nothing; mbsync never tries CREATE (both folders exist);
 - round trip: a second, empty Maildir synced down equals the first;
 - the server's changes (STORE from another client, a delivery, an
   expunge, a MOVE to Archive) come down with a third run;
+- folders (issue 8), Patterns * with Create Both and SubFolders
+  Verbatim: a Maildir tree (Projects/2026/Q1, Projects/Notes) goes up
+  with CREATE (the server adds the parents Projects and Projects/2026,
+  \\HasChildren) and APPEND, byte for byte; a tree made on the server
+  (CREATE Lists/imap, APPEND) comes down, parents included; a third run
+  does nothing and changes nothing on either side;
 - with a CA file that does not vouch for the certificate, mbsync does
   not log in.
 
@@ -216,10 +221,11 @@ class ImapMbsyncBase:
             m.logout()
 
     # -- mbsync and its Maildir ----------------------------------------------------
-    def mbsyncrc(self, user, maildir, cafile=None, name="sp"):
-        """An mbsyncrc for user syncing INBOX and Archive with maildir;
-        its path.  The two folders exist on the server already: CREATE is
-        not implemented yet, and Create Both has nothing to create."""
+    def mbsyncrc(self, user, maildir, cafile=None, name="sp", patterns=FOLDERS):
+        """An mbsyncrc for user syncing the folders that match patterns
+        (INBOX and Archive unless told) with maildir, SubFolders Verbatim
+        (the server's hierarchy delimiter "/" as directories), Create
+        Both; its path."""
         os.makedirs(maildir, exist_ok=True)
         lines = [
             "IMAPAccount %s-account" % name,
@@ -247,7 +253,7 @@ class ImapMbsyncBase:
             "Channel %s" % name,
             "Far :%s-far:" % name,
             "Near :%s-near:" % name,
-            "Patterns %s" % " ".join(FOLDERS),
+            "Patterns %s" % " ".join(patterns),
             "Sync All",
             "Create Both",
             "Expunge Both",
@@ -277,13 +283,14 @@ class ImapMbsyncBase:
         self.outputs.append(out)
         return p.returncode, out
 
-    def assertSynced(self, rc):
-        """mbsync ran, exited 0 and complained about nothing; it never
-        tried to create a folder on the server (both exist)."""
+    def assertSynced(self, rc, create=False):
+        """mbsync ran, exited 0 and complained about nothing; unless
+        create, it never tried to create a folder on the server."""
         code, out = self.mbsync(rc)
         self.assertEqual(code, 0, "mbsync exited %s\n%s" % (code, self.why()))
-        self.assertNotRegex(out, rb"(?m)^(.*\b(Error|Warning|IMAP error)\b|.*>>> \d+ CREATE )",
-                            self.why())
+        self.assertNotRegex(out, rb"(?m)^.*\b(Error|Warning|IMAP error)\b", self.why())
+        if not create:
+            self.assertNotRegex(out, rb"(?m)^.*>>> \d+ CREATE ", self.why())
         self.assertNotRegex(out, rb"(?m)^\d+ (NO|BAD) ", self.why())
         return out
 
@@ -485,6 +492,160 @@ class ImapMbsyncBase:
         # and mbsync changed nothing on the server while bringing them down
         self.assertEqual(self.server(user, "INBOX"), inbox3)
         self.assertEqual(self.server(user, "Archive"), archive3)
+
+    # -- folders (issue 8) ---------------------------------------------------------
+    def listing(self, user):
+        """{mailbox name: set of LIST attributes} on the server."""
+        m = self.login(user)
+        try:
+            typ, data = m.list('""', "*")
+            self.assertEqual(typ, "OK", data)
+            out = {}
+            for line in data:
+                mo = re.fullmatch(rb'\(([^)]*)\) (?:"/"|NIL) ("(?:[^"\\]|\\.)*"|\S+)', line)
+                self.assertTrue(mo, line)
+                name = mo.group(2)
+                if name.startswith(b'"'):
+                    name = re.sub(rb"\\(.)", rb"\1", name[1:-1])
+                out[name.decode()] = set(mo.group(1).decode().lower().split())
+            return out
+        finally:
+            m.logout()
+
+    def server_tree(self, user):
+        """{folder: {uid: (flags, bytes)}} of every folder on the server."""
+        return {f: self.server(user, f) for f in self.listing(user)}
+
+    def maildir_tree(self, maildir):
+        """{folder: {file: (flags, bytes)}} of every Maildir folder under
+        maildir (a directory with cur/, new/ and tmp/), "/" separated."""
+        out = {}
+        for dirpath, dirs, _ in os.walk(maildir):
+            dirs.sort()
+            if {"cur", "new", "tmp"} <= set(dirs):
+                out[os.path.relpath(dirpath, maildir)] = self.maildir(maildir, os.path.relpath(
+                    dirpath, maildir))
+            for d in ("cur", "new", "tmp"):
+                if d in dirs:
+                    dirs.remove(d)
+        return out
+
+    def test_folder_tree(self):
+        """Patterns *, Create Both, SubFolders Verbatim: a Maildir tree
+        (Projects/2026/Q1 with two messages, Projects/Notes with one) goes
+        up with CREATE (the server adds the missing parents Projects and
+        Projects/2026) and APPEND, byte for byte; a tree made on the
+        server (CREATE Lists/imap, APPEND) comes down, and the parents
+        the server made (Projects, Projects/2026, Lists) become Maildir
+        folders; a third run has nothing to do and changes nothing."""
+        user = "tree@example.test"
+        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
+                        "user", "add", user, "--password-file", self.pwfile],
+                       check=True, capture_output=True)
+        standard = {"INBOX", "Drafts", "Sent", "Junk", "Trash", "Archive"}
+        self.assertEqual(set(self.listing(user)), standard)
+        md = os.path.join(self.tmp, "mail")
+        local = {
+            "Projects/2026/Q1": [
+                ("new/1795770001.1_1.client.test",
+                 b"From: Me <me@example.test>\nTo: team@other.test\n"
+                 b"Date: Fri, 27 Nov 2026 09:00:00 +0000\nMessage-ID: <q1-a@example.test>\n"
+                 b"Subject: Q1 plan\n\nfirst quarter\n.\n..dots\n"),
+                ("cur/1795770002.2_1.client.test:2,FS",
+                 b"From: Me <me@example.test>\nTo: team@other.test\n"
+                 b"Date: Fri, 27 Nov 2026 09:01:00 +0000\nMessage-ID: <q1-b@example.test>\n"
+                 b"Subject: =?UTF-8?B?UTEgYnVkZ2V0IOKCrA==?=\nMIME-Version: 1.0\n"
+                 b"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+                 + "Budget: 1000 €, Grüße\n".encode()),
+            ],
+            "Projects/Notes": [
+                ("cur/1795770003.3_1.client.test:2,S",
+                 b"From: Me <me@example.test>\nTo: me@example.test\n"
+                 b"Date: Fri, 27 Nov 2026 09:02:00 +0000\nMessage-ID: <note@example.test>\n"
+                 b"Subject: a note\n\n" + b"long " * 300 + b"\n"),
+            ],
+        }
+        for folder, msgs in local.items():
+            for sub in ("cur", "new", "tmp"):
+                os.makedirs(os.path.join(md, folder, sub))
+            for name, data in msgs:
+                with open(os.path.join(md, folder, name), "wb") as f:
+                    f.write(data)
+        rc = self.mbsyncrc(user, md, patterns=("*",), name="tree")
+
+        # -- up: the tree and its messages reach the server ---------------------
+        out = self.assertSynced(rc, create=True)
+        self.assertRegex(out, rb'>>> \d+ CREATE "?Projects/2026/Q1"?\r?\n', self.why())
+        self.assertRegex(out, rb'>>> \d+ CREATE "?Projects/Notes"?\r?\n', self.why())
+        names = self.listing(user)
+        why = "%s\n%s" % (names, self.why())
+        self.assertEqual(set(names), standard | {"Projects", "Projects/2026",
+                                                 "Projects/2026/Q1", "Projects/Notes"}, why)
+        self.assertIn("\\haschildren", names["Projects"], why)
+        self.assertIn("\\haschildren", names["Projects/2026"], why)
+        self.assertIn("\\hasnochildren", names["Projects/2026/Q1"], why)
+        self.assertIn("\\hasnochildren", names["Projects/Notes"], why)
+        for folder in ("Projects", "Projects/2026"):
+            self.assertNotIn("\\noselect", names[folder], why)
+            self.assertEqual(self.server(user, folder), {}, why)
+        for folder, msgs in local.items():
+            have = self.server(user, folder)
+            want = sorted((sorted(LETTER_FLAG[c] for c in n.partition(":2,")[2]), d)
+                          for n, d in msgs)
+            got = []
+            for flags, data in have.values():
+                # the bytes as written, CRLF, with mbsync's X-TUID line
+                body, tuids = untuid(data)
+                self.assertEqual(tuids, 1, data[:400])
+                self.assertNotIn(b"\n", body.replace(b"\r\n", b""), data[:400])
+                got.append((sorted(flags), lf(body)))
+            self.assertEqual(sorted(got), want, "%s\n%s" % (folder, self.why()))
+        # both sides agree, the parents included (now Maildir folders too)
+        # once mbsync has seen them on the server
+        self.assertSynced(rc)
+        tree = self.maildir_tree(md)
+        self.assertEqual(set(tree), set(self.listing(user)), self.why())
+        for folder in tree:
+            self.assertSame(self.server(user, folder), tree[folder], folder)
+
+        # -- down: a tree made on the server comes down ----------------------------
+        m = self.login(user)
+        try:
+            typ, data = m.create("Lists/imap")
+            self.assertEqual(typ, "OK", data)
+            msg = (b"From: list@other.test\r\nTo: tree@example.test\r\n"
+                   b"Date: Sat, 28 Nov 2026 10:00:00 +0000\r\n"
+                   b"Message-ID: <list-1@other.test>\r\nSubject: [imap] hello\r\n"
+                   b"List-Id: <imap.other.test>\r\n\r\nto the list\r\n")
+            typ, data = m.append("Lists/imap", "(\\Seen)", None, msg)
+            self.assertEqual(typ, "OK", data)
+        finally:
+            m.logout()
+        names = self.listing(user)
+        self.assertIn("Lists", names)
+        self.assertIn("Lists/imap", names)
+        self.assertSynced(rc)
+        tree = self.maildir_tree(md)
+        self.assertEqual(set(tree), set(names), self.why())
+        (flags, data), = tree["Lists/imap"].values()
+        self.assertEqual((flags, untuid(data)), (frozenset({"\\Seen"}), (lf(msg), 1)),
+                         self.why())
+        self.assertEqual(tree["Lists"], {}, self.why())
+        server = self.server_tree(user)
+        self.assertEqual(set(server), set(tree))
+        for folder in tree:
+            self.assertSame(server[folder], tree[folder], folder)
+        # the server's copy untouched by the download
+        (sflags, sdata), = server["Lists/imap"].values()
+        self.assertEqual((sflags, sdata), (frozenset({"\\Seen"}), msg))
+
+        # -- nothing to do: nothing changes -----------------------------------------
+        out = self.assertSynced(rc)
+        self.assertNotRegex(out, rb">>> \d+ (CREATE|DELETE|RENAME|UID STORE|APPEND|EXPUNGE|"
+                                 rb"UID FETCH \S+ \(BODY)", self.why())
+        self.assertEqual(self.maildir_tree(md), tree, self.why())
+        self.assertEqual(self.server_tree(user), server, self.why())
+        self.assertEqual(self.listing(user), names, self.why())
 
     def test_untrusted_certificate(self):
         """With a CA file that does not hold the instance's certificate

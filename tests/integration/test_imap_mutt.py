@@ -4,10 +4,12 @@ verified (the CA file, the host name 127.0.0.1): run in batch inside a
 pseudo-terminal and driven by pushed keystrokes, it reads a message
 (shown in its pager and piped to a file: \\Seen), flags one (\\Flagged),
 deletes one by subject pattern and expunges it with sync-mailbox, and
-opens the mailbox again afterwards.  On the wire that is AUTHENTICATE
+opens the mailbox again afterwards; in its folder browser it creates a
+mailbox whose name has a space and, in a second session, deletes it.  On the wire that is AUTHENTICATE
 PLAIN with SASL-IR, CAPABILITY, ENABLE, LIST, SELECT, FETCH of
 HEADER.FIELDS, UID FETCH BODY.PEEK[], UID STORE +FLAGS.SILENT (pipelined),
-EXPUNGE, CLOSE and LOGOUT.  Every outcome is checked on the server through
+EXPUNGE, LIST "" "%" RETURN (CHILDREN), CREATE, DELETE, CLOSE and
+LOGOUT.  Every outcome is checked on the server through
 a second, independent imaplib connection, and on mutt's exit status.  A CA
 file that does not vouch for the certificate gets mutt's certificate
 prompt and, rejected, no login.  Mail is delivered over SMTP; both
@@ -285,6 +287,70 @@ class ImapMuttBase:
             got = f.read()
         self.assertEqual(re.findall(rb"(?m)^Subject: (.*?)\r?$", got),
                          [b"mutt alpha", b"mutt charlie"])
+
+    def mailboxes(self, user):
+        """{name: attributes} of LIST "" "*" on a connection of our own."""
+        m = self.login(user)
+        try:
+            typ, data = m.list('""', "*")
+            self.assertEqual(typ, "OK", data)
+            out = {}
+            for line in data:
+                mo = re.fullmatch(rb'\(([^)]*)\) (?:"/"|NIL) ("(?:[^"\\]|\\.)*"|\S+)', line)
+                self.assertTrue(mo, line)
+                name = mo.group(2)
+                if name.startswith(b'"'):
+                    name = re.sub(rb"\\(.)", rb"\1", name[1:-1])
+                out[name.decode()] = set(mo.group(1).decode().lower().split())
+            return out
+        finally:
+            m.logout()
+
+    def debug_log(self):
+        """mutt's debug log (-d 2) of its last session: its IMAP dialogue
+        and its messages (the batch screen does not always show them)."""
+        with open(os.path.join(self.tmp, ".muttdebug0"), errors="replace") as f:
+            return f.read()
+
+    def test_create_and_delete_mailbox(self):
+        """In its folder browser (<change-folder> then "?"), mutt creates a
+        mailbox with <create-mailbox> (CREATE; a name with a space,
+        typed with <quote-char>, so quoted): LIST shows it, empty and subscribed; a second session
+        deletes it with <delete-mailbox> and "y" to its question
+        (DELETE): LIST no longer shows it, the rest is untouched."""
+        user = self.fresh_user("folders")
+        before = self.mailboxes(user)
+        self.assertNotIn("Mutt Made", before)
+        res = self.mutt(user, "<change-folder>?<create-mailbox>Mutt<quote-char> Made<enter>"
+                              "<exit><exit><quit>")
+        self.assertMuttOk(res)
+        after = self.mailboxes(user)
+        why = "%s\n%s" % (after, self.why(res[1]))
+        self.assertIn("Mutt Made", after, why)
+        self.assertIn("\\hasnochildren", after["Mutt Made"], why)
+        self.assertEqual({k: v for k, v in after.items() if k != "Mutt Made"}, before, why)
+        self.assertRegex(self.debug_log(), r'> a\d+ CREATE "Mutt Made"\n.*< a\d+ OK .*\n'
+                                           r'.*Mailbox created\.', why)
+        m = self.login(user)
+        try:
+            typ, data = m.select('"Mutt Made"', readonly=True)
+            self.assertEqual((typ, data), ("OK", [b"0"]))
+            typ, data = m.lsub('""', '"Mutt Made"')
+            self.assertEqual(typ, "OK", data)
+            self.assertEqual(len([d for d in data if d]), 1, data)
+        finally:
+            m.logout()
+
+        res = self.mutt(user, "<change-folder>?<search>Mutt Made<enter>"
+                              "<delete-mailbox>y<exit><exit><quit>")
+        self.assertMuttOk(res)
+        gone = self.mailboxes(user)
+        why = "%s\n%s" % (gone, self.why(res[1]))
+        self.assertEqual(gone, before, why)
+        self.assertRegex(self.debug_log(), r'> a\d+ DELETE "Mutt Made"\n.*< a\d+ OK .*\n'
+                                           r'.*Mailbox deleted\.', why)
+        # INBOX as it was: the three messages, unread
+        self.assertEqual(self.flags_by_subject(user), {s: set() for s in SUBJECTS})
 
     def test_untrusted_certificate(self):
         """With a CA file that does not hold the instance's certificate
