@@ -29,7 +29,7 @@
 
 #define IO_PRINTF_MAX	4096
 
-static long
+long
 io_now_ms(void)
 {
 	struct timespec	ts;

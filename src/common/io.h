@@ -42,6 +42,8 @@ enum io_status {
 	IO_STOP		/* *stop was set (SIGTERM): say goodbye and end */
 };
 
+/* A monotonic clock in ms, for deadlines. */
+long		io_now_ms(void);
 /* Set up io on a connected socket (made non-blocking). */
 void		io_init(struct io *, int fd, int timeout_ms);
 /*

@@ -17,8 +17,8 @@
 #include "config.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <string.h>
 #include <strings.h>
 
@@ -104,15 +104,6 @@ imap_raw_fix(struct imap_raw *raw, const size_t *off)
 
 static bool	imap_tag_char(unsigned char);
 
-static long
-imap_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * With a whole-command deadline, the next read may wait only what is
  * left of it (io's own timeout at most).  -1 when it has passed.
@@ -124,7 +115,7 @@ imap_deadline_left(struct io *io, long deadline, int io_timeout)
 
 	if (deadline == 0)
 		return 0;
-	if ((left = deadline - imap_now_ms()) <= 0)
+	if ((left = deadline - io_now_ms()) <= 0)
 		return -1;
 	io->timeout_ms = left < io_timeout ? (int)left : io_timeout;
 	return 0;
@@ -174,7 +165,7 @@ imap_cmd_read(struct io *io, struct imap_raw *raw, size_t max_literal,
 	/* SECURITY: buf is never NULL below: no arithmetic on a NULL. */
 	(void)imap_raw_reserve(raw, 1);
 	if (raw->cmd_timeout_ms > 0)
-		deadline = imap_now_ms() + raw->cmd_timeout_ms;
+		deadline = io_now_ms() + raw->cmd_timeout_ms;
 
 	for (;;) {
 		st = imap_deadline_left(io, deadline, io_timeout) == -1 ?
@@ -289,6 +280,27 @@ imap_cmd_read(struct io *io, struct imap_raw *raw, size_t max_literal,
 	if (ret != IMAP_READ_OK)
 		raw->nsegs = 0;
 	return ret;
+}
+
+bool
+imap_read_refusal(enum imap_read_status rs, const struct imap_raw *raw,
+    bool literal_sync, char *buf, size_t len)
+{
+	const char	*tag = raw->tag[0] != '\0' ? raw->tag : "*";
+
+	if (!literal_sync && rs != IMAP_READ_LINE_TOOLONG &&
+	    rs != IMAP_READ_NUL) {
+		(void)snprintf(buf, len, "* BYE [TOOBIG] Literal too large\r\n");
+		return true;
+	}
+	if (rs == IMAP_READ_LINE_TOOLONG)	/* its tag went with it */
+		(void)snprintf(buf, len, "* BAD Line too long\r\n");
+	else if (rs == IMAP_READ_NUL)
+		(void)snprintf(buf, len, "%s BAD NUL byte in command\r\n", tag);
+	else
+		(void)snprintf(buf, len, "%s NO [TOOBIG] Command or literal too "
+		    "large\r\n", tag);
+	return false;
 }
 
 void
@@ -780,6 +792,17 @@ imap_cmd_parse(const struct imap_raw *raw, struct imap_cmd *cmd,
 	free(ps.toks);
 	free(ps.sub);
 	return st;
+}
+
+void
+imap_parse_refusal(enum imap_parse_status ps, const struct imap_cmd *cmd,
+    const char *errstr, char *buf, size_t len)
+{
+	if (ps == IMAP_PARSE_NOTAG)
+		(void)snprintf(buf, len, "* BAD Invalid tag or missing "
+		    "command\r\n");
+	else
+		(void)snprintf(buf, len, "%s BAD %s\r\n", cmd->tag, errstr);
 }
 
 void

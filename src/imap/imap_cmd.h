@@ -111,11 +111,28 @@ enum imap_read_status {
  * raw->nsegs is 0.  raw's buffer is kept from one call to the next
  * (imap_raw_free frees it; raw starts zeroed).
  */
+/*
+ * The capabilities of the authenticated state: the mail process's
+ * CAPABILITY and imap-login's OK to a login (each adds APPENDLIMIT=N).
+ */
+#define IMAP_CAPS_AUTH	"IMAP4rev1 LITERAL+ NAMESPACE UNSELECT UIDPLUS MOVE " \
+			"ENABLE ID IDLE ESEARCH SPECIAL-USE CREATE-SPECIAL-USE " \
+			"CHILDREN LIST-EXTENDED LIST-STATUS"
+
 enum imap_read_status imap_cmd_read(struct io *, struct imap_raw *raw,
 		    size_t max_literal,
 		    int (*write_fn)(void *, const char *, size_t), void *arg,
 		    int *io_status_r, bool *literal_sync_r);
 void		 imap_raw_free(struct imap_raw *);
+/*
+ * The reply to a command imap_cmd_read refused (any status but
+ * IMAP_READ_OK and IMAP_READ_IO), into buf: tagged when the tag is known,
+ * since the client waits for it.  true when the connection must end after
+ * it (a {N+} we refused: its bytes are on the way, RFC 7888 4).
+ */
+bool		 imap_read_refusal(enum imap_read_status,
+		    const struct imap_raw *, bool literal_sync, char *buf,
+		    size_t len);
 
 enum imap_arg_type {
 	IMAP_ARG_ATOM,		/* includes numbers, sequence sets, flags
@@ -182,5 +199,9 @@ enum imap_parse_status {
 enum imap_parse_status imap_cmd_parse(const struct imap_raw *raw,
 		    struct imap_cmd *cmd, const char **errstr_r);
 void		 imap_cmd_free(struct imap_cmd *);
+/* The reply to a command imap_cmd_parse refused, into buf. */
+void		 imap_parse_refusal(enum imap_parse_status,
+		    const struct imap_cmd *, const char *errstr, char *buf,
+		    size_t len);
 
 #endif

@@ -273,7 +273,8 @@ mb_fetch_section(struct imap_mbox *m, struct mb_out *o, uint32_t uid,
 				end = start + MB_HDR_MAX;
 			if ((hdr = mb_read(msg, start, end)) != NULL) {
 				data = buf_new(hdr->len + 2);
-				SP_ASSERT(buf_grow(data, hdr->len + 2) == 0);
+				if (buf_grow(data, hdr->len + 2) == -1)
+					fatalx("imap-mail: buf_grow within max");
 				buf_advance(data, imap_section_fields(sec,
 				    (const char *)hdr->data, hdr->len,
 				    (char *)data->data, hdr->len + 2));

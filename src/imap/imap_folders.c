@@ -84,12 +84,11 @@ fo_name_bad(const char *name)
 
 /* The name of an argument, canonical (INBOX), a trailing "/" dropped. */
 static int
-fo_name_arg(struct imap_mbox *m, const struct imap_cmd *c,
-    const struct imap_arg *a, char *name, size_t len, struct mb_out *o)
+fo_name_arg(const struct imap_cmd *c, const struct imap_arg *a, char *name,
+    size_t len, struct mb_out *o)
 {
 	size_t	n;
 
-	(void)m;
 	if (mb_astring(a, name, len) == -1) {
 		mb_printf(o, "%s BAD Invalid mailbox name\r\n", c->tag);
 		return -1;
@@ -175,7 +174,7 @@ mb_create(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
 	}
-	if (fo_name_arg(m, c, &c->args[0], name, sizeof(name), o) == -1)
+	if (fo_name_arg(c, &c->args[0], name, sizeof(name), o) == -1)
 		return 0;
 	if (c->nargs == 2 && (r = fo_special_arg(&c->args[1], &su)) < 0) {
 		if (r == -1)
@@ -222,7 +221,7 @@ mb_delete(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
 	}
-	if (fo_name_arg(m, c, &c->args[0], name, sizeof(name), o) == -1)
+	if (fo_name_arg(c, &c->args[0], name, sizeof(name), o) == -1)
 		return 0;
 	if (index_mailbox_open(m->ix, name, &mb) != 1) {
 		mb_printf(o, "%s NO [NONEXISTENT] No such mailbox\r\n", c->tag);
@@ -297,8 +296,8 @@ mb_rename(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
 	}
-	if (fo_name_arg(m, c, &c->args[0], from, sizeof(from), o) == -1 ||
-	    fo_name_arg(m, c, &c->args[1], to, sizeof(to), o) == -1)
+	if (fo_name_arg(c, &c->args[0], from, sizeof(from), o) == -1 ||
+	    fo_name_arg(c, &c->args[1], to, sizeof(to), o) == -1)
 		return 0;
 	if ((why = fo_name_bad(to)) != NULL) {
 		mb_printf(o, "%s NO [CANNOT] %s\r\n", c->tag, why);
@@ -381,7 +380,7 @@ mb_subscribe(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
 	}
-	if (fo_name_arg(m, c, &c->args[0], name, sizeof(name), o) == -1)
+	if (fo_name_arg(c, &c->args[0], name, sizeof(name), o) == -1)
 		return 0;
 	if (index_mailbox_open(m->ix, name, &mb) != 1) {
 		mb_printf(o, "%s NO [NONEXISTENT] No such mailbox\r\n", c->tag);

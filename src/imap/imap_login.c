@@ -55,8 +55,6 @@
 #define IMAP_CAPS_PLAIN		"IMAP4rev1 STARTTLS LOGINDISABLED ID"
 #define IMAP_CAPS_PLAIN_NOTLS	"IMAP4rev1 LOGINDISABLED ID"
 #define IMAP_CAPS_TLS		"IMAP4rev1 SASL-IR AUTH=PLAIN ID"
-/* = imap_mail.c's; APPENDLIMIT=max-size (RFC 7889) follows */
-#define IMAP_CAPS_MAIL		"IMAP4rev1 LITERAL+ NAMESPACE UNSELECT UIDPLUS MOVE ENABLE ID IDLE ESEARCH SPECIAL-USE CREATE-SPECIAL-USE CHILDREN LIST-EXTENDED LIST-STATUS"
 
 static struct ipc_msg	reply;	/* 64 KiB: not on the stack */
 static const char	*appendlimit = "";	/* " APPENDLIMIT=N" */
@@ -210,7 +208,7 @@ imap_do_login(struct session *s, const char *tag, const char *user,
 		imap_error(s);
 		return;
 	}
-	session_reply(s, "%s OK [CAPABILITY " IMAP_CAPS_MAIL "%s] Logged in\r\n",
+	session_reply(s, "%s OK [CAPABILITY " IMAP_CAPS_AUTH "%s] Logged in\r\n",
 	    tag, appendlimit);
 	imap_wipe(s);
 	session_proxy(s, fd);
@@ -423,6 +421,7 @@ main(int argc, char **argv)
 		const char		*perr;
 		int			 iost = IO_ERROR;
 		bool			 insync = true;
+		char			 refusal[256];
 
 		rs = imap_cmd_read(&s.io, &raw, IMAP_LOGIN_LITERAL_MAX,
 		    imap_write, &s, &iost, &insync);
@@ -448,34 +447,21 @@ main(int argc, char **argv)
 			default:
 				session_end(&s, "io-error");
 			}
-		case IMAP_READ_LINE_TOOLONG:
-			session_reply(&s, "* BAD Line too long\r\n");
-			imap_error(&s);
-			continue;
-		case IMAP_READ_NUL:
-			session_reply(&s, "%s BAD NUL byte in command\r\n",
-			    raw.tag[0] != '\0' ? raw.tag : "*");
-			imap_error(&s);
-			continue;
 		default:
-			/* RFC 7888 4: a {N+} we refused cannot be skipped */
-			if (!insync) {
-				session_reply(&s, "* BYE [TOOBIG] Literal too "
-				    "large\r\n");
+			if (imap_read_refusal(rs, &raw, insync, refusal,
+			    sizeof(refusal))) {
+				session_reply(&s, "%s", refusal);
 				session_end(&s, "literal-too-big");
 			}
-			session_reply(&s, "%s NO [TOOBIG] Command or literal "
-			    "too large\r\n", raw.tag[0] != '\0' ? raw.tag : "*");
+			session_reply(&s, "%s", refusal);
 			imap_error(&s);
 			continue;
 		}
 		memset(&cmd, 0, sizeof(cmd));
 		if ((ps = imap_cmd_parse(&raw, &cmd, &perr)) != IMAP_PARSE_OK) {
-			if (ps == IMAP_PARSE_NOTAG)
-				session_reply(&s, "* BAD Invalid tag or missing "
-				    "command\r\n");
-			else
-				session_reply(&s, "%s BAD %s\r\n", cmd.tag, perr);
+			imap_parse_refusal(ps, &cmd, perr, refusal,
+			    sizeof(refusal));
+			session_reply(&s, "%s", refusal);
 			imap_error(&s);
 		} else
 			imap_command(&s, &cmd);

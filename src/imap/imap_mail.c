@@ -54,7 +54,6 @@
 #define IMAP_LINE_MAX		8192
 #define IMAP_MAX_ERRORS		10
 #define IMAP_TIMEOUT_AUTH_MS	(30 * 60 * 1000)	/* RFC 3501 5.4 */
-#define IMAP_MAIL_CAPS		"IMAP4rev1 LITERAL+ NAMESPACE UNSELECT UIDPLUS MOVE ENABLE ID IDLE ESEARCH SPECIAL-USE CREATE-SPECIAL-USE CHILDREN LIST-EXTENDED LIST-STATUS"
 #define IMAP_LITERAL_MAX	(64 * 1024)	/* APPEND will take more */
 #define IMAP_IDLE_POLL_MS	(30 * 1000)	/* IDLE looks anyway */
 #define IMAP_META_AT_LOGIN	20	/* records built before serving */
@@ -350,15 +349,6 @@ mail_update(void)
  * timeout ends an IDLE too, however busy the mailbox (RFC 2177 3: clients
  * re-IDLE at least every 29 minutes).
  */
-static long
-mail_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 mail_idle(const char *tag)
 {
@@ -368,14 +358,14 @@ mail_idle(const char *tag)
 	long		 start, now, next_look, wait;
 	int		 n;
 
-	start = mail_now_ms();
+	start = io_now_ms();
 	next_look = start + IMAP_IDLE_POLL_MS;
 	(void)mail_events();
 	mail_update();
 	mail_reply("+ idling\r\n");
 	for (;;) {
 		if (io_buffered(&io) == 0) {
-			now = mail_now_ms();
+			now = io_now_ms();
 			if (now - start >= to_auth) {
 				mail_reply("* BYE Autologout; idle for too "
 				    "long\r\n");
@@ -439,7 +429,7 @@ mail_command(const struct imap_cmd *c)
 	int		 r;
 
 	if (strcmp(c->name, "CAPABILITY") == 0 && !c->uid && c->nargs == 0) {
-		mail_reply("* CAPABILITY " IMAP_MAIL_CAPS " APPENDLIMIT=%llu\r\n"
+		mail_reply("* CAPABILITY " IMAP_CAPS_AUTH " APPENDLIMIT=%llu\r\n"
 		    "%s OK CAPABILITY completed\r\n",
 		    (unsigned long long)append_max, tag);
 		return;
@@ -587,6 +577,7 @@ main(int argc, char **argv)
 		enum imap_parse_status	 ps;
 		int			 iost = IO_ERROR;
 		bool			 insync = true;
+		char			 reply[256];
 
 		mail_meta_quiet();
 		rs = imap_cmd_read(&io, &raw, IMAP_LITERAL_MAX, mail_write,
@@ -607,32 +598,19 @@ main(int argc, char **argv)
 			}
 		}
 		if (rs != IMAP_READ_OK) {
-			/* RFC 7888 4: a {N+} we refused cannot be skipped */
-			if (!insync) {
-				mail_reply("* BYE [TOOBIG] Literal too "
-				    "large\r\n");
+			if (imap_read_refusal(rs, &raw, insync, reply,
+			    sizeof(reply))) {
+				mail_reply("%s", reply);
 				mail_end("literal-too-big");
 			}
-			/* tagged when we can: the client waits for it */
-			if (rs == IMAP_READ_LINE_TOOLONG)
-				mail_reply("* BAD Line too long\r\n");
-			else if (rs == IMAP_READ_NUL)
-				mail_reply("%s BAD NUL byte in command\r\n",
-				    raw.tag[0] != '\0' ? raw.tag : "*");
-			else
-				mail_reply("%s NO [TOOBIG] Command or literal "
-				    "too large\r\n", raw.tag[0] != '\0' ?
-				    raw.tag : "*");
+			mail_reply("%s", reply);
 			mail_error();
 			continue;
 		}
 		memset(&cmd, 0, sizeof(cmd));
 		if ((ps = imap_cmd_parse(&raw, &cmd, &perr)) != IMAP_PARSE_OK) {
-			if (ps == IMAP_PARSE_NOTAG)
-				mail_reply("* BAD Invalid tag or missing "
-				    "command\r\n");
-			else
-				mail_reply("%s BAD %s\r\n", cmd.tag, perr);
+			imap_parse_refusal(ps, &cmd, perr, reply, sizeof(reply));
+			mail_reply("%s", reply);
 			imap_cmd_free(&cmd);
 			mail_error();
 			continue;
