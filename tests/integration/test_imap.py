@@ -174,10 +174,7 @@ class ImapBase:
         """BODY[] and BODY.PEEK[] of the whole message, of HEADER and
         HEADER.FIELDS; BODY[] (not PEEK) sets \\Seen; EXAMINE never does."""
         # its own account: the other tests count INBOX
-        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
-                        "user", "add", "body@example.test", "--password-file",
-                        os.path.join(self.inst.dir, "demo-password")],
-                       check=True, capture_output=True)
+        self.inst.add_user("body@example.test")
         with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
             s.ehlo("client.test")
             s.sendmail("a@other.test", ["body@example.test"], MSG % 99)
@@ -213,10 +210,7 @@ class ImapBase:
     def test_copy_move(self):
         """COPY and MOVE with COPYUID (UIDPLUS, RFC 6851), TRYCREATE for a
         missing folder, and the moved message gone from the source."""
-        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
-                        "user", "add", "mover@example.test", "--password-file",
-                        os.path.join(self.inst.dir, "demo-password")],
-                       check=True, capture_output=True)
+        self.inst.add_user("mover@example.test")
         with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
             s.ehlo("client.test")
             for i in range(3):
@@ -248,10 +242,7 @@ class ImapBase:
         """APPEND with flags and a date, APPENDUID (RFC 4315), read back
         byte-identical; into the selected mailbox (EXISTS); a 3 MB message
         (past the 1 MiB other commands may have); TRYCREATE."""
-        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
-                        "user", "add", "app@example.test", "--password-file",
-                        os.path.join(self.inst.dir, "demo-password")],
-                       check=True, capture_output=True)
+        self.inst.add_user("app@example.test")
         m = self.login("app@example.test")
         draft = MSG % 7 + b"\x01binary-ish \xff\r\n"
         typ, data = m.append("Drafts", "(\\Draft \\Seen)",
@@ -280,10 +271,7 @@ class ImapBase:
         """Two connections on one mailbox see each other's flags and
         expunges (NOOP); IDLE is woken by an SMTP delivery and by the
         other connection's change (asserted with a generous timeout)."""
-        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
-                        "user", "add", "idle@example.test", "--password-file",
-                        os.path.join(self.inst.dir, "demo-password")],
-                       check=True, capture_output=True)
+        self.inst.add_user("idle@example.test")
         def deliver(i):
             with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
                 s.ehlo("client.test")
@@ -336,10 +324,7 @@ class ImapBase:
         3501 7.4.1) but with their UID forms and any other command; the
         client's own STORE .SILENT is not echoed, its COPY into the
         selected mailbox is announced."""
-        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
-                        "user", "add", "news@example.test", "--password-file",
-                        os.path.join(self.inst.dir, "demo-password")],
-                       check=True, capture_output=True)
+        self.inst.add_user("news@example.test")
         def deliver(i):
             with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
                 s.ehlo("client.test")
@@ -410,10 +395,7 @@ class ImapBase:
         """Issue 6's "done when": a message sent with swaks appears in
         INBOX over IMAP, is flagged, moved to Archive and deleted, and a
         second connection sees each change."""
-        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
-                        "user", "add", "swaks@example.test", "--password-file",
-                        os.path.join(self.inst.dir, "demo-password")],
-                       check=True, capture_output=True)
+        self.inst.add_user("swaks@example.test")
         a = self.login("swaks@example.test")
         b = self.login("swaks@example.test")
         self.assertEqual(a.select("INBOX"), ("OK", [b"0"]))
@@ -498,10 +480,7 @@ class ImapBase:
         """UIDs ascend in the order the SMTP 250s were given, even for
         deliveries within one file-system clock tick (deliver sets a
         precise mtime; the import orders new/ by it): 100 deliveries."""
-        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
-                        "user", "add", "order@example.test", "--password-file",
-                        os.path.join(self.inst.dir, "demo-password")],
-                       check=True, capture_output=True)
+        self.inst.add_user("order@example.test")
         with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=60) as s:
             s.ehlo("client.test")
             for i in range(100):
@@ -519,10 +498,7 @@ class ImapBase:
         PERMANENTFLAGS says so ("\\*"); FLAGS lists the account's; FETCH,
         the other connection's news, SEARCH KEYWORD, APPEND and COPY carry
         them; -FLAGS removes; a 65th keyword is NO [LIMIT]."""
-        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
-                        "user", "add", "kw@example.test", "--password-file",
-                        os.path.join(self.inst.dir, "demo-password")],
-                       check=True, capture_output=True)
+        self.inst.add_user("kw@example.test")
         with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
             s.ehlo("client.test")
             for i in range(2):
@@ -575,10 +551,7 @@ class ImapBase:
     def test_curl(self):
         """curl, a real IMAP client: lists INBOX, fetches a message by UID
         and flags it through STORE over implicit TLS."""
-        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
-                        "user", "add", "curl@example.test", "--password-file",
-                        os.path.join(self.inst.dir, "demo-password")],
-                       check=True, capture_output=True)
+        self.inst.add_user("curl@example.test")
         with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
             s.ehlo("client.test")
             s.sendmail("a@other.test", ["curl@example.test"], MSG % 70)
@@ -600,10 +573,7 @@ class ImapBase:
         """kill -9 of the mail process while it streams a FETCH: the client
         sees the connection end; nothing of the mailbox is lost and the
         next login serves it."""
-        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
-                        "user", "add", "kill@example.test", "--password-file",
-                        os.path.join(self.inst.dir, "demo-password")],
-                       check=True, capture_output=True)
+        self.inst.add_user("kill@example.test")
         big = MSG % 80 + (b"k" * 998 + b"\r\n") * 20000     # 20 MB
         with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=60) as s:
             s.ehlo("client.test")
@@ -636,10 +606,7 @@ class ImapBase:
         """A 1000-message mailbox: the login imports one batch (a backlog
         never delays it), NOOP brings the rest, FETCH 1:* answers for
         all, UIDs 1..1000 in order."""
-        subprocess.run([os.path.join(self.build, "sealpostctl"), "-c", self.inst.conf,
-                        "user", "add", "many@example.test", "--password-file",
-                        os.path.join(self.inst.dir, "demo-password")],
-                       check=True, capture_output=True)
+        self.inst.add_user("many@example.test")
         with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=60) as s:
             s.ehlo("client.test")
             for i in range(1000):

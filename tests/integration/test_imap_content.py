@@ -56,11 +56,7 @@ class ContentBase:
 
     @classmethod
     def tearDownClass(cls):
-        cls.inst.stop()
-        bad = cls.inst.bad_log_lines()
-        if not bad:
-            cls.inst.cleanup()
-        assert not bad, "\n".join(bad)
+        cls.inst.finish()
 
     def setUp(self):
         self.c = self.inst.tls_context().wrap_socket(connect(self.inst.port("imaps")),

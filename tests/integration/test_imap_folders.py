@@ -8,11 +8,10 @@ bad modified UTF-7) refused without anything created."""
 
 import imaplib
 import os
-import re
 import smtplib
 import unittest
 
-from sealpost_test import BUILD, Instance
+from sealpost_test import BUILD, Instance, list_mailboxes
 
 PLAIN = os.environ.get("SEALPOST_PLAIN_BUILD_DIR")
 MSG = (b"From: a@other.test\r\nTo: f@example.test\r\n"
@@ -31,11 +30,7 @@ class FoldersBase:
 
     @classmethod
     def tearDownClass(cls):
-        cls.inst.stop()
-        bad = cls.inst.bad_log_lines()
-        if not bad:
-            cls.inst.cleanup()
-        assert not bad, "\n".join(bad)
+        cls.inst.finish()
 
     def user(self, name, messages=0):
         addr = "%s@example.test" % name
@@ -49,12 +44,7 @@ class FoldersBase:
 
     @staticmethod
     def names(m, lsub=False):
-        typ, data = (m.lsub if lsub else m.list)('""', "*")
-        out = {}
-        for d in data:
-            attrs, name = re.match(rb'\(([^)]*)\) "/" "?(.*?)"?$', d).groups()
-            out[name.decode()] = set(attrs.decode().split())
-        return out
+        return list_mailboxes(m, lsub=lsub)
 
     def test_create_hierarchy_and_children(self):
         m = self.user("create")

@@ -513,11 +513,7 @@ class HostileBase:
 
     @classmethod
     def tearDownClass(cls):
-        cls.inst.stop()
-        bad = cls.inst.bad_log_lines()
-        if not bad:
-            cls.inst.cleanup()
-        assert not bad, "\n".join(bad)
+        cls.inst.finish()
 
     def setUp(self):
         self.c = Client(self.inst, self.pw)

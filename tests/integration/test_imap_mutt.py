@@ -31,7 +31,7 @@ import termios
 import time
 import unittest
 
-from sealpost_test import BUILD, Instance
+from sealpost_test import BUILD, Instance, list_mailboxes
 
 PLAIN = os.environ.get("SEALPOST_PLAIN_BUILD_DIR")
 MUTT = "/usr/bin/mutt"                                  # Debian's, from contrib/dev
@@ -292,17 +292,7 @@ class ImapMuttBase:
         """{name: attributes} of LIST "" "*" on a connection of our own."""
         m = self.login(user)
         try:
-            typ, data = m.list('""', "*")
-            self.assertEqual(typ, "OK", data)
-            out = {}
-            for line in data:
-                mo = re.fullmatch(rb'\(([^)]*)\) (?:"/"|NIL) ("(?:[^"\\]|\\.)*"|\S+)', line)
-                self.assertTrue(mo, line)
-                name = mo.group(2)
-                if name.startswith(b'"'):
-                    name = re.sub(rb"\\(.)", rb"\1", name[1:-1])
-                out[name.decode()] = set(mo.group(1).decode().lower().split())
-            return out
+            return list_mailboxes(m, lower=True)
         finally:
             m.logout()
 

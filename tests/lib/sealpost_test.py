@@ -104,6 +104,25 @@ def wait_for(pred, timeout, what, interval=0.05):
     raise TimeoutError("timed out waiting for " + what)
 
 
+
+def list_mailboxes(m, lsub=False, lower=False):
+    """{mailbox name: set of attributes} from imaplib's LIST (or LSUB)
+    "" "*"; the attributes lower-cased when lower is set."""
+    typ, data = (m.lsub if lsub else m.list)('""', "*")
+    if typ != "OK":
+        raise AssertionError("LIST: %s %r" % (typ, data))
+    out = {}
+    for line in data:
+        mo = re.fullmatch(rb'\(([^)]*)\) (?:"/"|NIL) ("(?:[^"\\]|\\.)*"|\S+)', line)
+        if mo is None:
+            raise AssertionError("LIST line %r" % line)
+        name = mo.group(2)
+        if name.startswith(b'"'):
+            name = re.sub(rb"\\(.)", rb"\1", name[1:-1])
+        attrs = mo.group(1).decode()
+        out[name.decode()] = set((attrs.lower() if lower else attrs).split())
+    return out
+
 class Instance:
     """A sealpostd development instance in a temporary folder."""
 
@@ -179,6 +198,15 @@ class Instance:
     def cleanup(self):
         _used_offsets.discard(self.offset)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def finish(self):
+        """Stop; remove the folder unless the log holds crash or sanitizer
+        reports, which fail the caller (a tearDownClass)."""
+        self.stop()
+        bad = self.bad_log_lines()
+        if not bad:
+            self.cleanup()
+        assert not bad, "\n".join(bad)
 
     def __enter__(self):
         return self.start()
