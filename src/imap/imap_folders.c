@@ -33,54 +33,8 @@
 #include "imap_cmd.h"
 #include "imap_mbox.h"
 #include "imap_mbox_int.h"
+#include "imap_mbname.h"
 #include "banned.h"
-
-/* RFC 3501 5.1.3: modified BASE64 of UTF-16, "," for "/". */
-static bool
-fo_b64(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '+' || c == ',';
-}
-
-/*
- * A name a client may create: 1..INDEX_NAME_MAX printable 7-bit bytes,
- * no LIST wildcard, well-formed modified UTF-7, components neither empty
- * nor "." nor "..".  NULL, or why not.
- */
-static const char *
-fo_name_bad(const char *name)
-{
-	const char	*p, *comp = name;
-	size_t		 n, len = strlen(name);
-
-	if (len == 0 || len > INDEX_NAME_MAX)
-		return "Invalid mailbox name length";
-	if (name[len - 1] == '/')
-		return "Invalid hierarchy in the name";
-	for (p = name; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
-			return "Mailbox names are 7-bit (modified UTF-7)";
-		if (*p == '*' || *p == '%')
-			return "Mailbox names cannot hold * or %";
-		if (*p == '&') {
-			/* "&-" is "&"; else base64, then "-" */
-			for (n = 0, p++; fo_b64(*p); p++)
-				n++;
-			if (*p != '-' || n == 1 || (n > 0 && n % 8 != 0 &&
-			    n % 8 != 3 && n % 8 != 6))
-				return "Invalid modified UTF-7 in the name";
-		}
-		if (*p == '/' || p[1] == '\0') {
-			n = (size_t)(p - comp) + (*p == '/' ? 0 : 1);
-			if (n == 0 || (n == 1 && comp[0] == '.') ||
-			    (n == 2 && comp[0] == '.' && comp[1] == '.'))
-				return "Invalid hierarchy in the name";
-			comp = p + 1;
-		}
-	}
-	return NULL;
-}
 
 /* The name of an argument, canonical (INBOX), a trailing "/" dropped. */
 static int
@@ -185,7 +139,7 @@ mb_create(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 			    c->tag);
 		return 0;
 	}
-	if ((why = fo_name_bad(name)) != NULL) {
+	if ((why = imap_mbname_bad(name)) != NULL) {
 		mb_printf(o, "%s NO [CANNOT] %s\r\n", c->tag, why);
 		return 0;
 	}
@@ -299,7 +253,7 @@ mb_rename(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 	if (fo_name_arg(c, &c->args[0], from, sizeof(from), o) == -1 ||
 	    fo_name_arg(c, &c->args[1], to, sizeof(to), o) == -1)
 		return 0;
-	if ((why = fo_name_bad(to)) != NULL) {
+	if ((why = imap_mbname_bad(to)) != NULL) {
 		mb_printf(o, "%s NO [CANNOT] %s\r\n", c->tag, why);
 		return 0;
 	}
