@@ -651,13 +651,81 @@ auth_session_msg(struct service_session *ss, struct ipc_msg *msg)
 	return 0;
 }
 
+/*
+ * A mail process's channel, once its key is handed over: it stays open
+ * for that account's quota alone (APPEND reserves, an expunge gives
+ * back, GETQUOTA reads).  The mail process parses the network: anything
+ * else from it, or another account's id, drops the channel.
+ */
+struct auth_mailchan {
+	uint64_t	 account;
+};
+static struct event_base	*auth_base;
+
+static void
+auth_mailchan_dispatch(struct ipc_chan *chan, struct ipc_msg *msg,
+    void *arg)
+{
+	struct auth_mailchan	*mc = arg;
+	struct ipc_out		*out;
+	uint64_t		 account, bytes, quota = 0, usage = 0;
+	uint32_t		 release;
+	int			 ok = 0;
+
+	if (msg->fd != -1) {
+		ipc_chan_drop(chan);
+		return;
+	}
+	switch (msg->hdr.type) {
+	case IMSG_AUTH_QUOTA:
+		if (ipc_get_u64(msg, &account) == -1 ||
+		    ipc_get_u64(msg, &bytes) == -1 ||
+		    ipc_get_u32(msg, &release) == -1 || ipc_end(msg) == -1 ||
+		    release > 1 || account != mc->account) {
+			ipc_chan_drop(chan);
+			return;
+		}
+		if (release)
+			ok = accounts_quota_release(db, account, bytes) != -1;
+		else
+			ok = accounts_quota_reserve(db, account, bytes) == 1;
+		out = ipc_out_new(IMSG_AUTH_QUOTA, msg->hdr.id, -1);
+		ipc_add_u32(out, (uint32_t)ok);
+		break;
+	case IMSG_AUTH_USAGE:
+		if (ipc_end(msg) == -1) {
+			ipc_chan_drop(chan);
+			return;
+		}
+		ok = accounts_quota_get(db, mc->account, &quota, &usage) == 1;
+		out = ipc_out_new(IMSG_AUTH_USAGE, msg->hdr.id, -1);
+		ipc_add_u32(out, (uint32_t)ok);
+		ipc_add_u64(out, quota);
+		ipc_add_u64(out, usage);
+		break;
+	default:
+		ipc_chan_drop(chan);
+		return;
+	}
+	(void)ipc_chan_send(chan, out);
+}
+
+static void
+auth_mailchan_closed(struct ipc_chan *chan, int reason, void *arg)
+{
+	(void)chan;
+	(void)reason;
+	free(arg);
+}
+
 /* The master's channel to a mail process: hand it its key, once. */
 static int
 auth_keychan(struct ipc_msg *msg)
 {
-	struct ipc_out	*out;
-	uint64_t	 connid, account;
-	size_t		 i;
+	struct auth_mailchan	*mc;
+	struct ipc_out		*out;
+	uint64_t		 connid, account;
+	size_t			 i;
 
 	if (msg->fd == -1 || ipc_get_u64(msg, &connid) == -1 ||
 	    ipc_get_u64(msg, &account) == -1 || ipc_end(msg) == -1)
@@ -672,9 +740,15 @@ auth_keychan(struct ipc_msg *msg)
 		ipc_add_u64(out, account);
 		ipc_add_data(out, p->kp, 32);
 		ipc_add_data(out, p->kp + 32, 32);
-		(void)ipc_send(msg->fd, out);	/* wiped and freed */
 		auth_pending_clear(p);
-		break;
+		if (ipc_send(msg->fd, out) == -1 || db == NULL)	/* wiped */
+			break;
+		mc = xcalloc(1, sizeof(*mc));
+		mc->account = account;
+		(void)ipc_chan_new(auth_base, msg->fd, IPC_PEER_SESSION,
+		    auth_mailchan_dispatch, auth_mailchan_closed, mc);
+		msg->fd = -1;
+		return 0;
 	}
 	/* no key (a test account): closing says so */
 	close(msg->fd);
@@ -779,6 +853,7 @@ auth_preload(const struct child_args *a)
 static void
 auth_init(struct event_base *base)
 {
+	auth_base = base;
 	if (kdf_pool_start(base, kdf_db, kdf_workers, auth_kdf_done) == -1)
 		fatal("auth: cannot start the KDF workers");
 	log_debug("auth: %u KDF worker(s), unlock cache %u s", kdf_workers,

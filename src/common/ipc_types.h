@@ -8,7 +8,7 @@
 #ifndef SP_IPC_TYPES_H
 #define SP_IPC_TYPES_H
 
-#define IPC_VERSION	10
+#define IPC_VERSION	11
 
 enum imsg_type {
 	IMSG_NONE = 0,
@@ -69,6 +69,10 @@ enum imsg_type {
 	/* auth -> mail process, once: the account's unwrapped key pair */
 	IMSG_AUTH_KEY,		/* u64 account id, data public key (32),
 				 * data private key (32) */
+	/* mail process -> auth over that channel, which stays open for its
+	 * own account's quota: IMSG_AUTH_QUOTA (for that account only), and */
+	IMSG_AUTH_USAGE,	/* req: --; reply: u32 found, u64 quota (0:
+				 * none), u64 usage (bytes) */
 
 	/* master -> control: its channel to a service (sealpostctl deliver) */
 	IMSG_MASTER_CHANNEL,	/* u32 service; fd: the channel */

@@ -49,6 +49,7 @@
 #include "meta_seal.h"
 #include "imap_cmd.h"
 #include "imap_mbox.h"
+#include "mail_quota.h"
 #include "banned.h"
 
 #define IMAP_LINE_MAX		8192
@@ -101,7 +102,8 @@ mail_open_store(void)
 	memcpy(keys, pk, 32);
 	memcpy(keys + 32, sk, 32);
 	sodium_memzero(&keymsg, sizeof(keymsg));
-	close(SP_FD_KEY);
+	/* the channel stays: this account's quota, from auth */
+	mail_quota_init(SP_FD_KEY, account);
 	if ((dfd = open("/mail", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1 || (ix = index_open(dfd, "/mail", keys,
 	    keys + 32, INDEX_OPEN_CREATE, err, sizeof(err))) == NULL) {

@@ -33,6 +33,7 @@
 #include "imap_mbox.h"
 #include "memfd.h"
 #include "imap_mbox_int.h"
+#include "mail_quota.h"
 #include "banned.h"
 
 
@@ -62,7 +63,7 @@ mb_printf(struct mb_out *o, const char *fmt, ...)
 }
 
 /* A mailbox name as an IMAP quoted string. */
-static void
+void
 mb_quoted(struct mb_out *o, const char *s)
 {
 	(void)buf_add(o->b, "\"", 1);
@@ -342,12 +343,20 @@ bad:
 	return 0;
 }
 
+/* Is the atom a this word (any case)? */
+static bool
+mb_is(const struct imap_arg *a, const char *word)
+{
+	return a->len == strlen(word) && strncasecmp(a->s, word, a->len) == 0;
+}
+
 /* The STATUS items are atoms we know: 0, or -1. */
 static int
 mb_status_items_ok(const struct imap_arg *items, size_t n)
 {
 	static const char *const known[] = { "MESSAGES", "RECENT", "UIDNEXT",
-	    "UIDVALIDITY", "UNSEEN", "APPENDLIMIT" };
+	    "UIDVALIDITY", "UNSEEN", "APPENDLIMIT", "DELETED",
+	    "DELETED-STORAGE", "SIZE" };
 	size_t	i, k;
 
 	if (n == 0)
@@ -379,20 +388,28 @@ mb_status_line(struct mb_out *o, const struct index_mailbox *mb,
 		const struct imap_arg	*a = &items[i];
 		const char		*sp = i > 0 ? " " : "";
 
-		if (a->len == 8 && strncasecmp(a->s, "MESSAGES", 8) == 0)
+		if (mb_is(a, "MESSAGES"))
 			mb_printf(o, "%sMESSAGES %u", sp, mb->messages);
-		else if (a->len == 6 && strncasecmp(a->s, "RECENT", 6) == 0)
+		else if (mb_is(a, "RECENT"))
 			mb_printf(o, "%sRECENT 0", sp);
-		else if (a->len == 7 && strncasecmp(a->s, "UIDNEXT", 7) == 0)
+		else if (mb_is(a, "UIDNEXT"))
 			mb_printf(o, "%sUIDNEXT %u", sp, mb->uidnext);
-		else if (a->len == 11 && strncasecmp(a->s, "APPENDLIMIT",
-		    11) == 0)
+		else if (mb_is(a, "UIDVALIDITY"))
+			mb_printf(o, "%sUIDVALIDITY %u", sp, mb->uidvalidity);
+		else if (mb_is(a, "UNSEEN"))
+			mb_printf(o, "%sUNSEEN %u", sp, mb->unseen);
+		else if (mb_is(a, "APPENDLIMIT"))
 			mb_printf(o, "%sAPPENDLIMIT %llu", sp,
 			    (unsigned long long)o->m->appendlimit);
-		else if (a->len == 11)
-			mb_printf(o, "%sUIDVALIDITY %u", sp, mb->uidvalidity);
-		else
-			mb_printf(o, "%sUNSEEN %u", sp, mb->unseen);
+		else if (mb_is(a, "DELETED"))		/* RFC 9208 */
+			mb_printf(o, "%sDELETED %u", sp, mb->deleted);
+		else if (mb_is(a, "DELETED-STORAGE"))	/* KiB, rounded up */
+			mb_printf(o, "%sDELETED-STORAGE %llu", sp,
+			    (unsigned long long)((mb->deleted_size + 1023) /
+			    1024));
+		else					/* RFC 8438, octets */
+			mb_printf(o, "%sSIZE %llu", sp,
+			    (unsigned long long)mb->size);
 	}
 	mb_printf(o, ")\r\n");
 }
@@ -963,6 +980,13 @@ mb_append(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		mb_printf(o, "%s NO [TRYCREATE] No such mailbox\r\n", c->tag);
 		return 0;
 	}
+	/* the quota first, as for a delivery: given back if the write fails */
+	if ((r = mail_quota_reserve(msg->len)) != 1) {
+		mb_printf(o, "%s %s\r\n", c->tag, r == 0 ? "NO [OVERQUOTA] "
+		    "Mailbox is full (quota)" : "NO [UNAVAILABLE] Cannot "
+		    "check the quota, try again later");
+		return 0;
+	}
 	if ((fd = memfd_new("append")) == -1 ||
 	    memfd_append(fd, msg->s, msg->len) == -1 ||
 	    index_append(m->ix, dst.id, fd, msg->len, flags & INDEX_F_ALL, kw,
@@ -972,6 +996,7 @@ mb_append(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		    index_errstr(m->ix));
 		if (fd != -1)
 			close(fd);
+		(void)mail_quota_release(msg->len);
 		return 0;
 	}
 	close(fd);
@@ -1205,8 +1230,14 @@ imap_mbox_command(struct imap_mbox *m, const struct imap_cmd *c)
 		mb_close(m, c, &o, false);
 	else if (strcmp(c->name, "NOOP") == 0 && !c->uid && c->nargs == 0)
 		mb_printf(&o, "%s OK NOOP completed\r\n", c->tag);
+	else if ((strcmp(c->name, "GETQUOTA") == 0 ||
+	    strcmp(c->name, "GETQUOTAROOT") == 0 ||
+	    strcmp(c->name, "SETQUOTA") == 0) && !c->uid)
+		mb_quota(m, c, &o);
 	else
 		handled = 0;
+	/* what an EXPUNGE, CLOSE, MOVE or DELETE freed */
+	mb_quota_settle(m);
 	if (handled)
 		mb_news_before_tagged(m, c, &o);
 	r = handled && o.b->len > 0 && !o.failed ? m->write_fn(m->arg,

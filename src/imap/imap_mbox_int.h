@@ -42,6 +42,8 @@ int	mb_resolve(struct imap_mbox *, const struct imap_cmd *,
 	    const struct imap_arg *, struct mb_out *, uint32_t **, size_t *);
 /* An astring argument into out (no NUL): 0, or -1. */
 int	mb_astring(const struct imap_arg *, char *, size_t);
+/* A mailbox name as an IMAP quoted string. */
+void	mb_quoted(struct mb_out *, const char *);
 /* INBOX in any case, alone or as a parent, is INBOX (RFC 3501 5.1). */
 void	mb_canon(char *);
 /* CREATE, DELETE, RENAME, (UN)SUBSCRIBE (imap_folders.c). */
@@ -64,6 +66,10 @@ struct buf	*mb_read(struct index_msg *, uint64_t start, uint64_t end);
  * *data (replaced); -1 for an encoding we do not know.
  */
 int	mb_decode(const struct meta *, uint32_t idx, struct buf **data);
+/* GETQUOTA, GETQUOTAROOT, SETQUOTA (imap_quota.c). */
+int	mb_quota(struct imap_mbox *, const struct imap_cmd *, struct mb_out *);
+/* Give back to the quota what this command's expunges freed. */
+void	mb_quota_settle(struct imap_mbox *);
 /* SEARCH and UID SEARCH (imap_search_cmd.c). */
 int	mb_search(struct imap_mbox *, const struct imap_cmd *, struct mb_out *);
 

@@ -2162,6 +2162,27 @@ accounts_quota_reserve(struct accounts_db *a, uint64_t account_id,
 }
 
 int
+accounts_quota_get(struct accounts_db *a, uint64_t account_id,
+    uint64_t *quota_r, uint64_t *usage_r)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	acc_start(a, NULL);
+	if ((st = acc_query(a, "SELECT quota, usage FROM accounts WHERE id = ?",
+	    "i", (int64_t)account_id)) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*quota_r = (uint64_t)sqlite3_column_int64(st, 0);
+		*usage_r = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return acc_dberr(a);
+	return rc == SQLITE_ROW;
+}
+
+int
 accounts_quota_release(struct accounts_db *a, uint64_t account_id,
     uint64_t bytes)
 {

@@ -284,6 +284,10 @@ int		 accounts_quota_reserve(struct accounts_db *,
 		    uint64_t account_id, uint64_t bytes);
 int		 accounts_quota_release(struct accounts_db *,
 		    uint64_t account_id, uint64_t bytes);
+/* An account's quota (0: none) and usage, in bytes: 1, 0 (no such
+ * account), or -1. */
+int		 accounts_quota_get(struct accounts_db *,
+		    uint64_t account_id, uint64_t *quota_r, uint64_t *usage_r);
 
 #ifdef SP_TEST_HOOKS
 /* How many KDFs (crypto_pwhash) this process has run. */

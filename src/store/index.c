@@ -139,6 +139,8 @@ struct index {
 	int			 changesfd;	/* changes, or -1 */
 	const unsigned char	*pk;		/* the caller's, or NULL */
 	const unsigned char	*sk;		/* the caller's, or NULL */
+	uint64_t		 freeing;	/* bytes the open transaction frees */
+	uint64_t		 freed;		/* committed, not yet taken */
 	char			 err[INDEX_ERR_MAX];
 };
 
@@ -213,7 +215,8 @@ static const char ix_schema[] =
 	"SELECT m.id, m.name, m.uidvalidity, m.uidnext, m.highestmodseq,"\
 	" m.special_use, m.subscribed, count(x.id),"			\
 	" coalesce(sum((x.flags & 1) = 0), 0),"				\
-	" coalesce(sum((x.flags & 8) <> 0), 0), coalesce(sum(x.size), 0)"\
+	" coalesce(sum((x.flags & 8) <> 0), 0), coalesce(sum(x.size), 0),"\
+	" coalesce(sum(CASE WHEN (x.flags & 8) <> 0 THEN x.size END), 0)"\
 	" FROM mailboxes m LEFT JOIN messages x ON x.mailbox_id = m.id "
 
 #define IX_MSG_SELECT							\
@@ -688,6 +691,7 @@ ix_col_blob(sqlite3_stmt *st, int i, void *dst, size_t len)
 static int
 ix_begin(struct index *ix)
 {
+	ix->freeing = 0;
 	/* IMMEDIATE: take the write lock now, so checks and writes agree */
 	if (sqlite3_exec(ix->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
@@ -700,6 +704,8 @@ ix_commit(struct index *ix)
 {
 	if (sqlite3_exec(ix->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		return ix_dberr(ix);
+	ix->freed += ix->freeing;
+	ix->freeing = 0;
 	return 0;
 }
 
@@ -709,6 +715,7 @@ ix_rollback(struct index *ix)
 {
 	int	saved = errno;
 
+	ix->freeing = 0;
 	if (!sqlite3_get_autocommit(ix->db))
 		(void)sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
 	errno = saved;
@@ -798,6 +805,7 @@ ix_mailbox_row(sqlite3_stmt *st, struct index_mailbox *mb)
 	mb->unseen = (uint32_t)sqlite3_column_int64(st, 8);
 	mb->deleted = (uint32_t)sqlite3_column_int64(st, 9);
 	mb->size = (uint64_t)sqlite3_column_int64(st, 10);
+	mb->deleted_size = (uint64_t)sqlite3_column_int64(st, 11);
 }
 
 /*
@@ -1655,6 +1663,8 @@ ix_expunge_rows(struct index *ix, int64_t mbox, const uint32_t *uids,
 		    "max(usage_bytes - ?, 0), usage_blobs = "
 		    "max(usage_blobs - 1, 0)", "i", (int64_t)g[i].size) != 1)
 			goto fail;
+		if (rc == 1)
+			ix->freeing += g[i].size;
 	}
 	if (ng > 0 && ix_run(ix, "UPDATE mailboxes SET highestmodseq = "
 	    "highestmodseq + 1 WHERE id = ?", "i", mbox) != 1)
@@ -2574,6 +2584,15 @@ index_usage(struct index *ix, uint64_t *bytes_r, uint64_t *blobs_r)
 		return rc == SQLITE_DONE ? ix_err(ix, EIO, "index.db: no "
 		    "account row") : ix_dberr(ix);
 	return 0;
+}
+
+uint64_t
+index_freed_take(struct index *ix)
+{
+	uint64_t	n = ix->freed;
+
+	ix->freed = 0;
+	return n;
 }
 
 /* --- check ---------------------------------------------------------------- */

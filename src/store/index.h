@@ -93,6 +93,7 @@ struct index_mailbox {
 	uint32_t	unseen;		/* without \Seen */
 	uint32_t	deleted;	/* with \Deleted */
 	uint64_t	size;		/* sum of message sizes (RFC 8438) */
+	uint64_t	deleted_size;	/* of those with \Deleted (RFC 9208) */
 };
 
 struct index_msg_info {
@@ -351,6 +352,12 @@ int	index_meta_todo(struct index *, int version, struct index_msgref *out,
  * reference (a copied message counts once, as on disk).  0 or -1.
  */
 int	index_usage(struct index *, uint64_t *bytes_r, uint64_t *blobs_r);
+/*
+ * Bytes of the blobs this handle's committed expunges (EXPUNGE, MOVE's
+ * source rows never free one, a deleted mailbox) left without any row
+ * since the last call: what to give back to the account's quota.
+ */
+uint64_t index_freed_take(struct index *);
 
 /*
  * Check the structure (no key needed): rows whose blob is missing or

@@ -257,10 +257,11 @@ class Instance:
         with open(os.path.join(self.dir, "demo-password")) as f:
             return f.read().strip()
 
-    def add_user(self, address):
+    def add_user(self, address, quota=None):
         """A user with the demo user's password (read from its file)."""
         self.ctl("user", "add", address, "--password-file",
-                 os.path.join(self.dir, "demo-password"))
+                 os.path.join(self.dir, "demo-password"),
+                 *(["--quota", quota] if quota is not None else []))
         return address
 
     def imaps(self, user="demo@example.test", password=None):

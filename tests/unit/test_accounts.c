@@ -575,6 +575,10 @@ test_quota(void)
 	test_assert(accounts_quota_release(a, 2, 700) == 0);
 	test_assert(accounts_lookup(a, "q@example.test", &id, pk, &uid, &quota,
 	    &usage) == 1 && usage == 300);
+	quota = usage = 7;
+	test_assert(accounts_quota_get(a, 2, &quota, &usage) == 1 &&
+	    quota == 1000 && usage == 300);
+	test_assert(accounts_quota_get(a, 99, &quota, &usage) == 0);
 	test_assert(accounts_quota_release(a, 2, 5000) == 0);
 	test_assert(accounts_lookup(a, "q@example.test", &id, pk, &uid, &quota,
 	    &usage) == 1 && usage == 0);
