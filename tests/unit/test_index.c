@@ -673,9 +673,11 @@ test_append_copy_move_expunge(void)
 	    bytes == 200300 && blobs == 2);
 	test_assert(read_equal(ix, trash, 1, d, 300, 300));
 	/* expunge the original: the copy keeps the blob */
+	test_assert(index_freed_take(ix) == 0);
 	test_assert(index_expunge(ix, inbox, &u1, 1, 0, &gone, &n) == 0 &&
 	    n == 1);
 	free(gone);
+	test_assert(index_freed_take(ix) == 0);
 	test_assert(count_dir(a.blobsfd, 0) == 2);
 	test_assert(read_equal(ix, trash, 1, d, 300, 300));
 	/* \Deleted only: nothing flagged, nothing goes */
@@ -685,7 +687,8 @@ test_append_copy_move_expunge(void)
 	    INDEX_F_DELETED, 0, NULL, NULL) == 0);
 	test_assert(index_expunge(ix, trash, NULL, 0, INDEX_EXPUNGE_DELETED,
 	    NULL, &n) == 0 && n == 1);
-	/* the last row went: so did the blob */
+	/* the last row went: so did the blob, and its bytes, once */
+	test_assert(index_freed_take(ix) == 300 && index_freed_take(ix) == 0);
 	test_assert(count_dir(a.blobsfd, 0) == 1);
 	test_assert(index_usage(ix, &bytes, &blobs) == 0 &&
 	    bytes == 200000 && blobs == 1);
@@ -699,6 +702,7 @@ test_append_copy_move_expunge(void)
 	    info.flags == INDEX_F_SEEN && info.internal_date == 1600000000);
 	test_assert(read_equal(ix, archive, 1, m, 200000, 100000));
 	test_assert(count_dir(a.blobsfd, 0) == 1);
+	test_assert(index_freed_take(ix) == 0);
 	/* copy of a uid that does not exist: nothing */
 	test_assert(index_copy(ix, sent, &u1, 1, trash, src, dst, &n) == 0 &&
 	    n == 0);
