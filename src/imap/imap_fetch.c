@@ -496,7 +496,8 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 			mb_printf(o, "%sUID %u", k++ ? " " : "", mi.uid);
 		if (items & MB_F_FLAGS) {
 			mb_printf(o, "%sFLAGS ", k++ ? " " : "");
-			mb_flags(o, mi.flags, mi.keywords);
+			mb_flags(o, mi.flags | (m->known[i].recent ?
+			    MB_F_RECENT : 0), mi.keywords);
 			m->known[i].flags = mi.flags;
 			m->known[i].kw = mi.keywords;
 		}

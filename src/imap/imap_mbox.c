@@ -30,6 +30,7 @@
 #include "buf.h"
 #include "imap_cmd.h"
 #include "imap_seqset.h"
+#include "log.h"
 #include "imap_mbox.h"
 #include "memfd.h"
 #include "imap_mbox_int.h"
@@ -158,6 +159,10 @@ mb_flags(struct mb_out *o, uint32_t flags, uint64_t kw)
 			mb_printf(o, "%s%s", first ? "" : " ", mb_flag_names[i]);
 			first = 0;
 		}
+	if (flags & MB_F_RECENT) {
+		mb_printf(o, "%s\\Recent", first ? "" : " ");
+		first = 0;
+	}
 	for (i = 0; i < INDEX_KEYWORD_MAX; i++)
 		if ((kw & (1ULL << i)) && (name = mb_kwname(o->m, (int)i)) !=
 		    NULL) {
@@ -390,8 +395,8 @@ mb_status_line(struct mb_out *o, const struct index_mailbox *mb,
 
 		if (mb_is(a, "MESSAGES"))
 			mb_printf(o, "%sMESSAGES %u", sp, mb->messages);
-		else if (mb_is(a, "RECENT"))
-			mb_printf(o, "%sRECENT 0", sp);
+		else if (mb_is(a, "RECENT"))	/* what a SELECT would claim */
+			mb_printf(o, "%sRECENT %u", sp, mb->recent);
 		else if (mb_is(a, "UIDNEXT"))
 			mb_printf(o, "%sUIDNEXT %u", sp, mb->uidnext);
 		else if (mb_is(a, "UIDVALIDITY"))
@@ -458,6 +463,7 @@ mb_collect_uid(const struct index_msg_info *mi, void *arg)
 	}
 	c->flags[c->n].flags = mi->flags;
 	c->flags[c->n].kw = mi->keywords;
+	c->flags[c->n].recent = false;
 	c->uids[c->n++] = mi->uid;
 	return 0;
 }
@@ -470,6 +476,29 @@ mb_view_add(struct imap_mbox *m, uint32_t uid, struct mb_known k)
 	m->known = xreallocarray(m->known, m->nuids + 1, sizeof(*m->known));
 	m->uids[m->nuids] = uid;
 	m->known[m->nuids++] = k;
+}
+
+/*
+ * \Recent for messages from view index first on (RFC 3501 2.3.2): a
+ * read-write session claims those no session has seen (index_recent_
+ * claim); a read-only one claims nothing (EXAMINE must not take \Recent
+ * from anyone, 6.3.2) and shows those unclaimed when it selected.  The
+ * number of recent messages in the view.
+ */
+static size_t
+mb_recent_mark(struct imap_mbox *m, size_t first)
+{
+	uint32_t	from = m->recent_floor, to = UINT32_MAX;
+	size_t		i, n = 0;
+
+	if (!m->readonly && first < m->nuids &&
+	    index_recent_claim(m->ix, m->mb.id, &from, &to) == -1)
+		log_warnx("imap-mail: \\Recent: %s", index_errstr(m->ix));
+	for (i = first; i < m->nuids; i++)
+		m->known[i].recent = m->uids[i] >= from && m->uids[i] < to;
+	for (i = 0; i < m->nuids; i++)
+		n += m->known[i].recent;
+	return n;
 }
 
 void
@@ -491,7 +520,7 @@ mb_select(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 	struct mb_collect	col = { NULL, NULL, 0 };
 	char			name[INDEX_NAME_MAX + 1];
 	uint32_t		first_unseen = 0;
-	size_t			i;
+	size_t			i, recent;
 
 	/* RFC 3501 6.3.1: a SELECT first leaves the selected state */
 	imap_mbox_unselect(m);
@@ -519,6 +548,8 @@ mb_select(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 	m->nuids = col.n;
 	m->selected = true;
 	m->readonly = examine;
+	m->recent_floor = m->mb.recent_uid;
+	recent = mb_recent_mark(m, 0);
 	for (i = 0; i < m->nuids && first_unseen == 0; i++)
 		if (!(m->known[i].flags & INDEX_F_SEEN))
 			first_unseen = (uint32_t)i + 1;
@@ -532,8 +563,8 @@ mb_select(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 		mb_all_keywords(m, o);
 		mb_printf(o, " \\*");
 	}
-	mb_printf(o, ")] Flags permitted\r\n* %zu EXISTS\r\n* 0 RECENT\r\n",
-	    m->nuids);
+	mb_printf(o, ")] Flags permitted\r\n* %zu EXISTS\r\n* %zu RECENT\r\n",
+	    m->nuids, recent);
 	if (first_unseen != 0)
 		mb_printf(o, "* OK [UNSEEN %u] First unseen\r\n", first_unseen);
 	mb_printf(o, "* OK [UIDVALIDITY %u] UIDs valid\r\n* OK [UIDNEXT %u] "
@@ -693,7 +724,8 @@ mb_fetch_flags(struct imap_mbox *m, struct mb_out *o, const uint32_t *uids,
 		if (with_uid)
 			mb_printf(o, "UID %u ", mi.uid);
 		mb_printf(o, "FLAGS ");
-		mb_flags(o, mi.flags, mi.keywords);
+		mb_flags(o, mi.flags | (m->known[i].recent ? MB_F_RECENT : 0),
+		    mi.keywords);
 		(void)buf_add(o->b, ")\r\n", 3);
 		m->known[i].flags = mi.flags;
 		m->known[i].kw = mi.keywords;
@@ -1054,7 +1086,8 @@ mb_changed_flags(const struct index_msg_info *mi, void *arg)
 	    (m->known[lo].flags != mi->flags || m->known[lo].kw !=
 	    mi->keywords)) {
 		mb_printf(w->o, "* %zu FETCH (FLAGS ", lo + 1);
-		mb_flags(w->o, mi->flags, mi->keywords);
+		mb_flags(w->o, mi->flags | (m->known[lo].recent ? MB_F_RECENT :
+		    0), mi->keywords);
 		(void)buf_add(w->o->b, ")\r\n", 3);
 		m->known[lo].flags = mi->flags;
 		m->known[lo].kw = mi->keywords;
@@ -1105,7 +1138,8 @@ mb_news(struct imap_mbox *m, struct mb_out *o, bool expunge_ok)
 		if (m->nuids == 0 || col.uids[k] > m->uids[m->nuids - 1])
 			mb_view_add(m, col.uids[k], col.flags[k]);
 	if (m->nuids != before)
-		mb_printf(o, "* %zu EXISTS\r\n", m->nuids);
+		mb_printf(o, "* %zu EXISTS\r\n* %zu RECENT\r\n", m->nuids,
+		    mb_recent_mark(m, before));
 	/* flags changed since we last looked, by anyone */
 	w.m = m;
 	w.o = o;

@@ -20,7 +20,11 @@ struct imap_cmd;
 struct mb_known {
 	uint32_t	flags;		/* INDEX_F_* */
 	uint64_t	kw;		/* keyword bits (index_keyword) */
+	bool		recent;		/* \Recent in this session */
 };
+
+/* \Recent, beside the INDEX_F_* bits given to mb_flags and the search */
+#define MB_F_RECENT	0x100
 
 struct imap_mbox {
 	struct index		*ix;
@@ -30,6 +34,7 @@ struct imap_mbox {
 	void			*arg;
 	bool			 selected;
 	bool			 readonly;	/* EXAMINE */
+	uint32_t		 recent_floor;	/* EXAMINE: recent from here */
 	struct index_mailbox	 mb;		/* as selected */
 	uint32_t		*uids;		/* message number - 1 -> uid */
 	struct mb_known		*known;		/* the flags the client knows */

@@ -179,8 +179,10 @@ sp_key(struct sp *p, int depth)
 {
 	static const struct { const char *w; enum imap_sk op; uint32_t f; }
 	    simple[] = {
-		{ "ALL", SK_ALL, 0 }, { "OLD", SK_ALL, 0 },
-		{ "NEW", SK_NONE, 0 }, { "RECENT", SK_NONE, 0 },
+		{ "ALL", SK_ALL, 0 },
+		{ "OLD", SK_FLAG_UNSET, IMAP_SEARCH_F_RECENT },
+		{ "NEW", SK_NEW, 0 },
+		{ "RECENT", SK_FLAG_SET, IMAP_SEARCH_F_RECENT },
 		{ "ANSWERED", SK_FLAG_SET, INDEX_F_ANSWERED },
 		{ "DELETED", SK_FLAG_SET, INDEX_F_DELETED },
 		{ "DRAFT", SK_FLAG_SET, INDEX_F_DRAFT },
@@ -539,6 +541,9 @@ sm_match(const struct imap_search *s, uint32_t k,
 		return true;
 	case SK_NONE:
 		return false;
+	case SK_NEW:
+		return (m->flags & IMAP_SEARCH_F_RECENT) != 0 &&
+		    (m->flags & INDEX_F_SEEN) == 0;
 	case SK_FLAG_SET:
 		return (m->flags & n->n) != 0;
 	case SK_FLAG_UNSET:

@@ -32,7 +32,8 @@ struct meta;
 
 enum imap_sk {
 	SK_AND, SK_OR, SK_NOT,
-	SK_ALL, SK_NONE,		/* NONE: RECENT, NEW, KEYWORD x */
+	SK_ALL, SK_NONE,		/* NONE: KEYWORD nobody has */
+	SK_NEW,				/* \Recent and not \Seen */
 	SK_FLAG_SET, SK_FLAG_UNSET,	/* arg.n: INDEX_F_* bit */
 	SK_KEYWORD, SK_UNKEYWORD,	/* name; n: its bit, set by the
 					   caller (0: no such keyword) */
@@ -77,6 +78,9 @@ void	imap_search_free(struct imap_search *);
  */
 void	imap_search_prepare(struct imap_search *, uint32_t nmsgs,
 	    uint32_t maxuid);
+
+/* In imap_search_msg.flags beside INDEX_F_*: the session's \Recent. */
+#define IMAP_SEARCH_F_RECENT	0x100
 
 /* One message, as the match sees it. */
 struct imap_search_msg {

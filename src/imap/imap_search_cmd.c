@@ -186,6 +186,8 @@ sc_row(const struct index_msg_info *mi, void *arg)
 	return 0;
 }
 
+_Static_assert(MB_F_RECENT == IMAP_SEARCH_F_RECENT, "one \\Recent bit");
+
 int
 mb_search(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 {
@@ -244,7 +246,8 @@ mb_search(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		memset(&sm, 0, sizeof(sm));
 		sm.seq = (uint32_t)i + 1;
 		sm.uid = m->uids[i];
-		sm.flags = rows.v[k].flags;
+		sm.flags = rows.v[k].flags | (m->known[i].recent ?
+		    MB_F_RECENT : 0);
 		sm.keywords = rows.v[k].keywords;
 		sm.size = rows.v[k].size;
 		sm.internal_date = rows.v[k].internal_date;

@@ -29,7 +29,8 @@
  *   account   (id = 1, last_uidvalidity, usage_bytes, usage_blobs)
  *   mailboxes (id PK AUTOINCREMENT, name UNIQUE (UTF-8), uidvalidity,
  *              uidnext, highestmodseq, special_use (unique when not 0),
- *              subscribed, created)
+ *              subscribed, created, recent_uid (messages from this uid on
+ *              are \Recent: no session has claimed them yet; version 2))
  *   messages  (id PK, mailbox_id -> mailboxes, uid, blob_id (16 bytes;
  *              rows copied from one message share it: a blob's reference
  *              count is the number of rows naming it), flags (INDEX_F_*),
@@ -110,7 +111,7 @@
 #include "index.h"
 #include "banned.h"
 
-#define IX_SCHEMA_VERSION	1
+#define IX_SCHEMA_VERSION	2
 #define IX_BUSY_MS		5000
 #define IX_NAME_LEN		(2 * BLOB_ID_LEN)	/* a blob's file name */
 #define IX_GC_MAX		1000
@@ -183,7 +184,9 @@ static const char ix_schema[] =
 	"  special_use INTEGER NOT NULL DEFAULT 0"
 	"    CHECK (special_use BETWEEN 0 AND " IX_STR(INDEX_SPECIAL_MAX) "),"
 	"  subscribed INTEGER NOT NULL DEFAULT 1 CHECK (subscribed IN (0, 1)),"
-	"  created INTEGER NOT NULL);"
+	"  created INTEGER NOT NULL,"
+	"  recent_uid INTEGER NOT NULL DEFAULT 1"
+	"    CHECK (recent_uid BETWEEN 1 AND 4294967295));"
 	"CREATE UNIQUE INDEX mailboxes_special ON mailboxes(special_use)"
 	"  WHERE special_use <> 0;"
 	"CREATE TABLE messages ("
@@ -216,7 +219,8 @@ static const char ix_schema[] =
 	" m.special_use, m.subscribed, count(x.id),"			\
 	" coalesce(sum((x.flags & 1) = 0), 0),"				\
 	" coalesce(sum((x.flags & 8) <> 0), 0), coalesce(sum(x.size), 0),"\
-	" coalesce(sum(CASE WHEN (x.flags & 8) <> 0 THEN x.size END), 0)"\
+	" coalesce(sum(CASE WHEN (x.flags & 8) <> 0 THEN x.size END), 0),"\
+	" m.recent_uid, coalesce(sum(x.uid >= m.recent_uid), 0)"	\
 	" FROM mailboxes m LEFT JOIN messages x ON x.mailbox_id = m.id "
 
 #define IX_MSG_SELECT							\
@@ -806,6 +810,8 @@ ix_mailbox_row(sqlite3_stmt *st, struct index_mailbox *mb)
 	mb->deleted = (uint32_t)sqlite3_column_int64(st, 9);
 	mb->size = (uint64_t)sqlite3_column_int64(st, 10);
 	mb->deleted_size = (uint64_t)sqlite3_column_int64(st, 11);
+	mb->recent_uid = (uint32_t)sqlite3_column_int64(st, 12);
+	mb->recent = (uint32_t)sqlite3_column_int64(st, 13);
 }
 
 /*
@@ -875,7 +881,10 @@ index_init(void)
 	return 0;
 }
 
-/* 1: index.db has our schema, 0: it is empty, -1: foreign or damaged. */
+/*
+ * 1: index.db has our schema, 2: an older version of it (ix_upgrade),
+ * 0: it is empty, -1: foreign, damaged or newer.
+ */
 static int
 ix_schema_check(struct index *ix)
 {
@@ -892,6 +901,8 @@ ix_schema_check(struct index *ix)
 		return ix_err(ix, EINVAL, "index.db: not an index");
 	if (ix_int(ix, &v, "SELECT version FROM schema_version", "") != 1)
 		return -1;
+	if (v >= 1 && v < IX_SCHEMA_VERSION)
+		return 2;
 	if (v != IX_SCHEMA_VERSION)
 		return ix_err(ix, EINVAL, "index.db: schema version %lld, "
 		    "expected %d", (long long)v, IX_SCHEMA_VERSION);
@@ -953,6 +964,35 @@ ix_create(struct index *ix)
 			if (ix_mailbox_insert(ix, ix_defaults[i].name,
 			    ix_defaults[i].special) == -1)
 				goto fail;
+	}
+	return ix_commit(ix);
+fail:
+	ix_rollback(ix);
+	return -1;
+}
+
+/*
+ * Bring an older index.db up to IX_SCHEMA_VERSION, in one transaction
+ * (another process of the account may be doing the same: the second
+ * finds it done).  Version 2 added mailboxes.recent_uid: nothing there is
+ * \Recent after the upgrade.
+ */
+static int
+ix_upgrade(struct index *ix)
+{
+	int64_t	v;
+
+	if (ix_begin(ix) == -1)
+		return -1;
+	if (ix_int(ix, &v, "SELECT version FROM schema_version", "") != 1)
+		goto fail;
+	if (v == 1 && (sqlite3_exec(ix->db, "ALTER TABLE mailboxes ADD COLUMN "
+	    "recent_uid INTEGER NOT NULL DEFAULT 1 CHECK (recent_uid BETWEEN "
+	    "1 AND 4294967295); UPDATE mailboxes SET recent_uid = uidnext; "
+	    "UPDATE schema_version SET version = 2;", NULL, NULL, NULL) !=
+	    SQLITE_OK)) {
+		ix_dberr(ix);
+		goto fail;
 	}
 	return ix_commit(ix);
 fail:
@@ -1034,6 +1074,8 @@ index_open(int dirfd, const char *dir_path, const unsigned char *pk,
 	if (ix_pragmas(ix) == -1)
 		goto fail;
 	if (have == 0 && ix_create(ix) == -1)
+		goto fail;
+	if (have == 2 && ix_upgrade(ix) == -1)
 		goto fail;
 	oflags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 	if (flags & INDEX_OPEN_CREATE)
@@ -2584,6 +2626,48 @@ index_usage(struct index *ix, uint64_t *bytes_r, uint64_t *blobs_r)
 		return rc == SQLITE_DONE ? ix_err(ix, EIO, "index.db: no "
 		    "account row") : ix_dberr(ix);
 	return 0;
+}
+
+int
+index_recent_claim(struct index *ix, int64_t mailbox, uint32_t *from_r,
+    uint32_t *to_r)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	ix_start(ix);
+	*from_r = *to_r = 0;
+	if (ix_begin(ix) == -1)
+		return -1;
+	if ((st = ix_query(ix, "SELECT recent_uid, uidnext FROM mailboxes "
+	    "WHERE id = ?", "i", mailbox)) == NULL)
+		goto fail;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*from_r = (uint32_t)sqlite3_column_int64(st, 0);
+		*to_r = (uint32_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW) {
+		if (rc == SQLITE_DONE)
+			ix_err(ix, ENOENT, "no such mailbox");
+		else
+			ix_dberr(ix);
+		goto fail;
+	}
+	if (*from_r >= *to_r) {
+		*from_r = *to_r;	/* another session has them */
+		ix_rollback(ix);
+		return 0;
+	}
+	/* not ix_changed: no other session needs to hear of this */
+	if (ix_run(ix, "UPDATE mailboxes SET recent_uid = ? WHERE id = ?",
+	    "ii", (int64_t)*to_r, mailbox) != 1 || ix_commit(ix) == -1)
+		goto fail;
+	return 0;
+fail:
+	ix_rollback(ix);
+	*from_r = *to_r = 0;
+	return -1;
 }
 
 uint64_t

@@ -94,6 +94,8 @@ struct index_mailbox {
 	uint32_t	deleted;	/* with \Deleted */
 	uint64_t	size;		/* sum of message sizes (RFC 8438) */
 	uint64_t	deleted_size;	/* of those with \Deleted (RFC 9208) */
+	uint32_t	recent_uid;	/* no session has claimed these yet */
+	uint32_t	recent;		/* messages from recent_uid on */
 };
 
 struct index_msg_info {
@@ -358,6 +360,14 @@ int	index_usage(struct index *, uint64_t *bytes_r, uint64_t *blobs_r);
  * since the last call: what to give back to the account's quota.
  */
 uint64_t index_freed_take(struct index *);
+/*
+ * \Recent (RFC 3501 2.3.2): claim for the calling session the messages
+ * no session has seen yet, uids [*from_r, *to_r), and move the mailbox's
+ * recent_uid past them, in one transaction (two sessions never both get
+ * one).  *from_r == *to_r: nothing to claim.  0 or -1.
+ */
+int	index_recent_claim(struct index *, int64_t mailbox, uint32_t *from_r,
+	    uint32_t *to_r);
 
 /*
  * Check the structure (no key needed): rows whose blob is missing or

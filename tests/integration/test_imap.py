@@ -187,7 +187,7 @@ class ImapBase:
         self.assertTrue(body.endswith(MSG % 99))
         self.assertIn(b"for <body@example.test>", body)
         typ, data = m.fetch("%d" % n, "(FLAGS)")
-        self.assertEqual(data, [b"%d (FLAGS ())" % n])               # PEEK: unseen
+        self.assertEqual(data, [b"%d (FLAGS (\\Recent))" % n])     # PEEK: unseen
         typ, data = m.fetch("%d" % n, "(BODY.PEEK[HEADER.FIELDS (SUBJECT from)])")
         self.assertEqual(data[0][0], b"%d (BODY[HEADER.FIELDS (SUBJECT FROM)] {41}" % n)
         self.assertEqual(data[0][1], b"From: a@other.test\r\nSubject: hello 99\r\n\r\n")
@@ -199,9 +199,9 @@ class ImapBase:
         self.assertEqual(data[0][1], body)
         m2.logout()
         typ, data = m.fetch("%d" % n, "(FLAGS)")
-        self.assertEqual(data, [b"%d (FLAGS ())" % n])               # EXAMINE: still
+        self.assertEqual(data, [b"%d (FLAGS (\\Recent))" % n])     # EXAMINE: still
         typ, data = m.fetch("%d" % n, "(BODY[])")
-        self.assertIn(b"FLAGS (\\Seen)", data[0][0])
+        self.assertIn(b"FLAGS (\\Seen \\Recent)", data[0][0])
         self.assertEqual(data[0][1], body)
         typ, data = m.fetch("%d" % n, "(BODY.PEEK[1.2])")            # no such part
         self.assertEqual(data, [b"%d (BODY[1.2] NIL)" % n])
@@ -254,7 +254,8 @@ class ImapBase:
         typ, data = m.fetch("1", "(FLAGS INTERNALDATE BODY.PEEK[])")
         self.assertEqual(data[0][1], draft)
         self.assertIn(b'INTERNALDATE "05-Nov-2026 08:20:30 +0000"', data[0][0])
-        self.assertIn(b"FLAGS (\\Seen \\Draft)", data[0][0])
+        # \Recent: this session is the first to see it (RFC 3501 2.3.2)
+        self.assertIn(b"FLAGS (\\Seen \\Draft \\Recent)", data[0][0])
         big = MSG % 8 + (b"z" * 998 + b"\r\n") * 3000
         m.select("INBOX")
         typ, data = m.append("INBOX", None, None, big)
@@ -297,6 +298,7 @@ class ImapBase:
         self.assertEqual(read_line(c), b"+ idling")
         deliver(62)
         self.assertEqual(read_line(c), b"* 2 EXISTS")
+        self.assertEqual(read_line(c), b"* 1 RECENT")      # a claimed the first
         b.noop()
         b.store("1", "+FLAGS.SILENT", "(\\Seen)")
         self.assertEqual(read_line(c), b"* 1 FETCH (FLAGS (\\Seen))")
@@ -354,8 +356,10 @@ class ImapBase:
         got, done = self.lines(c, b"f")
         self.assertRegex(done, rb"^f OK ")
         self.assertIn(b"* 1 FETCH (UID %d)" % uids[0], got)
-        self.assertIn(b"* 1 FETCH (FLAGS (\\Flagged))", got)
+        # c selected first: the three are its \Recent; o claimed the 4th
+        self.assertIn(b"* 1 FETCH (FLAGS (\\Flagged \\Recent))", got)
         self.assertIn(b"* 4 EXISTS", got)
+        self.assertIn(b"* 3 RECENT", got)
         self.assertFalse([l for l in got if l.endswith(b"EXPUNGE")], got)
         # the expunged one, by its old number: gone (RFC 2180 4.1.2)
         c.sendall(b"g FETCH 2 (FLAGS)\r\n")
@@ -380,7 +384,7 @@ class ImapBase:
         c.sendall(b"v UID FETCH %d (FLAGS)\r\n" % uids[2])
         got, done = self.lines(c, b"v")
         # answered with the numbers the client knew, then renumbered
-        self.assertEqual(got, [b"* 2 FETCH (UID %d FLAGS (\\Seen))" % uids[2],
+        self.assertEqual(got, [b"* 2 FETCH (UID %d FLAGS (\\Seen \\Recent))" % uids[2],
                                b"* 1 EXPUNGE"])
         # our COPY into the selected mailbox: EXISTS with the reply
         c.sendall(b"k COPY 1 INBOX\r\n")
@@ -424,7 +428,7 @@ class ImapBase:
         self.assertEqual(b.untagged_responses.pop("EXPUNGE"), [b"1"])
         self.assertEqual(b.select("Archive"), ("OK", [b"1"]))
         typ, data = b.fetch("1", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-        self.assertIn(b"FLAGS (\\Flagged)", data[0][0])
+        self.assertIn(b"FLAGS (\\Flagged \\Recent)", data[0][0])
         self.assertEqual(a.select("Archive"), ("OK", [b"1"]))
         a.store("1", "+FLAGS", "(\\Deleted)")
         a.expunge()
@@ -509,17 +513,19 @@ class ImapBase:
                                 if r.startswith(b"[PERMANENTFLAGS")][0])
         b = self.login("kw@example.test")
         b.select("INBOX")
+        # a selected first: \Recent is a's, never b's (RFC 3501 2.3.2)
         typ, data = a.store("1", "+FLAGS", "($Forwarded Junk)")
-        self.assertEqual(data, [b"1 (FLAGS ($Forwarded Junk))"])
+        self.assertEqual(data, [b"1 (FLAGS (\\Recent $Forwarded Junk))"])
         b.noop()
         self.assertEqual(b.untagged_responses.pop("FETCH"), [b"1 (FLAGS ($Forwarded Junk))"])
         typ, data = a.fetch("1:2", "FLAGS")
-        self.assertEqual(data, [b"1 (FLAGS ($Forwarded Junk))", b"2 (FLAGS ())"])
+        self.assertEqual(data, [b"1 (FLAGS (\\Recent $Forwarded Junk))",
+                                b"2 (FLAGS (\\Recent))"])
         self.assertEqual(a.search(None, "KEYWORD", "junk"), ("OK", [b"1"]))
         self.assertEqual(a.search(None, "UNKEYWORD", "Junk"), ("OK", [b"2"]))
         self.assertEqual(a.search(None, "KEYWORD", "NeverSeen"), ("OK", [b""]))
         typ, data = a.store("1", "-FLAGS", "(junk)")
-        self.assertEqual(data, [b"1 (FLAGS ($Forwarded))"])
+        self.assertEqual(data, [b"1 (FLAGS (\\Recent $Forwarded))"])
         # a new SELECT lists the account's keywords
         c = self.login("kw@example.test")
         c.select("INBOX")
@@ -536,8 +542,8 @@ class ImapBase:
         a.copy("1", "Archive")
         a.select("Archive")
         typ, data = a.fetch("1:*", "FLAGS")
-        self.assertEqual(sorted(data), [b"1 (FLAGS (\\Flagged $Label1))",
-                                        b"2 (FLAGS ($Forwarded))"])
+        self.assertEqual(sorted(data), [b"1 (FLAGS (\\Flagged \\Recent $Label1))",
+                                        b"2 (FLAGS (\\Recent $Forwarded))"])
         # the account's limit (INDEX_KEYWORD_MAX, 64): NO [LIMIT] past it
         for i in range(70):
             typ, data = a.store("1", "+FLAGS.SILENT", "(kw%d)" % i)
@@ -547,6 +553,62 @@ class ImapBase:
         self.assertIn(b"[LIMIT]", data[0])
         a.logout()
         b.logout()
+
+    def test_recent(self):
+        """\\Recent (RFC 3501 2.3.2, 6.3.1, 6.3.2, 6.4.4): the first session
+        to select a mailbox after a message came has it, no other does;
+        RECENT, NEW and OLD search by it; EXAMINE shows what nobody has
+        claimed and claims nothing; STATUS RECENT counts what a SELECT
+        would claim; a client cannot set it."""
+        self.inst.add_user("recent@example.test")
+        def deliver(i):
+            with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
+                s.ehlo("client.test")
+                s.sendmail("a@other.test", ["recent@example.test"], MSG % i)
+        deliver(120)
+        deliver(121)
+        a = self.login("recent@example.test")
+        self.assertEqual(a.status("INBOX", "(RECENT MESSAGES)"),
+                         ("OK", [b'"INBOX" (RECENT 2 MESSAGES 2)']))
+        a.select("INBOX")
+        self.assertEqual(a.untagged_responses["RECENT"], [b"2"])
+        self.assertEqual(a.fetch("1:*", "FLAGS")[1],
+                         [b"1 (FLAGS (\\Recent))", b"2 (FLAGS (\\Recent))"])
+        a.store("1", "+FLAGS.SILENT", "(\\Seen)")
+        self.assertEqual(a.search(None, "RECENT"), ("OK", [b"1 2"]))
+        self.assertEqual(a.search(None, "NEW"), ("OK", [b"2"]))
+        self.assertEqual(a.search(None, "OLD"), ("OK", [b""]))
+        b = self.login("recent@example.test")
+        self.assertEqual(b.status("INBOX", "(RECENT)"), ("OK", [b'"INBOX" (RECENT 0)']))
+        b.select("INBOX")
+        self.assertEqual(b.untagged_responses["RECENT"], [b"0"])
+        self.assertEqual(b.search(None, "RECENT"), ("OK", [b""]))
+        self.assertEqual(b.search(None, "OLD"), ("OK", [b"1 2"]))
+        # a client cannot give itself \Recent
+        typ, data = b.store("2", "+FLAGS", "(\\Recent \\Flagged)")
+        self.assertEqual(data, [b"2 (FLAGS (\\Flagged))"])
+        # a new message: EXAMINE shows it and leaves it to a SELECT
+        deliver(122)
+        c = self.login("recent@example.test")
+        self.assertEqual(c.status("INBOX", "(RECENT)"), ("OK", [b'"INBOX" (RECENT 1)']))
+        c.select("INBOX", readonly=True)
+        self.assertEqual(c.untagged_responses["RECENT"], [b"1"])
+        self.assertEqual(c.fetch("3", "FLAGS")[1], [b"3 (FLAGS (\\Recent))"])
+        self.assertEqual(c.status("INBOX", "(RECENT)"), ("OK", [b'"INBOX" (RECENT 1)']))
+        # a is selected: its next command claims it, with EXISTS
+        a.noop()
+        self.assertEqual(a.untagged_responses["EXISTS"][-1], b"3")
+        self.assertEqual(a.untagged_responses["RECENT"][-1], b"3")
+        b.noop()
+        self.assertEqual(b.untagged_responses["RECENT"][-1], b"0")
+        self.assertEqual(c.status("INBOX", "(RECENT)"), ("OK", [b'"INBOX" (RECENT 0)']))
+        for m in (a, b, c):
+            m.logout()
+        # claimed for good: a later session has none
+        d = self.login("recent@example.test")
+        d.select("INBOX")
+        self.assertEqual(d.untagged_responses["RECENT"], [b"0"])
+        d.logout()
 
     def test_curl(self):
         """curl, a real IMAP client: lists INBOX, fetches a message by UID
@@ -620,7 +682,7 @@ class ImapBase:
             m.noop()
         typ, data = m.fetch("1:*", "(UID FLAGS)")
         self.assertEqual(len(data), 1000)
-        self.assertEqual(data[-1], b"1000 (UID 1000 FLAGS ())")
+        self.assertEqual(data[-1], b"1000 (UID 1000 FLAGS (\\Recent))")
         m.logout()
 
     def test_address_variants_never_reach_another_account(self):

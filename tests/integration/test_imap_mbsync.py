@@ -206,7 +206,8 @@ class ImapMbsyncBase:
                 meta = d[0] + b" " + rest
                 uid = int(re.search(rb"UID (\d+)", meta).group(1))
                 flags = re.search(rb"FLAGS \(([^)]*)\)", meta).group(1).decode().split()
-                out[uid] = (frozenset(flags), d[1])
+                # \Recent is this session's, not the message's
+                out[uid] = (frozenset(flags) - {"\\Recent"}, d[1])
             return out
         finally:
             m.logout()

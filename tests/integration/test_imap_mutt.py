@@ -107,7 +107,7 @@ class ImapMuttBase:
                     continue
                 flags = re.search(rb"FLAGS \(([^)]*)\)", d[0]).group(1).decode().split()
                 subj = re.match(rb"Subject: (.*)\r\n", d[1]).group(1).decode()
-                out[subj] = set(flags)
+                out[subj] = set(flags) - {"\\Recent"}     # the session's
             return out
         finally:
             m.logout()

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "memfd.h"
 #include "blob.h"
@@ -1406,6 +1407,80 @@ test_concurrent(void)
 	test_end();
 }
 
+/*
+ * \Recent: a session claims what no session has seen, once; a version 1
+ * index.db (before recent_uid) is upgraded in place with nothing recent.
+ */
+static void
+test_recent(void)
+{
+	struct acct		 a;
+	struct index		*ix, *ix2;
+	struct index_mailbox	 mb;
+	sqlite3			*db;
+	unsigned char		*d = msg_make(100, 3);
+	char			 err[256], path[PATH_MAX];
+	uint32_t		 from, to;
+	size_t			 total;
+	int64_t			 inbox;
+	int			 i;
+
+	test_begin("recent: claimed once per message; a version 1 index "
+	    "is upgraded");
+	test_assert(acct_new(&a) == 0);
+	test_assert((ix = ix_open(&a)) != NULL);
+	test_assert((ix2 = ix_open(&a)) != NULL);
+	inbox = mbox_id(ix, "INBOX");
+	for (i = 0; i < 3; i++)
+		test_assert(deliver(&a, d, 100, "INBOX") == 0);
+	test_assert(import_all(ix, INDEX_IMPORT_MAX, &total) == 1);
+	test_assert(index_mailbox_open(ix, "INBOX", &mb) == 1 &&
+	    mb.recent_uid == 1 && mb.recent == 3);
+	test_assert(index_recent_claim(ix, inbox, &from, &to) == 0 &&
+	    from == 1 && to == 4);
+	/* the other session: nothing left */
+	test_assert(index_recent_claim(ix2, inbox, &from, &to) == 0 &&
+	    from == to);
+	test_assert(deliver(&a, d, 100, "INBOX") == 0);
+	test_assert(import_all(ix2, INDEX_IMPORT_MAX, &total) == 1);
+	test_assert(index_mailbox_open(ix, "INBOX", &mb) == 1 &&
+	    mb.recent == 1 && mb.messages == 4);
+	test_assert(index_recent_claim(ix2, inbox, &from, &to) == 0 &&
+	    from == 4 && to == 5);
+	test_assert(index_recent_claim(ix, 999, &from, &to) == -1);
+	index_close(ix);
+	index_close(ix2);
+
+	/* back to version 1, as sealpost before \Recent wrote it */
+	test_assert(snprintf(path, sizeof(path), "%s/index.db", a.dir) > 0);
+	test_assert(sqlite3_open(path, &db) == SQLITE_OK);
+	test_assert(sqlite3_exec(db, "ALTER TABLE mailboxes DROP COLUMN "
+	    "recent_uid; UPDATE schema_version SET version = 1;", NULL, NULL,
+	    NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	test_assert(deliver(&a, d, 100, "INBOX") == 0);
+	test_assert((ix = index_open(a.dirfd, a.dir, pk, sk, 0, err,
+	    sizeof(err))) != NULL);
+	test_assert(index_mailbox_open(ix, "INBOX", &mb) == 1 &&
+	    mb.recent == 0 && mb.recent_uid == 5 && mb.messages == 4);
+	/* a message that comes after the upgrade is recent */
+	test_assert(import_all(ix, INDEX_IMPORT_MAX, &total) == 1);
+	test_assert(index_mailbox_open(ix, "INBOX", &mb) == 1 &&
+	    mb.recent == 1 && mb.messages == 5);
+	test_assert(check_clean(ix, 0));
+	index_close(ix);
+	/* a version from the future is refused, untouched */
+	test_assert(sqlite3_open(path, &db) == SQLITE_OK);
+	test_assert(sqlite3_exec(db, "UPDATE schema_version SET version = 99",
+	    NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	test_assert(index_open(a.dirfd, a.dir, pk, sk, 0, err,
+	    sizeof(err)) == NULL && strstr(err, "version 99") != NULL);
+	acct_free(&a);
+	free(d);
+	test_end();
+}
+
 int
 main(void)
 {
@@ -1417,7 +1492,7 @@ main(void)
 		test_crash_import, test_crash_expunge, test_crash_append,
 #endif
 		test_tamper, test_damaged, test_meta, test_meta_seal,
-		test_concurrent,
+		test_concurrent, test_recent,
 		NULL
 	};
 
