@@ -36,21 +36,31 @@
 #include "imap_mbname.h"
 #include "banned.h"
 
-/* The name of an argument, canonical (INBOX), a trailing "/" dropped. */
+/*
+ * The name of an argument as the index keeps it (mb_name_arg), a
+ * trailing "/" dropped; 0, or -1 after the reply (BAD, or NO [CANNOT]
+ * for a name no mailbox can have).
+ */
 static int
-fo_name_arg(const struct imap_cmd *c, const struct imap_arg *a, char *name,
-    size_t len, struct mb_out *o)
+fo_name_arg(struct imap_mbox *m, const struct imap_cmd *c,
+    const struct imap_arg *a, char *name, size_t len, struct mb_out *o)
 {
-	size_t	n;
+	const char	*why;
+	size_t		 n;
 
-	if (mb_astring(a, name, len) == -1) {
+	if (mb_name_arg(m, a, name, len, &why) == -1) {
 		mb_printf(o, "%s BAD Invalid mailbox name\r\n", c->tag);
 		return -1;
 	}
+	if (why != NULL) {
+		mb_printf(o, "%s NO [CANNOT] %s\r\n", c->tag, why);
+		return -1;
+	}
 	n = strlen(name);
-	if (n > 1 && name[n - 1] == '/')
+	if (n > 1 && name[n - 1] == '/') {
 		name[n - 1] = '\0';	/* RFC 3501 6.3.3: "foo/" is foo */
-	mb_canon(name);
+		mb_canon(name);
+	}
 	return 0;
 }
 
@@ -128,7 +138,7 @@ mb_create(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
 	}
-	if (fo_name_arg(c, &c->args[0], name, sizeof(name), o) == -1)
+	if (fo_name_arg(m, c, &c->args[0], name, sizeof(name), o) == -1)
 		return 0;
 	if (c->nargs == 2 && (r = fo_special_arg(&c->args[1], &su)) < 0) {
 		if (r == -1)
@@ -175,7 +185,7 @@ mb_delete(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
 	}
-	if (fo_name_arg(c, &c->args[0], name, sizeof(name), o) == -1)
+	if (fo_name_arg(m, c, &c->args[0], name, sizeof(name), o) == -1)
 		return 0;
 	if (index_mailbox_open(m->ix, name, &mb) != 1) {
 		mb_printf(o, "%s NO [NONEXISTENT] No such mailbox\r\n", c->tag);
@@ -250,8 +260,8 @@ mb_rename(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
 	}
-	if (fo_name_arg(c, &c->args[0], from, sizeof(from), o) == -1 ||
-	    fo_name_arg(c, &c->args[1], to, sizeof(to), o) == -1)
+	if (fo_name_arg(m, c, &c->args[0], from, sizeof(from), o) == -1 ||
+	    fo_name_arg(m, c, &c->args[1], to, sizeof(to), o) == -1)
 		return 0;
 	if ((why = imap_mbname_bad(to)) != NULL) {
 		mb_printf(o, "%s NO [CANNOT] %s\r\n", c->tag, why);
@@ -334,7 +344,7 @@ mb_subscribe(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
 	}
-	if (fo_name_arg(c, &c->args[0], name, sizeof(name), o) == -1)
+	if (fo_name_arg(m, c, &c->args[0], name, sizeof(name), o) == -1)
 		return 0;
 	if (index_mailbox_open(m->ix, name, &mb) != 1) {
 		mb_printf(o, "%s NO [NONEXISTENT] No such mailbox\r\n", c->tag);

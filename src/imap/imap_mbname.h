@@ -6,10 +6,11 @@
 #define SP_IMAP_MBNAME_H
 
 /*
- * A name a client may create: 1..INDEX_NAME_MAX printable 7-bit bytes,
- * no LIST wildcard, well-formed modified UTF-7 (RFC 3501 5.1.3),
- * components ("/" between them) neither empty nor "." nor "..".  NULL,
- * or a static text saying why not.
+ * A name a client may create, as the index keeps it (UTF-8: mb_name_arg
+ * decoded the wire's modified UTF-7): 1..INDEX_NAME_MAX bytes of UTF-8
+ * text without controls (utf8_valid_text), no LIST wildcard, components
+ * ("/" between them) neither empty nor "." nor "..".  NULL, or a static
+ * text saying why not.
  */
 const char	*imap_mbname_bad(const char *name);
 

@@ -35,6 +35,7 @@
 #include "memfd.h"
 #include "imap_mbox_int.h"
 #include "mail_quota.h"
+#include "mutf7.h"
 #include "banned.h"
 
 
@@ -63,7 +64,7 @@ mb_printf(struct mb_out *o, const char *fmt, ...)
 		    (size_t)n : sizeof(line) - 1);
 }
 
-/* A mailbox name as an IMAP quoted string. */
+/* A string as an IMAP quoted string. */
 void
 mb_quoted(struct mb_out *o, const char *s)
 {
@@ -88,6 +89,53 @@ mb_astring(const struct imap_arg *a, char *out, size_t outlen)
 	memcpy(out, a->s, a->len);
 	out[a->len] = '\0';
 	return 0;
+}
+
+int
+mb_name_arg(struct imap_mbox *m, const struct imap_arg *a, char *out,
+    size_t outlen, const char **why_r)
+{
+	/* decoding makes at most 9/8 as many bytes (mutf7.h) */
+	char		 wire[MB_WIRE_NAME_MAX + 1], utf8[2 * MB_WIRE_NAME_MAX];
+	const char	*why = NULL;
+	size_t		 n;
+
+	if (why_r != NULL)
+		*why_r = NULL;
+	if (outlen == 0 || mb_astring(a, wire, sizeof(wire)) == -1)
+		return -1;
+	n = strlen(wire);
+	if (!m->utf8) {
+		/* RFC 3501 5.1.3: 7-bit, "&" opens modified BASE64 */
+		if (mutf7_to_utf8(wire, utf8, sizeof(utf8)) == -1)
+			why = "Mailbox names are modified UTF-7 (RFC 3501 "
+			    "5.1.3)";
+	} else if (!utf8_valid_text(wire, n))
+		why = "Mailbox names are UTF-8 text";
+	else
+		memcpy(utf8, wire, n + 1);
+	if (why == NULL && strlcpy(out, utf8, outlen) >= outlen)
+		why = "Mailbox name too long";
+	if (why != NULL) {
+		out[0] = '\0';
+		if (why_r != NULL)
+			*why_r = why;
+		return 0;
+	}
+	mb_canon(out);
+	return 0;
+}
+
+void
+mb_name_out(struct mb_out *o, const char *name)
+{
+	char	wire[MB_WIRE_NAME_MAX + 1];
+
+	/* the index holds UTF-8 text (ix_name_ok): this fits and encodes */
+	if (o->m->utf8 || utf8_to_mutf7(name, wire, sizeof(wire)) == -1)
+		mb_quoted(o, name);
+	else
+		mb_quoted(o, wire);
 }
 
 /* RFC 3501 5.1: INBOX in any case is INBOX, and so is it as a parent. */
@@ -268,6 +316,8 @@ mb_list(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 	struct index_mailbox	*mbs;
 	const struct imap_arg	*a = c->args, *status = NULL, *pl;
 	char			 ref[INDEX_NAME_MAX + 1];
+	const char		*why;
+	bool			 none = false;
 	size_t			 n, i, k, np = 0, na = c->nargs, nl;
 	unsigned int		 opt = lsub ? MB_L_SUBSCRIBED : 0;
 	const char		*su;
@@ -287,8 +337,11 @@ mb_list(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 		na -= 2;
 		ext = true;
 	}
-	if (na != 2 || mb_astring(&a[0], ref, sizeof(ref)) == -1)
+	/* names and patterns as the index keeps names; one that cannot be
+	 * a name (undecodable) matches nothing */
+	if (na != 2 || mb_name_arg(m, &a[0], ref, sizeof(ref), &why) == -1)
 		goto bad;
+	none = why != NULL;
 	if (!lsub && a[1].type == IMAP_ARG_LIST) {
 		pl = a[1].list;		/* RFC 5258: ("pat" "pat") */
 		np = a[1].n;
@@ -299,10 +352,15 @@ mb_list(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 	}
 	if (np == 0 || np > sizeof(pats) / sizeof(pats[0]))
 		goto bad;
-	for (i = 0; i < np; i++)
-		if (mb_astring(&pl[i], pats[i], sizeof(pats[i])) == -1)
+	for (i = 0; i < np; i++) {
+		if (mb_name_arg(m, &pl[i], pats[i], sizeof(pats[i]), &why) ==
+		    -1)
 			goto bad;
-	if (!lsub && !ext && pats[0][0] == '\0') {
+		if (why != NULL)
+			pats[i][0] = '\001';	/* in no name: matches none */
+	}
+	if (!lsub && !ext && pats[0][0] == '\0' && !none &&
+	    pl[0].len == 0) {
 		/* RFC 3501 6.3.8: the delimiter and root */
 		mb_printf(o, "* LIST (\\Noselect) \"/\" \"\"\r\n%s OK LIST "
 		    "completed\r\n", c->tag);
@@ -314,7 +372,7 @@ mb_list(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
-		if (!mb_list_match(ref, pats, np, mbs[i].name))
+		if (none || !mb_list_match(ref, pats, np, mbs[i].name))
 			continue;
 		nl = strlen(mbs[i].name);
 		for (k = 0, kids = subkids = false; k < n; k++)
@@ -333,7 +391,7 @@ mb_list(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 		    "\\HasNoChildren", (opt & MB_L_RSUB) && !lsub &&
 		    mbs[i].subscribed ? " \\Subscribed" : "",
 		    su != NULL ? " " : "", su != NULL ? su : "");
-		mb_quoted(o, mbs[i].name);
+		mb_name_out(o, mbs[i].name);
 		if ((opt & MB_L_RECURSIVE) && subkids)
 			mb_printf(o, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
 		(void)buf_add(o->b, "\r\n", 2);
@@ -387,7 +445,7 @@ mb_status_line(struct mb_out *o, const struct index_mailbox *mb,
 	size_t	i;
 
 	mb_printf(o, "* STATUS ");
-	mb_quoted(o, mb->name);
+	mb_name_out(o, mb->name);
 	(void)buf_add(o->b, " (", 2);
 	for (i = 0; i < n; i++) {
 		const struct imap_arg	*a = &items[i];
@@ -425,8 +483,8 @@ mb_status(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 	struct index_mailbox	 mb;
 	char			 name[INDEX_NAME_MAX + 1];
 
-	if (c->nargs != 2 || mb_astring(&c->args[0], name, sizeof(name)) ==
-	    -1 || c->args[1].type != IMAP_ARG_LIST) {
+	if (c->nargs != 2 || mb_name_arg(m, &c->args[0], name, sizeof(name),
+	    NULL) == -1 || c->args[1].type != IMAP_ARG_LIST) {
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
 	}
@@ -434,7 +492,6 @@ mb_status(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		mb_printf(o, "%s BAD Unknown status item\r\n", c->tag);
 		return 0;
 	}
-	mb_canon(name);
 	if (index_mailbox_open(m->ix, name, &mb) != 1) {
 		mb_printf(o, "%s NO [NONEXISTENT] No such mailbox\r\n",
 		    c->tag);
@@ -524,12 +581,11 @@ mb_select(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 
 	/* RFC 3501 6.3.1: a SELECT first leaves the selected state */
 	imap_mbox_unselect(m);
-	if (c->nargs != 1 || mb_astring(&c->args[0], name, sizeof(name)) ==
-	    -1) {
+	if (c->nargs != 1 || mb_name_arg(m, &c->args[0], name, sizeof(name),
+	    NULL) == -1) {
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
 	}
-	mb_canon(name);
 	if (index_mailbox_open(m->ix, name, &m->mb) != 1) {
 		mb_printf(o, "%s NO [NONEXISTENT] No such mailbox\r\n",
 		    c->tag);
@@ -889,8 +945,8 @@ mb_copy(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 		mb_printf(o, "%s BAD No mailbox selected\r\n", c->tag);
 		return 0;
 	}
-	if (c->nargs != 2 || mb_astring(&c->args[1], name, sizeof(name)) ==
-	    -1) {
+	if (c->nargs != 2 || mb_name_arg(m, &c->args[1], name, sizeof(name),
+	    NULL) == -1) {
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
 	}
@@ -899,7 +955,6 @@ mb_copy(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 		    c->tag);
 		return 0;
 	}
-	mb_canon(name);
 	if (index_mailbox_open(m->ix, name, &dst) != 1) {
 		mb_printf(o, "%s NO [TRYCREATE] No such mailbox\r\n", c->tag);
 		return 0;
@@ -978,8 +1033,8 @@ mb_append(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 	size_t			 i;
 	int			 fd, r;
 
-	if (c->nargs < 2 || c->nargs > 4 || mb_astring(&c->args[0], name,
-	    sizeof(name)) == -1 || (msg = &c->args[c->nargs - 1])->type !=
+	if (c->nargs < 2 || c->nargs > 4 || mb_name_arg(m, &c->args[0], name,
+	    sizeof(name), NULL) == -1 || (msg = &c->args[c->nargs - 1])->type !=
 	    IMAP_ARG_LITERAL) {
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
@@ -1007,7 +1062,6 @@ mb_append(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		    msg->literal8 ? "NO [CANNOT]" : "BAD");
 		return 0;
 	}
-	mb_canon(name);
 	if (index_mailbox_open(m->ix, name, &dst) != 1) {
 		mb_printf(o, "%s NO [TRYCREATE] No such mailbox\r\n", c->tag);
 		return 0;

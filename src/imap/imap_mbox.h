@@ -34,6 +34,8 @@ struct imap_mbox {
 	void			*arg;
 	bool			 selected;
 	bool			 readonly;	/* EXAMINE */
+	bool			 utf8;		/* names on the wire in UTF-8
+						   (UTF8=ACCEPT, issue 9) */
 	uint32_t		 recent_floor;	/* EXAMINE: recent from here */
 	struct index_mailbox	 mb;		/* as selected */
 	uint32_t		*uids;		/* message number - 1 -> uid */

@@ -42,8 +42,24 @@ int	mb_resolve(struct imap_mbox *, const struct imap_cmd *,
 	    const struct imap_arg *, struct mb_out *, uint32_t **, size_t *);
 /* An astring argument into out (no NUL): 0, or -1. */
 int	mb_astring(const struct imap_arg *, char *, size_t);
-/* A mailbox name as an IMAP quoted string. */
+/* A string as an IMAP quoted string. */
 void	mb_quoted(struct mb_out *, const char *);
+/* The longest mailbox name on the wire: modified UTF-7 of INDEX_NAME_MAX
+ * bytes of UTF-8 takes at most 5/2 as many. */
+#define MB_WIRE_NAME_MAX	(3 * INDEX_NAME_MAX)
+/*
+ * A mailbox-name argument (astring) as the index keeps it: UTF-8, INBOX
+ * canonical; decoded from modified UTF-7 unless the client enabled UTF-8.
+ * 0, or -1 when the argument is not an astring of at most
+ * MB_WIRE_NAME_MAX bytes.  A name no mailbox can have (not canonical
+ * modified UTF-7, not UTF-8 text, too long) comes out as "", which
+ * names nothing, and *why_r (if not NULL) says why; else *why_r is NULL.
+ */
+int	mb_name_arg(struct imap_mbox *, const struct imap_arg *, char *out,
+	    size_t outlen, const char **why_r);
+/* A mailbox name as the client reads it: quoted, modified UTF-7 unless
+ * it enabled UTF-8. */
+void	mb_name_out(struct mb_out *, const char *);
 /* INBOX in any case, alone or as a parent, is INBOX (RFC 3501 5.1). */
 void	mb_canon(char *);
 /* CREATE, DELETE, RENAME, (UN)SUBSCRIBE (imap_folders.c). */

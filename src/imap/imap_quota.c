@@ -57,8 +57,8 @@ mb_quota(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		    "administrator\r\n", c->tag);
 		return 0;
 	}
-	if (c->nargs != 1 || mb_astring(&c->args[0], name,
-	    sizeof(name)) == -1) {
+	if (c->nargs != 1 || mb_name_arg(m, &c->args[0], name,
+	    sizeof(name), NULL) == -1) {
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
 	}
@@ -74,7 +74,6 @@ mb_quota(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		return 0;
 	}
 	/* GETQUOTAROOT mailbox */
-	mb_canon(name);
 	if (index_mailbox_open(m->ix, name, &mb) != 1) {
 		mb_printf(o, "%s NO [NONEXISTENT] No such mailbox\r\n",
 		    c->tag);
@@ -86,7 +85,7 @@ mb_quota(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		return 0;
 	}
 	mb_printf(o, "* QUOTAROOT ");
-	mb_quoted(o, mb.name);
+	mb_name_out(o, mb.name);
 	if (quota != 0) {
 		mb_printf(o, " \"\"\r\n");
 		(void)mb_quota_line(o);

@@ -27,7 +27,8 @@
  *
  *   schema_version (version)		one row: IX_SCHEMA_VERSION
  *   account   (id = 1, last_uidvalidity, usage_bytes, usage_blobs)
- *   mailboxes (id PK AUTOINCREMENT, name UNIQUE (UTF-8), uidvalidity,
+ *   mailboxes (id PK AUTOINCREMENT, name UNIQUE (UTF-8 since version 3;
+ *              modified UTF-7 as the client sent it before), uidvalidity,
  *              uidnext, highestmodseq, special_use (unique when not 0),
  *              subscribed, created, recent_uid (messages from this uid on
  *              are \Recent: no session has claimed them yet; version 2))
@@ -109,9 +110,10 @@
 #include "xmalloc.h"
 #include "blob.h"
 #include "index.h"
+#include "mutf7.h"
 #include "banned.h"
 
-#define IX_SCHEMA_VERSION	2
+#define IX_SCHEMA_VERSION	3
 #define IX_BUSY_MS		5000
 #define IX_NAME_LEN		(2 * BLOB_ID_LEN)	/* a blob's file name */
 #define IX_GC_MAX		1000
@@ -348,47 +350,9 @@ ix_esc(const char *name, char *buf, size_t len)
 static int
 ix_name_ok(const char *s)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 len, i, k, n;
-	uint32_t		 cp, min;
+	size_t	len = strnlen(s, INDEX_NAME_MAX + 1);
 
-	len = strnlen(s, INDEX_NAME_MAX + 1);
-	if (len == 0 || len > INDEX_NAME_MAX)
-		return 0;
-	for (i = 0; i < len; i += n) {
-		if (p[i] < 0x80) {
-			if (p[i] < 0x20 || p[i] == 0x7f)
-				return 0;
-			n = 1;
-			continue;
-		}
-		if ((p[i] & 0xe0) == 0xc0) {
-			n = 2;
-			cp = p[i] & 0x1f;
-			min = 0x80;
-		} else if ((p[i] & 0xf0) == 0xe0) {
-			n = 3;
-			cp = p[i] & 0x0f;
-			min = 0x800;
-		} else if ((p[i] & 0xf8) == 0xf0) {
-			n = 4;
-			cp = p[i] & 0x07;
-			min = 0x10000;
-		} else
-			return 0;
-		if (n > len - i)
-			return 0;
-		for (k = 1; k < n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff) ||
-		    (cp >= 0x80 && cp <= 0x9f))
-			return 0;
-	}
-	return 1;
+	return len > 0 && len <= INDEX_NAME_MAX && utf8_valid_text(s, len);
 }
 
 /* Check a client's mailbox name; "INBOX" in any case is INBOX. */
@@ -972,10 +936,48 @@ fail:
 }
 
 /*
+ * Version 3 keeps names in UTF-8: decode those a client created in
+ * modified UTF-7 (all of them were: version 2 refused anything else).  A
+ * name that does not decode, or whose decoded form is taken, stays as it
+ * was, visible under its old spelling.
+ */
+static int
+ix_upgrade_names(struct index *ix)
+{
+	sqlite3_stmt	*st;
+	char		 utf8[INDEX_NAME_MAX + 1];
+	const char	*name;
+	int64_t		 id, taken;
+	int		 rc;
+
+	if ((st = ix_query(ix, "SELECT id, name FROM mailboxes WHERE "
+	    "instr(name, '&') > 0", "")) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		if ((name = (const char *)sqlite3_column_text(st, 1)) == NULL ||
+		    mutf7_to_utf8(name, utf8, sizeof(utf8)) == -1)
+			continue;
+		if (ix_int(ix, &taken, "SELECT count(*) FROM mailboxes WHERE "
+		    "name = ?", "t", utf8) != 1 || taken != 0 ||
+		    ix_run(ix, "UPDATE mailboxes SET name = ? WHERE id = ?",
+		    "ti", utf8, id) != 1) {
+			log_warnx("index: mailbox %lld keeps its modified "
+			    "UTF-7 name", (long long)id);
+			ix->err[0] = '\0';
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return ix_dberr(ix);
+	return 0;
+}
+
+/*
  * Bring an older index.db up to IX_SCHEMA_VERSION, in one transaction
  * (another process of the account may be doing the same: the second
- * finds it done).  Version 2 added mailboxes.recent_uid: nothing there is
- * \Recent after the upgrade.
+ * finds it done).  Version 2 added mailboxes.recent_uid (nothing is
+ * \Recent after the upgrade); version 3 keeps names in UTF-8.
  */
 static int
 ix_upgrade(struct index *ix)
@@ -994,6 +996,9 @@ ix_upgrade(struct index *ix)
 		ix_dberr(ix);
 		goto fail;
 	}
+	if (v <= 2 && (ix_upgrade_names(ix) == -1 || ix_run(ix,
+	    "UPDATE schema_version SET version = 3", "") != 1))
+		goto fail;
 	return ix_commit(ix);
 fail:
 	ix_rollback(ix);

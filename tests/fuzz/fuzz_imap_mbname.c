@@ -2,10 +2,10 @@
 /*
  * fuzz_imap_mbname.c - libFuzzer target for the mailbox names CREATE and
  * RENAME accept (imap_mbname.c).  Invariants, checked independently: an
- * accepted name is 1..INDEX_NAME_MAX printable 7-bit bytes without "*"
- * or "%", neither starts nor ends with "/", has no empty, "." or ".."
- * component, and every "&" opens "&-" or base64 closed by "-"; a refusal
- * has a reason.
+ * accepted name is 1..INDEX_NAME_MAX bytes without a byte below 0x20,
+ * DEL, "*" or "%", encodes as modified UTF-7 (so it is UTF-8 text) and
+ * decodes back to itself, neither starts nor ends with "/", and has no
+ * empty, "." or ".." component; a refusal has a reason.
  */
 #include "config.h"
 
@@ -16,6 +16,7 @@
 #include "log.h"
 #include "index.h"
 #include "imap_mbname.h"
+#include "mutf7.h"
 #include "banned.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -41,15 +42,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	SP_ASSERT(size >= 1 && size <= INDEX_NAME_MAX);
 	SP_ASSERT(name[0] != '/' && name[size - 1] != '/');
 	for (i = 0; i < size; i++) {
-		SP_ASSERT(name[i] >= 0x20 && name[i] <= 0x7e);
+		SP_ASSERT((unsigned char)name[i] >= 0x20 && name[i] != 0x7f);
 		SP_ASSERT(name[i] != '*' && name[i] != '%');
-		if (name[i] == '&') {
-			for (i++; i < size && strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "abcdefghijklmnopqrstuvwxyz0123456789+,", name[i]) &&
-			    name[i] != '\0'; i++)
-				;
-			SP_ASSERT(i < size && name[i] == '-');
-		}
+	}
+	{
+		char	wire[3 * INDEX_NAME_MAX + 1], back[INDEX_NAME_MAX + 1];
+
+		SP_ASSERT(utf8_to_mutf7(name, wire, sizeof(wire)) > 0);
+		SP_ASSERT(mutf7_to_utf8(wire, back, sizeof(back)) ==
+		    (int)size && strcmp(back, name) == 0);
 	}
 	for (comp = name; comp != NULL; comp = p != NULL ? p + 1 : NULL) {
 		p = strchr(comp, '/');

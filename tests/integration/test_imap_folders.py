@@ -86,10 +86,52 @@ class FoldersBase:
         self.assertEqual(typ, "NO")
         with self.assertRaises(imaplib.IMAP4.error):
             m.create('"a\\x"')                                 # bad escape: BAD
-        with self.assertRaises(imaplib.IMAP4.error):           # too long: BAD
-            m.create('"' + "x" * 300 + '"')
+        typ, data = m.create('"' + "x" * 300 + '"')           # too long: NO
+        self.assertEqual((typ, data), ("NO", [b"[CANNOT] Mailbox name too long"]))
+        with self.assertRaises(imaplib.IMAP4.error):           # longer than any: BAD
+            m.create('"' + "x" * 800 + '"')
         self.assertEqual(self.names(m), before)
         self.assertEqual(sorted(os.listdir(folder)), files)
+        m.logout()
+
+    def test_international_names(self):
+        """Names are kept in UTF-8 and spoken in modified UTF-7 (RFC 3501
+        5.1.3): what a client creates comes back in LIST, LSUB, STATUS and
+        GETQUOTAROOT as it sent it, and SELECT, APPEND, COPY, RENAME and
+        DELETE find it by that name; a non-canonical spelling of a name
+        (ASCII encoded, two runs side by side, bits left over) is refused
+        rather than taken for another mailbox, and finds nothing."""
+        m = self.user("intl", messages=1)
+        names = ["Caf&AOk-", "&ZeVnLIqe-/&U,BTFw-", "R&-D", "&2D3eAA-"]  # emoji
+        for n in names:
+            self.assertEqual(m.create('"%s"' % n)[0], "OK", n)
+        listed = self.names(m)
+        for n in names + ["&ZeVnLIqe-"]:
+            self.assertIn(n, listed)
+        self.assertIn(n, self.names(m, lsub=True))
+        self.assertEqual(m.status('"Caf&AOk-"', "(MESSAGES)"),
+                         ("OK", [b'"Caf&AOk-" (MESSAGES 0)']))
+        typ, data = m._simple_command("GETQUOTAROOT", '"&ZeVnLIqe-/&U,BTFw-"')
+        self.assertEqual(m.untagged_responses.pop("QUOTAROOT"), [b'"&ZeVnLIqe-/&U,BTFw-"'])
+        self.assertEqual(m.append('"Caf&AOk-"', None, None, MSG % 7)[0], "OK")
+        m.select("INBOX")
+        self.assertEqual(m.copy("1", '"&2D3eAA-"')[0], "OK")
+        self.assertEqual(m.select('"&2D3eAA-"'), ("OK", [b"1"]))
+        self.assertEqual(m.rename('"Caf&AOk-"', '"Caf&AOk-s/2026"')[0], "OK")
+        self.assertEqual(m.status('"Caf&AOk-s/2026"', "(MESSAGES)"),
+                         ("OK", [b'"Caf&AOk-s/2026" (MESSAGES 1)']))
+        self.assertEqual(m.list('""', '"Caf&AOk-s/%"'),
+                         ("OK", [b'(\\HasNoChildren) "/" "Caf&AOk-s/2026"']))
+        # one name, one spelling: these are not "Caf\u00e9" (or anything)
+        for bad in ("Caf&AOkAZQ-", "&AGE-", "Caf&AOk-&AOk-", "Caf&AOl-"):
+            typ, data = m.create('"%s"' % bad)
+            self.assertEqual(typ, "NO", bad)
+            self.assertIn(b"[CANNOT] Mailbox names are modified UTF-7", data[0])
+            typ, data = m.select('"%s"' % bad)
+            self.assertEqual(typ, "NO", bad)
+            self.assertEqual(m.list('""', '"%s"' % bad), ("OK", [None]))
+        self.assertEqual(m.delete('"&ZeVnLIqe-/&U,BTFw-"')[0], "OK")
+        self.assertNotIn("&ZeVnLIqe-/&U,BTFw-", self.names(m))
         m.logout()
 
     def test_special_use_on_create(self):

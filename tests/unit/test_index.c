@@ -1411,6 +1411,15 @@ test_concurrent(void)
  * \Recent: a session claims what no session has seen, once; a version 1
  * index.db (before recent_uid) is upgraded in place with nothing recent.
  */
+/* A second handle on the account, kept in ix_last for the next calls. */
+static struct index	*ix_last;
+
+static struct index *
+ix_open_again(struct acct *a)
+{
+	return ix_last = ix_open(a);
+}
+
 static void
 test_recent(void)
 {
@@ -1426,7 +1435,7 @@ test_recent(void)
 	int			 i;
 
 	test_begin("recent: claimed once per message; a version 1 index "
-	    "is upgraded");
+	    "is upgraded, its names to UTF-8");
 	test_assert(acct_new(&a) == 0);
 	test_assert((ix = ix_open(&a)) != NULL);
 	test_assert((ix2 = ix_open(&a)) != NULL);
@@ -1451,6 +1460,18 @@ test_recent(void)
 	index_close(ix);
 	index_close(ix2);
 
+	/* names as versions 1 and 2 kept them: modified UTF-7 */
+	test_assert(index_mailbox_create(ix_open_again(&a), "Caf&AOk-",
+	    INDEX_SPECIAL_NONE) == 0);
+	test_assert(index_mailbox_create(ix_last, "R&-D/&ZeVnLIqe-",
+	    INDEX_SPECIAL_NONE) == 0);
+	test_assert(index_mailbox_create(ix_last, "Caf\xc3\xa9s",
+	    INDEX_SPECIAL_NONE) == 0);
+	/* this one decodes to a name that is taken: it keeps its spelling */
+	test_assert(index_mailbox_create(ix_last, "Caf&AOk-s",
+	    INDEX_SPECIAL_NONE) == 0);
+	index_close(ix_last);
+
 	/* back to version 1, as sealpost before \Recent wrote it */
 	test_assert(snprintf(path, sizeof(path), "%s/index.db", a.dir) > 0);
 	test_assert(sqlite3_open(path, &db) == SQLITE_OK);
@@ -1463,6 +1484,12 @@ test_recent(void)
 	    sizeof(err))) != NULL);
 	test_assert(index_mailbox_open(ix, "INBOX", &mb) == 1 &&
 	    mb.recent == 0 && mb.recent_uid == 5 && mb.messages == 4);
+	/* and the names are UTF-8 now */
+	test_assert(index_mailbox_open(ix, "Caf\xc3\xa9", &mb) == 1);
+	test_assert(index_mailbox_open(ix, "R&D/\xe6\x97\xa5\xe6\x9c\xac"
+	    "\xe8\xaa\x9e", &mb) == 1);
+	test_assert(index_mailbox_open(ix, "Caf&AOk-s", &mb) == 1);
+	test_assert(index_mailbox_open(ix, "Caf&AOk-", &mb) == 0);
 	/* a message that comes after the upgrade is recent */
 	test_assert(import_all(ix, INDEX_IMPORT_MAX, &total) == 1);
 	test_assert(index_mailbox_open(ix, "INBOX", &mb) == 1 &&
