@@ -42,6 +42,9 @@
  *   keywords  (bit 0..63 PK, name UNIQUE NOCASE)	bits are never reused
  *   expunged  (blob_id PK, time)	blobs whose last row was expunged and
  *					whose file may still be on disk
+ *   vanished  (mailbox_id, uid PK, modseq)	UIDs expunged, with the
+ *              mailbox's highestmodseq after it (QRESYNC; version 4); the
+ *              history starts at mailboxes.vanished_floor
  *
  * UIDs come from mailboxes.uidnext, which only grows, in the transaction
  * that adds the row: strictly ascending, never reused (after an expunge,
@@ -113,7 +116,7 @@
 #include "mutf7.h"
 #include "banned.h"
 
-#define IX_SCHEMA_VERSION	3
+#define IX_SCHEMA_VERSION	4
 #define IX_BUSY_MS		5000
 #define IX_NAME_LEN		(2 * BLOB_ID_LEN)	/* a blob's file name */
 #define IX_GC_MAX		1000
@@ -167,6 +170,16 @@ static const struct {
 };
 #define IX_NDEFAULTS	(sizeof(ix_defaults) / sizeof(ix_defaults[0]))
 
+/* Version 4: the UIDs expunged from each mailbox, with the modseq of the
+ * expunge (QRESYNC) */
+#define IX_VANISHED_SCHEMA						\
+	"CREATE TABLE vanished ("					\
+	"  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id),"	\
+	"  uid INTEGER NOT NULL CHECK (uid BETWEEN 1 AND 4294967295),"	\
+	"  modseq INTEGER NOT NULL CHECK (modseq >= 1),"		\
+	"  PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"		\
+	"CREATE INDEX vanished_modseq ON vanished(mailbox_id, modseq);"
+
 static const char ix_schema[] =
 	"CREATE TABLE schema_version (version INTEGER NOT NULL);"
 	"INSERT INTO schema_version VALUES (" IX_STR(IX_SCHEMA_VERSION) ");"
@@ -188,7 +201,8 @@ static const char ix_schema[] =
 	"  subscribed INTEGER NOT NULL DEFAULT 1 CHECK (subscribed IN (0, 1)),"
 	"  created INTEGER NOT NULL,"
 	"  recent_uid INTEGER NOT NULL DEFAULT 1"
-	"    CHECK (recent_uid BETWEEN 1 AND 4294967295));"
+	"    CHECK (recent_uid BETWEEN 1 AND 4294967295),"
+	"  vanished_floor INTEGER NOT NULL DEFAULT 0);"
 	"CREATE UNIQUE INDEX mailboxes_special ON mailboxes(special_use)"
 	"  WHERE special_use <> 0;"
 	"CREATE TABLE messages ("
@@ -213,7 +227,8 @@ static const char ix_schema[] =
 	"  name TEXT NOT NULL UNIQUE COLLATE NOCASE);"
 	"CREATE TABLE expunged ("
 	"  blob_id BLOB PRIMARY KEY CHECK (length(blob_id) = 16),"
-	"  time INTEGER NOT NULL) WITHOUT ROWID;";
+	"  time INTEGER NOT NULL) WITHOUT ROWID;"
+	IX_VANISHED_SCHEMA;
 
 /* A mailbox row with its counts; "WHERE ..." and the order are appended. */
 #define IX_MAILBOX_SELECT						\
@@ -999,6 +1014,15 @@ ix_upgrade(struct index *ix)
 	if (v <= 2 && (ix_upgrade_names(ix) == -1 || ix_run(ix,
 	    "UPDATE schema_version SET version = 3", "") != 1))
 		goto fail;
+	/* the expunge history starts now: before it, VANISHED guesses */
+	if (v <= 3 && (sqlite3_exec(ix->db, IX_VANISHED_SCHEMA
+	    "ALTER TABLE mailboxes ADD COLUMN vanished_floor INTEGER NOT NULL "
+	    "DEFAULT 0; UPDATE mailboxes SET vanished_floor = highestmodseq; "
+	    "UPDATE schema_version SET version = 4;", NULL, NULL, NULL) !=
+	    SQLITE_OK)) {
+		ix_dberr(ix);
+		goto fail;
+	}
 	return ix_commit(ix);
 fail:
 	ix_rollback(ix);
@@ -1630,6 +1654,34 @@ ix_gone_cmp(const void *a, const void *b)
 }
 
 /*
+ * Record expunged UIDs (uids, or the uid of each gone row) of mbox with
+ * its highestmodseq, already moved past the expunge, inside the caller's
+ * transaction.
+ */
+static int
+ix_vanish(struct index *ix, int64_t mbox, const uint32_t *uids,
+    const struct ix_gone *gone, size_t n)
+{
+	sqlite3_stmt	*st;
+	size_t		 i;
+
+	if (n == 0)
+		return 0;
+	if ((st = ix_prep(ix, "INSERT OR REPLACE INTO vanished (mailbox_id, "
+	    "uid, modseq) SELECT id, ?, highestmodseq FROM mailboxes WHERE "
+	    "id = ?")) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (ix_rebind(ix, st, "ii", (int64_t)(uids != NULL ? uids[i] :
+		    gone[i].uid), mbox) == -1 || ix_step_done(ix, st) != 1) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/*
  * Delete rows of a mailbox inside the caller's transaction: the listed
  * uids (sorted) or all (uids NULL), only \Deleted ones with only_deleted.
  * Blobs no row names any more go into "expunged" and out of the usage.
@@ -1713,8 +1765,9 @@ ix_expunge_rows(struct index *ix, int64_t mbox, const uint32_t *uids,
 		if (rc == 1)
 			ix->freeing += g[i].size;
 	}
-	if (ng > 0 && ix_run(ix, "UPDATE mailboxes SET highestmodseq = "
-	    "highestmodseq + 1 WHERE id = ?", "i", mbox) != 1)
+	if (ng > 0 && (ix_run(ix, "UPDATE mailboxes SET highestmodseq = "
+	    "highestmodseq + 1 WHERE id = ?", "i", mbox) != 1 ||
+	    ix_vanish(ix, mbox, NULL, g, ng) == -1))
 		goto fail;
 	sqlite3_finalize(st);
 	sqlite3_finalize(del);
@@ -1822,6 +1875,8 @@ index_mailbox_delete(struct index *ix, const char *name)
 		goto fail;
 	}
 	if (ix_expunge_rows(ix, id, NULL, 0, 0, &gone, &ngone) == -1 ||
+	    ix_run(ix, "DELETE FROM vanished WHERE mailbox_id = ?", "i",
+	    id) == -1 ||
 	    ix_run(ix, "DELETE FROM mailboxes WHERE id = ?", "i", id) != 1 ||
 	    ix_commit(ix) == -1)
 		goto fail;
@@ -2167,14 +2222,26 @@ index_flags_update(struct index *ix, int64_t mailbox, const uint32_t *uids,
     size_t n, int op, uint32_t flags, uint64_t keywords, uint64_t *modseq_r,
     size_t *changed_r)
 {
+	return index_flags_update_cond(ix, mailbox, uids, n, op, flags,
+	    keywords, UINT64_MAX, NULL, NULL, modseq_r, changed_r);
+}
+
+int
+index_flags_update_cond(struct index *ix, int64_t mailbox,
+    const uint32_t *uids, size_t n, int op, uint32_t flags, uint64_t keywords,
+    uint64_t unchangedsince, uint32_t *modified_r, size_t *nmodified_r,
+    uint64_t *modseq_r, size_t *changed_r)
+{
 	sqlite3_stmt	*sel = NULL, *upd = NULL;
 	uint32_t	*s;
-	size_t		 ns, i, changed = 0;
-	uint64_t	 of, ok, nf, nk;
+	size_t		 ns, i, changed = 0, nmod = 0;
+	uint64_t	 of, ok, nf, nk, cur;
 	int64_t		 modseq;
 	int		 rc;
 
 	ix_start(ix);
+	if (nmodified_r != NULL)
+		*nmodified_r = 0;
 	if (op != INDEX_FLAGS_SET && op != INDEX_FLAGS_ADD &&
 	    op != INDEX_FLAGS_REMOVE)
 		return ix_err(ix, EINVAL, "unknown flags operation");
@@ -2194,8 +2261,8 @@ index_flags_update(struct index *ix, int64_t mailbox, const uint32_t *uids,
 		goto fail;
 	}
 	modseq++;
-	if ((sel = ix_prep(ix, "SELECT flags, keywords FROM messages WHERE "
-	    "mailbox_id = ? AND uid = ?")) == NULL ||
+	if ((sel = ix_prep(ix, "SELECT flags, keywords, modseq FROM messages "
+	    "WHERE mailbox_id = ? AND uid = ?")) == NULL ||
 	    (upd = ix_prep(ix, "UPDATE messages SET flags = ?, keywords = ?, "
 	    "modseq = ? WHERE mailbox_id = ? AND uid = ?")) == NULL)
 		goto fail;
@@ -2210,6 +2277,14 @@ index_flags_update(struct index *ix, int64_t mailbox, const uint32_t *uids,
 		}
 		of = (uint64_t)sqlite3_column_int64(sel, 0) & INDEX_F_ALL;
 		ok = (uint64_t)sqlite3_column_int64(sel, 1);
+		cur = (uint64_t)sqlite3_column_int64(sel, 2);
+		/* RFC 7162 3.1.3: changed since the client looked: not ours */
+		if (cur > unchangedsince) {
+			if (modified_r != NULL)
+				modified_r[nmod] = s[i];
+			nmod++;
+			continue;
+		}
 		switch (op) {
 		case INDEX_FLAGS_SET:
 			nf = flags;
@@ -2247,6 +2322,8 @@ index_flags_update(struct index *ix, int64_t mailbox, const uint32_t *uids,
 		*modseq_r = (uint64_t)(changed > 0 ? modseq : modseq - 1);
 	if (changed_r != NULL)
 		*changed_r = changed;
+	if (nmodified_r != NULL)
+		*nmodified_r = nmod;
 	return 0;
 fail:
 	sqlite3_finalize(sel);
@@ -2339,7 +2416,7 @@ ix_copy(struct index *ix, int64_t src, const uint32_t *uids, size_t n,
     size_t *n_r)
 {
 	sqlite3_stmt	*ins = NULL, *del = NULL;
-	uint32_t	*s;
+	uint32_t	*s, *moved = NULL;
 	size_t		 ns, i, done = 0;
 	int64_t		 uidnext, modseq, v;
 	int		 rc;
@@ -2350,6 +2427,8 @@ ix_copy(struct index *ix, int64_t src, const uint32_t *uids, size_t n,
 	if (n > INDEX_OP_MAX)
 		return ix_err(ix, ENOSPC, "too many messages at once");
 	s = ix_sorted(uids, n, &ns);
+	if (move)
+		moved = xreallocarray(NULL, ns > 0 ? ns : 1, sizeof(*moved));
 	if (ix_begin(ix) == -1) {
 		free(s);
 		return -1;
@@ -2394,6 +2473,8 @@ ix_copy(struct index *ix, int64_t src, const uint32_t *uids, size_t n,
 		if (move && (ix_rebind(ix, del, "ii", src, (int64_t)s[i]) ==
 		    -1 || ix_step_done(ix, del) != 1))
 			goto fail;
+		if (move)
+			moved[done] = s[i];
 		if (src_uids_r != NULL)
 			src_uids_r[done] = s[i];
 		if (dst_uids_r != NULL)
@@ -2407,8 +2488,9 @@ ix_copy(struct index *ix, int64_t src, const uint32_t *uids, size_t n,
 		    dst) != 1)
 			goto fail;
 		/* RFC 7162 3.2.10: the expunges are a change of the source */
-		if (move && ix_run(ix, "UPDATE mailboxes SET highestmodseq = "
-		    "highestmodseq + 1 WHERE id = ?", "i", src) != 1)
+		if (move && (ix_run(ix, "UPDATE mailboxes SET highestmodseq = "
+		    "highestmodseq + 1 WHERE id = ?", "i", src) != 1 ||
+		    ix_vanish(ix, src, moved, NULL, done) == -1))
 			goto fail;
 	}
 	sqlite3_finalize(ins);
@@ -2417,6 +2499,7 @@ ix_copy(struct index *ix, int64_t src, const uint32_t *uids, size_t n,
 	if (ix_commit(ix) == -1)
 		goto fail;
 	free(s);
+	free(moved);
 	if (done > 0)
 		ix_changed(ix);
 	if (n_r != NULL)
@@ -2427,6 +2510,7 @@ fail:
 	sqlite3_finalize(del);
 	ix_rollback(ix);
 	free(s);
+	free(moved);
 	return -1;
 }
 
@@ -2672,6 +2756,110 @@ index_recent_claim(struct index *ix, int64_t mailbox, uint32_t *from_r,
 fail:
 	ix_rollback(ix);
 	*from_r = *to_r = 0;
+	return -1;
+}
+
+/* Add uid to ascending ranges (uids come in ascending order). */
+static void
+ix_range_add(struct index_uidrange **r, size_t *n, size_t *cap, uint32_t lo,
+    uint32_t hi)
+{
+	if (*n > 0 && (*r)[*n - 1].hi != UINT32_MAX &&
+	    (*r)[*n - 1].hi + 1 == lo) {
+		(*r)[*n - 1].hi = hi;
+		return;
+	}
+	if (*n == *cap) {
+		*cap = *cap == 0 ? 16 : *cap * 2;
+		*r = xreallocarray(*r, *cap, sizeof(**r));
+	}
+	(*r)[*n].lo = lo;
+	(*r)[(*n)++].hi = hi;
+}
+
+int
+index_vanished(struct index *ix, int64_t mailbox, uint64_t since,
+    uint32_t uid_min, uint32_t uid_max, struct index_uidrange **r_r,
+    size_t *n_r)
+{
+	struct index_uidrange	*r = NULL;
+	sqlite3_stmt		*st = NULL;
+	size_t			 n = 0, cap = 0;
+	uint64_t		 floor, uidnext, next;
+	uint32_t		 u;
+	int			 rc;
+
+	ix_start(ix);
+	*r_r = NULL;
+	*n_r = 0;
+	if (since > (uint64_t)INT64_MAX)
+		since = (uint64_t)INT64_MAX;
+	/* one snapshot for both reads */
+	if (sqlite3_exec(ix->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return ix_dberr(ix);
+	if ((st = ix_query(ix, "SELECT vanished_floor, uidnext FROM mailboxes "
+	    "WHERE id = ?", "i", mailbox)) == NULL)
+		goto fail;
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		if (rc == SQLITE_DONE)
+			ix_err(ix, ENOENT, "no such mailbox");
+		else
+			ix_dberr(ix);
+		goto fail;
+	}
+	floor = (uint64_t)sqlite3_column_int64(st, 0);
+	uidnext = (uint64_t)sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	if (uidnext <= uid_min) {
+		st = NULL;
+		goto done;
+	}
+	if (uid_max >= uidnext)
+		uid_max = (uint32_t)(uidnext - 1);
+	if (since >= floor) {
+		/* the history reaches back: exactly what went since */
+		if ((st = ix_query(ix, "SELECT uid FROM vanished WHERE "
+		    "mailbox_id = ? AND modseq > ? AND uid BETWEEN ? AND ? "
+		    "ORDER BY uid", "iiii", mailbox, (int64_t)since,
+		    (int64_t)uid_min, (int64_t)uid_max)) == NULL)
+			goto fail;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			u = (uint32_t)sqlite3_column_int64(st, 0);
+			ix_range_add(&r, &n, &cap, u, u);
+		}
+	} else {
+		/* it does not: every uid without a message (a superset) */
+		if ((st = ix_query(ix, "SELECT uid FROM messages WHERE "
+		    "mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid",
+		    "iii", mailbox, (int64_t)uid_min, (int64_t)uid_max)) ==
+		    NULL)
+			goto fail;
+		next = uid_min;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			u = (uint32_t)sqlite3_column_int64(st, 0);
+			if (u > next)
+				ix_range_add(&r, &n, &cap, (uint32_t)next,
+				    u - 1);
+			next = (uint64_t)u + 1;
+		}
+		if (rc == SQLITE_DONE && next <= uid_max)
+			ix_range_add(&r, &n, &cap, (uint32_t)next, uid_max);
+	}
+	if (rc != SQLITE_DONE) {
+		ix_dberr(ix);
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+done:
+	(void)sqlite3_exec(ix->db, "COMMIT", NULL, NULL, NULL);
+	*r_r = r;
+	*n_r = n;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	(void)sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+	free(r);
 	return -1;
 }
 

@@ -287,6 +287,15 @@ int	index_keyword_name(struct index *, int bit, char *buf, size_t len);
 int	index_flags_update(struct index *, int64_t mailbox,
 	    const uint32_t *uids, size_t n, int op, uint32_t flags,
 	    uint64_t keywords, uint64_t *modseq_r, size_t *changed_r);
+/*
+ * The same, leaving alone every message whose modseq is above
+ * unchangedsince (RFC 7162 3.1.3; UINT64_MAX: none): their uids go into
+ * modified_r (n entries, or NULL), ascending, *nmodified_r counts them.
+ */
+int	index_flags_update_cond(struct index *, int64_t mailbox,
+	    const uint32_t *uids, size_t n, int op, uint32_t flags,
+	    uint64_t keywords, uint64_t unchangedsince, uint32_t *modified_r,
+	    size_t *nmodified_r, uint64_t *modseq_r, size_t *changed_r);
 
 /*
  * Append a message: seal msg_len bytes of msg_fd (read with pread) to the
@@ -360,6 +369,22 @@ int	index_usage(struct index *, uint64_t *bytes_r, uint64_t *blobs_r);
  * since the last call: what to give back to the account's quota.
  */
 uint64_t index_freed_take(struct index *);
+
+/* Ascending UID ranges. */
+struct index_uidrange {
+	uint32_t	lo, hi;
+};
+/*
+ * QRESYNC (RFC 7162 3.2.5, 3.2.6): the UIDs in [uid_min, uid_max] of the
+ * mailbox expunged after modseq since, as ascending ranges (*r_r: the
+ * caller's to free, *n_r of them).  Every expunge and MOVE records its
+ * UIDs (schema 4); where that history does not reach back to since (an
+ * index.db upgraded from before it), every UID below uidnext in range
+ * without a message: a superset, which never misses one.  0 or -1.
+ */
+int	index_vanished(struct index *, int64_t mailbox, uint64_t since,
+	    uint32_t uid_min, uint32_t uid_max, struct index_uidrange **r_r,
+	    size_t *n_r);
 /*
  * \Recent (RFC 3501 2.3.2): claim for the calling session the messages
  * no session has seen yet, uids [*from_r, *to_r), and move the mailbox's

@@ -1476,8 +1476,9 @@ test_recent(void)
 	test_assert(snprintf(path, sizeof(path), "%s/index.db", a.dir) > 0);
 	test_assert(sqlite3_open(path, &db) == SQLITE_OK);
 	test_assert(sqlite3_exec(db, "ALTER TABLE mailboxes DROP COLUMN "
-	    "recent_uid; UPDATE schema_version SET version = 1;", NULL, NULL,
-	    NULL) == SQLITE_OK);
+	    "recent_uid; ALTER TABLE mailboxes DROP COLUMN vanished_floor; "
+	    "DROP TABLE vanished; UPDATE schema_version SET version = 1;",
+	    NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	test_assert(deliver(&a, d, 100, "INBOX") == 0);
 	test_assert((ix = index_open(a.dirfd, a.dir, pk, sk, 0, err,
@@ -1508,6 +1509,139 @@ test_recent(void)
 	test_end();
 }
 
+/* The ranges as "lo:hi,lo:hi" for comparison. */
+static const char *
+ranges(const struct index_uidrange *r, size_t n)
+{
+	static char	buf[512];
+	size_t		i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && off < sizeof(buf); i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%u:%u",
+		    i > 0 ? "," : "", r[i].lo, r[i].hi);
+	return buf;
+}
+
+/*
+ * CONDSTORE/QRESYNC in the index: STORE UNCHANGEDSINCE leaves alone what
+ * changed since; EXPUNGE and MOVE record their UIDs with a modseq that
+ * only grows, across reopening; the history from before an upgrade is
+ * guessed as a superset.
+ */
+static void
+test_modseq_vanished(void)
+{
+	struct acct		 a;
+	struct index		*ix;
+	struct index_mailbox	 mb;
+	struct index_uidrange	*r;
+	struct index_msg_info	 info;
+	sqlite3			*db;
+	unsigned char		*d = msg_make(100, 5);
+	char			 err[256], path[PATH_MAX];
+	uint32_t		 all[6] = { 1, 2, 3, 4, 5, 6 }, mod[6], two = 2;
+	uint32_t		 three[2] = { 3, 4 };
+	uint64_t		 ms, m0, m1, m2;
+	size_t			 total, n, nmod, changed;
+	int64_t			 inbox, trash;
+	int			 i;
+
+	test_begin("modseq: UNCHANGEDSINCE, VANISHED history across "
+	    "restarts, the superset before an upgrade");
+	test_assert(acct_new(&a) == 0);
+	test_assert((ix = ix_open(&a)) != NULL);
+	inbox = mbox_id(ix, "INBOX");
+	trash = mbox_id(ix, "Trash");
+	for (i = 0; i < 6; i++)
+		test_assert(deliver(&a, d, 100, "INBOX") == 0);
+	test_assert(import_all(ix, INDEX_IMPORT_MAX, &total) == 1);
+	test_assert(index_mailbox_open(ix, "INBOX", &mb) == 1);
+	m0 = mb.highestmodseq;
+	/* 2 changes; then a conditional store from before it skips 2 */
+	test_assert(index_flags_update(ix, inbox, &two, 1, INDEX_FLAGS_ADD,
+	    INDEX_F_FLAGGED, 0, &m1, NULL) == 0 && m1 == m0 + 1);
+	test_assert(index_flags_update_cond(ix, inbox, all, 3,
+	    INDEX_FLAGS_ADD, INDEX_F_SEEN, 0, m0, mod, &nmod, &ms,
+	    &changed) == 0 && nmod == 1 && mod[0] == 2 && changed == 2 &&
+	    ms == m1 + 1);
+	test_assert(index_msg_info(ix, inbox, 2, &info) == 1 &&
+	    info.flags == INDEX_F_FLAGGED && info.modseq == m1);
+	test_assert(index_msg_info(ix, inbox, 3, &info) == 1 &&
+	    info.flags == INDEX_F_SEEN && info.modseq == ms);
+	/* nothing vanished yet */
+	test_assert(index_vanished(ix, inbox, 0, 1, UINT32_MAX, &r, &n) == 0 &&
+	    n == 0);
+	free(r);
+	/* expunge 3 and 4; move 6 to Trash */
+	test_assert(index_expunge(ix, inbox, three, 2, 0, NULL, NULL) == 0);
+	test_assert(index_mailbox_open(ix, "INBOX", &mb) == 1);
+	m2 = mb.highestmodseq;
+	test_assert(m2 > ms);
+	test_assert(index_move(ix, inbox, &all[5], 1, trash, NULL, NULL,
+	    &n) == 0 && n == 1);
+	test_assert(index_vanished(ix, inbox, 0, 1, UINT32_MAX, &r, &n) == 0);
+	test_assert(strcmp(ranges(r, n), "3:4,6:6") == 0);
+	free(r);
+	/* since the expunge: only the move */
+	test_assert(index_vanished(ix, inbox, m2, 1, UINT32_MAX, &r, &n) == 0);
+	test_assert(strcmp(ranges(r, n), "6:6") == 0);
+	free(r);
+	test_assert(index_vanished(ix, inbox, 0, 4, 5, &r, &n) == 0);
+	test_assert(strcmp(ranges(r, n), "4:4") == 0);
+	free(r);
+	test_assert(index_vanished(ix, 999, 0, 1, 9, &r, &n) == -1);
+	index_close(ix);
+
+	/* reopened: the same history, and the modseq goes on upwards */
+	test_assert((ix = index_open(a.dirfd, a.dir, pk, sk, 0, err,
+	    sizeof(err))) != NULL);
+	test_assert(index_vanished(ix, inbox, 0, 1, UINT32_MAX, &r, &n) == 0);
+	test_assert(strcmp(ranges(r, n), "3:4,6:6") == 0);
+	free(r);
+	test_assert(index_mailbox_open(ix, "INBOX", &mb) == 1);
+	m0 = mb.highestmodseq;
+	test_assert(index_flags_update(ix, inbox, all, 1, INDEX_FLAGS_ADD,
+	    INDEX_F_ANSWERED, 0, &m1, NULL) == 0 && m1 == m0 + 1);
+	index_close(ix);
+
+	/* as an index.db from before version 4: the history is a guess */
+	test_assert(snprintf(path, sizeof(path), "%s/index.db", a.dir) > 0);
+	test_assert(sqlite3_open(path, &db) == SQLITE_OK);
+	test_assert(sqlite3_exec(db, "ALTER TABLE mailboxes DROP COLUMN "
+	    "vanished_floor; DROP TABLE vanished; UPDATE schema_version SET "
+	    "version = 3;", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	test_assert((ix = index_open(a.dirfd, a.dir, pk, sk, 0, err,
+	    sizeof(err))) != NULL);
+	/* from before the upgrade: every uid with no message (1, 2, 5 live) */
+	test_assert(index_vanished(ix, inbox, 1, 1, UINT32_MAX, &r, &n) == 0);
+	test_assert(strcmp(ranges(r, n), "3:4,6:6") == 0);
+	free(r);
+	/* from now on: exact */
+	test_assert(index_mailbox_open(ix, "INBOX", &mb) == 1);
+	test_assert(index_vanished(ix, inbox, mb.highestmodseq, 1, UINT32_MAX,
+	    &r, &n) == 0 && n == 0);
+	free(r);
+	test_assert(index_expunge(ix, inbox, all, 1, 0, NULL, NULL) == 0);
+	test_assert(index_vanished(ix, inbox, mb.highestmodseq, 1, UINT32_MAX,
+	    &r, &n) == 0);
+	test_assert(strcmp(ranges(r, n), "1:1") == 0);
+	free(r);
+	/* a deleted mailbox takes its history along */
+	test_assert(index_mailbox_create(ix, "Gone", 0) == 0);
+	test_assert(index_move(ix, inbox, &two, 1, mbox_id(ix, "Gone"), NULL,
+	    NULL, &n) == 0 && n == 1);
+	test_assert(index_expunge(ix, mbox_id(ix, "Gone"), NULL, 0, 0, NULL,
+	    NULL) == 0);
+	test_assert(index_mailbox_delete(ix, "Gone") == 0);
+	test_assert(check_clean(ix, 0));
+	index_close(ix);
+	acct_free(&a);
+	free(d);
+	test_end();
+}
+
 int
 main(void)
 {
@@ -1519,7 +1653,7 @@ main(void)
 		test_crash_import, test_crash_expunge, test_crash_append,
 #endif
 		test_tamper, test_damaged, test_meta, test_meta_seal,
-		test_concurrent, test_recent,
+		test_concurrent, test_recent, test_modseq_vanished,
 		NULL
 	};
 
