@@ -118,7 +118,7 @@ enum imap_read_status {
 #define IMAP_CAPS_AUTH	"IMAP4rev1 LITERAL+ NAMESPACE UNSELECT UIDPLUS MOVE " \
 			"ENABLE ID IDLE ESEARCH SPECIAL-USE CREATE-SPECIAL-USE " \
 			"CHILDREN LIST-EXTENDED LIST-STATUS QUOTA " \
-			"QUOTA=RES-STORAGE STATUS=SIZE"
+			"QUOTA=RES-STORAGE STATUS=SIZE CONDSTORE QRESYNC"
 
 enum imap_read_status imap_cmd_read(struct io *, struct imap_raw *raw,
 		    size_t max_literal,

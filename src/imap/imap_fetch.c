@@ -34,6 +34,7 @@
 #include "meta_seal.h"
 #include "imap_render.h"
 #include "imap_section.h"
+#include "imap_seqset.h"
 #include "banned.h"
 
 /* FETCH items (sections apart) */
@@ -45,6 +46,7 @@
 #define MB_F_BODY	0x20	/* BODY: BODYSTRUCTURE without extensions */
 #define MB_F_BODYSTRUCT	0x40
 #define MB_F_META	(MB_F_ENVELOPE | MB_F_BODY | MB_F_BODYSTRUCT)
+#define MB_F_MODSEQ	0x80	/* RFC 7162 3.1.4 */
 
 static int
 mb_fetch_item(const struct imap_arg *a, unsigned int *items)
@@ -53,7 +55,7 @@ mb_fetch_item(const struct imap_arg *a, unsigned int *items)
 		{ "FLAGS", MB_F_FLAGS }, { "UID", MB_F_UID },
 		{ "INTERNALDATE", MB_F_IDATE }, { "RFC822.SIZE", MB_F_SIZE },
 		{ "ENVELOPE", MB_F_ENVELOPE }, { "BODY", MB_F_BODY },
-		{ "BODYSTRUCTURE", MB_F_BODYSTRUCT },
+		{ "BODYSTRUCTURE", MB_F_BODYSTRUCT }, { "MODSEQ", MB_F_MODSEQ },
 		/* RFC 3501 6.4.5: the macros */
 		{ "FAST", MB_F_FLAGS | MB_F_IDATE | MB_F_SIZE },
 		{ "ALL", MB_F_FLAGS | MB_F_IDATE | MB_F_SIZE | MB_F_ENVELOPE },
@@ -402,6 +404,31 @@ mb_fetch_meta(struct imap_mbox *m, struct mb_out *o, const struct
 		o->failed = 1;		/* past MB_OUT_MAX: end the session */
 }
 
+/*
+ * UID FETCH ... (CHANGEDSINCE n VANISHED), RFC 7162 3.2.6: the UIDs of
+ * the set expunged since n, before the FETCH responses.
+ */
+static void
+mb_fetch_vanished(struct imap_mbox *m, struct mb_out *o,
+    const struct imap_arg *set, uint64_t since)
+{
+	struct imap_seqset	 s;
+	struct index_uidrange	*r;
+	const char		*err;
+	size_t			 n;
+
+	/* "*": the highest UID the mailbox ever gave */
+	if (imap_seqset_parse(set->s, set->len, m->mb.uidnext > 1 ?
+	    m->mb.uidnext - 1 : 0, &s, &err) == -1)
+		return;			/* mb_resolve says BAD */
+	if (s.n > 0 && index_vanished(m->ix, m->mb.id, since, s.r[0].lo,
+	    s.r[s.n - 1].hi, &r, &n) == 0) {
+		mb_vanished(o, true, r, n, &s);
+		free(r);
+	}
+	imap_seqset_free(&s);
+}
+
 int
 mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 {
@@ -412,8 +439,9 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 	uint32_t		*want = NULL;
 	unsigned int		 items = 0;
 	size_t			 i, k, nsec = 0, j, w, nwant, gone = 0;
+	uint64_t		 changedsince = 0;
 	char			 date[64];
-	bool			 seen = false, unknown_cte = false;
+	bool			 seen = false, unknown_cte = false, vanished = false;
 	const char		*err = NULL;
 	struct tm		 tm;
 	time_t			 t;
@@ -422,8 +450,15 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		mb_printf(o, "%s BAD No mailbox selected\r\n", c->tag);
 		return 0;
 	}
-	if (c->nargs != 2 || c->args[0].type != IMAP_ARG_ATOM) {
+	if ((c->nargs != 2 && c->nargs != 3) ||
+	    c->args[0].type != IMAP_ARG_ATOM) {
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
+		return 0;
+	}
+	/* RFC 7162 3.1.4.1, 3.2.6: (CHANGEDSINCE n [VANISHED]) */
+	if (c->nargs == 3 && mb_fetch_modifiers(m, c, &c->args[2],
+	    &changedsince, &vanished, &err) == -1) {
+		mb_printf(o, "%s BAD %s\r\n", c->tag, err);
 		return 0;
 	}
 	{
@@ -457,6 +492,12 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		items |= MB_F_FLAGS;
 	if (c->uid)
 		items |= MB_F_UID;	/* RFC 3501 6.4.8 */
+	if (changedsince > 0)
+		items |= MB_F_MODSEQ;
+	if (items & MB_F_MODSEQ)
+		mb_condstore_on(m, o);	/* a CONDSTORE enabling command */
+	if (vanished)
+		mb_fetch_vanished(m, o, &c->args[0], changedsince);
 	if (mb_resolve(m, c, &c->args[0], o, &want, &nwant) == -1) {
 		free(secs);
 		return 0;
@@ -486,9 +527,11 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 			continue;
 		}
 		mi = rows.rows[w - 1];
+		if (mi.modseq <= changedsince)
+			continue;	/* RFC 7162 3.1.4.1: not changed since */
 		if (seen && !(mi.flags & INDEX_F_SEEN) &&
 		    index_flags_update(m->ix, m->mb.id, &mi.uid, 1,
-		    INDEX_FLAGS_ADD, INDEX_F_SEEN, 0, NULL, NULL) == 0)
+		    INDEX_FLAGS_ADD, INDEX_F_SEEN, 0, &mi.modseq, NULL) == 0)
 			mi.flags |= INDEX_F_SEEN;
 		mb_printf(o, "* %zu FETCH (", i + 1);
 		k = 0;
@@ -513,6 +556,9 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		if (items & MB_F_SIZE)
 			mb_printf(o, "%sRFC822.SIZE %" PRIu64, k++ ? " " : "",
 			    mi.size);
+		if (items & MB_F_MODSEQ)
+			mb_printf(o, "%sMODSEQ (%" PRIu64 ")", k++ ? " " : "",
+			    mi.modseq);
 		rec = NULL;		/* loaded once, by the first who needs it */
 		if (items & MB_F_META)
 			mb_fetch_meta(m, o, &mi, items, &k, &rec);

@@ -419,7 +419,7 @@ mb_status_items_ok(const struct imap_arg *items, size_t n)
 {
 	static const char *const known[] = { "MESSAGES", "RECENT", "UIDNEXT",
 	    "UIDVALIDITY", "UNSEEN", "APPENDLIMIT", "DELETED",
-	    "DELETED-STORAGE", "SIZE" };
+	    "DELETED-STORAGE", "SIZE", "HIGHESTMODSEQ" };
 	size_t	i, k;
 
 	if (n == 0)
@@ -470,6 +470,9 @@ mb_status_line(struct mb_out *o, const struct index_mailbox *mb,
 			mb_printf(o, "%sDELETED-STORAGE %llu", sp,
 			    (unsigned long long)((mb->deleted_size + 1023) /
 			    1024));
+		else if (mb_is(a, "HIGHESTMODSEQ"))	/* RFC 7162 3.1.2 */
+			mb_printf(o, "%sHIGHESTMODSEQ %llu", sp,
+			    (unsigned long long)mb->highestmodseq);
 		else					/* RFC 8438, octets */
 			mb_printf(o, "%sSIZE %llu", sp,
 			    (unsigned long long)mb->size);
@@ -482,6 +485,7 @@ mb_status(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 {
 	struct index_mailbox	 mb;
 	char			 name[INDEX_NAME_MAX + 1];
+	size_t			 i;
 
 	if (c->nargs != 2 || mb_name_arg(m, &c->args[0], name, sizeof(name),
 	    NULL) == -1 || c->args[1].type != IMAP_ARG_LIST) {
@@ -497,6 +501,9 @@ mb_status(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		    c->tag);
 		return 0;
 	}
+	for (i = 0; i < c->args[1].n; i++)
+		if (mb_is(&c->args[1].list[i], "HIGHESTMODSEQ"))
+			mb_condstore_on(m, o);	/* RFC 7162 3.1 */
 	mb_status_line(o, &mb, c->args[1].list, c->args[1].n);
 	mb_printf(o, "%s OK STATUS completed\r\n", c->tag);
 	return 0;
@@ -575,18 +582,31 @@ mb_select(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
     bool examine)
 {
 	struct mb_collect	col = { NULL, NULL, 0 };
+	struct mb_select_opts	so;
 	char			name[INDEX_NAME_MAX + 1];
+	const char		*err;
 	uint32_t		first_unseen = 0;
 	size_t			i, recent;
 
-	/* RFC 3501 6.3.1: a SELECT first leaves the selected state */
-	imap_mbox_unselect(m);
-	if (c->nargs != 1 || mb_name_arg(m, &c->args[0], name, sizeof(name),
-	    NULL) == -1) {
+	memset(&so, 0, sizeof(so));
+	if (c->nargs < 1 || c->nargs > 2 || mb_name_arg(m, &c->args[0], name,
+	    sizeof(name), NULL) == -1) {
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
 	}
+	if (c->nargs == 2 && mb_select_opts(m, &c->args[1], &so, &err) == -1) {
+		mb_printf(o, "%s BAD %s\r\n", c->tag, err);
+		return 0;
+	}
+	/* RFC 3501 6.3.1: a SELECT first leaves the selected state; RFC
+	 * 7162 3.2.11: with QRESYNC, saying so */
+	if (m->selected && m->qresync)
+		mb_printf(o, "* OK [CLOSED] Previous mailbox closed\r\n");
+	imap_mbox_unselect(m);
+	if (so.condstore || so.qresync)
+		m->condstore = true;
 	if (index_mailbox_open(m->ix, name, &m->mb) != 1) {
+		mb_select_opts_free(&so);
 		mb_printf(o, "%s NO [NONEXISTENT] No such mailbox\r\n",
 		    c->tag);
 		return 0;
@@ -595,6 +615,7 @@ mb_select(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 	    mb_collect_uid, &col) == -1) {
 		free(col.uids);
 		free(col.flags);
+		mb_select_opts_free(&so);
 		mb_printf(o, "%s NO [SERVERBUG] %s\r\n", c->tag,
 		    index_errstr(m->ix));
 		return 0;
@@ -624,21 +645,38 @@ mb_select(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 	if (first_unseen != 0)
 		mb_printf(o, "* OK [UNSEEN %u] First unseen\r\n", first_unseen);
 	mb_printf(o, "* OK [UIDVALIDITY %u] UIDs valid\r\n* OK [UIDNEXT %u] "
-	    "Predicted next UID\r\n%s OK [%s] %s completed\r\n",
-	    m->mb.uidvalidity, m->mb.uidnext, c->tag, examine ? "READ-ONLY" :
-	    "READ-WRITE", examine ? "EXAMINE" : "SELECT");
+	    "Predicted next UID\r\n", m->mb.uidvalidity, m->mb.uidnext);
+	if (m->condstore)
+		mb_printf(o, "* OK [HIGHESTMODSEQ %llu] Highest\r\n",
+		    (unsigned long long)m->mb.highestmodseq);
+	mb_qresync_select(m, o, &so);
+	mb_select_opts_free(&so);
+	mb_printf(o, "%s OK [%s] %s completed\r\n", c->tag, examine ?
+	    "READ-ONLY" : "READ-WRITE", examine ? "EXAMINE" : "SELECT");
 	return 0;
 }
 
 
 /*
  * Message number i (1-based) is gone: say so and renumber (RFC 3501
- * 7.4.1).  Callers go from the highest number down.
+ * 7.4.1).  Callers go from the highest number down.  With QRESYNC the
+ * UID goes into *v (ascending at the end: mb_vanished_flush) instead of
+ * an EXPUNGE (RFC 7162 3.2.10).
  */
+struct mb_gone {
+	uint32_t	*u;
+	size_t		 n;
+};
+
 static void
-mb_drop_at(struct imap_mbox *m, struct mb_out *o, size_t i)
+mb_drop_at(struct imap_mbox *m, struct mb_out *o, size_t i,
+    struct mb_gone *v)
 {
-	mb_printf(o, "* %zu EXPUNGE\r\n", i);
+	if (m->qresync) {
+		v->u = xreallocarray(v->u, v->n + 1, sizeof(*v->u));
+		v->u[v->n++] = m->uids[i - 1];
+	} else
+		mb_printf(o, "* %zu EXPUNGE\r\n", i);
 	memmove(&m->uids[i - 1], &m->uids[i],
 	    (m->nuids - i) * sizeof(*m->uids));
 	memmove(&m->known[i - 1], &m->known[i],
@@ -646,19 +684,43 @@ mb_drop_at(struct imap_mbox *m, struct mb_out *o, size_t i)
 	m->nuids--;
 }
 
+/* "* VANISHED uids" of what mb_drop_at collected (highest first). */
+static void
+mb_vanished_flush(struct mb_out *o, struct mb_gone *v)
+{
+	size_t		i;
+	uint32_t	t;
+
+	if (v->n > 0) {
+		for (i = 0; i < v->n / 2; i++) {
+			t = v->u[i];
+			v->u[i] = v->u[v->n - 1 - i];
+			v->u[v->n - 1 - i] = t;
+		}
+		mb_printf(o, "* VANISHED ");
+		mb_uidset(o, v->u, v->n);
+		(void)buf_add(o->b, "\r\n", 2);
+	}
+	free(v->u);
+	v->u = NULL;
+	v->n = 0;
+}
+
 /* The same for these UIDs (ascending), from the highest down. */
 static void
 mb_drop_uids(struct imap_mbox *m, struct mb_out *o, const uint32_t *u,
     size_t n)
 {
-	size_t	i, k;
+	struct mb_gone	v = { NULL, 0 };
+	size_t		i, k;
 
 	for (k = n; k > 0; k--)
 		for (i = m->nuids; i > 0; i--)
 			if (m->uids[i - 1] == u[k - 1]) {
-				mb_drop_at(m, o, i);
+				mb_drop_at(m, o, i, &v);
 				break;
 			}
+	mb_vanished_flush(o, &v);
 }
 
 
@@ -762,10 +824,13 @@ mb_flag_arg(struct imap_mbox *m, const struct imap_arg *a, bool create,
 	return 0;
 }
 
-/* Untagged FETCH FLAGS of these UIDs (after a STORE). */
+/*
+ * Untagged FETCH FLAGS of these UIDs (after a STORE); with CONDSTORE
+ * their MODSEQ too, and after .SILENT that alone (RFC 7162 3.1.3).
+ */
 static void
 mb_fetch_flags(struct imap_mbox *m, struct mb_out *o, const uint32_t *uids,
-    size_t n, bool with_uid)
+    size_t n, bool with_uid, bool silent)
 {
 	struct index_msg_info	mi;
 	size_t			i, k = 0;
@@ -777,14 +842,19 @@ mb_fetch_flags(struct imap_mbox *m, struct mb_out *o, const uint32_t *uids,
 		if (index_msg_info(m->ix, m->mb.id, m->uids[i], &mi) != 1)
 			continue;
 		mb_printf(o, "* %zu FETCH (", i + 1);
-		if (with_uid)
+		if (with_uid || m->qresync)
 			mb_printf(o, "UID %u ", mi.uid);
-		mb_printf(o, "FLAGS ");
-		mb_flags(o, mi.flags | (m->known[i].recent ? MB_F_RECENT : 0),
-		    mi.keywords);
+		if (!silent) {
+			mb_printf(o, "FLAGS ");
+			mb_flags(o, mi.flags | (m->known[i].recent ?
+			    MB_F_RECENT : 0), mi.keywords);
+			m->known[i].flags = mi.flags;
+			m->known[i].kw = mi.keywords;
+		}
+		if (m->condstore)
+			mb_printf(o, "%sMODSEQ (%llu)", silent ? "" : " ",
+			    (unsigned long long)mi.modseq);
 		(void)buf_add(o->b, ")\r\n", 3);
-		m->known[i].flags = mi.flags;
-		m->known[i].kw = mi.keywords;
 	}
 }
 
@@ -816,14 +886,17 @@ mb_known_apply(struct imap_mbox *m, const uint32_t *uids, size_t n, int op,
 	}
 }
 
-/* STORE set [+|-]FLAGS[.SILENT] flags (RFC 3501 6.4.6) */
+/*
+ * STORE set [(UNCHANGEDSINCE n)] [+|-]FLAGS[.SILENT] flags (RFC 3501
+ * 6.4.6, RFC 7162 3.1.3)
+ */
 static int
 mb_store(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 {
-	const struct imap_arg	*what;
-	uint32_t		*uids = NULL, flags;
-	uint64_t		 kw;
-	size_t			 n, wl;
+	const struct imap_arg	*what, *fl, *mod;
+	uint32_t		*uids = NULL, *modified = NULL, flags;
+	uint64_t		 kw, unchangedsince = UINT64_MAX;
+	size_t			 n, wl, nmod = 0, i, k;
 	const char		*w;
 	int			 op = INDEX_FLAGS_SET, r;
 	bool			 silent = false;
@@ -832,11 +905,17 @@ mb_store(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		mb_printf(o, "%s BAD No mailbox selected\r\n", c->tag);
 		return 0;
 	}
-	if (c->nargs != 3 || c->args[1].type != IMAP_ARG_ATOM) {
+	mod = c->nargs == 4 ? &c->args[1] : NULL;
+	what = &c->args[c->nargs == 4 ? 2 : 1];
+	fl = &c->args[c->nargs == 4 ? 3 : 2];
+	if ((c->nargs != 3 && c->nargs != 4) || what->type != IMAP_ARG_ATOM ||
+	    (mod != NULL && (mod->type != IMAP_ARG_LIST || mod->n != 2 ||
+	    mod->list[0].type != IMAP_ARG_ATOM || mod->list[0].len != 14 ||
+	    strncasecmp(mod->list[0].s, "UNCHANGEDSINCE", 14) != 0 ||
+	    mb_modseq_arg(&mod->list[1], true, &unchangedsince) == -1))) {
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
 	}
-	what = &c->args[1];
 	w = what->s;
 	wl = what->len;
 	if (wl > 0 && (*w == '+' || *w == '-')) {
@@ -856,28 +935,51 @@ mb_store(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		return 0;
 	}
 	/* removing a keyword nobody has does not create it */
-	if ((r = mb_flag_arg(m, &c->args[2], op != INDEX_FLAGS_REMOVE, &flags,
+	if ((r = mb_flag_arg(m, fl, op != INDEX_FLAGS_REMOVE, &flags,
 	    &kw)) < 0) {
 		mb_printf(o, "%s %s\r\n", c->tag, r == -2 ? "NO [LIMIT] Too "
 		    "many keywords in this account" : "BAD Invalid flag");
 		return 0;
 	}
+	if (mod != NULL)
+		mb_condstore_on(m, o);
 	if (mb_resolve(m, c, &c->args[0], o, &uids, &n) == -1)
 		return 0;
-	if (n > 0 && index_flags_update(m->ix, m->mb.id, uids, n, op, flags,
-	    kw, NULL, NULL) == -1) {
+	modified = xreallocarray(NULL, n > 0 ? n : 1, sizeof(*modified));
+	if (n > 0 && index_flags_update_cond(m->ix, m->mb.id, uids, n, op,
+	    flags, kw, unchangedsince, modified, &nmod, NULL, NULL) == -1) {
 		mb_printf(o, "%s NO [SERVERBUG] %s\r\n", c->tag,
 		    index_errstr(m->ix));
 		free(uids);
+		free(modified);
 		return 0;
 	}
-	if (!silent)
-		mb_fetch_flags(m, o, uids, n, c->uid);
-	else
+	/* the ones changed since (RFC 7162 3.1.3) are not reported as set */
+	for (i = 0, k = 0; nmod > 0 && i < n; i++) {
+		if (k < nmod && uids[i] == modified[k])
+			k++;
+		else
+			uids[i - k] = uids[i];
+	}
+	n -= nmod;
+	if (silent)
 		mb_known_apply(m, uids, n, op, flags, kw);
+	if (!silent || m->condstore)
+		mb_fetch_flags(m, o, uids, n, c->uid, silent);
+	if (nmod > 0) {
+		/* MODIFIED: UIDs for UID STORE, else message numbers */
+		if (!c->uid)
+			for (i = 0, k = 0; i < m->nuids && k < nmod; i++)
+				if (m->uids[i] == modified[k])
+					modified[k++] = (uint32_t)i + 1;
+		mb_printf(o, "%s OK [MODIFIED ", c->tag);
+		mb_uidset(o, modified, nmod);
+		mb_printf(o, "] Conditional STORE failed\r\n");
+	} else
+		mb_printf(o, "%s OK %sSTORE completed\r\n", c->tag, c->uid ?
+		    "UID " : "");
 	free(uids);
-	mb_printf(o, "%s OK %sSTORE completed\r\n", c->tag, c->uid ? "UID " :
-	    "");
+	free(modified);
 	return 0;
 }
 
@@ -1139,9 +1241,16 @@ mb_changed_flags(const struct index_msg_info *mi, void *arg)
 	if (lo < m->nuids && m->uids[lo] == mi->uid &&
 	    (m->known[lo].flags != mi->flags || m->known[lo].kw !=
 	    mi->keywords)) {
-		mb_printf(w->o, "* %zu FETCH (FLAGS ", lo + 1);
+		/* RFC 7162 3.2.4: with QRESYNC the UID too */
+		mb_printf(w->o, "* %zu FETCH (", lo + 1);
+		if (m->qresync)
+			mb_printf(w->o, "UID %u ", mi->uid);
+		mb_printf(w->o, "FLAGS ");
 		mb_flags(w->o, mi->flags | (m->known[lo].recent ? MB_F_RECENT :
 		    0), mi->keywords);
+		if (m->condstore)
+			mb_printf(w->o, " MODSEQ (%llu)",
+			    (unsigned long long)mi->modseq);
 		(void)buf_add(w->o->b, ")\r\n", 3);
 		m->known[lo].flags = mi->flags;
 		m->known[lo].kw = mi->keywords;
@@ -1160,6 +1269,7 @@ mb_news(struct imap_mbox *m, struct mb_out *o, bool expunge_ok)
 	struct index_mailbox	 now;
 	struct mb_collect	 col = { NULL, NULL, 0 };
 	struct mb_flagwalk	 w;
+	struct mb_gone		 v = { NULL, 0 };
 	size_t			 i, k, before;
 
 	if (!m->selected || index_mailbox_get(m->ix, m->mb.id, &now) != 1)
@@ -1184,8 +1294,9 @@ mb_news(struct imap_mbox *m, struct mb_out *o, bool expunge_ok)
 		}
 		if (lo < col.n && col.uids[lo] == u)
 			continue;
-		mb_drop_at(m, o, i);
+		mb_drop_at(m, o, i, &v);
 	}
+	mb_vanished_flush(o, &v);
 	/* new: every UID above our last one, with the flags it has now */
 	before = m->nuids;
 	for (k = 0; k < col.n; k++)
@@ -1287,9 +1398,7 @@ imap_mbox_command(struct imap_mbox *m, const struct imap_cmd *c)
 	else if (strcmp(c->name, "EXPUNGE") == 0)
 		mb_expunge(m, c, &o);
 	else if (strcmp(c->name, "ENABLE") == 0 && !c->uid && c->nargs > 0)
-		/* RFC 5161: nothing to enable yet (CONDSTORE...: issue 9) */
-		mb_printf(&o, "* ENABLED\r\n%s OK ENABLE completed\r\n",
-		    c->tag);
+		mb_enable(m, c, &o);
 	else if (strcmp(c->name, "CHECK") == 0 && !c->uid && c->nargs == 0 &&
 	    m->selected)
 		mb_printf(&o, "%s OK CHECK completed\r\n", c->tag);

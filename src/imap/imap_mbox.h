@@ -36,6 +36,8 @@ struct imap_mbox {
 	bool			 readonly;	/* EXAMINE */
 	bool			 utf8;		/* names on the wire in UTF-8
 						   (UTF8=ACCEPT, issue 9) */
+	bool			 condstore;	/* RFC 7162 3.1: enabled */
+	bool			 qresync;	/* RFC 7162 3.2: enabled */
 	uint32_t		 recent_floor;	/* EXAMINE: recent from here */
 	struct index_mailbox	 mb;		/* as selected */
 	uint32_t		*uids;		/* message number - 1 -> uid */

@@ -86,6 +86,34 @@ int	mb_decode(const struct meta *, uint32_t idx, struct buf **data);
 int	mb_quota(struct imap_mbox *, const struct imap_cmd *, struct mb_out *);
 /* Give back to the quota what this command's expunges freed. */
 void	mb_quota_settle(struct imap_mbox *);
+/* CONDSTORE and QRESYNC (imap_condstore.c). */
+struct imap_seqset;
+struct index_uidrange;
+#include "imap_seqset.h"
+struct mb_select_opts {
+	bool			 condstore;	/* (CONDSTORE) */
+	bool			 qresync;	/* (QRESYNC (...)) */
+	uint32_t		 uidvalidity;	/* the client's */
+	uint64_t		 modseq;	/* the client's */
+	bool			 have_known;
+	struct imap_seqset	 known;		/* UIDs it knows */
+};
+/* A mod-sequence value (zero_ok: valzer): 0, or -1. */
+int	mb_modseq_arg(const struct imap_arg *, bool zero_ok, uint64_t *);
+/* A CONDSTORE enabling command: on, and HIGHESTMODSEQ if selected. */
+void	mb_condstore_on(struct imap_mbox *, struct mb_out *);
+int	mb_enable(struct imap_mbox *, const struct imap_cmd *, struct mb_out *);
+int	mb_select_opts(struct imap_mbox *, const struct imap_arg *,
+	    struct mb_select_opts *, const char **err_r);
+void	mb_select_opts_free(struct mb_select_opts *);
+void	mb_qresync_select(struct imap_mbox *, struct mb_out *,
+	    const struct mb_select_opts *);
+/* "* VANISHED [(EARLIER)] set" of the ranges (within a set, or NULL). */
+void	mb_vanished(struct mb_out *, bool earlier,
+	    const struct index_uidrange *, size_t, const struct imap_seqset *);
+int	mb_fetch_modifiers(struct imap_mbox *, const struct imap_cmd *,
+	    const struct imap_arg *, uint64_t *changedsince_r,
+	    bool *vanished_r, const char **err_r);
 /* SEARCH and UID SEARCH (imap_search_cmd.c). */
 int	mb_search(struct imap_mbox *, const struct imap_cmd *, struct mb_out *);
 

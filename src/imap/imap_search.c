@@ -88,6 +88,27 @@ sp_string(struct sp *p)
 	return a;
 }
 
+/* mod-sequence-valzer: 1*DIGIT, at most 2^63 - 1 (RFC 7162 7). */
+static int
+sp_modseq(struct sp *p, uint64_t *v)
+{
+	const struct imap_arg	*a;
+	size_t			 i;
+
+	if (p->i == p->n || (a = &p->v[p->i++])->type != IMAP_ARG_ATOM ||
+	    a->len == 0 || a->len > 19)
+		return sp_fail(p, "", "Invalid mod-sequence in search");
+	*v = 0;
+	for (i = 0; i < a->len; i++) {
+		if (a->s[i] < '0' || a->s[i] > '9')
+			return sp_fail(p, "", "Invalid mod-sequence in search");
+		*v = *v * 10 + (uint64_t)(a->s[i] - '0');
+	}
+	if (*v > (uint64_t)INT64_MAX)
+		return sp_fail(p, "", "Mod-sequence out of range");
+	return 0;
+}
+
 /* number: 1*DIGIT, at most 2^32 - 1 (RFC 3501 9). */
 static int
 sp_number(struct sp *p, uint64_t *v)
@@ -268,6 +289,29 @@ sp_key(struct sp *p, int depth)
 				p->s->needs_meta = true;
 			return k;
 		}
+	if (sp_is(a, "MODSEQ")) {
+		/*
+		 * RFC 7162 3.1.5: MODSEQ ["/flags/name" priv|shared|all]
+		 * n; the metadata entry narrows nothing here (one modseq
+		 * per message), so it is checked and passed over.
+		 */
+		if (p->i < p->n && p->v[p->i].type != IMAP_ARG_ATOM) {
+			if (p->i + 2 >= p->n)
+				return sp_fail(p, "", "Invalid MODSEQ entry");
+			str = &p->v[p->i++];
+			a = &p->v[p->i++];
+			if (str->type != IMAP_ARG_QUOTED || str->len < 7 ||
+			    strncasecmp(str->s, "/flags/", 7) != 0 ||
+			    !(sp_is(a, "priv") || sp_is(a, "shared") ||
+			    sp_is(a, "all")))
+				return sp_fail(p, "", "Invalid MODSEQ entry");
+		}
+		if ((k = sp_node(p, SK_MODSEQ)) == -1 ||
+		    sp_modseq(p, &p->s->nodes[k].n) == -1)
+			return -1;
+		p->s->modseq = true;
+		return k;
+	}
 	if (sp_is(a, "LARGER") || sp_is(a, "SMALLER")) {
 		if ((k = sp_node(p, a->len == 6 ? SK_LARGER : SK_SMALLER)) ==
 		    -1 || sp_number(p, &p->s->nodes[k].n) == -1)
@@ -552,6 +596,8 @@ sm_match(const struct imap_search *s, uint32_t k,
 		return (m->keywords & n->n) != 0;
 	case SK_UNKEYWORD:
 		return (m->keywords & n->n) == 0;
+	case SK_MODSEQ:
+		return m->modseq >= n->n;
 	case SK_LARGER:
 		return m->size > n->n;
 	case SK_SMALLER:

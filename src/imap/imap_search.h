@@ -38,6 +38,7 @@ enum imap_sk {
 	SK_KEYWORD, SK_UNKEYWORD,	/* name; n: its bit, set by the
 					   caller (0: no such keyword) */
 	SK_LARGER, SK_SMALLER,
+	SK_MODSEQ,			/* n: modseq at least (RFC 7162) */
 	SK_SEQ, SK_UID,			/* s: the set as sent */
 	SK_BEFORE, SK_ON, SK_SINCE,	/* n: days since 1970 */
 	SK_SENTBEFORE, SK_SENTON, SK_SENTSINCE,
@@ -62,6 +63,7 @@ struct imap_search {
 	unsigned int		 ret;	/* RETURN options; 0: plain SEARCH */
 	bool			 esearch;	/* RETURN was given */
 	bool			 needs_meta, needs_header, needs_body;
+	bool			 modseq;	/* MODSEQ used: say the highest */
 };
 
 /*
@@ -87,6 +89,7 @@ struct imap_search_msg {
 	uint32_t	 seq, uid, flags;
 	uint64_t	 keywords;
 	uint64_t	 size;
+	uint64_t	 modseq;
 	int64_t		 internal_date;		/* unix seconds */
 	uint32_t	 nmsgs, maxuid;		/* for "*" in sets */
 	/* loaded on demand by the caller's functions; NULL: not there */

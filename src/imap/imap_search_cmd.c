@@ -197,6 +197,7 @@ mb_search(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 	struct sc_rows		 rows = { NULL, 0 };
 	const char		*err, *code;
 	uint32_t		*hits;
+	uint64_t		 maxmodseq = 0;
 	size_t			 i, k = 0, nhits = 0;
 
 	if (!m->selected) {
@@ -250,6 +251,7 @@ mb_search(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		    MB_F_RECENT : 0);
 		sm.keywords = rows.v[k].keywords;
 		sm.size = rows.v[k].size;
+		sm.modseq = rows.v[k].modseq;
 		sm.internal_date = rows.v[k].internal_date;
 		sm.nmsgs = (uint32_t)m->nuids;
 		sm.maxuid = m->uids[m->nuids - 1];
@@ -257,11 +259,17 @@ mb_search(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		sm.header = sc_header;
 		sm.body_has = sc_body_has;
 		sm.arg = &x;
-		if (imap_search_match(&s, &sm))
+		if (imap_search_match(&s, &sm)) {
 			hits[nhits++] = c->uid ? sm.uid : sm.seq;
+			if (sm.modseq > maxmodseq)
+				maxmodseq = sm.modseq;
+		}
 		sc_msg_clear(&x);
 	}
 	free(rows.v);
+	/* RFC 7162 3.1.5: MODSEQ asked: the highest of what matched */
+	if (s.modseq)
+		mb_condstore_on(m, o);
 	if (!s.esearch) {
 		mb_printf(o, "* SEARCH");
 		for (i = 0; i < nhits; i++) {
@@ -269,6 +277,9 @@ mb_search(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 			if (o->b->len > 1024 * 1024)
 				mb_flush(o);
 		}
+		if (s.modseq && nhits > 0)
+			mb_printf(o, " (MODSEQ %llu)",
+			    (unsigned long long)maxmodseq);
 		mb_printf(o, "\r\n");
 	} else {
 		/* RFC 4731 3.1: nothing for MIN, MAX and ALL when none */
@@ -284,6 +295,9 @@ mb_search(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 			mb_printf(o, " ALL ");
 			mb_uidset(o, hits, nhits);
 		}
+		if (s.modseq && nhits > 0)
+			mb_printf(o, " MODSEQ %llu",
+			    (unsigned long long)maxmodseq);
 		mb_printf(o, "\r\n");
 	}
 	free(hits);
