@@ -25,6 +25,7 @@
 #include "io.h"
 #include "log.h"
 #include "xmalloc.h"
+#include "mutf7.h"
 #include "imap_cmd.h"
 #include "banned.h"
 
@@ -391,6 +392,7 @@ imap_parse_quoted(struct imap_pstate *ps, struct imap_arg *a)
 	size_t		 total, i;
 	unsigned char	 c;
 	char		*out;
+	bool		 eight = false;
 
 	if (ps->strs == NULL) {
 		/* the unescaped text and its NUL fit in the raw text */
@@ -409,6 +411,10 @@ imap_parse_quoted(struct imap_pstate *ps, struct imap_arg *a)
 			a->len = (size_t)(out - a->s);
 			*out++ = '\0';
 			ps->strslen = (size_t)(out - ps->strs);
+			if (eight && !utf8_valid_text(a->s, a->len)) {
+				ps->err = "invalid UTF-8 in a quoted string";
+				return -1;
+			}
 			return 0;
 		}
 		if (c == '\\') {
@@ -419,7 +425,9 @@ imap_parse_quoted(struct imap_pstate *ps, struct imap_arg *a)
 				return -1;
 			}
 			c = (unsigned char)ps->p[ps->off];
-		} else if (!imap_text_char(c)) {
+		} else if (c >= 0x80 && ps->raw->utf8)
+			eight = true;		/* checked whole at the end */
+		else if (!imap_text_char(c)) {
 			ps->err = c >= 0x80 ? "8-bit byte in a quoted string" :
 			    "control character in a quoted string";
 			return -1;

@@ -67,6 +67,12 @@ struct imap_raw {
 	 * own timeout.
 	 */
 	int		 cmd_timeout_ms;
+	/*
+	 * Set by the caller: UTF-8 is allowed in quoted strings (RFC 6855
+	 * 3 after ENABLE UTF8=ACCEPT, RFC 9051 9 QUOTED-CHAR for IMAP4rev2);
+	 * it must be well formed and free of controls.
+	 */
+	bool		 utf8;
 	size_t		 max;		/* this command's byte limit (internal) */
 	/*
 	 * After a refusal other than IMAP_READ_IO and IMAP_READ_LINE_TOOLONG:
@@ -118,7 +124,8 @@ enum imap_read_status {
 #define IMAP_CAPS_AUTH	"IMAP4rev1 LITERAL+ NAMESPACE UNSELECT UIDPLUS MOVE " \
 			"ENABLE ID IDLE ESEARCH SPECIAL-USE CREATE-SPECIAL-USE " \
 			"CHILDREN LIST-EXTENDED LIST-STATUS QUOTA " \
-			"QUOTA=RES-STORAGE STATUS=SIZE CONDSTORE QRESYNC"
+			"QUOTA=RES-STORAGE STATUS=SIZE CONDSTORE QRESYNC " \
+			"IMAP4rev2 UTF8=ACCEPT"
 
 enum imap_read_status imap_cmd_read(struct io *, struct imap_raw *raw,
 		    size_t max_literal,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * imap_condstore.c - CONDSTORE and QRESYNC (RFC 7162) in the account's
- * mail process: ENABLE, the SELECT/EXAMINE parameters and the
+ * mail process: the SELECT/EXAMINE parameters and the
  * resynchronisation they ask for, the FETCH modifiers, mod-sequence
  * values, and VANISHED.  The modseqs themselves are the index's: every
  * message has one, every mailbox its highest, both only grow and are on
@@ -72,36 +72,6 @@ mb_condstore_on(struct imap_mbox *m, struct mb_out *o)
 	if (m->selected)
 		mb_printf(o, "* OK [HIGHESTMODSEQ %llu] Highest\r\n",
 		    (unsigned long long)m->mb.highestmodseq);
-}
-
-/* ENABLE (RFC 5161): the extensions we have, each said once. */
-int
-mb_enable(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
-{
-	bool	condstore = false, qresync = false;
-	size_t	i;
-
-	for (i = 0; i < c->nargs; i++)
-		if (c->args[i].type != IMAP_ARG_ATOM) {
-			mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
-			return 0;
-		}
-	for (i = 0; i < c->nargs; i++) {
-		/* RFC 7162 3.2.3: QRESYNC implies CONDSTORE */
-		if (cs_is(&c->args[i], "QRESYNC") && !m->qresync)
-			qresync = condstore = true;
-		else if (cs_is(&c->args[i], "CONDSTORE"))
-			condstore = true;
-	}
-	condstore = condstore && !m->condstore;
-	mb_printf(o, "* ENABLED%s%s\r\n", condstore ? " CONDSTORE" : "",
-	    qresync ? " QRESYNC" : "");
-	if (condstore)
-		mb_condstore_on(m, o);
-	if (qresync)
-		m->qresync = true;
-	mb_printf(o, "%s OK ENABLE completed\r\n", c->tag);
-	return 0;
 }
 
 void

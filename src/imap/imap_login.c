@@ -52,9 +52,9 @@
  * Without TLS no login of any kind (RFC 3501 6.2.3, 7.2.1; RFC 9051
  * 6.2.3): LOGINDISABLED and no AUTH= until STARTTLS.
  */
-#define IMAP_CAPS_PLAIN		"IMAP4rev1 STARTTLS LOGINDISABLED ID"
-#define IMAP_CAPS_PLAIN_NOTLS	"IMAP4rev1 LOGINDISABLED ID"
-#define IMAP_CAPS_TLS		"IMAP4rev1 SASL-IR AUTH=PLAIN ID"
+#define IMAP_CAPS_PLAIN		"IMAP4rev1 IMAP4rev2 STARTTLS LOGINDISABLED ID"
+#define IMAP_CAPS_PLAIN_NOTLS	"IMAP4rev1 IMAP4rev2 LOGINDISABLED ID"
+#define IMAP_CAPS_TLS		"IMAP4rev1 IMAP4rev2 SASL-IR AUTH=PLAIN ID"
 
 static struct ipc_msg	reply;	/* 64 KiB: not on the stack */
 static const char	*appendlimit = "";	/* " APPENDLIMIT=N" */

@@ -486,7 +486,9 @@ mail_command(const struct imap_cmd *c)
 		if (mail_events())
 			mail_import();
 		mbox.ix = ix;
-		if ((r = imap_mbox_command(&mbox, c)) == -1)
+		r = imap_mbox_command(&mbox, c);
+		raw.utf8 = mbox.utf8;	/* ENABLE UTF8=ACCEPT or IMAP4rev2 */
+		if (r == -1)
 			mail_end("write-error");
 		if (r == 1)
 			return;

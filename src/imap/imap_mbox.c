@@ -207,7 +207,8 @@ mb_flags(struct mb_out *o, uint32_t flags, uint64_t kw)
 			mb_printf(o, "%s%s", first ? "" : " ", mb_flag_names[i]);
 			first = 0;
 		}
-	if (flags & MB_F_RECENT) {
+	/* RFC 9051 has no \\Recent */
+	if ((flags & MB_F_RECENT) && !o->m->rev2) {
 		mb_printf(o, "%s\\Recent", first ? "" : " ");
 		first = 0;
 	}
@@ -577,6 +578,27 @@ imap_mbox_unselect(struct imap_mbox *m)
 	m->readonly = false;
 }
 
+/* "* LIST (attributes) "/" name" of the selected mailbox (IMAP4rev2). */
+static void
+mb_select_list(struct imap_mbox *m, struct mb_out *o)
+{
+	struct index_mailbox	*mbs;
+	const char		*su = index_special_use_name(m->mb.special_use);
+	size_t			 n, i, nl = strlen(m->mb.name);
+	bool			 kids = false;
+
+	if (index_mailbox_list(m->ix, &mbs, &n) == 0) {
+		for (i = 0; i < n && !kids; i++)
+			kids = strncmp(mbs[i].name, m->mb.name, nl) == 0 &&
+			    mbs[i].name[nl] == '/';
+		free(mbs);
+	}
+	mb_printf(o, "* LIST (%s%s%s) \"/\" ", kids ? "\\HasChildren" :
+	    "\\HasNoChildren", su != NULL ? " " : "", su != NULL ? su : "");
+	mb_name_out(o, m->mb.name);
+	(void)buf_add(o->b, "\r\n", 2);
+}
+
 static int
 mb_select(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
     bool examine)
@@ -600,7 +622,7 @@ mb_select(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 	}
 	/* RFC 3501 6.3.1: a SELECT first leaves the selected state; RFC
 	 * 7162 3.2.11: with QRESYNC, saying so */
-	if (m->selected && m->qresync)
+	if (m->selected && (m->qresync || m->rev2))
 		mb_printf(o, "* OK [CLOSED] Previous mailbox closed\r\n");
 	imap_mbox_unselect(m);
 	if (so.condstore || so.qresync)
@@ -640,10 +662,15 @@ mb_select(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o,
 		mb_all_keywords(m, o);
 		mb_printf(o, " \\*");
 	}
-	mb_printf(o, ")] Flags permitted\r\n* %zu EXISTS\r\n* %zu RECENT\r\n",
-	    m->nuids, recent);
-	if (first_unseen != 0)
-		mb_printf(o, "* OK [UNSEEN %u] First unseen\r\n", first_unseen);
+	mb_printf(o, ")] Flags permitted\r\n* %zu EXISTS\r\n", m->nuids);
+	if (m->rev2)
+		mb_select_list(m, o);	/* RFC 9051 6.3.2: the name as kept */
+	else {
+		mb_printf(o, "* %zu RECENT\r\n", recent);
+		if (first_unseen != 0)
+			mb_printf(o, "* OK [UNSEEN %u] First unseen\r\n",
+			    first_unseen);
+	}
 	mb_printf(o, "* OK [UIDVALIDITY %u] UIDs valid\r\n* OK [UIDNEXT %u] "
 	    "Predicted next UID\r\n", m->mb.uidvalidity, m->mb.uidnext);
 	if (m->condstore)
@@ -1132,16 +1159,31 @@ mb_append(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 	uint32_t		 flags = 0, uid;
 	uint64_t		 kw = 0;
 	int64_t			 idate = (int64_t)time(NULL);
-	size_t			 i;
+	size_t			 i, nopt;
 	int			 fd, r;
+	bool			 utf8 = false;
 
-	if (c->nargs < 2 || c->nargs > 4 || mb_name_arg(m, &c->args[0], name,
-	    sizeof(name), NULL) == -1 || (msg = &c->args[c->nargs - 1])->type !=
-	    IMAP_ARG_LITERAL) {
+	/* RFC 6855 4: "UTF8 (~{n}...)", once UTF8=ACCEPT is enabled */
+	if (c->nargs >= 3 && c->args[c->nargs - 1].type == IMAP_ARG_LIST &&
+	    c->args[c->nargs - 2].type == IMAP_ARG_ATOM &&
+	    c->args[c->nargs - 2].len == 4 &&
+	    strncasecmp(c->args[c->nargs - 2].s, "UTF8", 4) == 0) {
+		if (!m->utf8_accept || c->args[c->nargs - 1].n != 1) {
+			mb_printf(o, "%s BAD %s\r\n", c->tag, !m->utf8_accept ?
+			    "APPEND UTF8 needs ENABLE UTF8=ACCEPT" :
+			    "Invalid arguments");
+			return 0;
+		}
+		utf8 = true;
+	}
+	nopt = c->nargs - (utf8 ? 2 : 1);	/* the name and options */
+	msg = utf8 ? &c->args[c->nargs - 1].list[0] : &c->args[c->nargs - 1];
+	if (nopt < 1 || nopt > 3 || mb_name_arg(m, &c->args[0], name,
+	    sizeof(name), NULL) == -1 || msg->type != IMAP_ARG_LITERAL) {
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
 	}
-	for (i = 1; i + 1 < c->nargs; i++) {
+	for (i = 1; i < nopt; i++) {
 		if (c->args[i].type == IMAP_ARG_LIST && i == 1) {
 			if ((r = mb_flag_arg(m, &c->args[i], true, &flags,
 			    &kw)) < 0) {
@@ -1302,9 +1344,12 @@ mb_news(struct imap_mbox *m, struct mb_out *o, bool expunge_ok)
 	for (k = 0; k < col.n; k++)
 		if (m->nuids == 0 || col.uids[k] > m->uids[m->nuids - 1])
 			mb_view_add(m, col.uids[k], col.flags[k]);
-	if (m->nuids != before)
-		mb_printf(o, "* %zu EXISTS\r\n* %zu RECENT\r\n", m->nuids,
-		    mb_recent_mark(m, before));
+	if (m->nuids != before) {
+		i = mb_recent_mark(m, before);
+		mb_printf(o, "* %zu EXISTS\r\n", m->nuids);
+		if (!m->rev2)
+			mb_printf(o, "* %zu RECENT\r\n", i);
+	}
 	/* flags changed since we last looked, by anyone */
 	w.m = m;
 	w.o = o;

@@ -34,8 +34,10 @@ struct imap_mbox {
 	void			*arg;
 	bool			 selected;
 	bool			 readonly;	/* EXAMINE */
-	bool			 utf8;		/* names on the wire in UTF-8
-						   (UTF8=ACCEPT, issue 9) */
+	bool			 utf8;		/* names and quoted strings on
+						   the wire in UTF-8 */
+	bool			 utf8_accept;	/* ENABLE UTF8=ACCEPT */
+	bool			 rev2;		/* ENABLE IMAP4rev2 */
 	bool			 condstore;	/* RFC 7162 3.1: enabled */
 	bool			 qresync;	/* RFC 7162 3.2: enabled */
 	uint32_t		 recent_floor;	/* EXAMINE: recent from here */

@@ -86,6 +86,8 @@ int	mb_decode(const struct meta *, uint32_t idx, struct buf **data);
 int	mb_quota(struct imap_mbox *, const struct imap_cmd *, struct mb_out *);
 /* Give back to the quota what this command's expunges freed. */
 void	mb_quota_settle(struct imap_mbox *);
+/* ENABLE (imap_enable.c). */
+int	mb_enable(struct imap_mbox *, const struct imap_cmd *, struct mb_out *);
 /* CONDSTORE and QRESYNC (imap_condstore.c). */
 struct imap_seqset;
 struct index_uidrange;
@@ -102,7 +104,6 @@ struct mb_select_opts {
 int	mb_modseq_arg(const struct imap_arg *, bool zero_ok, uint64_t *);
 /* A CONDSTORE enabling command: on, and HIGHESTMODSEQ if selected. */
 void	mb_condstore_on(struct imap_mbox *, struct mb_out *);
-int	mb_enable(struct imap_mbox *, const struct imap_cmd *, struct mb_out *);
 int	mb_select_opts(struct imap_mbox *, const struct imap_arg *,
 	    struct mb_select_opts *, const char **err_r);
 void	mb_select_opts_free(struct mb_select_opts *);

@@ -267,6 +267,11 @@ mb_search(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		sc_msg_clear(&x);
 	}
 	free(rows.v);
+	/* RFC 9051 6.4.4: IMAP4rev2 answers with ESEARCH, ALL by default */
+	if (m->rev2 && !s.esearch) {
+		s.esearch = true;
+		s.ret = IMAP_SEARCH_RET_ALL;
+	}
 	/* RFC 7162 3.1.5: MODSEQ asked: the highest of what matched */
 	if (s.modseq)
 		mb_condstore_on(m, o);

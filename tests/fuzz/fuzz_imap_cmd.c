@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mutf7.h"
 #include "imap_cmd.h"
 #include "log.h"
 #include "banned.h"
@@ -101,8 +102,11 @@ fz_walk(struct fz_ctx *c, const struct imap_arg *a, size_t n, size_t depth)
 				ch = (unsigned char)a[i].s[j];
 
 				SP_ASSERT(ch != '\0' && ch != '\r' &&
-				    ch != '\n' && ch < 0x80);
+				    ch != '\n' && (ch < 0x80 || c->raw->utf8));
 			}
+			/* with UTF-8 allowed: only well-formed UTF-8 text */
+			SP_ASSERT(!c->raw->utf8 ||
+			    utf8_valid_text(a[i].s, a[i].len));
 			break;
 		case IMAP_ARG_LITERAL:
 			for (found = false, j = 0; j < c->raw->nsegs; j++)
@@ -223,6 +227,7 @@ fz_roundtrip(const struct imap_raw *raw, const struct imap_cmd *cmd)
 	const char		*err;
 
 	memset(&out, 0, sizeof(out));
+	out.utf8 = raw->utf8;
 	out.cap = 2 * raw->len + 32 * cmd->nnodes + 256;
 	if ((out.buf = malloc(out.cap)) == NULL)
 		return;
@@ -273,6 +278,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	end = data + size;
 
 	memset(&raw, 0, sizeof(raw));
+	raw.utf8 = (flags & 0x10) != 0;		/* UTF8=ACCEPT, IMAP4rev2 */
 	raw.cap = size + IMAP_CMD_SEGS_MAX * 32;
 	if ((raw.buf = malloc(raw.cap)) == NULL)
 		return 0;

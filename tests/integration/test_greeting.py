@@ -90,13 +90,13 @@ class ImapGreeting(unittest.TestCase):
     def test_imap_plain(self):
         # no STARTTLS yet: no login without TLS (RFC 3501 7.2.1)
         self.check_imap(imaplib.IMAP4("127.0.0.1", inst.port("imap"), timeout=10),
-                        b"IMAP4rev1 STARTTLS LOGINDISABLED ID")
+                        b"IMAP4rev1 IMAP4rev2 STARTTLS LOGINDISABLED ID")
 
     def test_imaps_implicit_tls(self):
         m = imaplib.IMAP4_SSL("127.0.0.1", inst.port("imaps"),
                               ssl_context=inst.tls_context(), timeout=10)
         self.assertIn(m.sock.version(), ("TLSv1.2", "TLSv1.3"))
-        self.check_imap(m, b"IMAP4rev1 SASL-IR AUTH=PLAIN ID")
+        self.check_imap(m, b"IMAP4rev1 IMAP4rev2 SASL-IR AUTH=PLAIN ID")
 
     def test_imap_login_refused(self):
         m = imaplib.IMAP4("127.0.0.1", inst.port("imap"), timeout=10)

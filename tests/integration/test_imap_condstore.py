@@ -11,45 +11,11 @@ import re
 import smtplib
 import unittest
 
-from sealpost_test import BUILD, Instance, connect, read_line
+from sealpost_test import BUILD, ImapRaw as Raw, Instance
 
 PLAIN = os.environ.get("SEALPOST_PLAIN_BUILD_DIR")
 MSG = (b"From: a@other.test\r\nTo: cs@example.test\r\n"
        b"Date: Fri, 27 Nov 2026 12:00:00 +0000\r\nSubject: modseq %d\r\n\r\nbody\r\n")
-
-
-class Raw:
-    """One IMAP connection, spoken to line by line."""
-
-    def __init__(self, inst, user, pw):
-        self.c = inst.tls_context().wrap_socket(connect(inst.port("imaps")),
-                                                server_hostname="127.0.0.1")
-        self.c.settimeout(30)
-        self.n = 0
-        read_line(self.c)
-        got, done = self.cmd('LOGIN %s "%s"' % (user, pw))
-        assert done.startswith(b"OK"), done
-
-    def cmd(self, line):
-        """(untagged lines, the tagged reply without its tag)."""
-        self.n += 1
-        tag = b"t%d" % self.n
-        self.c.sendall(tag + b" " + line.encode() + b"\r\n")
-        got = []
-        while True:
-            ln = read_line(self.c)
-            if ln.startswith(tag + b" "):
-                return got, ln[len(tag) + 1:]
-            if ln == b"":
-                raise AssertionError("connection closed after %r" % got)
-            got.append(ln)
-
-    def close(self):
-        try:
-            self.cmd("LOGOUT")
-        except (AssertionError, OSError):
-            pass
-        self.c.close()
 
 
 def modseqs(lines):

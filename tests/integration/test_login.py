@@ -17,7 +17,8 @@ ACCOUNT_UID = 200000 + 7
 # what a logged-in client is offered (IMAP_CAPS_AUTH, APPENDLIMIT)
 CAPS = (b"IMAP4rev1 LITERAL+ NAMESPACE UNSELECT UIDPLUS MOVE ENABLE ID IDLE ESEARCH "
         b"SPECIAL-USE CREATE-SPECIAL-USE CHILDREN LIST-EXTENDED LIST-STATUS QUOTA "
-        b"QUOTA=RES-STORAGE STATUS=SIZE CONDSTORE QRESYNC APPENDLIMIT=52428800")
+        b"QUOTA=RES-STORAGE STATUS=SIZE CONDSTORE QRESYNC IMAP4rev2 UTF8=ACCEPT "
+        b"APPENDLIMIT=52428800")
 
 
 @unittest.skipUnless(HOOKS, "needs --enable-test-hooks (test-account)")
@@ -42,7 +43,7 @@ class Login(unittest.TestCase):
 
     def test_login_spawns_confined_mail_process(self):
         m = self.imaps()
-        self.assertEqual(m.capabilities, ("IMAP4REV1", "SASL-IR", "AUTH=PLAIN", "ID"))
+        self.assertEqual(m.capabilities, ("IMAP4REV1", "IMAP4REV2", "SASL-IR", "AUTH=PLAIN", "ID"))
         typ, data = m.login("demo@example.test", "s3cret pass")
         self.assertEqual((typ, data), ("OK", [b"[CAPABILITY " + CAPS + b"] Logged in"]))
         typ, data = m.xatom("XSPTEST")
@@ -106,7 +107,7 @@ class Login(unittest.TestCase):
         self.assertNotIn("AUTH=PLAIN", m.capabilities)
         typ, _ = m.starttls(ssl_context=self.inst.tls_context())
         self.assertEqual(typ, "OK")
-        self.assertEqual(m.capabilities, ("IMAP4REV1", "SASL-IR", "AUTH=PLAIN", "ID"))
+        self.assertEqual(m.capabilities, ("IMAP4REV1", "IMAP4REV2", "SASL-IR", "AUTH=PLAIN", "ID"))
         typ, data = m.login("demo@example.test", "s3cret pass")
         self.assertEqual(typ, "OK")
         m.logout()

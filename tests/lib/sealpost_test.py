@@ -478,6 +478,73 @@ def read_line(sock, limit=65536):
     return buf[:-2]
 
 
+def read_imap_line(sock, limit=16 * 1024 * 1024):
+    """One IMAP response line with its literals inline ({N} or ~{N}, then
+    N bytes, then the rest of the line), CRLF stripped; b'' on EOF."""
+    out = b""
+    while True:
+        ln = read_line(sock)
+        if ln == b"" and out == b"":
+            return b""
+        out += ln
+        m = re.search(rb"~?\{(\d+)\}$", ln)
+        if not m:
+            return out
+        n = int(m.group(1))
+        if len(out) + n > limit:
+            raise AssertionError("literal too long from server")
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                return out
+            data += chunk
+        out += b"\r\n" + data
+
+
+class ImapRaw:
+    """One IMAP connection over implicit TLS, logged in, spoken to line by
+    line: cmd() returns (untagged lines, the tagged reply without its
+    tag), literals inline in their lines."""
+
+    def __init__(self, inst, user, pw):
+        self.c = inst.tls_context().wrap_socket(connect(inst.port("imaps")),
+                                                server_hostname="127.0.0.1")
+        self.c.settimeout(30)
+        self.n = 0
+        read_line(self.c)
+        got, done = self.cmd(b'LOGIN %s "%s"' % (user.encode(), pw.encode()))
+        assert done.startswith(b"OK"), done
+
+    def send(self, line):
+        if isinstance(line, str):
+            line = line.encode()
+        self.n += 1
+        tag = b"t%d" % self.n
+        self.c.sendall(tag + b" " + line + b"\r\n")
+        return tag
+
+    def reply(self, tag):
+        got = []
+        while True:
+            ln = read_imap_line(self.c)
+            if ln.startswith(tag + b" "):
+                return got, ln[len(tag) + 1:]
+            if ln == b"":
+                raise AssertionError("connection closed after %r" % got)
+            got.append(ln)
+
+    def cmd(self, line):
+        return self.reply(self.send(line))
+
+    def close(self):
+        try:
+            self.cmd("LOGOUT")
+        except (AssertionError, OSError):
+            pass
+        self.c.close()
+
+
 def proc_status(pid):
     """/proc/PID/status as a dict of strings."""
     out = {}

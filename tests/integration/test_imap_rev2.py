@@ -1,0 +1,175 @@
+"""IMAP4rev2 (RFC 9051) for a client that enables it, beside IMAP4rev1,
+and UTF8=ACCEPT (RFC 6855) (issue 9): the Thunderbird path of a client
+that enabled IMAP4rev2 (LIST, SELECT with its LIST line and no RECENT,
+UID FETCH of the header fields, ESEARCH answers to SEARCH, STORE, MOVE,
+IDLE woken by a delivery, [CLOSED], EXPUNGE) while an IMAP4rev1
+connection to the same mailbox keeps \\Recent and SEARCH; mailbox names
+and quoted strings in UTF-8 after ENABLE UTF8=ACCEPT (or IMAP4rev2), in
+modified UTF-7 for everyone else, APPEND UTF8 (~{n}), and UTF-8 that is
+not well formed refused."""
+
+import os
+import re
+import smtplib
+import unittest
+
+from sealpost_test import BUILD, ImapRaw as Raw, Instance, read_line
+
+PLAIN = os.environ.get("SEALPOST_PLAIN_BUILD_DIR")
+MSG = (b"From: Ann <a@other.test>\r\nTo: r2@example.test\r\n"
+       b"Date: Fri, 27 Nov 2026 12:00:00 +0000\r\nSubject: rev2 %d\r\n"
+       b"Message-ID: <%d@other.test>\r\n\r\nbody\r\n")
+
+
+class Rev2Base:
+    build = BUILD
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance("imap-rev2", build=cls.build,
+                            extra_conf=["instance-type test", "kdf-strength test"]).start()
+        cls.inst.wait_services_ready()
+        cls.pw = cls.inst.demo_password
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.finish()
+
+    def deliver(self, addr, n, first=0):
+        with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
+            s.ehlo("client.test")
+            for i in range(n):
+                s.sendmail("a@other.test", [addr], MSG % (first + i, first + i))
+
+    def raw(self, addr):
+        r = Raw(self.inst, addr, self.pw)
+        self.addCleanup(r.close)
+        return r
+
+    def test_thunderbird_path(self):
+        addr = "r2@example.test"
+        self.inst.add_user(addr)
+        self.deliver(addr, 3)
+        a = self.raw(addr)
+        got, done = a.cmd("CAPABILITY")
+        self.assertIn(b" IMAP4rev1 ", got[0])
+        self.assertIn(b" IMAP4rev2 ", got[0])
+        got, done = a.cmd("ENABLE IMAP4rev2")
+        self.assertEqual((got, done), ([b"* ENABLED IMAP4rev2"], b"OK ENABLE completed"))
+        got, done = a.cmd('LIST "" "*" RETURN (SPECIAL-USE)')
+        self.assertIn(b'* LIST (\\HasNoChildren) "/" "INBOX"', got)
+        self.assertIn(b'* LIST (\\HasNoChildren \\Trash) "/" "Trash"', got)
+        got, done = a.cmd("SELECT INBOX")
+        self.assertTrue(done.startswith(b"OK [READ-WRITE]"), done)
+        self.assertIn(b"* 3 EXISTS", got)
+        self.assertIn(b'* LIST (\\HasNoChildren) "/" "INBOX"', got)
+        self.assertFalse([l for l in got if b"RECENT" in l or b"UNSEEN" in l], got)
+        got, done = a.cmd("UID FETCH 1:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS "
+                          "(From To Cc Bcc Subject Date Message-ID Priority X-Priority "
+                          "References Newsgroups In-Reply-To Content-Type Reply-To)])")
+        self.assertEqual(done, b"OK UID FETCH completed")
+        heads = [l for l in got if l.startswith(b"* ") and b"FETCH" in l]
+        self.assertEqual(len(heads), 3)
+        for l in heads:
+            self.assertIn(b"FLAGS ()", l)       # no \Recent for IMAP4rev2
+        tag = a.send("UID SEARCH UNSEEN")
+        self.assertEqual(a.reply(tag)[0], [b'* ESEARCH (TAG "%s") UID ALL 1:3' % tag])
+        tag = a.send("SEARCH SUBJECT nothing-like-it")
+        self.assertEqual(a.reply(tag)[0], [b'* ESEARCH (TAG "%s")' % tag])
+        got, done = a.cmd("UID STORE 1 +FLAGS (\\Seen)")
+        self.assertEqual(got, [b"* 1 FETCH (UID 1 FLAGS (\\Seen))"])
+        got, done = a.cmd("UID MOVE 2 Archive")
+        self.assertTrue(done.startswith(b"OK"), done)
+        self.assertIn(b"* 2 EXPUNGE", got)
+        # an IMAP4rev1 connection to the same mailbox: \Recent, SEARCH
+        b = self.raw(addr)
+        got, done = b.cmd("SELECT INBOX")
+        self.assertIn(b"* 0 RECENT", got)
+        got, done = b.cmd("SEARCH ALL")
+        self.assertEqual(got, [b"* SEARCH 1 2"])
+        # IDLE: a delivery says EXISTS, never RECENT
+        tag = a.send(b"IDLE")
+        self.assertEqual(read_line(a.c), b"+ idling")
+        self.deliver(addr, 1, 9)
+        self.assertEqual(read_line(a.c), b"* 3 EXISTS")
+        a.c.sendall(b"DONE\r\n")
+        got, done = a.reply(tag)
+        self.assertEqual((got, done), ([], b"OK IDLE terminated"))
+        got, done = a.cmd("FETCH 3 (FLAGS)")
+        self.assertEqual(got, [b"* 3 FETCH (FLAGS ())"])
+        # another mailbox: [CLOSED] first
+        got, done = a.cmd("EXAMINE Archive")
+        self.assertEqual(got[0], b"* OK [CLOSED] Previous mailbox closed")
+        self.assertIn(b'* LIST (\\HasNoChildren \\Archive) "/" "Archive"', got)
+        got, done = a.cmd("SELECT INBOX")
+        got, done = a.cmd("UID STORE 1 +FLAGS.SILENT (\\Deleted)")
+        got, done = a.cmd("UID EXPUNGE 1")
+        self.assertEqual(got, [b"* 1 EXPUNGE"])
+        got, done = a.cmd("STATUS INBOX (MESSAGES UIDNEXT SIZE DELETED)")
+        self.assertRegex(got[0], rb'^\* STATUS "INBOX" \(MESSAGES 2 UIDNEXT 5 SIZE \d+ DELETED 0\)$')
+
+    def test_utf8_names(self):
+        addr = "u8@example.test"
+        self.inst.add_user(addr)
+        a = self.raw(addr)
+        b = self.raw(addr)
+        # before ENABLE: 8-bit in a quoted string is refused
+        got, done = a.cmd('CREATE "Caf\u00e9"'.encode())
+        self.assertEqual(done, b"BAD 8-bit byte in a quoted string")
+        got, done = a.cmd("ENABLE UTF8=ACCEPT CONDSTORE")
+        self.assertEqual(got[0], b"* ENABLED CONDSTORE UTF8=ACCEPT")
+        for name in ("Caf\u00e9", "\u65e5\u672c\u8a9e/\u53f0\u5317", "Smile \U0001F600",
+                     "R&D"):
+            got, done = a.cmd(b'CREATE "%s"' % name.encode())
+            self.assertEqual(done, b"OK CREATE completed", name)
+        got, done = a.cmd('LIST "" "*"')
+        listed = [re.search(rb'"/" "(.*)"$', l).group(1).decode() for l in got]
+        for name in ("Caf\u00e9", "\u65e5\u672c\u8a9e", "\u65e5\u672c\u8a9e/\u53f0\u5317",
+                     "Smile \U0001F600", "R&D"):
+            self.assertIn(name, listed)
+        # patterns in UTF-8 too, wildcards anywhere
+        got, done = a.cmd('LIST "" "\u65e5*"'.encode())
+        self.assertEqual(len(got), 2, got)
+        # an IMAP4rev1 client without UTF8=ACCEPT sees modified UTF-7
+        got, done = b.cmd('LIST "" "*"')
+        listed = [re.search(rb'"/" "(.*)"$', l).group(1).decode() for l in got]
+        for name in ("Caf&AOk-", "&ZeVnLIqe-", "&ZeVnLIqe-/&U,BTFw-", "Smile &2D3eAA-",
+                     "R&-D"):
+            self.assertIn(name, listed)
+        # one mailbox: what b appends to the mUTF-7 name, a sees by UTF-8
+        self.assertEqual(b.cmd('APPEND "Caf&AOk-" {%d+}\r\n%s' % (
+            len(MSG % (1, 1)), (MSG % (1, 1)).decode()))[1][:2], b"OK")
+        got, done = a.cmd('STATUS "Caf\u00e9" (MESSAGES)'.encode())
+        self.assertEqual(got, ['* STATUS "Caf\u00e9" (MESSAGES 1)'.encode()])
+        got, done = a.cmd('SELECT "Caf\u00e9"'.encode())
+        self.assertTrue(done.startswith(b"OK"), done)
+        # APPEND UTF8 (~{n}): a message with UTF-8 in its header
+        m8 = ("From: J\u00f6rg <j\u00f6rg@b\u00fccher.example>\r\nTo: u8@example.test\r\n"
+              "Subject: Gr\u00fc\u00dfe\r\n\r\nHallo\r\n").encode()
+        got, done = a.cmd(b'APPEND INBOX UTF8 (~{%d+}\r\n%s)' % (len(m8), m8))
+        self.assertTrue(done.startswith(b"OK [APPENDUID"), done)
+        a.cmd("SELECT INBOX")
+        got, done = a.cmd("FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertIn("Subject: Gr\u00fc\u00dfe".encode(), b"".join(got))
+        got, done = b.cmd(b'APPEND INBOX UTF8 (~{%d+}\r\n%s)' % (len(m8), m8))
+        self.assertEqual(done, b"BAD APPEND UTF8 needs ENABLE UTF8=ACCEPT")
+        # UTF-8 that is not well formed, or a control: refused
+        for bad in (b'CREATE "Caf\xe9"', b'CREATE "\xc0\xaf"', b'CREATE "a\xc2\x85b"',
+                    b'CREATE "\xed\xa0\x80"'):
+            got, done = a.cmd(bad)
+            self.assertTrue(done.startswith(b"BAD"), (bad, done))
+        got, done = a.cmd('LIST "" "*"')
+        self.assertEqual(len(got), 6 + 5)       # the six and ours, no more
+
+
+class Rev2(Rev2Base, unittest.TestCase):
+    pass
+
+
+@unittest.skipUnless(PLAIN, "SEALPOST_PLAIN_BUILD_DIR not set")
+class Rev2PlainBuild(Rev2Base, unittest.TestCase):
+    build = PLAIN
+
+
+if __name__ == "__main__":
+    unittest.main()
