@@ -112,7 +112,10 @@ io_fill(struct io *io, long deadline)
 	}
 	SP_ASSERT(io->end < sizeof(io->buf));
 	for (;;) {
-		if (io->tls != NULL)
+		if (io->layer != NULL)
+			n = io->layer->read(io->layer->arg, io, io->buf +
+			    io->end, sizeof(io->buf) - io->end, &want);
+		else if (io->tls != NULL)
 			n = tls_read(io->tls, io->buf + io->end,
 			    sizeof(io->buf) - io->end, &want);
 		else {
@@ -181,7 +184,8 @@ io_input_waiting(struct io *io, int wait_ms)
 	int		r;
 
 	if (io->end > io->start || (io->tls != NULL &&
-	    tls_pending(io->tls) > 0))
+	    tls_pending(io->tls) > 0) || (io->layer != NULL &&
+	    io->layer->pending(io->layer->arg)))
 		return 1;
 	pfd.fd = io->fd;
 	pfd.events = POLLIN;
@@ -266,8 +270,22 @@ io_wipe_spent(struct io *io)
 	explicit_bzero(io->buf + io->end, sizeof(io->buf) - io->end);
 }
 
+void
+io_set_layer(struct io *io, const struct io_layer *layer)
+{
+	io->layer = layer;
+}
+
 int
 io_write(struct io *io, const void *data, size_t len)
+{
+	if (io->layer != NULL)
+		return io->layer->write(io->layer->arg, io, data, len);
+	return io_write_raw(io, data, len);
+}
+
+int
+io_write_raw(struct io *io, const void *data, size_t len)
 {
 	const uint8_t	*p = data;
 	long		 deadline = io_now_ms() + io->timeout_ms;
@@ -334,6 +352,8 @@ int
 io_pending(struct io *io)
 {
 	if (io->end > io->start)
+		return 1;
+	if (io->layer != NULL && io->layer->pending(io->layer->arg))
 		return 1;
 	return io->tls != NULL && tls_pending(io->tls) > 0;
 }

@@ -15,10 +15,26 @@
 #define IO_MAX_WATCH	8
 
 struct tls_conn;
+struct io;
+
+/*
+ * A layer between io and the socket (COMPRESS=DEFLATE in the mail
+ * process): read gives up to len bytes, 0 at EOF, or -1 with *want set
+ * to POLLIN/POLLOUT to wait and retry (0: an error); write sends all of
+ * len (through io_write_raw) or fails; pending says whether it holds
+ * input that poll on the socket cannot see.
+ */
+struct io_layer {
+	ssize_t	(*read)(void *, struct io *, void *, size_t, short *want);
+	int	(*write)(void *, struct io *, const void *, size_t);
+	int	(*pending)(void *);
+	void	*arg;
+};
 
 struct io {
 	int		 fd;
 	struct tls_conn	*tls;		/* NULL for plaintext */
+	const struct io_layer *layer;	/* NULL: none (io_set_layer) */
 	int		 timeout_ms;	/* per line read, per write */
 	size_t		 start, end;	/* unread bytes: buf[start..end) */
 	/*
@@ -93,6 +109,15 @@ void		io_discard_input(struct io *);
 void		io_wipe_spent(struct io *);
 /* Write all of it; -1 on error or timeout. */
 int		io_write(struct io *, const void *, size_t);
+/* The same below any layer: straight to the socket (or TLS). */
+int		io_write_raw(struct io *, const void *, size_t);
+/*
+ * Put a layer between io and the socket from now on (NULL: none).  Bytes
+ * io has read and not handed out yet came through the old path: the
+ * caller takes them first (io_peek, io_consume) and gives them to the
+ * layer.
+ */
+void		io_set_layer(struct io *, const struct io_layer *);
 int		io_printf(struct io *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 

@@ -125,7 +125,7 @@ enum imap_read_status {
 			"ENABLE ID IDLE ESEARCH SPECIAL-USE CREATE-SPECIAL-USE " \
 			"CHILDREN LIST-EXTENDED LIST-STATUS QUOTA " \
 			"QUOTA=RES-STORAGE STATUS=SIZE CONDSTORE QRESYNC " \
-			"IMAP4rev2 UTF8=ACCEPT"
+			"IMAP4rev2 UTF8=ACCEPT COMPRESS=DEFLATE"
 
 enum imap_read_status imap_cmd_read(struct io *, struct imap_raw *raw,
 		    size_t max_literal,

@@ -50,6 +50,7 @@
 #include "imap_cmd.h"
 #include "imap_mbox.h"
 #include "mail_quota.h"
+#include "imap_compress.h"
 #include "banned.h"
 
 #define IMAP_LINE_MAX		8192
@@ -366,7 +367,8 @@ mail_idle(const char *tag)
 	mail_update();
 	mail_reply("+ idling\r\n");
 	for (;;) {
-		if (io_buffered(&io) == 0) {
+		/* io_pending: also what COMPRESS holds, which poll cannot see */
+		if (!io_pending(&io)) {
 			now = io_now_ms();
 			if (now - start >= to_auth) {
 				mail_reply("* BYE Autologout; idle for too "
@@ -474,6 +476,27 @@ mail_command(const struct imap_cmd *c)
 		return;
 	}
 #endif
+	if (strcmp(c->name, "COMPRESS") == 0 && !c->uid) {
+		/* RFC 4978 3: once per connection; DEFLATE is the one */
+		if (c->nargs != 1 || c->args[0].type != IMAP_ARG_ATOM ||
+		    c->args[0].len != 7 || strncasecmp(c->args[0].s, "DEFLATE",
+		    7) != 0) {
+			mail_reply("%s BAD Unknown compression mechanism\r\n",
+			    tag);
+			return;
+		}
+		if (imap_compress_active()) {
+			mail_reply("%s NO [COMPRESSIONACTIVE] DEFLATE active "
+			    "already\r\n", tag);
+			return;
+		}
+		mail_reply("%s OK DEFLATE active\r\n", tag);
+		if (imap_compress_start(&io) == -1)
+			mail_end("compress-failed");
+		log_info("%016" PRIx64 " imap-mail event=compress "
+		    "account=%llu", connid, account);
+		return;
+	}
 	if (strcmp(c->name, "LOGIN") == 0 ||
 	    strcmp(c->name, "AUTHENTICATE") == 0) {
 		/* RFC 3501 6.2.2, 6.2.3: only in the not-authenticated state */

@@ -113,7 +113,7 @@ class ImapMuttBase:
             m.logout()
 
     # -- mutt ------------------------------------------------------------------
-    def muttrc(self, user, cafile):
+    def muttrc(self, user, cafile, extra=()):
         port = self.inst.port("imaps")
         folder = "imaps://%s@127.0.0.1:%d/" % (user.replace("@", "%40"), port)
         lines = [
@@ -148,18 +148,18 @@ class ImapMuttBase:
             "set imap_poll_timeout=15",
             "set charset=utf-8",
             "set sleep_time=0",
-        ]
+        ] + list(extra)
         path = os.path.join(self.tmp, "muttrc")
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
         return path
 
-    def mutt(self, user, keys=None, cafile=None, timeout=60):
+    def mutt(self, user, keys=None, cafile=None, timeout=60, extra=()):
         """Run mutt -n -F MUTTRC on user's INBOX in a pseudo-terminal (80x24,
         TERM=vt100), keys pushed as one macro.  Should it ask about the
         certificate, we type "r" (reject) at once.  Returns (exit status,
         everything mutt wrote); killed by its pid after timeout seconds."""
-        rc = self.muttrc(user, cafile or self.inst.cafile)
+        rc = self.muttrc(user, cafile or self.inst.cafile, extra)
         argv = [MUTT, "-n", "-F", rc, "-d", "2", "-f", "=INBOX"]
         if keys:
             argv += ["-e", 'push "%s"' % keys]
@@ -259,6 +259,25 @@ class ImapMuttBase:
         self.assertEqual(flags, {"mutt alpha": {"\\Seen"},
                                  "mutt bravo": set(),
                                  "mutt charlie": {"\\Flagged"}})
+
+    def test_read_compressed(self):
+        """With imap_deflate, mutt turns on COMPRESS=DEFLATE (RFC 4978)
+        and reads and flags through it as without."""
+        user = self.fresh_user("deflate")
+        piped = os.path.join(self.tmp, "piped-deflate")
+        keys = ("<search>~s bravo<enter><display-message><exit>"
+                "<pipe-message>cat > %s<enter>"
+                "<search>~s alpha<enter><flag-message>"
+                "<sync-mailbox><quit>" % piped)
+        self.assertMuttOk(self.mutt(user, keys, extra=["set imap_deflate=yes"]))
+        self.inst.wait_log(r"imap-mail event=compress account=\d+")
+        with open(piped, "rb") as f:
+            got = f.read().replace(b"\r\n", b"\n")
+        self.assertTrue(got.rstrip(b"\n").endswith(
+            message(user, 1).replace(b"\r\n", b"\n").rstrip(b"\n")), got[-300:])
+        self.assertEqual(self.flags_by_subject(user),
+                         {"mutt alpha": {"\\Flagged"}, "mutt bravo": {"\\Seen"},
+                          "mutt charlie": set()})
 
     def test_delete_and_reopen(self):
         """mutt deletes "mutt bravo" by pattern and expunges it with

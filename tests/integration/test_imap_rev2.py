@@ -1,4 +1,5 @@
 """IMAP4rev2 (RFC 9051) for a client that enables it, beside IMAP4rev1,
+COMPRESS=DEFLATE (RFC 4978),
 and UTF8=ACCEPT (RFC 6855) (issue 9): the Thunderbird path of a client
 that enabled IMAP4rev2 (LIST, SELECT with its LIST line and no RECENT,
 UID FETCH of the header fields, ESEARCH answers to SEARCH, STORE, MOVE,
@@ -12,6 +13,7 @@ import os
 import re
 import smtplib
 import unittest
+import zlib
 
 from sealpost_test import BUILD, ImapRaw as Raw, Instance, read_line
 
@@ -19,6 +21,53 @@ PLAIN = os.environ.get("SEALPOST_PLAIN_BUILD_DIR")
 MSG = (b"From: Ann <a@other.test>\r\nTo: r2@example.test\r\n"
        b"Date: Fri, 27 Nov 2026 12:00:00 +0000\r\nSubject: rev2 %d\r\n"
        b"Message-ID: <%d@other.test>\r\n\r\nbody\r\n")
+
+
+class Deflated:
+    """An ImapRaw connection after COMPRESS DEFLATE: raw deflate both
+    ways, a sync flush after every command, literals inline."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.z = zlib.compressobj(6, zlib.DEFLATED, -15)
+        self.d = zlib.decompressobj(-15)
+        self.buf = b""
+        self.wire = 0           # compressed bytes received
+
+    def send(self, data):
+        self.raw.c.sendall(self.z.compress(data) + self.z.flush(zlib.Z_SYNC_FLUSH))
+
+    def _more(self):
+        data = self.raw.c.recv(65536)
+        if not data:
+            raise AssertionError("connection closed")
+        self.wire += len(data)
+        self.buf += self.d.decompress(data)
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            self._more()
+        ln, self.buf = self.buf.split(b"\r\n", 1)
+        m = re.search(rb"\{(\d+)\}$", ln)
+        if m:
+            n = int(m.group(1))
+            while len(self.buf) < n:
+                self._more()
+            ln += b"\r\n" + self.buf[:n]
+            self.buf = self.buf[n:]
+            ln += self.line()
+        return ln
+
+    def cmd(self, line):
+        self.raw.n += 1
+        tag = b"z%d" % self.raw.n
+        self.send(tag + b" " + line + b"\r\n")
+        got = []
+        while True:
+            ln = self.line()
+            if ln.startswith(tag + b" "):
+                return got, ln[len(tag) + 1:]
+            got.append(ln)
 
 
 class Rev2Base:
@@ -107,6 +156,55 @@ class Rev2Base:
         self.assertEqual(got, [b"* 1 EXPUNGE"])
         got, done = a.cmd("STATUS INBOX (MESSAGES UIDNEXT SIZE DELETED)")
         self.assertRegex(got[0], rb'^\* STATUS "INBOX" \(MESSAGES 2 UIDNEXT 5 SIZE \d+ DELETED 0\)$')
+
+    def test_compress(self):
+        """COMPRESS DEFLATE: the OK in clear, then deflate both ways (a
+        large message comes over in a fraction of its size, an APPEND
+        goes up compressed, IDLE hears a delivery through it); once per
+        connection; an unknown mechanism is BAD; a corrupt stream ends
+        the session and nothing else."""
+        addr = "z@example.test"
+        self.inst.add_user(addr)
+        big = (b"From: a@other.test\r\nTo: z@example.test\r\nSubject: big\r\n"
+               b"Date: Fri, 27 Nov 2026 12:00:00 +0000\r\n\r\n" +
+               b"all work and no play makes a dull mail server\r\n" * 5000)
+        with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
+            s.ehlo("client.test")
+            s.sendmail("a@other.test", [addr], big)
+        a = self.raw(addr)
+        got, done = a.cmd("COMPRESS LZ4")
+        self.assertEqual(done, b"BAD Unknown compression mechanism")
+        got, done = a.cmd("COMPRESS DEFLATE")
+        self.assertEqual((got, done), ([], b"OK DEFLATE active"))
+        z = Deflated(a)
+        got, done = z.cmd(b"SELECT INBOX")
+        self.assertIn(b"* 1 EXISTS", got)
+        z.wire = 0
+        got, done = z.cmd(b"FETCH 1 (BODY.PEEK[])")
+        self.assertEqual(done, b"OK FETCH completed")
+        body = got[0].split(b"}\r\n", 1)[1][:-1]
+        self.assertTrue(body.endswith(big))
+        self.assertLess(z.wire, len(body) // 20)       # it is compressed
+        got, done = z.cmd(b"APPEND INBOX {%d+}\r\n%s" % (len(big), big))
+        self.assertTrue(done.startswith(b"OK [APPENDUID"), done)
+        got, done = z.cmd(b"FETCH 2 (BODY.PEEK[])")
+        self.assertEqual(got[0].split(b"}\r\n", 1)[1][:-1], big)
+        got, done = z.cmd(b"COMPRESS DEFLATE")
+        self.assertEqual(done, b"NO [COMPRESSIONACTIVE] DEFLATE active already")
+        # IDLE through it: the delivery's EXISTS comes compressed
+        z.send(b"i IDLE\r\n")
+        self.assertEqual(z.line(), b"+ idling")
+        self.deliver(addr, 1)
+        self.assertEqual(z.line(), b"* 3 EXISTS")
+        self.assertEqual(z.line(), b"* 3 RECENT")
+        z.send(b"DONE\r\n")
+        self.assertEqual(z.line(), b"i OK IDLE terminated")
+        # garbage where deflate should be: the session ends
+        b = self.raw(addr)
+        b.cmd("COMPRESS DEFLATE")
+        b.c.sendall(b"\xff" * 64)
+        self.assertEqual(b.c.recv(1024), b"")
+        self.inst.wait_log(r"COMPRESS: the client's deflate stream is corrupt")
 
     def test_utf8_names(self):
         addr = "u8@example.test"
