@@ -385,6 +385,27 @@ imap_node(struct imap_pstate *ps, enum imap_arg_type type)
 	return a;
 }
 
+/*
+ * With UTF-8 allowed (RFC 9051 QUOTED-CHAR: TEXT-CHAR or UTF8-2..4):
+ * every run of 8-bit bytes is whole, well-formed UTF-8 without C1
+ * controls; the 7-bit bytes keep RFC 3501's rules.
+ */
+static bool
+imap_utf8_runs_ok(const char *s, size_t len)
+{
+	size_t	i, j;
+
+	for (i = 0; i < len; i = j) {
+		for (j = i; j < len && (unsigned char)s[j] >= 0x80; j++)
+			;
+		if (j > i && !utf8_valid_text(s + i, j - i))
+			return false;
+		if (j == i)
+			j++;
+	}
+	return true;
+}
+
 /* The quoted string at ps->off; 0 ok, -1 syntax. */
 static int
 imap_parse_quoted(struct imap_pstate *ps, struct imap_arg *a)
@@ -411,7 +432,7 @@ imap_parse_quoted(struct imap_pstate *ps, struct imap_arg *a)
 			a->len = (size_t)(out - a->s);
 			*out++ = '\0';
 			ps->strslen = (size_t)(out - ps->strs);
-			if (eight && !utf8_valid_text(a->s, a->len)) {
+			if (eight && !imap_utf8_runs_ok(a->s, a->len)) {
 				ps->err = "invalid UTF-8 in a quoted string";
 				return -1;
 			}

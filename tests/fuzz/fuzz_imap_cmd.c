@@ -104,9 +104,17 @@ fz_walk(struct fz_ctx *c, const struct imap_arg *a, size_t n, size_t depth)
 				SP_ASSERT(ch != '\0' && ch != '\r' &&
 				    ch != '\n' && (ch < 0x80 || c->raw->utf8));
 			}
-			/* with UTF-8 allowed: only well-formed UTF-8 text */
-			SP_ASSERT(!c->raw->utf8 ||
-			    utf8_valid_text(a[i].s, a[i].len));
+			/* with UTF-8 allowed: each 8-bit run is UTF-8 text */
+			for (j = 0; c->raw->utf8 && j < a[i].len; ) {
+				size_t	k = j;
+
+				while (k < a[i].len &&
+				    (unsigned char)a[i].s[k] >= 0x80)
+					k++;
+				SP_ASSERT(k == j ||
+				    utf8_valid_text(a[i].s + j, k - j));
+				j = k > j ? k : j + 1;
+			}
 			break;
 		case IMAP_ARG_LITERAL:
 			for (found = false, j = 0; j < c->raw->nsegs; j++)
