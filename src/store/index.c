@@ -38,7 +38,9 @@
  *              keywords (64 bits, -> keywords.bit), internal_date, size,
  *              modseq, error (NULL, or why the blob did not open: a
  *              placeholder), meta + meta_version (sealed metadata, opaque
- *              here; NULL until built), UNIQUE (mailbox_id, uid))
+ *              here; NULL until built), dg_size (the size as a client
+ *              without UTF8=ACCEPT reads it, set with the metadata; NULL
+ *              until then; version 5), UNIQUE (mailbox_id, uid))
  *   keywords  (bit 0..63 PK, name UNIQUE NOCASE)	bits are never reused
  *   expunged  (blob_id PK, time)	blobs whose last row was expunged and
  *					whose file may still be on disk
@@ -116,7 +118,7 @@
 #include "mutf7.h"
 #include "banned.h"
 
-#define IX_SCHEMA_VERSION	4
+#define IX_SCHEMA_VERSION	5
 #define IX_BUSY_MS		5000
 #define IX_NAME_LEN		(2 * BLOB_ID_LEN)	/* a blob's file name */
 #define IX_GC_MAX		1000
@@ -216,6 +218,7 @@ static const char ix_schema[] =
 	"  size INTEGER NOT NULL CHECK (size >= 0),"
 	"  modseq INTEGER NOT NULL CHECK (modseq >= 1),"
 	"  error TEXT,"
+	"  dg_size INTEGER CHECK (dg_size >= 0),"
 	"  meta BLOB,"
 	"  meta_version INTEGER CHECK (meta_version >= 1),"
 	"  CHECK ((meta IS NULL) = (meta_version IS NULL)),"
@@ -242,7 +245,8 @@ static const char ix_schema[] =
 
 #define IX_MSG_SELECT							\
 	"SELECT uid, flags, keywords, size, internal_date, modseq,"	\
-	" error IS NOT NULL, coalesce(meta_version, 0), blob_id"	\
+	" error IS NOT NULL, coalesce(meta_version, 0), blob_id,"	\
+	" coalesce(dg_size, 0)"						\
 	" FROM messages "
 
 /* --- errors --------------------------------------------------------------- */
@@ -1020,6 +1024,13 @@ ix_upgrade(struct index *ix)
 	    "DEFAULT 0; UPDATE mailboxes SET vanished_floor = highestmodseq; "
 	    "UPDATE schema_version SET version = 4;", NULL, NULL, NULL) !=
 	    SQLITE_OK)) {
+		ix_dberr(ix);
+		goto fail;
+	}
+	/* version 5: the size as downgraded, filled in with the metadata */
+	if (v <= 4 && (sqlite3_exec(ix->db, "ALTER TABLE messages ADD COLUMN "
+	    "dg_size INTEGER CHECK (dg_size >= 0); UPDATE schema_version SET "
+	    "version = 5;", NULL, NULL, NULL) != SQLITE_OK)) {
 		ix_dberr(ix);
 		goto fail;
 	}
@@ -1958,6 +1969,7 @@ ix_msg_row(sqlite3_stmt *st, struct index_msg_info *m)
 	m->damaged = sqlite3_column_int(st, 6);
 	m->meta_version = sqlite3_column_int(st, 7);
 	(void)ix_col_blob(st, 8, m->blob_id, sizeof(m->blob_id));
+	m->dg_size = (uint64_t)sqlite3_column_int64(st, 9);
 }
 
 int
@@ -2454,9 +2466,10 @@ ix_copy(struct index *ix, int64_t src, const uint32_t *uids, size_t n,
 	sqlite3_finalize(ins);
 	if ((ins = ix_prep(ix, "INSERT INTO messages (mailbox_id, uid, "
 	    "blob_id, flags, keywords, internal_date, size, modseq, error, "
-	    "meta, meta_version) SELECT ?, ?, blob_id, flags, keywords, "
-	    "internal_date, size, ?, error, meta, meta_version FROM messages "
-	    "WHERE mailbox_id = ? AND uid = ?")) == NULL ||
+	    "meta, meta_version, dg_size) SELECT ?, ?, blob_id, flags, "
+	    "keywords, internal_date, size, ?, error, meta, meta_version, "
+	    "dg_size FROM messages WHERE mailbox_id = ? AND uid = ?")) ==
+	    NULL ||
 	    (del = ix_prep(ix, "DELETE FROM messages WHERE mailbox_id = ? AND "
 	    "uid = ?")) == NULL)
 		goto fail;
@@ -2861,6 +2874,21 @@ fail:
 	(void)sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
 	free(r);
 	return -1;
+}
+
+int
+index_dg_set(struct index *ix, int64_t mailbox, uint32_t uid,
+    uint64_t dg_size)
+{
+	ix_start(ix);
+	if (dg_size > (uint64_t)INT64_MAX)
+		return ix_err(ix, EINVAL, "size out of range");
+	/* every row of the blob: the same bytes */
+	if (ix_run(ix, "UPDATE messages SET dg_size = ? WHERE blob_id = "
+	    "(SELECT blob_id FROM messages WHERE mailbox_id = ? AND uid = ?)",
+	    "iii", (int64_t)dg_size, mailbox, (int64_t)uid) == -1)
+		return -1;
+	return 0;
 }
 
 uint64_t

@@ -108,6 +108,7 @@ struct index_msg_info {
 	int		damaged;	/* a placeholder: blob did not open */
 	int		meta_version;	/* 0: no sealed metadata yet */
 	unsigned char	blob_id[BLOB_ID_LEN];	/* zeros if malformed */
+	uint64_t	dg_size;	/* downgraded size; 0: not known yet */
 };
 
 struct index_msgref {
@@ -369,6 +370,13 @@ int	index_usage(struct index *, uint64_t *bytes_r, uint64_t *blobs_r);
  * since the last call: what to give back to the account's quota.
  */
 uint64_t index_freed_take(struct index *);
+/*
+ * The size of the message as a client without UTF8=ACCEPT reads it
+ * (downgrade.h), on the message and every row sharing its blob: the
+ * metadata builder's, with the record.  0 or -1.
+ */
+int	index_dg_set(struct index *, int64_t mailbox, uint32_t uid,
+	    uint64_t dg_size);
 
 /* Ascending UID ranges. */
 struct index_uidrange {

@@ -1477,7 +1477,8 @@ test_recent(void)
 	test_assert(sqlite3_open(path, &db) == SQLITE_OK);
 	test_assert(sqlite3_exec(db, "ALTER TABLE mailboxes DROP COLUMN "
 	    "recent_uid; ALTER TABLE mailboxes DROP COLUMN vanished_floor; "
-	    "DROP TABLE vanished; UPDATE schema_version SET version = 1;",
+	    "DROP TABLE vanished; ALTER TABLE messages DROP COLUMN dg_size; "
+	    "UPDATE schema_version SET version = 1;",
 	    NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	test_assert(deliver(&a, d, 100, "INBOX") == 0);
@@ -1609,8 +1610,9 @@ test_modseq_vanished(void)
 	test_assert(snprintf(path, sizeof(path), "%s/index.db", a.dir) > 0);
 	test_assert(sqlite3_open(path, &db) == SQLITE_OK);
 	test_assert(sqlite3_exec(db, "ALTER TABLE mailboxes DROP COLUMN "
-	    "vanished_floor; DROP TABLE vanished; UPDATE schema_version SET "
-	    "version = 3;", NULL, NULL, NULL) == SQLITE_OK);
+	    "vanished_floor; DROP TABLE vanished; ALTER TABLE messages DROP "
+	    "COLUMN dg_size; UPDATE schema_version SET version = 3;", NULL,
+	    NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	test_assert((ix = index_open(a.dirfd, a.dir, pk, sk, 0, err,
 	    sizeof(err))) != NULL);
@@ -1628,6 +1630,17 @@ test_modseq_vanished(void)
 	    &r, &n) == 0);
 	test_assert(strcmp(ranges(r, n), "1:1") == 0);
 	free(r);
+	/* the downgraded size: unknown, then on the row and its copies */
+	test_assert(index_msg_info(ix, inbox, 5, &info) == 1 &&
+	    info.dg_size == 0);
+	test_assert(index_dg_set(ix, inbox, 5, 12345) == 0);
+	test_assert(index_copy(ix, inbox, &all[4], 1, trash, NULL, mod, &n) ==
+	    0 && n == 1);
+	test_assert(index_msg_info(ix, trash, mod[0], &info) == 1 &&
+	    info.dg_size == 12345);
+	test_assert(index_dg_set(ix, trash, mod[0], 777) == 0);
+	test_assert(index_msg_info(ix, inbox, 5, &info) == 1 &&
+	    info.dg_size == 777);
 	/* a deleted mailbox takes its history along */
 	test_assert(index_mailbox_create(ix, "Gone", 0) == 0);
 	test_assert(index_move(ix, inbox, &two, 1, mbox_id(ix, "Gone"), NULL,
