@@ -35,6 +35,7 @@
 #include "imap_render.h"
 #include "imap_section.h"
 #include "imap_seqset.h"
+#include "downgrade.h"
 #include "banned.h"
 
 /* FETCH items (sections apart) */
@@ -220,11 +221,196 @@ mb_decode(const struct meta *rec, uint32_t idx, struct buf **data)
 	return 0;
 }
 
+/*
+ * RFC 6855 7: a client without UTF8=ACCEPT (nor IMAP4rev2) reads the
+ * message with its header downgraded to 7-bit (downgrade.h): the size
+ * is the index's dg_size, recorded by the metadata builder; for a record
+ * built before that existed it is worked out here once, from the header
+ * alone, and recorded.  The message's own size when nothing needed
+ * downgrading (or it cannot be read).
+ */
+static uint64_t
+mb_dg_size(struct imap_mbox *m, const struct index_msg_info *mi)
+{
+	struct index_msg_info	 again;
+	struct index_msg	*msg;
+	struct meta		*rec;
+	struct buf		*hdr, *dg = NULL;
+	uint64_t		 hlen, size = mi->size;
+
+	if (m->utf8 || mi->damaged)
+		return mi->size;
+	if (mi->dg_size != 0)
+		return mi->dg_size;
+	if ((rec = mb_meta(m, mi->uid)) == NULL)	/* built: dg_size set */
+		return mi->size;
+	if (index_msg_info(m->ix, m->mb.id, mi->uid, &again) == 1 &&
+	    again.dg_size != 0) {
+		meta_free(rec);
+		return again.dg_size;
+	}
+	hlen = rec->parts[0].body_start;
+	if (!(rec->flags & META_UNPARSABLE) && hlen <= mi->size &&
+	    (msg = index_msg_open(m->ix, m->mb.id, mi->uid)) != NULL) {
+		if ((hdr = mb_read(msg, 0, hlen)) != NULL &&
+		    downgrade_header((const char *)hdr->data, hdr->len,
+		    &dg) == 1)
+			size = mi->size - hlen + dg->len;
+		buf_free(&hdr);
+		buf_free(&dg);
+		index_msg_close(msg);
+	}
+	meta_free(rec);
+	(void)index_dg_set(m->ix, m->mb.id, mi->uid, size);
+	return size;
+}
+
+/*
+ * The downgraded header block of a message that needs one: 1 with *hdr_r
+ * (the caller's) and *hlen_r, the length of the original block; 0 when
+ * the client reads the message as it is; -1 when it cannot be read.
+ */
+static int
+mb_dg_header(struct imap_mbox *m, struct index_msg *msg, uint32_t uid,
+    struct meta **recp, struct buf **hdr_r, uint64_t *hlen_r)
+{
+	struct index_msg_info	 mi;
+	struct buf		*orig;
+	int			 r;
+
+	if (m->utf8 || index_msg_info(m->ix, m->mb.id, uid, &mi) != 1 ||
+	    mb_dg_size(m, &mi) == mi.size)
+		return 0;
+	if (*recp == NULL && (*recp = mb_meta(m, uid)) == NULL)
+		return -1;
+	*hlen_r = (*recp)->parts[0].body_start;
+	if (*hlen_r > index_msg_size(msg) ||
+	    (orig = mb_read(msg, 0, *hlen_r)) == NULL)
+		return -1;
+	r = downgrade_header((const char *)orig->data, orig->len, hdr_r);
+	buf_free(&orig);
+	return r == 1 ? 1 : r == 0 ? 0 : -1;
+}
+
+/*
+ * GMime gives a domain written in IDNA back in Unicode: in an envelope
+ * for a client without UTF8=ACCEPT it goes out as written, in ASCII.
+ */
+static void
+mb_dg_hosts(struct meta_addrlist *l)
+{
+	InternetAddress	*ia;
+	const char	*idn, *at;
+	char		*addr;
+	size_t		 i, n;
+
+	for (i = 0; i < l->n; i++) {
+		struct meta_addr	*a = &l->v[i];
+
+		if (a->host == NULL)
+			continue;
+		for (n = 0; a->host[n] != '\0' &&
+		    (unsigned char)a->host[n] < 0x80; n++)
+			;
+		if (a->host[n] == '\0')
+			continue;
+		addr = g_strdup_printf("x@%s", a->host);
+		ia = internet_address_mailbox_new(NULL, addr);
+		idn = internet_address_mailbox_get_idn_addr(
+		    INTERNET_ADDRESS_MAILBOX(ia));
+		if (idn != NULL && (at = strrchr(idn, '@')) != NULL) {
+			for (n = 0; at[n] != '\0' &&
+			    (unsigned char)at[n] < 0x80; n++)
+				;
+			if (at[n] == '\0') {
+				free(a->host);
+				a->host = xstrdup(at + 1);
+			}
+		}
+		g_object_unref(ia);
+		g_free(addr);
+	}
+}
+
+/*
+ * The record of the downgraded header alone, for ENVELOPE: NULL when
+ * this client reads the header as it is (or it cannot be read).
+ */
+static struct meta *
+mb_dg_meta(struct imap_mbox *m, const struct index_msg_info *mi,
+    struct meta **recp)
+{
+	struct index_msg	*msg;
+	struct meta		*rec = NULL;
+	struct buf		*dg = NULL;
+	uint64_t		 hlen;
+	char			 err[256];
+
+	if (m->utf8 || mb_dg_size(m, mi) == mi->size ||
+	    (msg = index_msg_open(m->ix, m->mb.id, mi->uid)) == NULL)
+		return NULL;
+	if (mb_dg_header(m, msg, mi->uid, recp, &dg, &hlen) == 1 &&
+	    (rec = meta_build(dg->data, dg->len, err, sizeof(err))) != NULL &&
+	    rec->parts[0].env != NULL) {
+		struct meta_envelope	*e = rec->parts[0].env;
+
+		mb_dg_hosts(&e->from);
+		mb_dg_hosts(&e->sender);
+		mb_dg_hosts(&e->reply_to);
+		mb_dg_hosts(&e->to);
+		mb_dg_hosts(&e->cc);
+		mb_dg_hosts(&e->bcc);
+	}
+	buf_free(&dg);
+	index_msg_close(msg);
+	return rec;
+}
+
 /* Nothing to send: NIL, or for BINARY.SIZE (a number, RFC 3516) 0. */
 static void
 mb_nil(struct mb_out *o, const struct imap_section *sec)
 {
 	mb_printf(o, "%s", sec->att == IMAP_ATT_BINARY_SIZE ? "0" : "NIL");
+}
+
+/*
+ * The rest of a section item (its name already written) from the
+ * downgraded header, or the whole downgraded message, in data (freed
+ * here): HEADER.FIELDS filtered, partials cut, BINARY.SIZE counted.
+ */
+static void
+mb_fetch_dg(struct imap_mbox *m, struct mb_out *o,
+    const struct imap_section *sec, struct buf *data)
+{
+	struct buf	*f;
+	size_t		 off, len;
+
+	if (sec->text == IMAP_SEC_FIELDS || sec->text == IMAP_SEC_FIELDS_NOT) {
+		f = buf_new(data->len + 2);
+		if (buf_grow(f, data->len + 2) == -1)
+			fatalx("imap-mail: buf_grow within max");
+		buf_advance(f, imap_section_fields(sec,
+		    (const char *)data->data, data->len, (char *)f->data,
+		    data->len + 2));
+		buf_free(&data);
+		data = f;
+	}
+	if (sec->att == IMAP_ATT_BINARY_SIZE) {
+		mb_printf(o, "%zu", data->len);
+		buf_free(&data);
+		return;
+	}
+	off = sec->partial ? (sec->origin < data->len ? sec->origin :
+	    data->len) : 0;
+	len = data->len - off;
+	if (sec->partial && len > sec->count)
+		len = sec->count;
+	mb_printf(o, "{%zu}\r\n", len);
+	mb_flush(o);
+	if (len > 0 && !o->failed && m->write_fn(m->arg,
+	    (const char *)data->data + off, len) == -1)
+		o->failed = 1;
+	buf_free(&data);
 }
 
 /*
@@ -257,6 +443,36 @@ mb_fetch_section(struct imap_mbox *m, struct mb_out *o, uint32_t uid,
 	}
 	size = index_msg_size(msg);
 	whole = sec->part[0] == '\0' && sec->text == IMAP_SEC_ALL;
+	/* the top header, or all of it, downgraded for this client */
+	if (sec->part[0] == '\0' && sec->text != IMAP_SEC_TEXT &&
+	    sec->text != IMAP_SEC_MIME) {
+		struct buf	*dg = NULL, *rest;
+		uint64_t	 hlen = 0;
+		int		 r;
+
+		if ((r = mb_dg_header(m, msg, uid, recp, &dg, &hlen)) == -1) {
+			index_msg_close(msg);
+			mb_nil(o, sec);
+			return;
+		}
+		if (r == 1 && whole) {
+			/* in memory: SMTPUTF8 mail that is also huge is rare */
+			if ((rest = mb_read(msg, hlen, size)) == NULL ||
+			    buf_add(dg, rest->data, rest->len) == -1) {
+				buf_free(&rest);
+				buf_free(&dg);
+				index_msg_close(msg);
+				mb_nil(o, sec);
+				return;
+			}
+			buf_free(&rest);
+		}
+		if (r == 1) {
+			index_msg_close(msg);
+			mb_fetch_dg(m, o, sec, dg);
+			return;
+		}
+	}
 	if (!whole && *recp == NULL)
 		*recp = mb_meta(m, uid);
 	if (mb_section_where(sec, *recp, size, &start, &end, &idx) != 1) {
@@ -375,11 +591,16 @@ mb_fetch_meta(struct imap_mbox *m, struct mb_out *o, const struct
 		*recp = mb_meta(m, mi->uid);
 	rec = *recp;
 	if (items & MB_F_ENVELOPE) {
+		/* RFC 6855 7: from the downgraded header, for this client */
+		struct meta	*dgrec = mb_dg_meta(m, mi, recp);
+		const struct meta *er = dgrec != NULL ? dgrec : rec;
+
 		mb_printf(o, "%sENVELOPE ", (*k)++ ? " " : "");
-		if (rec != NULL && rec->parts[0].env != NULL)
-			r |= imap_render_envelope(o->b, rec->parts[0].env);
+		if (er != NULL && er->parts[0].env != NULL)
+			r |= imap_render_envelope(o->b, er->parts[0].env);
 		else
 			mb_printf(o, "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
+		meta_free(dgrec);
 	}
 	if (items & (MB_F_BODY | MB_F_BODYSTRUCT)) {
 		bool	ext;
@@ -555,7 +776,7 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		}
 		if (items & MB_F_SIZE)
 			mb_printf(o, "%sRFC822.SIZE %" PRIu64, k++ ? " " : "",
-			    mi.size);
+			    mb_dg_size(m, &mi));
 		if (items & MB_F_MODSEQ)
 			mb_printf(o, "%sMODSEQ (%" PRIu64 ")", k++ ? " " : "",
 			    mi.modseq);

@@ -3,9 +3,10 @@
  * meta_gmime.c - the metadata builder's reading of header field values
  * with GMime: Content-Type and Content-Disposition with their parameters
  * (RFC 2045, RFC 2231), address lists with groups (RFC 5322 3.4), RFC 2047
- * encoded-words and charsets (through iconv), dates.  The only file of
- * sealpost that includes GMime; what it returns is ours (xmalloc'd, NUL-
- * free, no CR or LF, decoded text valid UTF-8).
+ * encoded-words and charsets (through iconv), dates.  The builder's only
+ * GMime file (downgrade.c and the mail process's FETCH use GMime too);
+ * what it returns is ours (xmalloc'd, NUL-free, no CR or LF, decoded
+ * text valid UTF-8).
  *
  * Process:  the account's mail process (import), after meta_init and
  *           inside its jail (the gconv modules mounted, RECIPES.md 10).

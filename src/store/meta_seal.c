@@ -44,6 +44,7 @@
 #include "index.h"
 #include "meta.h"
 #include "meta_seal.h"
+#include "downgrade.h"
 #include "banned.h"
 
 #define MS_NONCE	crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
@@ -121,6 +122,27 @@ ms_read(struct index_msg *m, unsigned char **data_r, size_t *len_r)
 	return 0;
 }
 
+/*
+ * The size of the message as a client without UTF8=ACCEPT reads it: its
+ * header downgraded to 7-bit (downgrade.h; RFC 6855 7), the rest as it
+ * is.  A header that does not downgrade is served as it is.
+ */
+static uint64_t
+ms_dg_size(const struct meta *rec, const unsigned char *data, size_t len)
+{
+	struct buf	*out = NULL;
+	uint64_t	 hlen = rec->parts[0].body_start;
+	uint64_t	 size = len;
+
+	if (hlen > len || (rec->flags & META_UNPARSABLE))
+		return len;
+	if (downgrade_header((const char *)data, (size_t)hlen, &out) == 1) {
+		size = len - hlen + out->len;
+		buf_free(&out);
+	}
+	return size;
+}
+
 int
 meta_seal_build(struct index *ix, const unsigned char *sk, int64_t mailbox,
     uint32_t uid, char *err, size_t errlen)
@@ -132,6 +154,7 @@ meta_seal_build(struct index *ix, const unsigned char *sk, int64_t mailbox,
 	const unsigned char	*key;
 	unsigned char		*sealed = NULL;
 	unsigned long long	 clen;
+	uint64_t		 dg_size;
 	size_t			 len, slen;
 	int			 ret = -1;
 
@@ -157,6 +180,7 @@ meta_seal_build(struct index *ix, const unsigned char *sk, int64_t mailbox,
 	index_msg_close(m);
 
 	rec = meta_build(data, len, err, errlen);
+	dg_size = ms_dg_size(rec, data, len);
 	sodium_memzero(data, len);
 	free(data);
 	enc = buf_new_flags(META_MAX_OUTPUT, BUF_SECRET);
@@ -175,7 +199,8 @@ meta_seal_build(struct index *ix, const unsigned char *sk, int64_t mailbox,
 	    enc->data, enc->len, ad, sizeof(ad), NULL, sealed, key);
 	SP_ASSERT(clen == enc->len + MS_TAG);
 	if (index_meta_set(ix, mailbox, uid, sealed, slen,
-	    META_SEAL_VERSION) == -1) {
+	    META_SEAL_VERSION) == -1 ||
+	    index_dg_set(ix, mailbox, uid, dg_size) == -1) {
 		snprintf(err, errlen, "%s", index_errstr(ix));
 		goto done;
 	}

@@ -9,6 +9,9 @@ and quoted strings in UTF-8 after ENABLE UTF8=ACCEPT (or IMAP4rev2), in
 modified UTF-7 for everyone else, APPEND UTF8 (~{n}), and UTF-8 that is
 not well formed refused."""
 
+import email
+import email.header
+import email.policy
 import os
 import re
 import smtplib
@@ -205,6 +208,75 @@ class Rev2Base:
         b.c.sendall(b"\xff" * 64)
         self.assertEqual(b.c.recv(1024), b"")
         self.inst.wait_log(r"COMPRESS: the client's deflate stream is corrupt")
+
+    def test_smtputf8_mail(self):
+        """SMTPUTF8 mail into IMAP: read as it came with UTF8=ACCEPT (or
+        IMAP4rev2); downgraded to a 7-bit header for a client without it
+        (RFC 6855 7): encoded-words that decode to the original, a
+        domain in punycode, an address that has no 7-bit form shown as
+        an empty group, a Message-ID that cannot be written dropped, the
+        body untouched, and every size consistent with what is sent."""
+        addr = "intl@example.test"
+        self.inst.add_user(addr)
+        subject = "Gr\u00fc\u00dfe aus K\u00f6ln"
+        msg = ("From: J\u00f6rg <j\u00f6rg@b\u00fccher.example>\r\n"
+               "To: intl@example.test\r\n"
+               "Cc: Ann <ann@b\u00fccher.example>\r\n"
+               "Subject: %s\r\n"
+               "Message-ID: <\u00fc1@b\u00fccher.example>\r\n"
+               "Date: Fri, 27 Nov 2026 12:00:00 +0000\r\n"
+               "Content-Type: text/plain; charset=utf-8\r\n"
+               "\r\n"
+               "Sch\u00f6ne Gr\u00fc\u00dfe!\r\n" % subject).encode()
+        with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
+            s.ehlo("client.test")
+            s.sendmail("j\u00f6rg@b\u00fccher.example", [addr], msg,
+                       mail_options=["SMTPUTF8"])
+        a = self.raw(addr)
+        a.cmd("ENABLE UTF8=ACCEPT")
+        a.cmd("SELECT INBOX")
+        got, done = a.cmd("FETCH 1 (RFC822.SIZE BODY.PEEK[] ENVELOPE)")
+        raw_size = int(re.search(rb"RFC822\.SIZE (\d+)", got[0]).group(1))
+        whole = re.search(rb"BODY\[\] \{(\d+)\}\r\n", got[0])
+        body_a = got[0][whole.end():whole.end() + int(whole.group(1))]
+        self.assertEqual(len(body_a), raw_size)
+        self.assertTrue(body_a.endswith(msg))
+        self.assertIn(subject.encode(), got[0])         # as it came
+        # a client without UTF8=ACCEPT
+        b = self.raw(addr)
+        b.cmd("SELECT INBOX")
+        got, done = b.cmd("FETCH 1 (RFC822.SIZE BODY.PEEK[] BODY.PEEK[HEADER] "
+                          "BODY.PEEK[TEXT] BINARY.SIZE[] ENVELOPE)")
+        line = got[0]
+        size = int(re.search(rb"RFC822\.SIZE (\d+)", line).group(1))
+        def lit(name):
+            m = re.search(re.escape(name) + rb" \{(\d+)\}\r\n", line)
+            return line[m.end():m.end() + int(m.group(1))]
+        body_b = lit(b"BODY[]")
+        header_b = lit(b"BODY[HEADER]")
+        self.assertEqual(len(body_b), size)
+        self.assertEqual(int(re.search(rb"BINARY\.SIZE\[\] (\d+)", line).group(1)), size)
+        self.assertTrue(body_b.startswith(header_b))
+        self.assertEqual(lit(b"BODY[TEXT]"), body_b[len(header_b):])
+        self.assertTrue(body_b.endswith("Sch\u00f6ne Gr\u00fc\u00dfe!\r\n".encode()))
+        self.assertTrue(all(c < 0x80 for c in header_b), header_b)
+        parsed = email.message_from_bytes(body_b, policy=email.policy.default)
+        self.assertEqual(str(parsed["Subject"]), subject)
+        self.assertIsNone(parsed["Message-ID"])
+        self.assertIn("j\u00f6rg@b\u00fccher.example", str(parsed["From"]))
+        self.assertIn(b"@xn--bcher-kva.example", header_b)
+        # ENVELOPE from the downgraded header: 7-bit, the subject encoded
+        env = line[line.index(b"ENVELOPE ("):line.index(b" BODY[] {")]
+        self.assertTrue(all(c < 0x80 for c in env), env)
+        self.assertIn(b"=?", env)
+        # partials and HEADER.FIELDS cut the same bytes
+        got, done = b.cmd("FETCH 1 (BODY.PEEK[]<10.40> BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertIn(b"BODY[]<10> {40}\r\n" + body_b[10:50], got[0])
+        self.assertTrue(all(c < 0x80 for c in got[0]), got[0])
+        # enabled, the same connection reads it as it came
+        b.cmd("ENABLE UTF8=ACCEPT")
+        got, done = b.cmd("FETCH 1 (RFC822.SIZE)")
+        self.assertIn(b"RFC822.SIZE %d" % raw_size, got[0])
 
     def test_utf8_names(self):
         addr = "u8@example.test"
