@@ -610,8 +610,8 @@ mb_fetch_meta(struct imap_mbox *m, struct mb_out *o, const struct
 				mb_printf(o, "%s%s ", (*k)++ ? " " : "",
 				    ext ? "BODYSTRUCTURE" : "BODY");
 				if (rec != NULL)
-					r |= imap_render_body(o->b, rec, 0,
-					    ext);
+					r |= imap_render_body_ext(o->b, rec, 0,
+					    ext, m->rev2);
 				else
 					mb_printf(o, "(\"APPLICATION\" "
 					    "\"OCTET-STREAM\" NIL NIL NIL "

@@ -37,6 +37,7 @@
 struct render {
 	struct buf	*out;
 	int		 failed;
+	bool		 rev2;		/* IMAP4rev2: message/global is a message */
 };
 
 static void
@@ -340,12 +341,14 @@ render_is_container(const struct meta_part *p)
 /*
  * IMAP4rev1 (RFC 3501 9) gives an envelope and a body only to
  * MESSAGE/RFC822: a message/global part (RFC 6532) is a basic part for
- * it, its enclosed message not shown (IMAP4rev2 clients: issue 9).
+ * it, its enclosed message not shown.  IMAP4rev2 (RFC 9051 9,
+ * media-message) gives them to MESSAGE/GLOBAL too.
  */
 static bool
-render_rev1_leaf(const struct meta_part *p)
+render_rev1_leaf(const struct render *r, const struct meta_part *p)
 {
-	return meta_part_is_message(p) && strcmp(p->subtype, "rfc822") != 0;
+	return !r->rev2 && meta_part_is_message(p) &&
+	    strcmp(p->subtype, "rfc822") != 0;
 }
 
 /* A part without children: the whole body-type-1part. */
@@ -407,7 +410,7 @@ render_close(struct render *r, const struct meta_part *p, bool extended)
 int
 imap_render_nstring(struct buf *out, const char *s)
 {
-	struct render	r = { out, 0 };
+	struct render	r = { out, 0, false };
 
 	render_nstring(&r, s);
 	return render_end(&r);
@@ -416,7 +419,7 @@ imap_render_nstring(struct buf *out, const char *s)
 int
 imap_render_envelope(struct buf *out, const struct meta_envelope *env)
 {
-	struct render	r = { out, 0 };
+	struct render	r = { out, 0, false };
 
 	render_envelope(&r, env);
 	return render_end(&r);
@@ -426,7 +429,14 @@ int
 imap_render_body(struct buf *out, const struct meta *m, uint32_t part,
     bool extended)
 {
-	struct render		 r = { out, 0 };
+	return imap_render_body_ext(out, m, part, extended, false);
+}
+
+int
+imap_render_body_ext(struct buf *out, const struct meta *m, uint32_t part,
+    bool extended, bool rev2)
+{
+	struct render		 r = { out, 0, rev2 };
 	const struct meta_part	*p;
 	uint32_t		 i, c, par, end, leaf;
 
@@ -442,7 +452,7 @@ imap_render_body(struct buf *out, const struct meta *m, uint32_t part,
 	 */
 	for (i = part; i < end && !r.failed; i++) {
 		p = &m->parts[i];
-		if (render_is_container(p) && !render_rev1_leaf(p)) {
+		if (render_is_container(p) && !render_rev1_leaf(&r, p)) {
 			render_open(&r, m, i);
 			continue;
 		}

@@ -55,5 +55,8 @@ int	imap_render_envelope(struct buf *out, const struct meta_envelope *env);
  */
 int	imap_render_body(struct buf *out, const struct meta *m, uint32_t part,
 	    bool extended);
+/* The same for an IMAP4rev2 client: message/global as a message too. */
+int	imap_render_body_ext(struct buf *out, const struct meta *m,
+	    uint32_t part, bool extended, bool rev2);
 
 #endif

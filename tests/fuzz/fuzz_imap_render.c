@@ -41,6 +41,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 struct chk {
 	const uint8_t	*start, *p, *end;
 	uint32_t	 bodies;	/* bodies seen */
+	bool		 rev2;		/* rendered for IMAP4rev2 */
 };
 
 static void
@@ -314,8 +315,10 @@ chk_body(struct chk *c, bool ext, int depth)
 	if (strcmp(type, "TEXT") == 0) {
 		chk_expect(c, " ");
 		chk_number(c);			/* lines */
-	} else if (strcmp(type, "MESSAGE") == 0 && strcmp(sub, "RFC822") == 0) {
-		/* IMAP4rev1: only MESSAGE/RFC822; message/global is basic */
+	} else if (strcmp(type, "MESSAGE") == 0 && (strcmp(sub, "RFC822") == 0 ||
+	    (c->rev2 && strcmp(sub, "GLOBAL") == 0))) {
+		/* IMAP4rev1: only MESSAGE/RFC822; message/global is basic;
+		 * IMAP4rev2: MESSAGE/GLOBAL too, when it encloses one */
 		chk_expect(c, " ");
 		chk_envelope(c);
 		chk_expect(c, " ");
@@ -337,23 +340,27 @@ chk_init(struct chk *c, const struct buf *b)
 	c->start = c->p = b->data;
 	c->end = b->data + b->len;
 	c->bodies = 0;
+	c->rev2 = false;
 }
 
 static void
-check_body(const struct meta *m, uint32_t part, bool ext, struct buf *b)
+check_body(const struct meta *m, uint32_t part, bool ext, struct buf *b,
+    bool rev2)
 {
 	struct chk	c;
 	uint32_t	i, want = 0;
 
 	buf_reset(b);
-	SP_ASSERT(imap_render_body(b, m, part, ext) == 0);
+	SP_ASSERT(imap_render_body_ext(b, m, part, ext, rev2) == 0);
 	chk_init(&c, b);
+	c.rev2 = rev2;
 	chk_body(&c, ext, 0);
 	CHK(&c, c.p == c.end, "bytes after the body");
-	/* one body per part of the subtree, but inside a message/global */
+	/* one body per part of the subtree, but inside a message/global
+	 * for IMAP4rev1 */
 	for (i = part; i < m->parts[part].next; i++) {
 		want++;
-		if (m->parts[i].nchildren > 0 &&
+		if (!rev2 && m->parts[i].nchildren > 0 &&
 		    strcmp(m->parts[i].type, "message") == 0 &&
 		    strcmp(m->parts[i].subtype, "rfc822") != 0)
 			i = m->parts[i].next - 1;
@@ -393,14 +400,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	b2 = buf_new(FUZZ_OUT_MAX);
 
 	check_envelope(m->parts[0].env, b);
-	check_body(m, 0, false, b);
-	check_body(m, 0, true, b);
+	check_body(m, 0, false, b, false);
+	check_body(m, 0, true, b, false);
 	full = b->len;
 	for (i = 1; i < m->nparts; i++) {
-		check_body(m, i, true, b2);
+		check_body(m, i, true, b2, false);
 		if (m->parts[i].env != NULL)
 			check_envelope(m->parts[i].env, b2);
 	}
+	/* IMAP4rev2: message/global opened like message/rfc822 */
+	check_body(m, 0, true, b2, true);
 
 	/* a buffer too small by a half: -1, ENOBUFS, never past its max */
 	small = buf_new(full / 2);

@@ -160,6 +160,33 @@ class Rev2Base:
         got, done = a.cmd("STATUS INBOX (MESSAGES UIDNEXT SIZE DELETED)")
         self.assertRegex(got[0], rb'^\* STATUS "INBOX" \(MESSAGES 2 UIDNEXT 5 SIZE \d+ DELETED 0\)$')
 
+    def test_message_global(self):
+        """A message/global part (RFC 6532) is a message for IMAP4rev2
+        (RFC 9051 media-message: envelope, body, lines) and a basic part
+        for IMAP4rev1, which has no such body type."""
+        addr = "glob@example.test"
+        self.inst.add_user(addr)
+        inner = ("From: J\u00f6rg <j@b.example>\r\nSubject: inner\r\n"
+                 "Date: Fri, 27 Nov 2026 12:00:00 +0000\r\n\r\nhi\r\n").encode()
+        outer = (b"From: a@other.test\r\nTo: glob@example.test\r\nSubject: outer\r\n"
+                 b"Date: Fri, 27 Nov 2026 12:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+                 b"Content-Type: multipart/mixed; boundary=xx\r\n\r\n--xx\r\n"
+                 b"Content-Type: text/plain\r\n\r\nsee inside\r\n--xx\r\n"
+                 b"Content-Type: message/global\r\n\r\n" + inner + b"\r\n--xx--\r\n")
+        a = self.raw(addr)
+        got, done = a.cmd(b"APPEND INBOX {%d+}\r\n%s" % (len(outer), outer))
+        self.assertTrue(done.startswith(b"OK"), done)
+        a.cmd("SELECT INBOX")
+        got, done = a.cmd("FETCH 1 (BODY)")
+        self.assertIn(b'("MESSAGE" "GLOBAL" NIL NIL NIL "7BIT" %d)' % len(inner), got[0])
+        b = self.raw(addr)
+        b.cmd("ENABLE IMAP4rev2")
+        b.cmd("SELECT INBOX")
+        got, done = b.cmd("FETCH 1 (BODY)")
+        self.assertRegex(got[0], rb'\("MESSAGE" "GLOBAL" NIL NIL NIL "7BIT" %d '
+                         rb'\("Fri, 27 Nov 2026 12:00:00 \+0000" "inner" .*\) '
+                         rb'\("TEXT" "PLAIN" .*\) \d+\)' % len(inner))
+
     def test_compress(self):
         """COMPRESS DEFLATE: the OK in clear, then deflate both ways (a
         large message comes over in a fraction of its size, an APPEND
