@@ -1198,12 +1198,14 @@ mb_append(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		}
 	}
 	/*
-	 * RFC 3501 4.3: no NUL in a literal; a binary one (~{n}, RFC 3516)
-	 * we cannot give back as it came, since BINARY is not offered.
+	 * RFC 3501 4.3: no NUL in a literal.  A binary one (~{n}, RFC 3516
+	 * 4.4, which IMAP4rev2 clients may send) we do not store: the store
+	 * keeps messages that BODY[] can give back, and says so with
+	 * UNKNOWN-CTE as RFC 3516 has a server without binary storage do.
 	 */
 	if (memchr(msg->s, '\0', msg->len) != NULL) {
 		mb_printf(o, "%s %s Message contains NUL octets\r\n", c->tag,
-		    msg->literal8 ? "NO [CANNOT]" : "BAD");
+		    msg->literal8 ? "NO [UNKNOWN-CTE]" : "BAD");
 		return 0;
 	}
 	if (index_mailbox_open(m->ix, name, &dst) != 1) {

@@ -181,6 +181,13 @@ class Rev2Base:
         self.assertIn(b'("MESSAGE" "GLOBAL" NIL NIL NIL "7BIT" %d)' % len(inner), got[0])
         b = self.raw(addr)
         b.cmd("ENABLE IMAP4rev2")
+        # binary APPEND (RFC 3516): without NUL stored, with NUL refused
+        # as a server without binary storage does
+        got, done = b.cmd(b"APPEND Drafts ~{%d+}\r\n%s" % (len(inner), inner))
+        self.assertTrue(done.startswith(b"OK [APPENDUID"), done)
+        nul = inner.replace(b"hi", b"h\0i")
+        got, done = b.cmd(b"APPEND Drafts ~{%d+}\r\n%s" % (len(nul), nul))
+        self.assertEqual(done, b"NO [UNKNOWN-CTE] Message contains NUL octets")
         b.cmd("SELECT INBOX")
         got, done = b.cmd("FETCH 1 (BODY)")
         self.assertRegex(got[0], rb'\("MESSAGE" "GLOBAL" NIL NIL NIL "7BIT" %d '
