@@ -802,10 +802,57 @@ ix_mailbox_row(sqlite3_stmt *st, struct index_mailbox *mb)
  * and modseq, and uidnext and highestmodseq move with it.  new_blob: no
  * row named this blob before, so the usage grows.
  */
+/*
+ * The downgraded size when it is known at once (downgrade.h): a header
+ * (up to its first empty line, within IX_PROBE_MAX) of 7-bit bytes only
+ * is read as it is, so the size stays; 0 (not known: the metadata builder
+ * works it out) for anything else.  rd reads the message's plain bytes.
+ */
+#define IX_PROBE_MAX	(256 * 1024)
+
+static uint64_t
+ix_probe_dg(ssize_t (*rd)(void *, void *, size_t, uint64_t), void *arg,
+    uint64_t size)
+{
+	unsigned char	chunk[16384];
+	uint64_t	off = 0;
+	ssize_t		n, i;
+	int		nl = 1;			/* newlines in a row */
+
+	while (off < IX_PROBE_MAX && off < size &&
+	    (n = rd(arg, chunk, sizeof(chunk), off)) > 0) {
+		for (i = 0; i < n; i++) {
+			if (chunk[i] >= 0x80)
+				return 0;
+			if (chunk[i] == '\n') {
+				if (++nl == 2)
+					return size;
+			} else if (chunk[i] != '\r')
+				nl = 0;
+		}
+		off += (uint64_t)n;
+	}
+	return off == size ? size : 0;	/* all header, and 7-bit */
+}
+
+static ssize_t
+ix_rd_blob(void *arg, void *buf, size_t len, uint64_t off)
+{
+	return blob_pread(arg, buf, len, off);
+}
+
+static ssize_t
+ix_rd_fd(void *arg, void *buf, size_t len, uint64_t off)
+{
+	if (off > (uint64_t)INT64_MAX)
+		return -1;
+	return pread(*(int *)arg, buf, len, (off_t)off);
+}
+
 static int
 ix_row_add(struct index *ix, int64_t mbox, const unsigned char *id,
     uint32_t flags, uint64_t keywords, int64_t idate, uint64_t size,
-    const char *error, int new_blob, uint32_t *uid_r)
+    uint64_t dg_size, const char *error, int new_blob, uint32_t *uid_r)
 {
 	sqlite3_stmt	*st;
 	int64_t		 uidnext, modseq;
@@ -828,10 +875,11 @@ ix_row_add(struct index *ix, int64_t mbox, const unsigned char *id,
 	if (size > (uint64_t)INT64_MAX)
 		return ix_err(ix, EINVAL, "message size out of range");
 	if (ix_run(ix, "INSERT INTO messages (mailbox_id, uid, blob_id, flags, "
-	    "keywords, internal_date, size, modseq, error) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "iibiiiiit", mbox, uidnext,
-	    id, (size_t)BLOB_ID_LEN, (int64_t)flags, (int64_t)keywords, idate,
-	    (int64_t)size, modseq, error) != 1)
+	    "keywords, internal_date, size, modseq, error, dg_size) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, 0))", "iibiiiiiti",
+	    mbox, uidnext, id, (size_t)BLOB_ID_LEN, (int64_t)flags,
+	    (int64_t)keywords, idate, (int64_t)size, modseq, error,
+	    (int64_t)(dg_size > (uint64_t)INT64_MAX ? 0 : dg_size)) != 1)
 		return -1;
 	if (ix_run(ix, "UPDATE mailboxes SET uidnext = ?, highestmodseq = ? "
 	    "WHERE id = ?", "iii", uidnext + 1, modseq, mbox) != 1)
@@ -1175,6 +1223,7 @@ struct ix_item {
 	int		 state;
 	int		 inserted;
 	uint64_t	 size;
+	uint64_t	 dg_size;	/* ix_probe_dg, 0: not known */
 	int64_t		 idate;
 	char		 folder[BLOB_FOLDER_MAX + 1];
 	char		 error[IX_ERRBUF];	/* "": the blob opened */
@@ -1314,6 +1363,7 @@ ix_item_open(struct index *ix, struct ix_item *it)
 		    (int64_t)m->delivered;
 		memcpy(it->folder, m->folder, sizeof(it->folder));
 		it->error[0] = '\0';
+		it->dg_size = ix_probe_dg(ix_rd_blob, r, it->size);
 		blob_close(r);
 	} else if (errno == EBADMSG) {
 		it->size = (uint64_t)st.st_size;
@@ -1446,8 +1496,9 @@ index_import(struct index *ix, size_t max, size_t *imported_r,
 			}
 			if (ix_import_target(ix, it, &mbox) == -1 ||
 			    ix_row_add(ix, mbox, it->id, 0, 0, it->idate,
-			    it->size, it->error[0] != '\0' ? it->error : NULL,
-			    1, NULL) == -1)
+			    it->size, it->error[0] != '\0' ? 0 : it->dg_size,
+			    it->error[0] != '\0' ? it->error : NULL, 1,
+			    NULL) == -1)
 				goto rollback;
 			it->inserted = 1;
 		}
@@ -2408,7 +2459,8 @@ index_append(struct index *ix, int64_t mailbox, int msg_fd,
 	if (ix_begin(ix) == -1)
 		goto unlink;
 	if (ix_row_add(ix, mailbox, id, flags, keywords, internal_date,
-	    msg_len, NULL, 1, uid_r) == -1 || ix_commit(ix) == -1) {
+	    msg_len, ix_probe_dg(ix_rd_fd, &msg_fd, msg_len), NULL, 1,
+	    uid_r) == -1 || ix_commit(ix) == -1) {
 		ix_rollback(ix);
 		goto unlink;
 	}

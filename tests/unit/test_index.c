@@ -1630,6 +1630,36 @@ test_modseq_vanished(void)
 	    &r, &n) == 0);
 	test_assert(strcmp(ranges(r, n), "1:1") == 0);
 	free(r);
+	/* known at once for a 7-bit header, imported or appended */
+	{
+		static const char	seven[] = "Subject: plain\r\n\r\n\xc3\xa9"
+		    " in the body only\r\n";
+		static const char	eight[] = "Subject: caf\xc3\xa9\r\n\r\n"
+		    "x\r\n";
+		uint32_t		u7;
+		int			fd;
+
+		test_assert(deliver(&a, (const unsigned char *)seven,
+		    sizeof(seven) - 1, "INBOX") == 0);
+		test_assert(import_all(ix, INDEX_IMPORT_MAX, &total) == 1);
+		test_assert(index_mailbox_open(ix, "INBOX", &mb) == 1);
+		test_assert(index_msg_info(ix, inbox, mb.uidnext - 1, &info) ==
+		    1 && info.dg_size == sizeof(seven) - 1);
+		fd = memfd_sealed_from("7", (const unsigned char *)seven,
+		    sizeof(seven) - 1);
+		test_assert(index_append(ix, inbox, fd, sizeof(seven) - 1, 0,
+		    0, 0, &u7) == 0);
+		close(fd);
+		test_assert(index_msg_info(ix, inbox, u7, &info) == 1 &&
+		    info.dg_size == sizeof(seven) - 1);
+		fd = memfd_sealed_from("8", (const unsigned char *)eight,
+		    sizeof(eight) - 1);
+		test_assert(index_append(ix, inbox, fd, sizeof(eight) - 1, 0,
+		    0, 0, &u7) == 0);
+		close(fd);
+		test_assert(index_msg_info(ix, inbox, u7, &info) == 1 &&
+		    info.dg_size == 0);
+	}
 	/* the downgraded size: unknown, then on the row and its copies */
 	test_assert(index_msg_info(ix, inbox, 5, &info) == 1 &&
 	    info.dg_size == 0);
