@@ -28,6 +28,8 @@
 #define A_MSG		0x04	/* the first argument is a message number */
 #define A_LINES		0x08	/* the second argument is a line count (TOP) */
 #define A_LONG2		0x10	/* the second one may fill the line (AUTH) */
+#define A_LONG1		0x20	/* the first one may fill the line (USER: an
+				   address reaches 254 octets, RFC 5321) */
 
 struct pop3_verb_def {
 	const char	*name;		/* upper case */
@@ -37,7 +39,7 @@ struct pop3_verb_def {
 };
 
 static const struct pop3_verb_def pop3_verbs[] = {
-	{ "USER", POP3_USER, 1, 1, A_8BIT },
+	{ "USER", POP3_USER, 1, 1, A_8BIT | A_LONG1 },
 	{ "PASS", POP3_PASS, 1, 1, A_REST | A_8BIT },
 	{ "APOP", POP3_APOP, 2, 2, 0 },
 	/* RFC 5034 4: a bare AUTH is allowed (the caller lists mechanisms) */
@@ -183,7 +185,8 @@ pop3_cmd_parse(const char *line, size_t len, struct pop3_cmd *cmd,
 		 * initial response are bounded by the line alone.
 		 */
 		if (arglen[i] > POP3_CMD_ARG_MAX && !(def->flags & A_REST) &&
-		    !(i == 1 && (def->flags & A_LONG2)))
+		    !(i == 1 && (def->flags & A_LONG2)) &&
+		    !(i == 0 && (def->flags & A_LONG1)))
 			return pop3_fail(cmd, "Argument too long", err_r);
 		/* UTF-8 user names and passwords; nothing else is 8-bit. */
 		if (def->flags & A_8BIT)

@@ -111,7 +111,8 @@ check_ok(const struct pop3_cmd *cmd, const char *line, size_t n)
 		SP_ASSERT(cmd->arglen == 0);
 	else {
 		check_inside(cmd->arg, cmd->arglen, line, n);
-		if (cmd->verb != POP3_PASS)
+		/* an address as USER may fill the line (RFC 5321 4.5.3.1.3) */
+		if (cmd->verb != POP3_PASS && cmd->verb != POP3_USER)
 			SP_ASSERT(cmd->arglen <= POP3_CMD_ARG_MAX);
 	}
 	if (cmd->arg2 == NULL)

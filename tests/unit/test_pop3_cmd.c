@@ -173,10 +173,13 @@ test_user(void)
 	test_assert(refused("USER a b", "Invalid arguments"));
 	test_assert(refused("USER  bob", "Invalid arguments"));
 	test_assert(refused("USER bob ", "Invalid arguments"));
-	/* RFC 1939 3: 40 octets */
+	/* RFC 1939 3 says 40 octets; an address may be 254 (RFC 5321
+	 * 4.5.3.1.3), and RFC 2449's 255-octet line holds it */
 	s = fill("USER ", 'u', 40);
 	test_assert(P(s) == 0 && cmd.arglen == 40 && cmd.arg == s + 5);
-	test_assert(refused(fill("USER ", 'u', 41), "Argument too long"));
+	s = fill("USER ", 'u', 248);
+	test_assert(P(s) == 0 && cmd.arglen == 248);
+	test_assert(refused(fill("USER ", 'u', 249), "Line too long"));
 	test_end();
 }
 
