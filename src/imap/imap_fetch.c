@@ -315,17 +315,16 @@ mb_dg_size(struct imap_mbox *m, const struct index_msg_info *mi)
  * the client reads the message as it is; -1 when it cannot be read.
  */
 static int
-mb_dg_header(struct imap_mbox *m, struct index_msg *msg, uint32_t uid,
-    struct meta **recp, struct buf **hdr_r, uint64_t *hlen_r)
+mb_dg_header(struct imap_mbox *m, struct index_msg *msg,
+    const struct index_msg_info *mi, struct meta **recp, struct buf **hdr_r,
+    uint64_t *hlen_r)
 {
-	struct index_msg_info	 mi;
 	struct buf		*orig;
 	int			 r;
 
-	if (m->utf8 || index_msg_info(m->ix, m->mb.id, uid, &mi) != 1 ||
-	    mb_dg_size(m, &mi) == mi.size)
+	if (m->utf8 || mb_dg_size(m, mi) == mi->size)
 		return 0;
-	if (*recp == NULL && (*recp = mb_meta(m, uid)) == NULL)
+	if (*recp == NULL && (*recp = mb_meta(m, mi->uid)) == NULL)
 		return -1;
 	*hlen_r = (*recp)->parts[0].body_start;
 	if (*hlen_r > index_msg_size(msg) ||
@@ -393,7 +392,7 @@ mb_dg_meta(struct imap_mbox *m, const struct index_msg_info *mi,
 	if (m->utf8 || mb_dg_size(m, mi) == mi->size ||
 	    (msg = index_msg_open(m->ix, m->mb.id, mi->uid)) == NULL)
 		return NULL;
-	if (mb_dg_header(m, msg, mi->uid, recp, &dg, &hlen) == 1 &&
+	if (mb_dg_header(m, msg, mi, recp, &dg, &hlen) == 1 &&
 	    (rec = meta_build(dg->data, dg->len, err, sizeof(err))) != NULL &&
 	    rec->parts[0].env != NULL) {
 		struct meta_envelope	*e = rec->parts[0].env;
@@ -464,7 +463,8 @@ mb_fetch_dg(struct imap_mbox *m, struct mb_out *o,
  * not know (the FETCH ends NO [UNKNOWN-CTE]).
  */
 static void
-mb_fetch_section(struct imap_mbox *m, struct mb_out *o, uint32_t uid,
+mb_fetch_section(struct imap_mbox *m, struct mb_out *o,
+    const struct index_msg_info *mi,
     const struct imap_section *sec, struct meta **recp, bool first,
     bool *unknown_cte)
 {
@@ -481,7 +481,7 @@ mb_fetch_section(struct imap_mbox *m, struct mb_out *o, uint32_t uid,
 		mb_printf(o, "<%u>", sec->origin);
 	(void)buf_add(o->b, " ", 1);
 	/* RFC 3501 7.4.2: NIL for what cannot be read (a damaged message) */
-	if ((msg = index_msg_open(m->ix, m->mb.id, uid)) == NULL) {
+	if ((msg = index_msg_open(m->ix, m->mb.id, mi->uid)) == NULL) {
 		mb_nil(o, sec);
 		return;
 	}
@@ -494,7 +494,7 @@ mb_fetch_section(struct imap_mbox *m, struct mb_out *o, uint32_t uid,
 		uint64_t	 hlen = 0;
 		int		 r;
 
-		if ((r = mb_dg_header(m, msg, uid, recp, &dg, &hlen)) == -1) {
+		if ((r = mb_dg_header(m, msg, mi, recp, &dg, &hlen)) == -1) {
 			index_msg_close(msg);
 			mb_nil(o, sec);
 			return;
@@ -518,7 +518,7 @@ mb_fetch_section(struct imap_mbox *m, struct mb_out *o, uint32_t uid,
 		}
 	}
 	if (!whole && *recp == NULL)
-		*recp = mb_meta(m, uid);
+		*recp = mb_meta(m, mi->uid);
 	if (mb_section_where(sec, *recp, size, &start, &end, &idx) != 1) {
 		index_msg_close(msg);
 		mb_nil(o, sec);
@@ -828,7 +828,7 @@ mb_fetch(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		if (items & MB_F_META)
 			mb_fetch_meta(m, o, &mi, items, &k, &rec);
 		for (j = 0; j < nsec && !o->failed; j++)
-			mb_fetch_section(m, o, mi.uid, &secs[j], &rec,
+			mb_fetch_section(m, o, &mi, &secs[j], &rec,
 			    k++ == 0, &unknown_cte);
 		meta_free(rec);
 		(void)buf_add(o->b, ")\r\n", 3);
