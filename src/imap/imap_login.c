@@ -39,7 +39,7 @@
 #include "ipc_types.h"
 #include "session.h"
 #include "imap_cmd.h"
-#include "smtp_parse.h"
+#include "sasl.h"
 #include "banned.h"
 
 #define IMAP_LINE_MAX		IMAP_CMD_LINE_MAX
@@ -275,8 +275,8 @@ imap_authenticate(struct session *s, const struct imap_cmd *c)
 	}
 	if ((pass = sodium_malloc(IMAP_PASS_MAX + 1)) == NULL)
 		fatal("imap-login: sodium_malloc");
-	/* the same decoder as SMTP AUTH PLAIN (smtp_parse.c) */
-	r = smtp_sasl_plain(ir, user, sizeof(user), pass, IMAP_PASS_MAX + 1,
+	/* the same decoder as SMTP AUTH PLAIN (common/sasl.c) */
+	r = sasl_plain_decode(ir, user, sizeof(user), pass, IMAP_PASS_MAX + 1,
 	    &passlen);
 	sodium_free(ir);
 	if (r == -1) {

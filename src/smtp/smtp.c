@@ -41,6 +41,7 @@
 #include "ipc.h"
 #include "ipc_types.h"
 #include "smtp.h"
+#include "sasl.h"
 #include "banned.h"
 
 #define SMTP_LINE_MAX		512	/* RFC 5321 4.5.3.1.4, with CRLF */
@@ -271,7 +272,7 @@ smtp_sasl_line(struct smtp *sm, unsigned char *out, size_t outlen,
 
 	if ((line = smtp_getline(sm, SMTP_SASL_LINE_MAX, &len)) == NULL)
 		return -1;
-	r = smtp_b64_line(line, out, outlen, len_r);
+	r = sasl_b64_line(line, out, outlen, len_r);
 	sodium_memzero(line, len);
 	return r;
 }
@@ -328,15 +329,15 @@ smtp_auth(struct smtp *sm, const char *args)
 			if (strcmp(line, "*") == 0)
 				r = 1;
 			else
-				r = smtp_sasl_plain(line, user, sizeof(user),
+				r = sasl_plain_decode(line, user, sizeof(user),
 				    pass, SMTP_PASS_MAX + 1, &passlen);
 			sodium_memzero(line, len);
 		} else
-			r = smtp_sasl_plain(initial, user, sizeof(user), pass,
+			r = sasl_plain_decode(initial, user, sizeof(user), pass,
 			    SMTP_PASS_MAX + 1, &passlen);
 	} else if (strcmp(mech, "LOGIN") == 0) {
 		if (initial != NULL)
-			r = smtp_b64_line(initial, (unsigned char *)user,
+			r = sasl_b64_line(initial, (unsigned char *)user,
 			    sizeof(user), &ulen);
 		else {
 			session_reply(s, "334 VXNlcm5hbWU6\r\n");

@@ -26,9 +26,6 @@
 #define SMTP_DOMAIN_MAX		255	/* RFC 5321 4.5.3.1.2 */
 #define SMTP_ENVID_MAX		100	/* RFC 3461 4.4: decoded xtext */
 #define SMTP_ORCPT_MAX		500	/* RFC 3461 4.2: decoded xtext */
-#define SMTP_SASL_MAX		1024	/* a decoded SASL PLAIN message (RFC
-					   4616 2: 255-octet authzid, authcid
-					   and passwd, two NULs) */
 
 enum smtp_verb {
 	SMTP_V_UNKNOWN = 0,
@@ -177,28 +174,6 @@ int		smtp_xtext_decode(const char *in, size_t len, char *out,
  */
 int		smtp_parse_auth(const char *args, char mech[21],
 		    const char **initial_r);
-/*
- * Decode a SASL PLAIN message (RFC 4616: authzid NUL authcid NUL passwd,
- * each without NUL; authzid empty or equal to authcid) from base64 b64
- * (or "=" for empty).  authcid and passwd are written NUL-terminated
- * (passwd into the caller's sodium_malloc memory, at most passlen-1
- * bytes); *passlen_r its length.  authcid must be UTF-8 without control
- * characters; passwd may hold any byte but NUL.  The decoded message is
- * at most SMTP_SASL_MAX and is wiped from the stack.  0, or -1 (bad
- * base64, bad structure, empty authcid or passwd, too long, authzid
- * naming someone else; authcid and passwd are then "").
- */
-int		smtp_sasl_plain(const char *b64, char *authcid,
-		    size_t authcidlen, unsigned char *passwd, size_t passlen,
-		    size_t *passlen_r);
-/*
- * Decode one base64 line (a LOGIN step, or "*" to cancel: returns 1) into
- * out (outlen with the NUL; NUL bytes in the decoded value are an
- * error; "" and "=" are the empty value).  The output may hold CR, LF and
- * other controls (a password): check a LOGIN user name before use.  0
- * decoded, 1 cancelled, -1 bad (out is then wiped).
- */
-int		smtp_b64_line(const char *b64, unsigned char *out,
-		    size_t outlen, size_t *len_r);
+/* AUTH PLAIN's message and AUTH LOGIN's lines: common/sasl.h. */
 
 #endif

@@ -18,6 +18,7 @@
 
 #include "smtp_parse.h"
 #include "log.h"
+#include "sasl.h"
 #include "banned.h"
 
 #define EXT_ALL	(SMTP_EXT_SIZE | SMTP_EXT_8BITMIME | SMTP_EXT_SMTPUTF8 | \
@@ -174,12 +175,12 @@ fz_auth(const char *args)
 static void
 fz_sasl(const char *b64)
 {
-	char		cid[64], big_cid[SMTP_SASL_MAX];
-	unsigned char	pw[16], big_pw[SMTP_SASL_MAX], out[32];
+	char		cid[64], big_cid[SASL_PLAIN_MAX];
+	unsigned char	pw[16], big_pw[SASL_PLAIN_MAX], out[32];
 	size_t		plen, len;
 	int		r;
 
-	if (smtp_sasl_plain(b64, cid, sizeof(cid), pw, sizeof(pw),
+	if (sasl_plain_decode(b64, cid, sizeof(cid), pw, sizeof(pw),
 	    &plen) == 0) {
 		SP_ASSERT(strlen(cid) > 0 && strlen(cid) < sizeof(cid));
 		SP_ASSERT(fz_clean(cid, strlen(cid), true));
@@ -187,14 +188,14 @@ fz_sasl(const char *b64)
 		    memchr(pw, '\0', plen) == NULL);
 	} else
 		SP_ASSERT(cid[0] == '\0' && pw[0] == '\0' && plen == 0);
-	if (smtp_sasl_plain(b64, big_cid, sizeof(big_cid), big_pw,
+	if (sasl_plain_decode(b64, big_cid, sizeof(big_cid), big_pw,
 	    sizeof(big_pw), &plen) == 0) {
 		SP_ASSERT(strlen(big_cid) > 0);
 		SP_ASSERT(fz_clean(big_cid, strlen(big_cid), true));
 		SP_ASSERT(plen > 0 && big_pw[plen] == '\0' &&
 		    memchr(big_pw, '\0', plen) == NULL);
 	}
-	r = smtp_b64_line(b64, out, sizeof(out), &len);
+	r = sasl_b64_line(b64, out, sizeof(out), &len);
 	SP_ASSERT(r >= -1 && r <= 1);
 	SP_ASSERT(r == 1 ? strcmp(b64, "*") == 0 : strcmp(b64, "*") != 0);
 	if (r == 0)

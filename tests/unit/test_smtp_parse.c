@@ -13,6 +13,7 @@
 
 #include "smtp_parse.h"
 #include "test.h"
+#include "sasl.h"
 #include "banned.h"
 
 #define ALL	(SMTP_EXT_SIZE | SMTP_EXT_8BITMIME | SMTP_EXT_SMTPUTF8 | \
@@ -766,7 +767,7 @@ plain(const void *msg, size_t len, char *cid, size_t cidlen,
 {
 	char	enc[2048];
 
-	return smtp_sasl_plain(b64(enc, sizeof(enc), msg, len), cid, cidlen,
+	return sasl_plain_decode(b64(enc, sizeof(enc), msg, len), cid, cidlen,
 	    pw, pwlen, pl);
 }
 
@@ -776,7 +777,7 @@ plain(const void *msg, size_t len, char *cid, size_t cidlen,
 static void
 test_sasl_plain(void)
 {
-	char		 cid[32], big[SMTP_SASL_MAX + 16];
+	char		 cid[32], big[SASL_PLAIN_MAX + 16];
 	unsigned char	 pw[16];
 	size_t		 pl;
 
@@ -784,7 +785,7 @@ test_sasl_plain(void)
 	test_assert(PLAIN("\0user\0s3cret") == 0);
 	test_assert_streq(cid, "user");
 	test_assert(pl == 6 && memcmp(pw, "s3cret", 7) == 0);
-	test_assert(smtp_sasl_plain("AHVzZXIAczNjcmV0", cid, sizeof(cid), pw,
+	test_assert(sasl_plain_decode("AHVzZXIAczNjcmV0", cid, sizeof(cid), pw,
 	    sizeof(pw), &pl) == 0);
 	test_assert_streq(cid, "user");
 	test_assert(PLAIN("user\0user\0pw") == 0);	/* authzid equal */
@@ -811,38 +812,39 @@ test_sasl_plain(void)
 	test_assert(PLAIN("\0us\ter\0pw") == -1);	/* control */
 	test_assert(PLAIN("\0us\x7f\0pw") == -1);
 	test_assert(PLAIN("\0\xc3\0pw") == -1);		/* bad UTF-8 */
+	test_assert(PLAIN("\0us\xc2\x85r\0pw") == -1);	/* C1 control */
 	test_assert(PLAIN("\0user\0" "123456789012345") == 0);	/* 15 */
 	test_assert(PLAIN("\0user\x00" "1234567890123456") == -1);
 	test_assert(PLAIN("\0" "1234567890123456789012345678901\0p") == 0);
 	test_assert(PLAIN("\0" "12345678901234567890123456789012\0p") == -1);
-	test_assert(smtp_sasl_plain("=", cid, sizeof(cid), pw, sizeof(pw),
+	test_assert(sasl_plain_decode("=", cid, sizeof(cid), pw, sizeof(pw),
 	    &pl) == -1);				/* "=": empty */
-	test_assert(smtp_sasl_plain("", cid, sizeof(cid), pw, sizeof(pw),
+	test_assert(sasl_plain_decode("", cid, sizeof(cid), pw, sizeof(pw),
 	    &pl) == -1);
-	test_assert(smtp_sasl_plain("AHVzZXIAczNjcmV0=", cid, sizeof(cid), pw,
+	test_assert(sasl_plain_decode("AHVzZXIAczNjcmV0=", cid, sizeof(cid), pw,
 	    sizeof(pw), &pl) == -1);			/* bad base64 */
-	test_assert(smtp_sasl_plain("AHVzZXIAczNjcmV", cid, sizeof(cid), pw,
+	test_assert(sasl_plain_decode("AHVzZXIAczNjcmV", cid, sizeof(cid), pw,
 	    sizeof(pw), &pl) == -1);
-	test_assert(smtp_sasl_plain("AHVzZXIAczNj cmV0", cid, sizeof(cid),
+	test_assert(sasl_plain_decode("AHVzZXIAczNj cmV0", cid, sizeof(cid),
 	    pw, sizeof(pw), &pl) == -1);
-	test_assert(smtp_sasl_plain("!!!!", cid, sizeof(cid), pw, sizeof(pw),
+	test_assert(sasl_plain_decode("!!!!", cid, sizeof(cid), pw, sizeof(pw),
 	    &pl) == -1);
-	test_assert(smtp_sasl_plain("AGEAYh==", cid, sizeof(cid), pw,
+	test_assert(sasl_plain_decode("AGEAYh==", cid, sizeof(cid), pw,
 	    sizeof(pw), &pl) == -1);			/* trailing bits */
-	test_assert(smtp_sasl_plain("AGEAYg", cid, sizeof(cid), pw,
+	test_assert(sasl_plain_decode("AGEAYg", cid, sizeof(cid), pw,
 	    sizeof(pw), &pl) == -1);			/* no padding */
-	test_assert(smtp_sasl_plain("AGEAYg==", cid, sizeof(cid), pw,
+	test_assert(sasl_plain_decode("AGEAYg==", cid, sizeof(cid), pw,
 	    sizeof(pw), &pl) == 0);
-	test_assert(smtp_sasl_plain("AGEAYg==", cid, 0, pw, sizeof(pw),
+	test_assert(sasl_plain_decode("AGEAYg==", cid, 0, pw, sizeof(pw),
 	    &pl) == -1);
-	test_assert(smtp_sasl_plain("AGEAYg==", cid, sizeof(cid), pw, 0,
+	test_assert(sasl_plain_decode("AGEAYg==", cid, sizeof(cid), pw, 0,
 	    &pl) == -1);
-	test_assert(smtp_sasl_plain("AGEAYg==", cid, sizeof(cid), pw, 1,
+	test_assert(sasl_plain_decode("AGEAYg==", cid, sizeof(cid), pw, 1,
 	    &pl) == -1);
 	memset(big, 'x', sizeof(big));
 	big[0] = '\0';
 	big[2] = '\0';
-	test_assert(plain(big, SMTP_SASL_MAX + 1, cid, sizeof(cid), pw,
+	test_assert(plain(big, SASL_PLAIN_MAX + 1, cid, sizeof(cid), pw,
 	    sizeof(pw), &pl) == -1);			/* over the limit */
 	test_end();
 }
@@ -854,30 +856,30 @@ test_b64_line(void)
 	size_t		len;
 
 	test_begin("LOGIN steps: base64 lines and \"*\"");
-	test_assert(smtp_b64_line("*", out, sizeof(out), &len) == 1);
-	test_assert(smtp_b64_line("dXNlcg==", out, sizeof(out), &len) == 0);
+	test_assert(sasl_b64_line("*", out, sizeof(out), &len) == 1);
+	test_assert(sasl_b64_line("dXNlcg==", out, sizeof(out), &len) == 0);
 	test_assert(len == 4 && memcmp(out, "user", 5) == 0);
-	test_assert(smtp_b64_line("", out, sizeof(out), &len) == 0);
+	test_assert(sasl_b64_line("", out, sizeof(out), &len) == 0);
 	test_assert(len == 0 && out[0] == '\0');
-	test_assert(smtp_b64_line("=", out, sizeof(out), &len) == 0);
+	test_assert(sasl_b64_line("=", out, sizeof(out), &len) == 0);
 	test_assert(len == 0 && out[0] == '\0');
-	test_assert(smtp_b64_line("MTIzNDU2Nw==", out, sizeof(out), &len) ==
+	test_assert(sasl_b64_line("MTIzNDU2Nw==", out, sizeof(out), &len) ==
 	    0);					/* 7 fit */
 	test_assert(len == 7);
-	test_assert(smtp_b64_line("MTIzNDU2Nzg=", out, sizeof(out), &len) ==
+	test_assert(sasl_b64_line("MTIzNDU2Nzg=", out, sizeof(out), &len) ==
 	    -1);				/* 8 do not */
 	test_assert(len == 0);
-	test_assert(smtp_b64_line("AA==", out, sizeof(out), &len) == -1);
-	test_assert(smtp_b64_line("YQBi", out, sizeof(out), &len) == -1);
-	test_assert(smtp_b64_line("**", out, sizeof(out), &len) == -1);
-	test_assert(smtp_b64_line("* ", out, sizeof(out), &len) == -1);
-	test_assert(smtp_b64_line("dXNlcg", out, sizeof(out), &len) == -1);
-	test_assert(smtp_b64_line("dXNlcg==dXNl", out, sizeof(out), &len) ==
+	test_assert(sasl_b64_line("AA==", out, sizeof(out), &len) == -1);
+	test_assert(sasl_b64_line("YQBi", out, sizeof(out), &len) == -1);
+	test_assert(sasl_b64_line("**", out, sizeof(out), &len) == -1);
+	test_assert(sasl_b64_line("* ", out, sizeof(out), &len) == -1);
+	test_assert(sasl_b64_line("dXNlcg", out, sizeof(out), &len) == -1);
+	test_assert(sasl_b64_line("dXNlcg==dXNl", out, sizeof(out), &len) ==
 	    -1);
-	test_assert(smtp_b64_line("dXN lcg==", out, sizeof(out), &len) ==
+	test_assert(sasl_b64_line("dXN lcg==", out, sizeof(out), &len) ==
 	    -1);
-	test_assert(smtp_b64_line("dXNlcg==", out, 0, &len) == -1);
-	test_assert(smtp_b64_line("DQo=", out, sizeof(out), &len) == 0);
+	test_assert(sasl_b64_line("dXNlcg==", out, 0, &len) == -1);
+	test_assert(sasl_b64_line("DQo=", out, sizeof(out), &len) == 0);
 	test_assert(len == 2);			/* CR LF: the caller checks */
 	test_end();
 }
