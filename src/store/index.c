@@ -128,6 +128,21 @@
 #define IX_STR2(x)		#x
 #define IX_STR(x)		IX_STR2(x)
 
+/*
+ * The expunge history kept per mailbox (QRESYNC): past this many UIDs the
+ * older half goes and vanished_floor moves up past it, so a client that
+ * asks about that time gets index_vanished's superset.
+ */
+#define IX_VANISHED_KEEP	100000
+
+#ifdef SP_TEST_HOOKS
+size_t		 index_test_vanished_keep;
+#define IX_KEEP	(index_test_vanished_keep != 0 ?			\
+		    (int64_t)index_test_vanished_keep : IX_VANISHED_KEEP)
+#else
+#define IX_KEEP	((int64_t)IX_VANISHED_KEEP)
+#endif
+
 #ifdef SP_TEST_HOOKS
 const char	*index_test_crash_at;
 
@@ -1716,6 +1731,35 @@ ix_gone_cmp(const void *a, const void *b)
 }
 
 /*
+ * Past IX_KEEP rows of history, drop the older half (by modseq) and move
+ * the mailbox's vanished_floor up to just below what stays: the history
+ * is exact from there on (index_vanished).  In the caller's transaction.
+ */
+static int
+ix_vanish_prune(struct index *ix, int64_t mbox)
+{
+	int64_t	n, cut;
+	int	rc;
+
+	if (ix_int(ix, &n, "SELECT count(*) FROM vanished WHERE mailbox_id = ?",
+	    "i", mbox) != 1)
+		return -1;
+	if (n <= IX_KEEP)
+		return 0;
+	/* the modseq that starts the newer half: every row from it stays */
+	if ((rc = ix_int(ix, &cut, "SELECT modseq FROM vanished WHERE "
+	    "mailbox_id = ? ORDER BY modseq LIMIT 1 OFFSET ?", "ii", mbox,
+	    n - IX_KEEP / 2)) != 1)
+		return rc == 0 ? 0 : -1;
+	if (ix_run(ix, "DELETE FROM vanished WHERE mailbox_id = ? AND "
+	    "modseq < ?", "ii", mbox, cut) == -1 ||
+	    ix_run(ix, "UPDATE mailboxes SET vanished_floor = max("
+	    "vanished_floor, ?) WHERE id = ?", "ii", cut - 1, mbox) != 1)
+		return -1;
+	return 0;
+}
+
+/*
  * Record expunged UIDs (uids, or the uid of each gone row) of mbox with
  * its highestmodseq, already moved past the expunge, inside the caller's
  * transaction.
@@ -1740,7 +1784,7 @@ ix_vanish(struct index *ix, int64_t mbox, const uint32_t *uids,
 			return -1;
 		}
 	sqlite3_finalize(st);
-	return 0;
+	return ix_vanish_prune(ix, mbox);
 }
 
 /*

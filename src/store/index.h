@@ -424,6 +424,8 @@ void	index_check_free(struct index_check *);
  * "append-written") and the index _exit(99)s right after it, as a crash.
  */
 extern const char	*index_test_crash_at;
+/* When not 0: the expunge history kept per mailbox (IX_VANISHED_KEEP). */
+extern size_t		 index_test_vanished_keep;
 #endif
 
 #endif

@@ -1685,6 +1685,72 @@ test_modseq_vanished(void)
 	test_end();
 }
 
+#ifdef SP_TEST_HOOKS
+/*
+ * The expunge history is bounded: past the limit the older half goes and
+ * the floor moves up; asked from before it, the answer is the superset,
+ * from after it exact.
+ */
+static void
+test_vanished_prune(void)
+{
+	struct acct		 a;
+	struct index		*ix;
+	struct index_mailbox	 mb;
+	struct index_uidrange	*r;
+	sqlite3			*db;
+	sqlite3_stmt		*st;
+	unsigned char		*d = msg_make(100, 7);
+	char			 path[PATH_MAX];
+	uint64_t		 after4 = 0;
+	uint32_t		 u;
+	size_t			 total, n;
+	int64_t			 inbox;
+	int			 rows = -1;
+
+	test_begin("vanished: the history is pruned to its limit, the floor "
+	    "moves up");
+	test_assert(acct_new(&a) == 0);
+	test_assert((ix = ix_open(&a)) != NULL);
+	inbox = mbox_id(ix, "INBOX");
+	for (u = 0; u < 8; u++)
+		test_assert(deliver(&a, d, 100, "INBOX") == 0);
+	test_assert(import_all(ix, INDEX_IMPORT_MAX, &total) == 1);
+	index_test_vanished_keep = 4;
+	for (u = 1; u <= 6; u++) {
+		test_assert(index_expunge(ix, inbox, &u, 1, 0, NULL, NULL) ==
+		    0);
+		if (u == 4) {
+			test_assert(index_mailbox_open(ix, "INBOX", &mb) == 1);
+			after4 = mb.highestmodseq;
+		}
+	}
+	index_test_vanished_keep = 0;
+	/* at most the limit is kept */
+	test_assert(snprintf(path, sizeof(path), "%s/index.db", a.dir) > 0);
+	test_assert(sqlite3_open(path, &db) == SQLITE_OK);
+	test_assert(sqlite3_prepare_v2(db, "SELECT count(*) FROM vanished",
+	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW);
+	rows = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	test_assert(rows >= 2 && rows <= 4);
+	/* from after the 4th expunge: exactly 5 and 6 */
+	test_assert(index_vanished(ix, inbox, after4, 1, UINT32_MAX, &r,
+	    &n) == 0 && n == 1 && r[0].lo == 5 && r[0].hi == 6);
+	free(r);
+	/* from the start: every uid without a message, 1 to 6 */
+	test_assert(index_vanished(ix, inbox, 0, 1, UINT32_MAX, &r, &n) == 0 &&
+	    n == 1 && r[0].lo == 1 && r[0].hi == 6);
+	free(r);
+	test_assert(check_clean(ix, 0));
+	index_close(ix);
+	acct_free(&a);
+	free(d);
+	test_end();
+}
+#endif
+
 int
 main(void)
 {
@@ -1694,6 +1760,7 @@ main(void)
 		test_mailboxes,
 #ifdef SP_TEST_HOOKS
 		test_crash_import, test_crash_expunge, test_crash_append,
+		test_vanished_prune,
 #endif
 		test_tamper, test_damaged, test_meta, test_meta_seal,
 		test_concurrent, test_recent, test_modseq_vanished,
