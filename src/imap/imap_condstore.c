@@ -33,14 +33,6 @@
 #include "imap_mbox_int.h"
 #include "banned.h"
 
-/* Is the atom a this word (any case)? */
-static bool
-cs_is(const struct imap_arg *a, const char *word)
-{
-	return a->type == IMAP_ARG_ATOM && a->len == strlen(word) &&
-	    strncasecmp(a->s, word, a->len) == 0;
-}
-
 int
 mb_modseq_arg(const struct imap_arg *a, bool zero_ok, uint64_t *v_r)
 {
@@ -101,11 +93,11 @@ mb_select_opts(struct imap_mbox *m, const struct imap_arg *a,
 		return -1;
 	for (i = 0; i < a->n; i++) {
 		p = &a->list[i];
-		if (cs_is(p, "CONDSTORE")) {
+		if (mb_is(p, "CONDSTORE")) {
 			so->condstore = true;
 			continue;
 		}
-		if (!cs_is(p, "QRESYNC") || so->qresync || i + 1 >= a->n ||
+		if (!mb_is(p, "QRESYNC") || so->qresync || i + 1 >= a->n ||
 		    (q = &a->list[++i])->type != IMAP_ARG_LIST ||
 		    q->n < 2 || q->n > 4)
 			return -1;
@@ -188,16 +180,9 @@ cs_changed(const struct index_msg_info *mi, void *arg)
 {
 	struct cs_walk		*w = arg;
 	struct imap_mbox	*m = w->m;
-	size_t			 lo = 0, hi = m->nuids, mid;
+	size_t			 lo;
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (m->uids[mid] < mi->uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == m->nuids || m->uids[lo] != mi->uid)
+	if ((lo = mb_uid_index(m->uids, m->nuids, mi->uid)) == m->nuids)
 		return 0;
 	mb_printf(w->o, "* %zu FETCH (UID %u FLAGS ", lo + 1, mi->uid);
 	mb_flags(w->o, mi->flags | (m->known[lo].recent ? MB_F_RECENT : 0),
@@ -254,12 +239,12 @@ mb_fetch_modifiers(struct imap_mbox *m, const struct imap_cmd *c,
 	if (a->type != IMAP_ARG_LIST || a->n == 0)
 		return -1;
 	for (i = 0; i < a->n; i++) {
-		if (cs_is(&a->list[i], "CHANGEDSINCE") && !since &&
+		if (mb_is(&a->list[i], "CHANGEDSINCE") && !since &&
 		    i + 1 < a->n && mb_modseq_arg(&a->list[i + 1], false,
 		    changedsince_r) == 0) {
 			since = true;
 			i++;
-		} else if (cs_is(&a->list[i], "VANISHED") && !*vanished_r)
+		} else if (mb_is(&a->list[i], "VANISHED") && !*vanished_r)
 			*vanished_r = true;
 		else
 			return -1;

@@ -24,12 +24,6 @@
 #include "imap_mbox_int.h"
 #include "banned.h"
 
-static bool
-en_is(const struct imap_arg *a, const char *word)
-{
-	return a->len == strlen(word) && strncasecmp(a->s, word, a->len) == 0;
-}
-
 int
 mb_enable(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 {
@@ -45,13 +39,13 @@ mb_enable(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 		const struct imap_arg	*a = &c->args[i];
 
 		/* RFC 7162 3.2.3: QRESYNC implies CONDSTORE */
-		if (en_is(a, "QRESYNC"))
+		if (mb_is(a, "QRESYNC"))
 			qresync = condstore = true;
-		else if (en_is(a, "CONDSTORE"))
+		else if (mb_is(a, "CONDSTORE"))
 			condstore = true;
-		else if (en_is(a, "UTF8=ACCEPT"))
+		else if (mb_is(a, "UTF8=ACCEPT"))
 			utf8 = true;
-		else if (en_is(a, "IMAP4rev2"))
+		else if (mb_is(a, "IMAP4rev2"))
 			rev2 = true;
 	}
 	condstore = condstore && !m->condstore;

@@ -222,45 +222,6 @@ mb_decode(const struct meta *rec, uint32_t idx, struct buf **data)
 }
 
 /*
- * Is the message's header (up to its first empty line, within
- * META_MAX_HDR_BLOCK) all 7-bit?  1 yes, 0 no or not sure (the caller
- * asks the metadata), -1 unreadable.  Reads only the header's chunks.
- */
-static int
-mb_header_7bit(struct imap_mbox *m, const struct index_msg_info *mi)
-{
-	struct index_msg	*msg;
-	unsigned char		 chunk[16384];
-	uint64_t		 off = 0;
-	ssize_t			 n, i;
-	int			 state = 1, r = 0;	/* newlines in a row */
-
-	if ((msg = index_msg_open(m->ix, m->mb.id, mi->uid)) == NULL)
-		return -1;
-	while (off < META_MAX_HDR_BLOCK && (n = index_msg_pread(msg, chunk,
-	    sizeof(chunk), off)) > 0) {
-		for (i = 0; i < n; i++) {
-			if (chunk[i] >= 0x80)
-				goto done;		/* r = 0 */
-			if (chunk[i] == '\n') {
-				if (++state == 2) {
-					r = 1;
-					goto done;
-				}
-			} else if (chunk[i] != '\r')
-				state = 0;
-		}
-		off += (uint64_t)n;
-	}
-	/* no empty line: all of it is header, 7-bit if it ended here */
-	if (off == index_msg_size(msg))
-		r = 1;
-done:
-	index_msg_close(msg);
-	return r;
-}
-
-/*
  * RFC 6855 7: a client without UTF8=ACCEPT (nor IMAP4rev2) reads the
  * message with its header downgraded to 7-bit (downgrade.h): the size
  * is the index's dg_size, recorded by the metadata builder; for a record
@@ -274,18 +235,23 @@ mb_dg_size(struct imap_mbox *m, const struct index_msg_info *mi)
 	struct index_msg_info	 again;
 	struct index_msg	*msg;
 	struct meta		*rec;
-	struct buf		*hdr, *dg = NULL;
-	uint64_t		 hlen, size = mi->size;
+	struct buf		*hdr;
+	uint64_t		 hlen, size;
 
 	if (m->utf8 || mi->damaged)
 		return mi->size;
 	if (mi->dg_size != 0)
 		return mi->dg_size;
 	/* most headers are 7-bit: a look at the header alone says so */
-	if (mb_header_7bit(m, mi) == 1) {
-		(void)index_dg_set(m->ix, m->mb.id, mi->uid, mi->size);
+	if ((msg = index_msg_open(m->ix, m->mb.id, mi->uid)) == NULL)
 		return mi->size;
+	size = index_msg_probe_dg(msg);
+	index_msg_close(msg);
+	if (size != 0) {
+		(void)index_dg_set(m->ix, m->mb.id, mi->uid, size);
+		return size;
 	}
+	size = mi->size;
 	if ((rec = mb_meta(m, mi->uid)) == NULL)	/* built: dg_size set */
 		return mi->size;
 	if (index_msg_info(m->ix, m->mb.id, mi->uid, &again) == 1 &&
@@ -296,12 +262,10 @@ mb_dg_size(struct imap_mbox *m, const struct index_msg_info *mi)
 	hlen = rec->parts[0].body_start;
 	if (!(rec->flags & META_UNPARSABLE) && hlen <= mi->size &&
 	    (msg = index_msg_open(m->ix, m->mb.id, mi->uid)) != NULL) {
-		if ((hdr = mb_read(msg, 0, hlen)) != NULL &&
-		    downgrade_header((const char *)hdr->data, hdr->len,
-		    &dg) == 1)
-			size = mi->size - hlen + dg->len;
+		if ((hdr = mb_read(msg, 0, hlen)) != NULL)
+			size = downgrade_size((const char *)hdr->data,
+			    hdr->len, mi->size);
 		buf_free(&hdr);
-		buf_free(&dg);
 		index_msg_close(msg);
 	}
 	meta_free(rec);

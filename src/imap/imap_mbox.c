@@ -138,6 +138,21 @@ mb_name_out(struct mb_out *o, const char *name)
 		mb_quoted(o, wire);
 }
 
+size_t
+mb_uid_index(const uint32_t *u, size_t n, uint32_t uid)
+{
+	size_t	lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (u[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && u[lo] == uid ? lo : n;
+}
+
 /* RFC 3501 5.1: INBOX in any case is INBOX, and so is it as a parent. */
 void
 mb_canon(char *name)
@@ -407,11 +422,11 @@ bad:
 	return 0;
 }
 
-/* Is the atom a this word (any case)? */
-static bool
+bool
 mb_is(const struct imap_arg *a, const char *word)
 {
-	return a->len == strlen(word) && strncasecmp(a->s, word, a->len) == 0;
+	return a->type == IMAP_ARG_ATOM && a->len == strlen(word) &&
+	    strncasecmp(a->s, word, a->len) == 0;
 }
 
 /* The STATUS items are atoms we know: 0, or -1. */
@@ -937,8 +952,7 @@ mb_store(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 	fl = &c->args[c->nargs == 4 ? 3 : 2];
 	if ((c->nargs != 3 && c->nargs != 4) || what->type != IMAP_ARG_ATOM ||
 	    (mod != NULL && (mod->type != IMAP_ARG_LIST || mod->n != 2 ||
-	    mod->list[0].type != IMAP_ARG_ATOM || mod->list[0].len != 14 ||
-	    strncasecmp(mod->list[0].s, "UNCHANGEDSINCE", 14) != 0 ||
+	    !mb_is(&mod->list[0], "UNCHANGEDSINCE") ||
 	    mb_modseq_arg(&mod->list[1], true, &unchangedsince) == -1))) {
 		mb_printf(o, "%s BAD Invalid arguments\r\n", c->tag);
 		return 0;
@@ -1165,9 +1179,7 @@ mb_append(struct imap_mbox *m, const struct imap_cmd *c, struct mb_out *o)
 
 	/* RFC 6855 4: "UTF8 (~{n}...)", once UTF8=ACCEPT is enabled */
 	if (c->nargs >= 3 && c->args[c->nargs - 1].type == IMAP_ARG_LIST &&
-	    c->args[c->nargs - 2].type == IMAP_ARG_ATOM &&
-	    c->args[c->nargs - 2].len == 4 &&
-	    strncasecmp(c->args[c->nargs - 2].s, "UTF8", 4) == 0) {
+	    mb_is(&c->args[c->nargs - 2], "UTF8")) {
 		if (!m->utf8_accept || c->args[c->nargs - 1].n != 1) {
 			mb_printf(o, "%s BAD %s\r\n", c->tag, !m->utf8_accept ?
 			    "APPEND UTF8 needs ENABLE UTF8=ACCEPT" :
@@ -1272,17 +1284,9 @@ mb_changed_flags(const struct index_msg_info *mi, void *arg)
 {
 	struct mb_flagwalk	*w = arg;
 	struct imap_mbox	*m = w->m;
-	size_t			 lo = 0, hi = m->nuids, mid;
+	size_t			 lo;
 
-	/* its message number: uids ascend */
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (m->uids[mid] < mi->uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < m->nuids && m->uids[lo] == mi->uid &&
+	if ((lo = mb_uid_index(m->uids, m->nuids, mi->uid)) < m->nuids &&
 	    (m->known[lo].flags != mi->flags || m->known[lo].kw !=
 	    mi->keywords)) {
 		/* RFC 7162 3.2.4: with QRESYNC the UID too */
@@ -1326,17 +1330,7 @@ mb_news(struct imap_mbox *m, struct mb_out *o, bool expunge_ok)
 		return;
 	/* gone: from the highest number down, each renumbers the rest */
 	for (i = m->nuids; expunge_ok && i > 0; i--) {
-		uint32_t	u = m->uids[i - 1];
-		size_t		lo = 0, hi = col.n, mid;
-
-		while (lo < hi) {
-			mid = lo + (hi - lo) / 2;
-			if (col.uids[mid] < u)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < col.n && col.uids[lo] == u)
+		if (mb_uid_index(col.uids, col.n, m->uids[i - 1]) < col.n)
 			continue;
 		mb_drop_at(m, o, i, &v);
 	}

@@ -42,6 +42,10 @@ int	mb_resolve(struct imap_mbox *, const struct imap_cmd *,
 	    const struct imap_arg *, struct mb_out *, uint32_t **, size_t *);
 /* An astring argument into out (no NUL): 0, or -1. */
 int	mb_astring(const struct imap_arg *, char *, size_t);
+/* The index of uid in the ascending u[0..n), or n when it is not there. */
+size_t	mb_uid_index(const uint32_t *u, size_t n, uint32_t uid);
+/* Is the argument an atom, this word in any case? */
+bool	mb_is(const struct imap_arg *, const char *word);
 /* A string as an IMAP quoted string. */
 void	mb_quoted(struct mb_out *, const char *);
 /* The longest mailbox name on the wire: modified UTF-7 of INDEX_NAME_MAX

@@ -1101,3 +1101,15 @@ fail:
 	buf_free(&d.later);
 	return -1;
 }
+
+uint64_t
+downgrade_size(const char *hdr, size_t hlen, uint64_t size)
+{
+	struct buf	*out = NULL;
+
+	if (hlen > size || downgrade_header(hdr, hlen, &out) != 1)
+		return size;
+	size = size - hlen + out->len;
+	buf_free(&out);
+	return size;
+}

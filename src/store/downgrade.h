@@ -12,6 +12,7 @@
 #define SP_DOWNGRADE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf;
 
@@ -40,5 +41,12 @@ struct buf;
  * thread-safe (GMime's state).
  */
 int	downgrade_header(const char *hdr, size_t len, struct buf **out_r);
+/*
+ * The size of a message of size bytes whose header block is hdr (hlen
+ * bytes, its start) as such a client reads it: the header downgraded,
+ * the rest as it is; size itself when nothing needs (or can be)
+ * downgraded.
+ */
+uint64_t downgrade_size(const char *hdr, size_t hlen, uint64_t size);
 
 #endif

@@ -864,6 +864,18 @@ ix_rd_fd(void *arg, void *buf, size_t len, uint64_t off)
 	return pread(*(int *)arg, buf, len, (off_t)off);
 }
 
+static ssize_t
+ix_rd_msg(void *arg, void *buf, size_t len, uint64_t off)
+{
+	return index_msg_pread(arg, buf, len, off);
+}
+
+uint64_t
+index_msg_probe_dg(struct index_msg *msg)
+{
+	return ix_probe_dg(ix_rd_msg, msg, index_msg_size(msg));
+}
+
 static int
 ix_row_add(struct index *ix, int64_t mbox, const unsigned char *id,
     uint32_t flags, uint64_t keywords, int64_t idate, uint64_t size,

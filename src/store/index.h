@@ -267,6 +267,12 @@ const struct blob_meta	*index_msg_delivery(const struct index_msg *);
 const unsigned char	*index_msg_blob_id(const struct index_msg *);
 /* Wipe and free the reader; NULL ok. */
 void	index_msg_close(struct index_msg *);
+/*
+ * The downgraded size when a look at the header says it (the message's
+ * own: a header of 7-bit bytes, up to its first empty line), else 0: the
+ * check import and APPEND make, for rows that predate it.
+ */
+uint64_t	index_msg_probe_dg(struct index_msg *);
 
 /*
  * The bit (0..INDEX_KEYWORD_MAX-1) of a keyword (an IMAP atom, at most

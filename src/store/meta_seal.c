@@ -130,17 +130,11 @@ ms_read(struct index_msg *m, unsigned char **data_r, size_t *len_r)
 static uint64_t
 ms_dg_size(const struct meta *rec, const unsigned char *data, size_t len)
 {
-	struct buf	*out = NULL;
-	uint64_t	 hlen = rec->parts[0].body_start;
-	uint64_t	 size = len;
+	uint64_t	hlen = rec->parts[0].body_start;
 
 	if (hlen > len || (rec->flags & META_UNPARSABLE))
 		return len;
-	if (downgrade_header((const char *)data, (size_t)hlen, &out) == 1) {
-		size = len - hlen + out->len;
-		buf_free(&out);
-	}
-	return size;
+	return downgrade_size((const char *)data, (size_t)hlen, len);
 }
 
 int
