@@ -489,6 +489,41 @@ static const struct sb_rule sb_mail[] = {
 	    .arg = { { 3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0 } } },
 	SB_SODIUM_RULES
 };
+/*
+ * pop3-mail: the same store access (the import, the expunge at QUIT), and
+ * less: no GMime (no charsets, no executable file mappings), no IDLE, no
+ * APPEND.  The maildrop lock is an fcntl F_SETLK on /mail/pop3.lock.
+ */
+static const struct sb_path sb_pop3_mail_paths[] = {
+	{ "/mail", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+	    LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
+	    LANDLOCK_ACCESS_FS_REMOVE_FILE | SB_LL_FS_TRUNCATE |
+	    SB_LL_FS_REFER }
+};
+static const struct sb_rule sb_pop3_mail[] = {
+	{ .name = "openat" },		/* beneath /mail only: Landlock */
+	{ .name = "newfstatat" },	/* SQLite stats its -wal, -journal */
+	{ .name = "fcntl", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, F_SETLK, 0 } } },
+	{ .name = "fcntl", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, F_GETLK, 0 } } },
+	{ .name = "fcntl", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, F_SETFD, 0 } } },	/* fdopendir */
+	{ .name = "pwrite64" },
+	{ .name = "fsync" },
+	{ .name = "fdatasync" },
+	{ .name = "ftruncate" },
+	{ .name = "getdents64" },	/* the import walks new/ */
+	{ .name = "renameat" },
+	{ .name = "renameat2" },
+	{ .name = "unlink" },		/* SQLite */
+	{ .name = "unlinkat" },
+	{ .name = "geteuid" },		/* SQLite */
+	{ .name = "clock_nanosleep" },	/* SQLite's busy handler */
+	{ .name = "nanosleep" },
+	{ .name = "sysinfo" },		/* glibc's qsort (the import) */
+	SB_SODIUM_RULES
+};
 static const struct sb_rlimit sb_rl_mail[] = {
 	{ RLIMIT_NOFILE, 64 },
 	{ RLIMIT_AS, 1024 * 1024 * 1024 }
@@ -539,6 +574,10 @@ static const struct sb_role {
 	[ROLE_IMAP_MAIL] = { .name = "imap-mail",
 	    .extra = sb_mail, .nextra = SB_NITEMS(sb_mail),
 	    .paths = sb_mail_paths, .npaths = SB_NITEMS(sb_mail_paths),
+	    .rlimits = sb_rl_mail, .nrlimits = SB_NITEMS(sb_rl_mail) },
+	[ROLE_POP3_MAIL] = { .name = "pop3-mail",
+	    .extra = sb_pop3_mail, .nextra = SB_NITEMS(sb_pop3_mail),
+	    .paths = sb_pop3_mail_paths, .npaths = SB_NITEMS(sb_pop3_mail_paths),
 	    .rlimits = sb_rl_mail, .nrlimits = SB_NITEMS(sb_rl_mail) },
 	[ROLE_CONTROL] = { .name = "control",
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),

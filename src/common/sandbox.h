@@ -31,6 +31,7 @@ enum sp_role {
 	ROLE_QUEUE,
 	ROLE_CONTROL,
 	ROLE_IMAP_MAIL,		/* one user's mailbox, the account's own uid */
+	ROLE_POP3_MAIL,		/* its INBOX as a POP3 maildrop, the same */
 	ROLE_MAX
 };
 

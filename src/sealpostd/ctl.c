@@ -106,9 +106,10 @@ ctl_status_json(struct master *m)
 		    "accepted", (json_int_t)l->accepted));
 	}
 	sbx = json_object();
-	for (i = 0; i <= SP_LISTEN_KIND_MAX; i++) {
+	for (i = 0; i < SP_LISTEN_KIND_MAX + 2; i++) {
 		const struct proc_spec *sp = i < SP_LISTEN_KIND_MAX ?
-		    proctab_sessions[i] : &proctab_imap_mail;
+		    proctab_sessions[i] : i == SP_LISTEN_KIND_MAX ?
+		    &proctab_imap_mail : &proctab_pop3_mail;
 
 		if (m->session_sandbox[sp->role][0] != '\0')
 			json_object_set_new(sbx, sp->name, json_string(

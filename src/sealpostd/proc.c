@@ -94,7 +94,9 @@ proc_check_binaries(const struct sp_conf *conf, char *err, size_t errlen)
 		if (proc_check_one(conf, &proctab_services[i], err, errlen) ==
 		    -1)
 			return -1;
-	return proc_check_one(conf, &proctab_imap_mail, err, errlen);
+	if (proc_check_one(conf, &proctab_imap_mail, err, errlen) == -1)
+		return -1;
+	return proc_check_one(conf, &proctab_pop3_mail, err, errlen);
 }
 
 static int
@@ -470,6 +472,8 @@ proc_spawn_session_opts(struct master *m, struct listener *l, int cfd,
 		argc = proc_smtp_argv(m, argv, argc, &opts);
 	if (spec->role == ROLE_IMAP_LOGIN)
 		argc = proc_imap_argv(m, argv, argc, true);
+	if (spec->role == ROLE_POP3_LOGIN)
+		argc = proc_imap_argv(m, argv, argc, false);
 	for (i = 0; i < (int)nextra && i < 2; i++) {
 		argv[argc++] = "-o";
 		argv[argc++] = extra[i];
@@ -655,13 +659,14 @@ proc_log_read(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
+/* The live login process (IMAP or POP3) of a connection, or NULL. */
 static struct child *
-proc_find_conn(struct master *m, uint64_t connid, enum sp_role role)
+proc_find_login(struct master *m, uint64_t connid)
 {
 	struct child	*c;
 
 	TAILQ_FOREACH(c, &m->children, entry)
-		if (c->id == connid && c->spec->role == role)
+		if (c->id == connid && c->spec->mail != NULL)
 			return c;
 	return NULL;
 }
@@ -706,8 +711,9 @@ proc_mail_ready(struct child *login, int ok, uint64_t account, int fd)
 void
 proc_login(struct master *m, uint64_t connid, uint64_t account)
 {
-	struct child	*login, *c;
-	struct proc_ids	 ids;
+	struct child		*login, *c;
+	const struct proc_spec	*spec;
+	struct proc_ids		 ids;
 	char		 path[PATH_MAX], dir[PATH_MAX], idstr[17], acct[24];
 	char		 maxsz[40];
 	char		 bufs[2][24], *argv[24];
@@ -716,11 +722,15 @@ proc_login(struct master *m, uint64_t connid, uint64_t account)
 	pid_t		 pid;
 
 	snprintf(idstr, sizeof(idstr), "%016" PRIx64, connid);
-	/* SECURITY: auth speaks for a connection that is a live IMAP login */
-	if ((login = proc_find_conn(m, connid, ROLE_IMAP_LOGIN)) == NULL) {
+	/*
+	 * SECURITY: auth speaks for a connection that is a live IMAP or POP3
+	 * login; which mail process it gets is the login's, never auth's.
+	 */
+	if ((login = proc_find_login(m, connid)) == NULL) {
 		log_warnx("%s master event=login result=no-such-session", idstr);
 		return;
 	}
+	spec = login->spec->mail;
 	if (account > (uint64_t)(m->conf->account_uid_max -
 	    m->conf->account_uid_min)) {
 		log_warnx("%s master event=login account=%llu result=refused "
@@ -737,8 +747,7 @@ proc_login(struct master *m, uint64_t connid, uint64_t account)
 		proc_mail_ready(login, 0, account, -1);
 		return;
 	}
-	if (proc_bin_path(m->conf, &proctab_imap_mail, path, sizeof(path)) ==
-	    -1)
+	if (proc_bin_path(m->conf, spec, path, sizeof(path)) == -1)
 		fatalx("libexec-dir path too long");
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mc) == -1 ||
@@ -800,15 +809,15 @@ proc_login(struct master *m, uint64_t connid, uint64_t account)
 	c->pid = pid;
 	c->id = connid;
 	c->listener = login->listener;
-	c->spec = &proctab_imap_mail;
+	c->spec = spec;
 	c->account = account;
 	c->chan = ipc_chan_new(m->base, mc[0], IPC_PEER_SESSION,
 	    proc_session_dispatch, proc_session_closed, c);
 	TAILQ_INSERT_TAIL(&m->children, c, entry);
 	m->nchildren++;
-	log_info("%s master event=login account=%llu uid=%lu proc=imap-mail "
-	    "pid=%ld", idstr, (unsigned long long)account,
-	    (unsigned long)ids.uid, (long)pid);
+	log_info("%s master event=login account=%llu uid=%lu proc=%s pid=%ld",
+	    idstr, (unsigned long long)account, (unsigned long)ids.uid,
+	    spec->name, (long)pid);
 	proc_mail_ready(login, 1, account, sv[0]);
 	return;
 fail:

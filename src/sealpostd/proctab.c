@@ -39,6 +39,16 @@ const struct proc_spec proctab_services[SVC_MAX] = {
 };
 
 /*
+ * The mail process of a logged-in IMAP or POP3 connection: the account's
+ * own uid (account-uids), its folder as its jail, the key channel from
+ * auth (proc_login).
+ */
+const struct proc_spec proctab_imap_mail = { .name = "imap-mail",
+    .binary = "sealpost-imap-mail", .role = ROLE_IMAP_MAIL };
+const struct proc_spec proctab_pop3_mail = { .name = "pop3-mail",
+    .binary = "sealpost-pop3-mail", .role = ROLE_POP3_MAIL };
+
+/*
  * Per-connection sessions.  channels: the services a session may reach;
  * each gets its own socketpair per session, the master relays nothing.
  */
@@ -50,11 +60,11 @@ static const struct proc_spec spec_smtp = { .name = "smtp",
 static const struct proc_spec spec_imap_login = { .name = "imap-login",
     .binary = "sealpost-imap-login", .user = "_sp_login",
     .role = ROLE_IMAP_LOGIN, .needs_tls = 1,
-    .channels = CH(SVC_AUTH) };
+    .channels = CH(SVC_AUTH), .mail = &proctab_imap_mail };
 static const struct proc_spec spec_pop3_login = { .name = "pop3-login",
     .binary = "sealpost-pop3-login", .user = "_sp_login",
     .role = ROLE_POP3_LOGIN, .needs_tls = 1,
-    .channels = CH(SVC_AUTH) };
+    .channels = CH(SVC_AUTH), .mail = &proctab_pop3_mail };
 
 const struct proc_spec *proctab_sessions[SP_LISTEN_KIND_MAX] = {
 	[SP_LISTEN_SMTP] = &spec_smtp,
@@ -66,7 +76,3 @@ const struct proc_spec *proctab_sessions[SP_LISTEN_KIND_MAX] = {
 	[SP_LISTEN_POP3S] = &spec_pop3_login,
 };
 
-/* The mail process of a logged-in IMAP connection: the account's own uid
- * (account-uids), its folder as its jail, no service channel yet. */
-const struct proc_spec proctab_imap_mail = { .name = "imap-mail",
-    .binary = "sealpost-imap-mail", .role = ROLE_IMAP_MAIL };

@@ -29,11 +29,14 @@ struct proc_spec {
 	int		 jail_mail;	/* jail: DATA_DIR/mail at /mail */
 	int		 jail_queue;	/* jail: DATA_DIR/queue at /mail */
 	int		 data_dir;	/* gets -D DATA_DIR (opens users.db) */
+	/* a login process: the mail process its logins start */
+	const struct proc_spec *mail;
 };
 
 extern const struct proc_spec	 proctab_services[SVC_MAX];
 extern const struct proc_spec	*proctab_sessions[SP_LISTEN_KIND_MAX];
 extern const struct proc_spec	 proctab_imap_mail;
+extern const struct proc_spec	 proctab_pop3_mail;
 
 struct proc_ids {
 	uid_t	uid;
