@@ -110,24 +110,28 @@ class ImapGreeting(unittest.TestCase):
 
 
 class Pop3Greeting(unittest.TestCase):
-    def check_pop3(self, p):
+    def check_pop3(self, p, tls):
         self.assertEqual(p.getwelcome(),
                          b"+OK " + HOSTNAME.encode() + b" POP3 server ready")
-        self.assertEqual(p.capa(), {"RESP-CODES": []})
-        with self.assertRaises(poplib.error_proto) as e:
-            p.user("demo")
-        self.assertEqual(str(e.exception),
-                         "b'-ERR [SYS/PERM] Login is not available on this server yet'")
+        caps = {"TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING"}
+        self.assertEqual(set(p.capa()), caps | ({"USER", "SASL"} if tls else {"STLS"}))
+        if tls:
+            self.assertEqual(p.user("demo"), b"+OK Send the password")
+        else:
+            with self.assertRaises(poplib.error_proto) as e:
+                p.user("demo")
+            self.assertEqual(str(e.exception),
+                             "b'-ERR [AUTH] Login only over TLS: use STLS first'")
         self.assertTrue(p.quit().startswith(b"+OK"))
 
     def test_pop3_plain(self):
-        self.check_pop3(poplib.POP3("127.0.0.1", inst.port("pop3"), timeout=10))
+        self.check_pop3(poplib.POP3("127.0.0.1", inst.port("pop3"), timeout=10), False)
 
     def test_pop3s_implicit_tls(self):
         p = poplib.POP3_SSL("127.0.0.1", inst.port("pop3s"),
                             context=inst.tls_context(), timeout=10)
         self.assertIn(p.sock.version(), ("TLSv1.2", "TLSv1.3"))
-        self.check_pop3(p)
+        self.check_pop3(p, True)
 
 
 class RealClients(unittest.TestCase):
@@ -237,7 +241,10 @@ class HostileInput(unittest.TestCase):
             c.sendall(b"CAPA " + b"x" * 300 + b"\r\n")
             self.assertEqual(read_line(c), b"-ERR Line too long")
             c.sendall(b"RETR 4294967296\r\n")
-            self.assertEqual(read_line(c), b"-ERR Unknown command")
+            self.assertEqual(read_line(c), b"-ERR Invalid message number")
+            c.sendall(b"RETR 1\r\n")
+            self.assertEqual(read_line(c),
+                             b"-ERR Command not valid in the AUTHORIZATION state")
             c.sendall(b"QUIT\r\n")
             self.assertTrue(read_line(c).startswith(b"+OK"))
 

@@ -272,6 +272,23 @@ class Instance:
         m.login(user, password if password is not None else self.demo_password)
         return m
 
+    def deliver(self, rcpt, messages, sender="a@other.test"):
+        """Deliver each message (bytes) to rcpt over one SMTP session."""
+        import smtplib
+        with smtplib.SMTP("127.0.0.1", self.port("smtp"), timeout=60) as s:
+            s.ehlo("client.test")
+            for msg in messages:
+                s.sendmail(sender, [rcpt], msg)
+
+    def pop3s(self, user="demo@example.test", password=None):
+        """A poplib connection over implicit TLS (995), logged in."""
+        import poplib
+        p = poplib.POP3_SSL("127.0.0.1", self.port("pop3s"),
+                            context=self.tls_context(), timeout=30)
+        p.user(user)
+        p.pass_(password if password is not None else self.demo_password)
+        return p
+
     def status(self):
         """sealpostctl -j status, decoded."""
         return json.loads(self.ctl("-j", "status").stdout)
@@ -543,6 +560,54 @@ class ImapRaw:
         except (AssertionError, OSError):
             pass
         self.c.close()
+
+
+class Pop3Raw:
+    """A raw POP3 connection over implicit TLS (995), for exact replies:
+    cmd() returns the first line, multi() the lines of a multi-line reply
+    (still dot-stuffed, without the final ".")."""
+
+    def __init__(self, inst, user=None, pw=None, kind="pop3s"):
+        self.inst = inst
+        sock = connect(inst.port(kind))
+        if kind == "pop3s":
+            sock = inst.tls_context().wrap_socket(sock, server_hostname=HOSTNAME)
+        self.sock = sock
+        self.greeting = read_line(sock)
+        if user is not None:
+            assert self.cmd("USER " + user).startswith(b"+OK"), user
+            self.login = self.cmd("PASS " + (pw if pw is not None else inst.demo_password))
+
+    def send(self, line):
+        if isinstance(line, str):
+            line = line.encode()
+        self.sock.sendall(line + b"\r\n")
+
+    def line(self):
+        return read_line(self.sock)
+
+    def cmd(self, line):
+        self.send(line)
+        return self.line()
+
+    def lines(self):
+        """The rest of a multi-line reply, up to its "." line."""
+        out = []
+        while True:
+            l = read_line(self.sock, limit=1 << 24)
+            if l == b".":
+                return out
+            out.append(l)
+
+    def multi(self, line):
+        first = self.cmd(line)
+        return first, (self.lines() if first.startswith(b"+OK") else None)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
 
 
 def proc_status(pid):
