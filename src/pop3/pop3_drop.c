@@ -62,7 +62,7 @@ pop3_drop_lock(int dirfd, int *fd_r)
 	return 1;
 }
 
-/* --- the snapshot --------------------------------------------------------- */
+/* --- the snapshot ------------------------------------------------------- */
 
 struct drop_collect {
 	struct pop3_drop	*d;
@@ -136,7 +136,7 @@ pop3_drop_close(struct pop3_drop *d)
 	free(d);
 }
 
-/* --- looking and marking -------------------------------------------------- */
+/* --- looking and marking ------------------------------------------------ */
 
 void
 pop3_drop_stat(const struct pop3_drop *d, uint32_t *n_r, uint64_t *size_r)
@@ -232,7 +232,7 @@ pop3_drop_rset(struct pop3_drop *d)
 	d->deleted_size = 0;
 }
 
-/* --- RETR and TOP ----------------------------------------------------------- */
+/* --- RETR and TOP ------------------------------------------------------- */
 
 /*
  * The stream encoder: message bytes in, POP3 multi-line bytes out (RFC
@@ -244,13 +244,13 @@ struct pop3_enc {
 	unsigned char	*out;
 	size_t		 len;		/* bytes waiting in out */
 	bool		 bol;		/* at the beginning of a line */
-	bool		 cr;		/* a CR waits: CRLF or a bare CR */
+	bool		 cr;		/* a CR waits: CRLF or bare CR */
 	size_t		 linelen;	/* bytes of the current line */
 	bool		 top;
 	bool		 header;	/* TOP: still in the header */
 	uint32_t	 max;		/* TOP: body lines wanted */
 	uint32_t	 body;		/* TOP: body lines sent */
-	bool		 done;		/* TOP: all that was wanted is out */
+	bool		 done;		/* TOP: all wanted is out */
 	int		(*write_fn)(void *, const void *, size_t);
 	void		*arg;
 };
@@ -445,7 +445,7 @@ pop3_drop_send(struct pop3_drop *d, uint32_t msgno, bool top, uint32_t lines,
 	return ret;
 }
 
-/* --- the UPDATE state ------------------------------------------------------- */
+/* --- the UPDATE state --------------------------------------------------- */
 
 int
 pop3_drop_commit(struct pop3_drop *d, struct pop3_commit *res)

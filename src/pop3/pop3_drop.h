@@ -38,7 +38,7 @@
 struct pop3_drop_msg {
 	uint32_t	uid;
 	uint64_t	size;		/* the index's: message bytes */
-	bool		damaged;	/* a placeholder: RETR cannot read it */
+	bool		damaged;	/* a placeholder: unreadable */
 	bool		deleted;	/* marked by DELE (until RSET) */
 	bool		retrieved;	/* RETR sent it whole */
 };
@@ -57,31 +57,31 @@ struct pop3_drop {
 	uint32_t		 nretrieved;
 	uint64_t		 size;		/* of all n */
 	uint64_t		 deleted_size;	/* of the marked ones */
-	bool			 truncated;	/* INBOX held more than
-						   POP3_DROP_MAX: the oldest
-						   are the drop */
+	/* INBOX held more than POP3_DROP_MAX: the oldest are the drop */
+	bool			 truncated;
 };
 
 /* What the commit at QUIT did. */
 struct pop3_commit {
-	uint32_t	deleted;	/* marked: the uids asked to expunge */
-	size_t		expunged;	/* rows the index removed (others were
-					   expunged by another session) */
-	uint32_t	seen;		/* retrieved and kept: \Seen asked */
-	bool		seen_failed;	/* index_flags_update failed */
-	char		seen_err[INDEX_ERR_MAX];	/* why, then */
+	uint32_t	deleted;	/* marked: uids asked to expunge */
+	size_t		expunged;	/* rows the index removed (the
+					   others: expunged by another
+					   session) */
+	uint32_t	seen;		/* retrieved, kept: \Seen asked */
+	bool		seen_failed;	/* index_flags_update failed, */
+	char		seen_err[INDEX_ERR_MAX];	/* why */
 };
 
 /* pop3_drop_send results. */
 enum pop3_send {
-	POP3_SEND_OK,		/* ok line, the message and ".\r\n" went out */
-	POP3_SEND_NOMSG,	/* no such message, or marked: nothing sent */
+	POP3_SEND_OK,		/* ok line, message, ".\r\n": all out */
+	POP3_SEND_NOMSG,	/* none, or marked: nothing sent */
 	POP3_SEND_DAMAGED,	/* did not open (EBADMSG): nothing sent */
 	POP3_SEND_GONE,		/* expunged since the snapshot (ENOENT):
 				   nothing sent */
-	POP3_SEND_TEMP,		/* did not open, another errno: nothing sent */
-	POP3_SEND_READ,		/* a read failed (errno) after the ok line
-				   went out: the stream stops, no "." */
+	POP3_SEND_TEMP,		/* did not open, other errno: nothing sent */
+	POP3_SEND_READ,		/* a read failed (errno) after the ok
+				   line went out: stopped, no "." */
 	POP3_SEND_WRITE		/* the write callback failed */
 };
 
@@ -156,8 +156,8 @@ void	pop3_drop_rset(struct pop3_drop *);
  * an enum pop3_send (errno kept for POP3_SEND_READ and _TEMP).  The
  * buffers that held message bytes are wiped.
  */
-enum pop3_send	pop3_drop_send(struct pop3_drop *, uint32_t msgno, bool top,
-	    uint32_t lines, const char *ok, size_t oklen,
+enum pop3_send	pop3_drop_send(struct pop3_drop *, uint32_t msgno,
+	    bool top, uint32_t lines, const char *ok, size_t oklen,
 	    int (*write_fn)(void *, const void *, size_t), void *arg);
 
 /*

@@ -65,12 +65,12 @@ static struct io		 io;
 static uint64_t			 connid;
 static unsigned long long	 account;
 static unsigned int		 errors;
-static unsigned long		 uid;		/* ours, from the master */
-static unsigned char		*keys;		/* sodium_malloc: pk | sk */
-static struct index		*ix;		/* /mail/index.db, with the key */
-static struct pop3_drop		*drop;		/* the INBOX snapshot */
+static unsigned long		 uid;	/* ours, from the master */
+static unsigned char		*keys;	/* sodium_malloc: pk | sk */
+static struct index		*ix;	/* /mail/index.db, with the key */
+static struct pop3_drop		*drop;	/* the INBOX snapshot */
 static struct ipc_msg		 keymsg;	/* wiped after use */
-static int			 lockfd = -1;	/* /mail/pop3.lock, locked */
+static int			 lockfd = -1;	/* pop3.lock, locked */
 static long			 timeout_ms = POP3_TIMEOUT_MS;	/* or test */
 static volatile sig_atomic_t	 stop;
 

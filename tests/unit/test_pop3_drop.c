@@ -276,7 +276,7 @@ ref_encode(const char *ok, const unsigned char *m, size_t len, bool top,
 	return out;
 }
 
-/* --- tests ----------------------------------------------------------------- */
+/* --- tests -------------------------------------------------------------- */
 
 static const char *msg_a = "From: a@example.test\r\nSubject: one\r\n\r\nHi\r\n";
 static const char *msg_b = "From: b@example.test\r\n\r\nsecond message\r\n";
@@ -710,7 +710,8 @@ test_unreadable(void)
 	struct sink		 s;
 	struct stat		 st;
 	unsigned char		*big;
-	char			 name[STORE_NAME_MAX], big_name[STORE_NAME_MAX];
+	char			 name[STORE_NAME_MAX];
+	char			 big_name[STORE_NAME_MAX];
 	uint32_t		 uid;
 	size_t			 i;
 	int64_t			 inbox;
@@ -847,7 +848,7 @@ test_commit(void)
 		goto out;
 	test_assert(send_one(d, 1, false, 0, &s) == POP3_SEND_OK);
 	test_assert(send_one(d, 2, false, 0, &s) == POP3_SEND_OK);
-	test_assert(send_one(d, 5, true, 0, &s) == POP3_SEND_OK);	/* TOP */
+	test_assert(send_one(d, 5, true, 0, &s) == POP3_SEND_OK); /* TOP */
 	test_assert(pop3_drop_dele(d, 2) == 1 && pop3_drop_dele(d, 3) == 1 &&
 	    pop3_drop_dele(d, 4) == 1);
 	test_assert((ix2 = ix_open(&a)) != NULL);
@@ -874,8 +875,8 @@ test_commit(void)
 		test_assert(d->n == 2 && d->msgs[0].uid == uids[0] &&
 		    d->msgs[1].uid == uids[4]);
 		/* a commit with nothing to do */
-		test_assert(pop3_drop_commit(d, &res) == 0 && res.deleted == 0 &&
-		    res.expunged == 0 && res.seen == 0);
+		test_assert(pop3_drop_commit(d, &res) == 0 &&
+		    res.deleted == 0 && res.expunged == 0 && res.seen == 0);
 		pop3_drop_close(d);
 	}
 	walk(ix, inbox, &w);
