@@ -33,7 +33,7 @@ class Build(unittest.TestCase):
 
     def test_binaries_are_hardened(self):
         for name in ("sealpostd", "sealpost-smtp", "sealpost-imap-login",
-                     "sealpost-pop3-login"):
+                     "sealpost-pop3-login", "sealpost-imap-mail", "sealpost-pop3-mail"):
             path = os.path.join(BUILD, name)
             dyn = subprocess.run(["readelf", "-dW", path], capture_output=True,
                                  check=True).stdout
