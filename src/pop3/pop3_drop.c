@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * pop3_drop.c - the POP3 maildrop over an account's index (pop3_drop.h):
- * the INBOX snapshot, the marks, the RETR and TOP stream, the commit.
+ * the INBOX snapshot, the marks, the RETR and TOP stream (read here,
+ * encoded by pop3_enc.c), the commit.
  *
  * Process:  pop3-mail (account uid, account jail; ROLE_POP3_MAIL).
- * Trust:    message content is hostile: it is only copied, a byte at a
- *           time through a small state machine (dot-stuffing, line
- *           ends), never interpreted beyond finding line ends and the
- *           empty line that ends the header.  Message numbers are checked
- *           against the snapshot here.
+ * Trust:    message content is hostile: it is only read and handed to
+ *           the stream encoder (pop3_enc.c), never interpreted here.
+ *           Message numbers are checked against the snapshot here.
  * Limits:   POP3_DROP_MAX messages; POP3_DROP_CHUNK bytes of a message in
- *           memory at a time (plus the same of output).
- * See also: pop3_mail.c (the replies), store/index.c, RFC 1939 3, 5-7.
+ *           memory at a time (plus POP3_ENC_BUF of output).
+ * See also: pop3_mail.c (the replies), pop3_enc.c, store/index.c,
+ *           RFC 1939 3, 5-7.
  */
 #include "config.h"
 
@@ -29,10 +29,11 @@
 #include "buf.h"
 #include "index.h"
 #include "pop3_drop.h"
+#include "pop3_enc.h"
 #include "banned.h"
 
-/* Output bytes one input byte may add at most (CR LF, or ".x"). */
-#define POP3_ENC_SLACK	4
+/* the encoder writes in the pieces pop3_drop.h promises */
+_Static_assert(POP3_ENC_CHUNK == POP3_DROP_CHUNK, "one chunk size");
 
 int
 pop3_drop_lock(int dirfd, int *fd_r)
@@ -234,140 +235,6 @@ pop3_drop_rset(struct pop3_drop *d)
 
 /* --- RETR and TOP ------------------------------------------------------- */
 
-/*
- * The stream encoder: message bytes in, POP3 multi-line bytes out (RFC
- * 1939 3).  Every line of the message ends with CRLF on the wire, a line
- * that begins with "." gets one more, and TOP stops after the header and
- * `max` body lines.
- */
-struct pop3_enc {
-	unsigned char	*out;
-	size_t		 len;		/* bytes waiting in out */
-	bool		 bol;		/* at the beginning of a line */
-	bool		 cr;		/* a CR waits: CRLF or bare CR */
-	size_t		 linelen;	/* bytes of the current line */
-	bool		 top;
-	bool		 header;	/* TOP: still in the header */
-	uint32_t	 max;		/* TOP: body lines wanted */
-	uint32_t	 body;		/* TOP: body lines sent */
-	bool		 done;		/* TOP: all wanted is out */
-	int		(*write_fn)(void *, const void *, size_t);
-	void		*arg;
-};
-
-static int
-enc_flush(struct pop3_enc *e)
-{
-	if (e->len == 0)
-		return 0;
-	if (e->write_fn(e->arg, e->out, e->len) == -1)
-		return -1;
-	e->len = 0;
-	return 0;
-}
-
-/* Room for POP3_ENC_SLACK more bytes. */
-static int
-enc_room(struct pop3_enc *e)
-{
-	if (e->len > POP3_DROP_CHUNK)
-		return enc_flush(e);
-	return 0;
-}
-
-/* A line ends: CRLF on the wire, and TOP counts it. */
-static int
-enc_eol(struct pop3_enc *e)
-{
-	if (enc_room(e) == -1)
-		return -1;
-	e->out[e->len++] = '\r';
-	e->out[e->len++] = '\n';
-	if (e->top) {
-		if (e->header) {
-			/* RFC 1939 7 TOP: the empty line ends the header */
-			if (e->linelen == 0) {
-				e->header = false;
-				if (e->max == 0)
-					e->done = true;
-			}
-		} else if (++e->body >= e->max)
-			e->done = true;
-	}
-	e->bol = true;
-	e->linelen = 0;
-	return 0;
-}
-
-/* n message bytes at p. */
-static int
-enc_bytes(struct pop3_enc *e, const unsigned char *p, size_t n)
-{
-	size_t	i = 0, run, room;
-
-	while (i < n && !e->done) {
-		if (e->cr) {
-			/* CRLF, or a bare CR: a line end either way */
-			e->cr = false;
-			if (enc_eol(e) == -1)
-				return -1;
-			if (p[i] == '\n') {
-				i++;
-				continue;
-			}
-			if (e->done)
-				break;
-		}
-		if (p[i] == '\r') {
-			e->cr = true;
-			i++;
-			continue;
-		}
-		if (p[i] == '\n') {		/* a bare LF */
-			if (enc_eol(e) == -1)
-				return -1;
-			i++;
-			continue;
-		}
-		if (enc_room(e) == -1)
-			return -1;
-		if (e->bol && p[i] == '.')
-			e->out[e->len++] = '.';	/* dot-stuffing */
-		e->bol = false;
-		/* the rest of the line up to a CR or LF, as it is */
-		for (run = 1; i + run < n && p[i + run] != '\r' &&
-		    p[i + run] != '\n'; run++)
-			;
-		room = POP3_DROP_CHUNK + POP3_ENC_SLACK - e->len;
-		if (run > room)
-			run = room;
-		memcpy(e->out + e->len, p + i, run);
-		e->len += run;
-		e->linelen += run;
-		i += run;
-	}
-	return 0;
-}
-
-/* The end of the message: the last line ends, then ".". */
-static int
-enc_finish(struct pop3_enc *e)
-{
-	if (e->cr && !e->done) {
-		e->cr = false;
-		if (enc_eol(e) == -1)
-			return -1;
-	}
-	if (!e->done && !e->bol && enc_eol(e) == -1)
-		return -1;
-	if (enc_room(e) == -1)
-		return -1;
-	e->out[e->len++] = '.';
-	e->out[e->len++] = '\r';
-	e->out[e->len++] = '\n';
-	return enc_flush(e);
-}
-
 enum pop3_send
 pop3_drop_send(struct pop3_drop *d, uint32_t msgno, bool top, uint32_t lines,
     const char *ok, size_t oklen,
@@ -376,7 +243,7 @@ pop3_drop_send(struct pop3_drop *d, uint32_t msgno, bool top, uint32_t lines,
 	struct pop3_drop_msg	*m;
 	struct index_msg	*msg;
 	struct pop3_enc		 e;
-	unsigned char		*in;
+	unsigned char		*in, *out;
 	uint64_t		 off, size;
 	ssize_t			 r;
 	enum pop3_send		 ret = POP3_SEND_OK;
@@ -393,24 +260,13 @@ pop3_drop_send(struct pop3_drop *d, uint32_t msgno, bool top, uint32_t lines,
 		return POP3_SEND_TEMP;
 	}
 	size = index_msg_size(msg);
-	memset(&e, 0, sizeof(e));
-	e.out = xmalloc(POP3_DROP_CHUNK + POP3_ENC_SLACK);
+	out = xmalloc(POP3_ENC_BUF);
 	in = xmalloc(POP3_DROP_CHUNK);
-	e.bol = true;
-	e.top = top;
-	e.header = true;
-	e.max = lines;
-	e.write_fn = write_fn;
-	e.arg = arg;
+	pop3_enc_init(&e, top, lines, out, write_fn, arg);
 	/* the ok line goes out with the first bytes of the message */
-	if (oklen > POP3_DROP_CHUNK) {
-		if (write_fn(arg, ok, oklen) == -1)
-			ret = POP3_SEND_WRITE;
-	} else {
-		memcpy(e.out, ok, oklen);
-		e.len = oklen;
-	}
-	for (off = 0; ret == POP3_SEND_OK && off < size && !e.done;
+	if (pop3_enc_prefix(&e, ok, oklen) == -1)
+		ret = POP3_SEND_WRITE;
+	for (off = 0; ret == POP3_SEND_OK && off < size && !pop3_enc_done(&e);
 	    off += (uint64_t)r) {
 		if ((r = index_msg_pread(msg, in, POP3_DROP_CHUNK, off)) <= 0) {
 			/* 0 before the size: a truncated message, no end */
@@ -418,7 +274,7 @@ pop3_drop_send(struct pop3_drop *d, uint32_t msgno, bool top, uint32_t lines,
 			ret = POP3_SEND_READ;
 			break;
 		}
-		if (enc_bytes(&e, in, (size_t)r) == -1)
+		if (pop3_enc_bytes(&e, in, (size_t)r) == -1)
 			ret = POP3_SEND_WRITE;
 	}
 	if (ret == POP3_SEND_READ) {
@@ -427,15 +283,15 @@ pop3_drop_send(struct pop3_drop *d, uint32_t msgno, bool top, uint32_t lines,
 		 * the +OK already), the final "." never does: a client must
 		 * not take a truncated message for the whole one.
 		 */
-		if (enc_flush(&e) == -1)
+		if (pop3_enc_flush(&e) == -1)
 			ret = POP3_SEND_WRITE;
-	} else if (ret == POP3_SEND_OK && enc_finish(&e) == -1)
+	} else if (ret == POP3_SEND_OK && pop3_enc_finish(&e) == -1)
 		ret = POP3_SEND_WRITE;
 	index_msg_close(msg);
 	sodium_memzero(in, POP3_DROP_CHUNK);
-	sodium_memzero(e.out, POP3_DROP_CHUNK + POP3_ENC_SLACK);
+	sodium_memzero(out, POP3_ENC_BUF);
 	free(in);
-	free(e.out);
+	free(out);
 	if (ret == POP3_SEND_OK && !top && !m->retrieved) {
 		m->retrieved = true;
 		d->nretrieved++;

@@ -13,7 +13,8 @@
  *           not yet checked against the drop: done here).
  * Limits:   POP3_DROP_MAX messages, POP3_DROP_CHUNK bytes read and
  *           written at a time.
- * See also: pop3_mail.c, store/index.h, tests/unit/test_pop3_drop.c.
+ * See also: pop3_mail.c, pop3_enc.h (the stream), store/index.h,
+ *           tests/unit/test_pop3_drop.c.
  */
 #ifndef SP_POP3_DROP_H
 #define SP_POP3_DROP_H
