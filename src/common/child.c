@@ -113,6 +113,19 @@ child_confine(const struct child_args *a, enum sp_role role, const char *name,
 	} else if (a->mailroot != NULL) {
 		if (jail_account(a->mailroot, a->jail) == -1)
 			fatal("%s: account jail", name);
+	} else if (role == ROLE_FILTER) {
+		const char	*v, *errstr;
+		long long	 size = 256LL << 20;
+
+		/* libclamav's temporary files: a private tmpfs at /tmp */
+		if ((v = child_opt(a, "tmp-size")) != NULL) {
+			size = strtonum(v, 1LL << 20, 1LL << 40, &errstr);
+			if (errstr != NULL)
+				fatalx("%s: bad tmp-size", name);
+		}
+		if (jail_private_tmp(a->jail, a->uid, a->gid,
+		    (unsigned long long)size) == -1)
+			fatal("%s: jail %s with a private /tmp", name, a->jail);
 	} else if (jail_chroot(a->jail) == -1)
 		fatal("%s: jail %s", name, a->jail);
 	if (privdrop(a->uid, a->gid) == -1)

@@ -52,6 +52,13 @@
 #define CONF_MAX_KDF_WORKERS		16
 #define CONF_DEFAULT_AUTH_CACHE		300	/* seconds */
 #define CONF_MAX_AUTH_CACHE		3600
+#define CONF_DEFAULT_CLAMAV_SCAN	(100ULL << 20)
+#define CONF_DEFAULT_CLAMAV_FILE	(25ULL << 20)
+#define CONF_DEFAULT_CLAMAV_RECURSION	16
+#define CONF_DEFAULT_CLAMAV_FILES	10000
+#define CONF_DEFAULT_FILTER_WORKERS	2
+#define CONF_MAX_FILTER_WORKERS		32
+#define CONF_DEFAULT_FILTER_TMP		(256ULL << 20)
 #define CONF_DEFAULT_UID_MIN	200000
 #define CONF_DEFAULT_UID_MAX	299999
 
@@ -99,6 +106,12 @@ struct conf_parser {
 	int		 seen_rcpts;
 	int		 seen_hide;
 	int		 seen_per_client;
+	int		 seen_av_scan;
+	int		 seen_av_file;
+	int		 seen_av_recursion;
+	int		 seen_av_files;
+	int		 seen_filter_workers;
+	int		 seen_filter_tmp;
 };
 
 static int conf_error(struct conf_parser *, const char *, ...)
@@ -411,6 +424,24 @@ conf_parse_size(struct conf_parser *p, const char *key, const char *v,
 	return 0;
 }
 
+/* KEY SIZE with min <= SIZE <= max, given once. */
+static int
+conf_size_key(struct conf_parser *p, const char *key, char **tok, int ntok,
+    int *seen, uint64_t min, uint64_t max, uint64_t *out)
+{
+	if (conf_nargs(p, key, ntok, 1) == -1)
+		return -1;
+	if ((*seen)++)
+		return conf_error(p, "%s given twice", key);
+	if (conf_parse_size(p, key, tok[1], out) == -1)
+		return -1;
+	if (*out < min || *out > max)
+		return conf_error(p, "%s: from %lluM to %lluM", key,
+		    (unsigned long long)(min >> 20),
+		    (unsigned long long)(max >> 20));
+	return 0;
+}
+
 /* account-uids FROM-TO: every account gets its own uid from this range. */
 /* KEY N with min <= N <= max, given once. */
 static int
@@ -668,6 +699,27 @@ conf_parse_line(struct conf_parser *p, char *line)
 	if (strcmp(key, "recovery-key") == 0)
 		return conf_nargs(p, key, ntok, 1) == -1 ? -1 :
 		    conf_set_path(p, key, &c->recovery_key, tok[1]);
+	if (strcmp(key, "clamav-database") == 0)
+		return conf_nargs(p, key, ntok, 1) == -1 ? -1 :
+		    conf_set_path(p, key, &c->clamav_db, tok[1]);
+	if (strcmp(key, "clamav-max-scan-size") == 0)
+		return conf_size_key(p, key, tok, ntok, &p->seen_av_scan,
+		    1ULL << 20, 4ULL << 30, &c->clamav_max_scan);
+	if (strcmp(key, "clamav-max-file-size") == 0)
+		return conf_size_key(p, key, tok, ntok, &p->seen_av_file,
+		    1ULL << 20, 4ULL << 30, &c->clamav_max_file);
+	if (strcmp(key, "clamav-max-recursion") == 0)
+		return conf_uint(p, key, tok, ntok, &p->seen_av_recursion, 1,
+		    64, "", &c->clamav_max_recursion);
+	if (strcmp(key, "clamav-max-files") == 0)
+		return conf_uint(p, key, tok, ntok, &p->seen_av_files, 1,
+		    1000000, "", &c->clamav_max_files);
+	if (strcmp(key, "filter-workers") == 0)
+		return conf_uint(p, key, tok, ntok, &p->seen_filter_workers, 1,
+		    CONF_MAX_FILTER_WORKERS, "", &c->filter_workers);
+	if (strcmp(key, "filter-tmp-size") == 0)
+		return conf_size_key(p, key, tok, ntok, &p->seen_filter_tmp,
+		    16ULL << 20, 64ULL << 30, &c->filter_tmp_size);
 	if (strcmp(key, "default-quota") == 0) {
 		if (conf_nargs(p, key, ntok, 1) == -1)
 			return -1;
@@ -776,6 +828,8 @@ conf_check(struct conf_parser *p)
 		    "test (it makes passwords cheap to guess)");
 	if (c->libexec_dir == NULL)
 		c->libexec_dir = xstrdup(SP_PKGLIBEXECDIR);
+	if (c->clamav_db == NULL)
+		c->clamav_db = xstrdup(CONF_DEFAULT_CLAMAV_DB);
 	return 0;
 }
 
@@ -802,6 +856,12 @@ conf_parse(const char *buf, size_t len, const char *fname,
 	p.conf->smtp_max_rcpts = CONF_DEFAULT_RCPTS;
 	p.conf->auth_cache_lifetime = CONF_DEFAULT_AUTH_CACHE;
 	p.conf->account_uid_min = CONF_DEFAULT_UID_MIN;
+	p.conf->clamav_max_scan = CONF_DEFAULT_CLAMAV_SCAN;
+	p.conf->clamav_max_file = CONF_DEFAULT_CLAMAV_FILE;
+	p.conf->clamav_max_recursion = CONF_DEFAULT_CLAMAV_RECURSION;
+	p.conf->clamav_max_files = CONF_DEFAULT_CLAMAV_FILES;
+	p.conf->filter_workers = CONF_DEFAULT_FILTER_WORKERS;
+	p.conf->filter_tmp_size = CONF_DEFAULT_FILTER_TMP;
 	p.conf->account_uid_max = CONF_DEFAULT_UID_MAX;
 
 	if (len > SP_CONF_MAX_SIZE) {
@@ -931,6 +991,7 @@ conf_free(struct sp_conf *c)
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->recovery_key);
+	free(c->clamav_db);
 	free(c->test_deliver_crash);
 	for (i = 0; i < c->ndomains; i++)
 		free(c->domains[i]);
@@ -1025,6 +1086,16 @@ conf_print(FILE *fp, const struct sp_conf *c)
 	fprintf(fp, "auth-kdf-workers %u\n", c->kdf_workers);
 	fprintf(fp, "auth-cache-lifetime %u\n", c->auth_cache_lifetime);
 	conf_print_kv(fp, "recovery-key", c->recovery_key);
+	conf_print_kv(fp, "clamav-database", c->clamav_db);
+	fprintf(fp, "clamav-max-scan-size %llu\n",
+	    (unsigned long long)c->clamav_max_scan);
+	fprintf(fp, "clamav-max-file-size %llu\n",
+	    (unsigned long long)c->clamav_max_file);
+	fprintf(fp, "clamav-max-recursion %u\n", c->clamav_max_recursion);
+	fprintf(fp, "clamav-max-files %u\n", c->clamav_max_files);
+	fprintf(fp, "filter-workers %u\n", c->filter_workers);
+	fprintf(fp, "filter-tmp-size %llu\n",
+	    (unsigned long long)c->filter_tmp_size);
 	if (c->default_quota == 0)
 		fprintf(fp, "default-quota none\n");
 	else

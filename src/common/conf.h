@@ -43,6 +43,8 @@ struct sp_test_account {
 
 /* The largest max-message-size: an smtp session's memfd limit is above */
 #define CONF_MAX_MESSAGE_SIZE	(100ULL << 20)
+/* Where ClamAV's freshclam keeps the official databases (Debian). */
+#define CONF_DEFAULT_CLAMAV_DB	"/var/lib/clamav"
 
 /* kdf-strength: libsodium's crypto_pwhash limits */
 #define CONF_KDF_INTERACTIVE	0	/* the default */
@@ -74,6 +76,14 @@ struct sp_conf {
 	unsigned int		 auth_cache_lifetime;	/* seconds, 0: off */
 	char			*recovery_key;		/* public key file */
 	uint64_t		 default_quota;		/* bytes, 0: none */
+	/* the filter service: libclamav and its threads */
+	char			*clamav_db;		/* database folder */
+	uint64_t		 clamav_max_scan;	/* bytes per message */
+	uint64_t		 clamav_max_file;	/* bytes per part */
+	unsigned int		 clamav_max_recursion;	/* archive depth */
+	unsigned int		 clamav_max_files;	/* per message */
+	unsigned int		 filter_workers;	/* scanning threads */
+	uint64_t		 filter_tmp_size;	/* its private tmpfs */
 	struct sp_test_account	 test_accounts[SP_CONF_MAX_TEST_ACCOUNTS];
 	size_t			 ntest_accounts;	/* test hooks only */
 	char			*test_deliver_crash;	/* test hooks only */

@@ -113,6 +113,58 @@ fail:
 }
 
 int
+jail_private_tmp(const char *dir, uid_t uid, gid_t gid,
+    unsigned long long size)
+{
+	struct stat	st;
+	char		opts[64];
+	int		fd = -1, r, saved;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fstat(fd, &st) == -1)
+		goto fail;
+	/* SECURITY: the same checks as jail_chroot: root's, empty */
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		errno = EPERM;
+		goto fail;
+	}
+	if ((r = jail_is_empty(fd)) == -1)
+		goto fail;
+	if (r == 0) {
+		errno = ENOTEMPTY;
+		goto fail;
+	}
+	close(fd);
+	fd = -1;
+	r = snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=4096,mode=755",
+	    size);
+	if (r < 0 || (size_t)r >= sizeof(opts)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	/* only in our own namespace: the shared empty jail stays empty */
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+	    mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    opts) == -1)
+		goto fail;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || mkdirat(fd, "tmp", 0700) == -1 ||
+	    fchownat(fd, "tmp", uid, gid, AT_SYMLINK_NOFOLLOW) == -1)
+		goto fail;
+	if (fchdir(fd) == -1 || chroot(".") == -1 || chdir("/") == -1)
+		goto fail;
+	close(fd);
+	return 0;
+fail:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	errno = saved;
+	return -1;
+}
+
+int
 privdrop(uid_t uid, gid_t gid)
 {
 	uid_t	ruid, euid, suid;

@@ -326,6 +326,32 @@ static const struct sb_rule sb_smtp[] = {
 	{ .name = "clock_nanosleep" },
 	SB_SODIUM_RULES			/* the AUTH password */
 };
+/*
+ * Worker threads started after the sandbox (auth's KDF, the filter's
+ * scans): clone only as a thread (CLONE_THREAD; a new process never),
+ * the thread set-up glibc does, and malloc arenas giving memory back.
+ * clone3 gets ENOSYS (sb_seccomp: its flags are in memory, which seccomp
+ * cannot read), and glibc falls back to clone.  glibc's first
+ * pthread_create sets its SIGCANCEL and SIGSETXID handlers (signals 32
+ * and 33, reserved to it); malloc sizes its arenas for a new thread
+ * from our own CPU set.
+ */
+#define SB_THREAD_RULES							\
+	{ .name = "clone", .nargs = 1,					\
+	    .arg = { { 0, SCMP_CMP_MASKED_EQ, CLONE_THREAD,		\
+	    CLONE_THREAD } } },						\
+	{ .name = "set_robust_list" },					\
+	{ .name = "rseq" },						\
+	{ .name = "rt_sigaction", .nargs = 1,				\
+	    .arg = { { 0, SCMP_CMP_MASKED_EQ, SB_INT_MASK, 32 } } },	\
+	{ .name = "rt_sigaction", .nargs = 1,				\
+	    .arg = { { 0, SCMP_CMP_MASKED_EQ, SB_INT_MASK, 33 } } },	\
+	{ .name = "madvise", .nargs = 1,				\
+	    .arg = { { 2, SCMP_CMP_EQ, MADV_DONTNEED, 0 } } },		\
+	{ .name = "exit" },						\
+	{ .name = "sched_getaffinity", .nargs = 1,			\
+	    .arg = { { 0, SCMP_CMP_EQ, 0, 0 } } },
+
 /* imap-login, pop3-login: the password in sodium_malloc memory. */
 static const struct sb_rule sb_login[] = {
 	SB_SODIUM_RULES
@@ -405,29 +431,43 @@ static const struct sb_rule sb_auth[] = {
 	 */
 	{ .name = "openat" },
 	SB_SODIUM_RULES
-	/*
-	 * Its KDF worker threads (auth_kdf.c), started after the sandbox:
-	 * clone only as a thread (CLONE_THREAD; a new process never), the
-	 * thread set-up glibc does, and malloc arenas giving memory back.
-	 * clone3 gets ENOSYS (sb_seccomp: its flags are in memory, which
-	 * seccomp cannot read), and glibc falls back to clone.
-	 */
-	{ .name = "clone", .nargs = 1,
-	    .arg = { { 0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD } } },
-	{ .name = "set_robust_list" },
-	{ .name = "rseq" },
-	/* glibc's first pthread_create sets its SIGCANCEL and SIGSETXID
-	 * handlers (signals 32 and 33, reserved to it) */
-	{ .name = "rt_sigaction", .nargs = 1,
-	    .arg = { { 0, SCMP_CMP_MASKED_EQ, SB_INT_MASK, 32 } } },
-	{ .name = "rt_sigaction", .nargs = 1,
-	    .arg = { { 0, SCMP_CMP_MASKED_EQ, SB_INT_MASK, 33 } } },
-	{ .name = "madvise", .nargs = 1,
-	    .arg = { { 2, SCMP_CMP_EQ, MADV_DONTNEED, 0 } } },
-	{ .name = "exit" },		/* a thread ending */
-	/* malloc sizing its arenas for a new thread: our own CPU set */
-	{ .name = "sched_getaffinity", .nargs = 1,
-	    .arg = { { 0, SCMP_CMP_EQ, 0, 0 } } }
+	SB_THREAD_RULES			/* its KDF threads (auth_kdf.c) */
+};
+
+/*
+ * filter: its scanning threads, and libclamav's temporary files and
+ * folders in the private tmpfs at /tmp (jail_private_tmp): nothing else
+ * is writable or even readable (Landlock grants /tmp alone).
+ */
+static const struct sb_path sb_filter_paths[] = {
+	{ "/tmp", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+	    LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
+	    LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+	    LANDLOCK_ACCESS_FS_REMOVE_DIR | SB_LL_FS_TRUNCATE }
+};
+static const struct sb_rule sb_filter[] = {
+	{ .name = "openat" },		/* beneath /tmp only: Landlock */
+	{ .name = "newfstatat" },
+	{ .name = "lseek" },
+	/* libclamav's calls, found by strace -f of clamscan over mail with
+	 * archives (zip, 7z, tar.gz, cab, arj, bz2, OLE, PDF, UPX) */
+	{ .name = "mkdir" },		/* a folder per scan */
+	{ .name = "mkdirat" },
+	{ .name = "rmdir" },
+	{ .name = "unlink" },
+	{ .name = "unlinkat" },
+	{ .name = "chmod" },		/* its temporary files, 0600 */
+	{ .name = "access" },
+	{ .name = "readlink" },		/* /proc/self/fd: absent, fails */
+	{ .name = "geteuid" },
+	{ .name = "getdents64" },
+	{ .name = "ftruncate" },
+	{ .name = "fcntl", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, F_SETFD, 0 } } },	/* fdopendir */
+	/* a thread stack's guard page (PROT_NONE); never PROT_EXEC */
+	{ .name = "mprotect", .nargs = 1,
+	    .arg = { { 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0 } } },
+	SB_THREAD_RULES			/* its scanning threads */
 };
 
 /*
@@ -558,7 +598,10 @@ static const struct sb_role {
 	    .threads = 1 },
 	[ROLE_FILTER] = { .name = "filter",
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
-	    .rlimits = sb_rl_service, .nrlimits = SB_NITEMS(sb_rl_service) },
+	    .extra = sb_filter, .nextra = SB_NITEMS(sb_filter),
+	    .paths = sb_filter_paths, .npaths = SB_NITEMS(sb_filter_paths),
+	    .rlimits = sb_rl_service, .nrlimits = SB_NITEMS(sb_rl_service),
+	    .threads = 1 },
 	[ROLE_DELIVER] = { .name = "deliver",
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
 	    .extra = sb_deliver, .nextra = SB_NITEMS(sb_deliver),

@@ -60,6 +60,16 @@ struct sandbox_status {
  */
 int	jail_chroot(const char *dir);
 /*
+ * The same jail with a private /tmp (the filter: libclamav unpacks
+ * archives into files): after the same checks of dir, a private mount
+ * namespace in which a tmpfs of at most size bytes (nosuid, nodev,
+ * noexec) covers dir, holding only /tmp (mode 0700, owned by uid:gid);
+ * then chroot into it.  What is written there lives in memory, is seen
+ * by no other process and goes with this one.  -1 with errno.
+ */
+int	jail_private_tmp(const char *dir, uid_t uid, gid_t gid,
+	    unsigned long long size);
+/*
  * Drop root for good: setgroups(0, NULL), setresgid and setresuid to
  * gid and uid, then verify with getresuid/getresgid/getgroups that it
  * happened and that setuid(0) and setgid(0) now fail.  uid and gid must

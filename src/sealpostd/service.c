@@ -199,7 +199,7 @@ service_start(struct service *s)
 {
 	struct master	*m = s->master;
 	char		 path[PATH_MAX], bufs[2][24], *argv[32];
-	char		 opts[3][48];
+	char		 opts[7][PATH_MAX + 16];
 	int		 fds[SP_FD_FIRST_FREE], sv[2], i, n;
 	pid_t		 pid;
 
@@ -234,6 +234,28 @@ service_start(struct service *s)
 		snprintf(opts[2], sizeof(opts[2]), "cache-lifetime=%u",
 		    m->conf->auth_cache_lifetime);
 		for (i = 0; i < 3; i++) {
+			argv[n++] = "-o";
+			argv[n++] = opts[i];
+		}
+		argv[n] = NULL;
+	}
+	if (s->id == SVC_FILTER) {
+		/* libclamav's database and limits, the scanning threads */
+		snprintf(opts[0], sizeof(opts[0]), "workers=%u",
+		    m->conf->filter_workers);
+		snprintf(opts[1], sizeof(opts[1]), "av-database=%s",
+		    m->conf->clamav_db);
+		snprintf(opts[2], sizeof(opts[2]), "av-max-scan=%llu",
+		    (unsigned long long)m->conf->clamav_max_scan);
+		snprintf(opts[3], sizeof(opts[3]), "av-max-file=%llu",
+		    (unsigned long long)m->conf->clamav_max_file);
+		snprintf(opts[4], sizeof(opts[4]), "av-max-recursion=%u",
+		    m->conf->clamav_max_recursion);
+		snprintf(opts[5], sizeof(opts[5]), "av-max-files=%u",
+		    m->conf->clamav_max_files);
+		snprintf(opts[6], sizeof(opts[6]), "tmp-size=%llu",
+		    (unsigned long long)m->conf->filter_tmp_size);
+		for (i = 0; i < 7; i++) {
 			argv[n++] = "-o";
 			argv[n++] = opts[i];
 		}

@@ -68,6 +68,14 @@ class Confinement:
             return
         self.assertEqual(os.readlink("/proc/%d/root" % pid),
                          os.path.join(self.inst.dir, "run", "empty"), role)
+        if role == "filter":
+            # its own tmpfs over the empty jail, holding only its /tmp
+            # for libclamav (0700, its own); the shared jail stays empty
+            self.assertEqual(os.listdir("/proc/%d/root/" % pid), ["tmp"], role)
+            st = os.stat("/proc/%d/root/tmp" % pid)
+            self.assertEqual((st.st_uid, st.st_mode & 0o7777), (uid, 0o700))
+            self.assertEqual(os.listdir(os.path.join(self.inst.dir, "run", "empty")), [])
+            return
         self.assertEqual(os.listdir("/proc/%d/root/" % pid), [], role)
 
     def test_services_confined(self):

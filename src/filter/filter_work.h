@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * filter_work.h - the filter service's scanning threads: a message's
+ * content checks run there, off the libevent loop, so a large message or
+ * a slow scanner never holds up the other sessions' verdicts.
+ */
+#ifndef SP_FILTER_WORK_H
+#define SP_FILTER_WORK_H
+
+#include <sys/queue.h>
+
+#include <event2/event.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "filter_av.h"
+
+#define FILTER_WORKERS_MAX	32
+#define FILTER_QUEUE_MAX	256	/* jobs waiting or running */
+
+struct service_session;
+
+/* One message to check.  The loop thread fills the request part. */
+struct filter_job {
+	TAILQ_ENTRY(filter_job)	 entry;		/* the pool's queues */
+	TAILQ_ENTRY(filter_job)	 live;		/* filter.c's list */
+	/* request */
+	int			 fd;		/* sealed memfd, the job's */
+	size_t			 size;
+	struct service_session	*ss;		/* NULL: the session went */
+	uint32_t		 reqid;
+	uint64_t		 connid;
+	long			 queued_ms;
+	/* result (the worker's) */
+	enum av_result		 av;
+	char			 name[AV_NAME_MAX];
+	char			 err[256];
+	long			 av_ms;		/* time in the scanner */
+	long			 wait_ms;	/* time in the queue */
+};
+
+/* Before the sandbox: the wake-up pipe.  0 or -1. */
+int	filter_work_prepare(void);
+/*
+ * Start n threads (after the sandbox: they inherit it); done runs in the
+ * loop thread for each finished job.  0 or -1.
+ */
+int	filter_work_start(struct event_base *, unsigned int n,
+	    void (*done)(struct filter_job *));
+/* Queue a job: 0, or -1 when FILTER_QUEUE_MAX jobs are in hand. */
+int	filter_work_submit(struct filter_job *);
+/* A monotonic clock in ms. */
+long	filter_now_ms(void);
+
+#endif
