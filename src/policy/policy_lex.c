@@ -29,9 +29,9 @@
 const char *
 policy_esc_n(struct policy_escbuf *e, const char *s, size_t len, size_t show)
 {
-	static const char	 hex[] = "0123456789abcdef";
-	size_t			 i, o = 0;
-	unsigned char		 c;
+	static const char	hex[] = "0123456789abcdef";
+	size_t			i, o = 0;
+	unsigned char		c;
 
 	for (i = 0; i < len && i < show; i++) {
 		c = (unsigned char)s[i];
@@ -147,7 +147,7 @@ policy_choice_find(const struct policy_choice *c, const struct policy_tok *t)
 const char *
 policy_blk_name(struct policy_parser *ps, struct policy_escbuf *e)
 {
-	struct policy_escbuf		 n;
+	struct policy_escbuf	n;
 	const struct policy_rule *r;
 
 	if (ps->state != S_RULE)

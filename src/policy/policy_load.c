@@ -91,9 +91,9 @@ struct policy *
 policy_load_files(const struct policy_file *files, size_t n, char *err,
     size_t errlen)
 {
-	struct policy	*p;
+	struct policy		*p;
 	struct policy_parser	 ps;
-	size_t		 i;
+	size_t			 i;
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
@@ -134,12 +134,12 @@ static char *
 read_file(int dfd, const char *name, size_t *len_r, char *err,
     size_t errlen)
 {
-	struct stat	 st;
+	struct stat		 st;
 	struct policy_escbuf	 e;
-	char		*buf;
-	size_t		 len = 0;
-	ssize_t		 r;
-	int		 fd;
+	char			*buf;
+	size_t			 len = 0;
+	ssize_t			 r;
+	int			 fd;
 
 	policy_esc_n(&e, name, strlen(name), ESC_NAME_SHOW);
 	/* O_NONBLOCK: a FIFO must not hang the load */
@@ -177,14 +177,14 @@ read_file(int dfd, const char *name, size_t *len_r, char *err,
 struct policy *
 policy_load_dir(const char *dir, char *err, size_t errlen)
 {
-	struct policy	*p = NULL;
+	struct policy		*p = NULL;
 	struct policy_parser	 ps;
-	struct dirent	*de;
+	struct dirent		*de;
 	struct policy_escbuf	 e;
-	DIR		*d;
-	char		*names[POLICY_MAX_FILES], *buf;
-	size_t		 n = 0, i, len, nlen;
-	int		 dfd;
+	DIR			*d;
+	char			*names[POLICY_MAX_FILES], *buf;
+	size_t			 n = 0, i, len, nlen;
+	int			 dfd;
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';

@@ -67,9 +67,9 @@ parse_pattern(struct policy_parser *ps, const struct policy_tok *t,
     enum policy_matcher m, struct policy_pat *out)
 {
 	struct policy_escbuf	 e;
-	const char	*s = t->s;
-	size_t		 n = t->len, i, at = 0, ats = 0, stars = 0;
-	bool		 angle = false, dstar = false;
+	const char		*s = t->s;
+	size_t			 n = t->len, i, at = 0, ats = 0, stars = 0;
+	bool			 angle = false, dstar = false;
 
 	if (n == 2 && s[0] == '<' && s[1] == '>') {
 		if (m != PM_SENDER)
@@ -137,10 +137,10 @@ static int
 parse_patterns(struct policy_parser *ps, struct policy_rule *r,
     enum policy_matcher m)
 {
-	struct policy_tok		 t;
-	struct policy_escbuf		 e;
-	struct policy_pat	 pat;
-	size_t			 i, cap = 0, k = m == PM_SENDER ? 0 : 1;
+	struct policy_tok	t;
+	struct policy_escbuf	e;
+	struct policy_pat	pat;
+	size_t			i, cap = 0, k = m == PM_SENDER ? 0 : 1;
 
 	for (;;) {
 		if (policy_lex_value(ps, &t, matcher_names[m]) == -1)
@@ -175,7 +175,7 @@ static int
 parse_matcher(struct policy_parser *ps, const struct policy_tok *kw,
     enum policy_matcher m)
 {
-	struct policy_rule	*r;
+	struct policy_rule		*r;
 	const struct policy_choice	*c;
 	struct policy_tok		 t;
 	struct policy_escbuf		 e, n;
@@ -250,7 +250,7 @@ static int
 close_block(struct policy_parser *ps)
 {
 	struct policy_rule	*r;
-	struct policy_escbuf		 e;
+	struct policy_escbuf	 e;
 
 	if (ps->state == S_RULE) {
 		r = &ps->p->rules[ps->rule];
@@ -280,8 +280,8 @@ static int
 parse_in_block(struct policy_parser *ps, const struct policy_tok *t)
 {
 	struct policy_escbuf	e, w;
-	int		k;
-	int		m;
+	int			k;
+	int			m;
 
 	switch (t->kind) {
 	case T_END:
@@ -322,8 +322,8 @@ parse_rule_header(struct policy_parser *ps, const struct policy_tok *kw)
 {
 	struct policy		*p = ps->p;
 	struct policy_rule	*r;
-	struct policy_tok		 name, t;
-	struct policy_escbuf		 e, w;
+	struct policy_tok	 name, t;
+	struct policy_escbuf	 e, w;
 	size_t			 i;
 
 	if (policy_lex_next(ps, &name) == -1)
@@ -388,7 +388,7 @@ parse_rule_header(struct policy_parser *ps, const struct policy_tok *kw)
 static int
 parse_defaults_header(struct policy_parser *ps, const struct policy_tok *kw)
 {
-	struct policy	*p = ps->p;
+	struct policy		*p = ps->p;
 	struct policy_tok	 t;
 	struct policy_escbuf	 e;
 
@@ -421,7 +421,7 @@ static int
 parse_top(struct policy_parser *ps, const struct policy_tok *t)
 {
 	struct policy_escbuf	e;
-	int		m;
+	int			m;
 
 	switch (t->kind) {
 	case T_END:
@@ -491,10 +491,10 @@ position(const char *buf, size_t off, uint32_t *line, size_t *col)
 int
 policy_parse_file(struct policy_parser *ps, const char *buf, size_t len)
 {
-	const char	*nl;
+	const char		*nl;
 	struct policy_escbuf	 e;
-	size_t		 off = 0, end, col;
-	uint32_t	 line;
+	size_t			 off = 0, end, col;
+	uint32_t		 line;
 
 	if (len > POLICY_FILE_MAX) {
 		position(buf, POLICY_FILE_MAX, &line, &col);

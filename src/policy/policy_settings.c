@@ -118,8 +118,8 @@ static int
 parse_size(struct policy_parser *ps, const struct policy_tok *t, uint64_t *out)
 {
 	struct policy_escbuf	e;
-	uint64_t	v = 0, mult = 1;
-	size_t		i, n = t->len;
+	uint64_t		v = 0, mult = 1;
+	size_t			i, n = t->len;
 
 	if (n > 0) {
 		switch (t->s[n - 1]) {
@@ -162,8 +162,8 @@ parse_duration(struct policy_parser *ps, const struct policy_tok *t,
     unsigned int *out)
 {
 	struct policy_escbuf	e;
-	uint64_t	v = 0, mult;
-	size_t		i, n = t->len;
+	uint64_t		v = 0, mult;
+	size_t			i, n = t->len;
 
 	mult = n > 0 && t->s[n - 1] == 'm' ? 60 : 1;
 	if (n == 0 || (t->s[n - 1] != 's' && t->s[n - 1] != 'm'))
@@ -194,11 +194,11 @@ parse_duration(struct policy_parser *ps, const struct policy_tok *t,
 static int
 parse_score(struct policy_parser *ps, const struct policy_tok *t, int32_t *out)
 {
-	struct policy_escbuf	e;
-	const char	*s = t->s;
-	size_t		 n = t->len, i = 0, ndig = 0, nfrac = 0;
-	int64_t		 v = 0;
-	bool		 neg = false, big = false;
+	struct policy_escbuf	 e;
+	const char		*s = t->s;
+	size_t			 n = t->len, i = 0, ndig = 0, nfrac = 0;
+	int64_t			 v = 0;
+	bool			 neg = false, big = false;
 
 	if (i < n && (s[i] == '+' || s[i] == '-'))
 		neg = s[i++] == '-';
@@ -250,7 +250,7 @@ parse_choice(struct policy_parser *ps, const char *name,
 	struct policy_tok		 t;
 	struct policy_escbuf		 e;
 	const struct policy_choice	*c;
-	char			 after[64];
+	char				 after[64];
 
 	if (policy_lex_value(ps, &t, name) == -1)
 		return -1;
@@ -273,9 +273,9 @@ parse_spam(struct policy_parser *ps, const struct policy_tok *kw,
 	struct policy_tok		 t;
 	struct policy_escbuf		 e;
 	const struct policy_choice	*c;
-	enum policy_setting	 s;
-	int32_t			 score = 0;
-	char			 after[64];
+	enum policy_setting		 s;
+	int32_t				 score = 0;
+	char				 after[64];
 
 	if (policy_lex_value(ps, &t, "spam") == -1)
 		return -1;
@@ -332,9 +332,9 @@ parse_headers(struct policy_parser *ps, unsigned int *out)
 	struct policy_tok		 t;
 	struct policy_escbuf		 e;
 	const struct policy_choice	*c;
-	unsigned int		 seen = 0;
-	size_t			 n = 0;
-	bool			 none = false;
+	unsigned int			 seen = 0;
+	size_t				 n = 0;
+	bool				 none = false;
 
 	for (;;) {
 		if (policy_lex_value(ps, &t, "headers") == -1)
@@ -370,7 +370,7 @@ policy_parse_setting(struct policy_parser *ps, const struct policy_tok *kw,
     int k)
 {
 	struct policy_block	*b;
-	struct policy_tok		 t;
+	struct policy_tok	 t;
 	enum policy_setting	 s;
 	int			 v = 0;
 	char			 after[64];

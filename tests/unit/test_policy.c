@@ -196,7 +196,8 @@ test_bytes(void)
 	test_end();
 
 	test_begin("CRLF line ends and tabs are accepted");
-	test_assert(loads("rule a {\r\n\tlistener smtp\r\n\tsign yes\r\n}\r\n"));
+	test_assert(loads("rule a {\r\n\tlistener smtp\r\n\tsign yes\r\n"
+	    "}\r\n"));
 	test_assert(loads("rule\ta\t{\t\n listener\tsmtp \n\tsign\tyes\t\n}"));
 	test_end();
 
@@ -359,8 +360,8 @@ test_structure(void)
 	    "t.policy:1:8: unexpected \"y\" after rule name \"x\" (expected "
 	    "\"{\")");
 	test_assert_streq(E("rule x { listener smtp\n"),
-	    "t.policy:1:10: unexpected \"listener\" after \"{\" (a block header "
-	    "line ends with \"{\")");
+	    "t.policy:1:10: unexpected \"listener\" after \"{\" (a block "
+	    "header line ends with \"{\")");
 	test_assert_streq(E("rule x { }\n"),
 	    "t.policy:1:10: unexpected \"}\" after \"{\" (a block header line "
 	    "ends with \"{\")");
@@ -491,7 +492,8 @@ test_matcher_errors(void)
 	test_assert_streq(E("rule x {\n listener smtp\n listener submission\n"),
 	    "t.policy:3:2: \"listener\" given twice in rule \"x\" (list the "
 	    "listeners on one line)");
-	test_assert_streq(E("rule x {\n authenticated yes\n authenticated no\n"),
+	test_assert_streq(E("rule x {\n authenticated yes\n"
+	    " authenticated no\n"),
 	    "t.policy:3:2: \"authenticated\" given twice in rule \"x\" (first "
 	    "at line 2)");
 	test_end();
@@ -548,8 +550,9 @@ test_matcher_errors(void)
 	test_assert_streq(E("rule x {\n recipient <>\n"),
 	    "t.policy:2:12: \"<>\" (the null sender) is only a sender pattern");
 	test_assert_streq(E("rule x {\n sender <a@b>\n"),
-	    "t.policy:2:9: \"<\" or \">\" in pattern \"<a@b>\" (write addresses "
-	    "without angle brackets; \"<>\" alone is the null sender)");
+	    "t.policy:2:9: \"<\" or \">\" in pattern \"<a@b>\" (write "
+	    "addresses without angle brackets; \"<>\" alone is the null "
+	    "sender)");
 	test_assert_streq(E("rule x {\n sender *@*.*.*.*.example\n"),
 	    "t.policy:2:9: more than 4 \"*\" in pattern \"*@*.*.*.*.example\"");
 	test_assert(loads("rule x {\n sender *@*.*.*.x\n}\n"));
@@ -591,7 +594,8 @@ test_setting_errors(void)
 	test_begin("each setting once per block");
 	test_assert_streq(E("rule \"x\" {\n listener smtp\n pgp never\n"
 	    " pgp never\n"),
-	    "t.policy:4:2: \"pgp\" given twice in rule \"x\" (first at line 3)");
+	    "t.policy:4:2: \"pgp\" given twice in rule \"x\" (first at line "
+	    "3)");
 	test_assert_streq(E("defaults {\n spam junk above 3\n spam tag above 2"
 	    "\n spam junk never\n"),
 	    "t.policy:4:2: \"spam junk\" given twice in \"defaults\" (first at "
@@ -645,8 +649,8 @@ test_setting_errors(void)
 	    "t.policy:3:11: bad size \"10m\" for \"max-size\" (expected digits "
 	    "with an optional K, M or G suffix, such as 10M)");
 	test_assert_streq(E(in_rule("max-size 10MB")),
-	    "t.policy:3:11: bad size \"10MB\" for \"max-size\" (expected digits "
-	    "with an optional K, M or G suffix, such as 10M)");
+	    "t.policy:3:11: bad size \"10MB\" for \"max-size\" (expected "
+	    "digits with an optional K, M or G suffix, such as 10M)");
 	test_assert_streq(E(in_rule("max-size M")),
 	    "t.policy:3:11: bad size \"M\" for \"max-size\" (expected digits "
 	    "with an optional K, M or G suffix, such as 10M)");
@@ -654,10 +658,11 @@ test_setting_errors(void)
 	    "t.policy:3:11: bad size \"-1K\" for \"max-size\" (expected digits "
 	    "with an optional K, M or G suffix, such as 10M)");
 	test_assert_streq(E(in_rule("max-size 1.5M")),
-	    "t.policy:3:11: bad size \"1.5M\" for \"max-size\" (expected digits "
-	    "with an optional K, M or G suffix, such as 10M)");
+	    "t.policy:3:11: bad size \"1.5M\" for \"max-size\" (expected "
+	    "digits with an optional K, M or G suffix, such as 10M)");
 	test_assert_streq(E(in_rule("max-size 1023")),
-	    "t.policy:3:11: max-size \"1023\" out of range (expected 1K to 4G)");
+	    "t.policy:3:11: max-size \"1023\" out of range (expected 1K to "
+	    "4G)");
 	test_assert_streq(E(in_rule("max-size 0K")),
 	    "t.policy:3:11: max-size \"0K\" out of range (expected 1K to 4G)");
 	test_assert_streq(E(in_rule("max-size 4097M")),
@@ -672,8 +677,8 @@ test_setting_errors(void)
 	    "t.policy:3:11: max-size \"99999999999999999999999G\" out of range "
 	    "(expected 1K to 4G)");
 	test_assert_streq(E(in_rule("max-size 10M 20M")),
-	    "t.policy:3:15: unexpected \"20M\" after \"max-size 10M\" (expected "
-	    "the end of the line)");
+	    "t.policy:3:15: unexpected \"20M\" after \"max-size 10M\" "
+	    "(expected the end of the line)");
 	test_end();
 
 	test_begin("scanner-timeout: syntax and range 1s..10m");
@@ -721,14 +726,14 @@ test_setting_errors(void)
 	test_assert_streq(E(in_rule("spam junk above")),
 	    "t.policy:3:17: expected a score after \"spam junk above\"");
 	test_assert_streq(E(in_rule("spam tag never 5")),
-	    "t.policy:3:17: unexpected \"5\" after \"spam tag never\" (expected "
-	    "the end of the line)");
+	    "t.policy:3:17: unexpected \"5\" after \"spam tag never\" "
+	    "(expected the end of the line)");
 	test_assert_streq(E(in_rule("spam tag above 5 6")),
 	    "t.policy:3:19: unexpected \"6\" after \"spam tag above 5\" "
 	    "(expected the end of the line)");
 	test_assert_streq(E(in_rule("spam tag above 1.234")),
-	    "t.policy:3:17: bad score \"1.234\" (expected a number with at most "
-	    "2 decimals, such as 6 or -2.5)");
+	    "t.policy:3:17: bad score \"1.234\" (expected a number with at "
+	    "most 2 decimals, such as 6 or -2.5)");
 	test_assert_streq(E(in_rule("spam tag above 5.")),
 	    "t.policy:3:17: bad score \"5.\" (expected a number with at most 2 "
 	    "decimals, such as 6 or -2.5)");
@@ -739,11 +744,11 @@ test_setting_errors(void)
 	    "t.policy:3:17: bad score \"-\" (expected a number with at most 2 "
 	    "decimals, such as 6 or -2.5)");
 	test_assert_streq(E(in_rule("spam tag above 5,5")),
-	    "t.policy:3:17: bad score \"5,5\" (expected a number with at most 2 "
-	    "decimals, such as 6 or -2.5)");
+	    "t.policy:3:17: bad score \"5,5\" (expected a number with at most "
+	    "2 decimals, such as 6 or -2.5)");
 	test_assert_streq(E(in_rule("spam tag above 1e3")),
-	    "t.policy:3:17: bad score \"1e3\" (expected a number with at most 2 "
-	    "decimals, such as 6 or -2.5)");
+	    "t.policy:3:17: bad score \"1e3\" (expected a number with at most "
+	    "2 decimals, such as 6 or -2.5)");
 	test_assert_streq(E(in_rule("spam tag above 1000.01")),
 	    "t.policy:3:17: score \"1000.01\" out of range (expected -1000 to "
 	    "1000)");
@@ -962,9 +967,12 @@ test_glob(void)
 	test_assert(G("[a]@x", "[A]@x"));
 	test_assert(!G("[a]@x", "a@x"));
 	test_assert(G("\\*@x", "\\abc@x"));	/* no escapes */
-	test_assert(G("j\xc3\xb6rg@*", "J\xc3\xb6RG@x"));	/* ASCII case */
-	test_assert(!G("j\xc3\xb6rg@*", "J\xc3\x96RG@x"));	/* not Unicode */
-	test_assert(G("a\0b", "a\0b") && !G("ab", "a"));
+	/* only ASCII letters are folded: o-umlaut is not O-umlaut */
+	test_assert(G("j\xc3\xb6rg@*", "J\xc3\xb6RG@x"));
+	test_assert(!G("j\xc3\xb6rg@*", "J\xc3\x96RG@x"));
+	test_assert(policy_glob_match("a\0b", 3, "a\0b", 3, NULL));
+	test_assert(!policy_glob_match("a\0b", 3, "a\0c", 3, NULL));
+	test_assert(!G("ab", "a"));
 	test_assert(policy_glob_match("a*", 2, "a\0b", 3, NULL));
 	test_end();
 
@@ -1036,7 +1044,22 @@ test_matchers(void)
 	test_assert(r.v.tls == POLICY_TLS_REQUIRED &&
 	    r.v.antivirus == POLICY_AV_QUARANTINE);
 	eval(p, SP_LISTEN_SMTP, false, "<>", "x@other.example", &r);
-	test_assert(!r.v.sign);			/* the string "<>" is not null */
+	test_assert(!r.v.sign);		/* the string "<>" is not null */
+	policy_free(p);
+	p = L("rule exact {\n recipient ab@example.org\n sign yes\n}\n");
+	test_assert(p != NULL);
+	if (p == NULL) {
+		test_end();
+		return;
+	}
+	eval(p, SP_LISTEN_SMTP, false, "", "AB@EXAMPLE.ORG", &r);
+	test_assert(r.v.sign);
+	eval(p, SP_LISTEN_SMTP, false, "", "ab@example.orh", &r);
+	test_assert(!r.v.sign);
+	eval(p, SP_LISTEN_SMTP, false, "", "ab@example.or", &r);
+	test_assert(!r.v.sign);
+	eval(p, SP_LISTEN_SMTP, false, "", "", &r);
+	test_assert(!r.v.sign);
 	policy_free(p);
 	test_end();
 
@@ -1323,8 +1346,8 @@ test_files(void)
 		test_assert(st.files == 2 && st.rules == 2 && st.defaults);
 		eval(p, SP_LISTEN_SMTP, false, "a@b", "c@d", &r);
 		test_assert(r.v.pgp == POLICY_PGP_REQUIRED && r.v.sign);
-		test_assert(strstr(explain(p, &r), "\npgp required (rule \"b\", "
-		    "20-more.policy:3)\n") != NULL);
+		test_assert(strstr(explain(p, &r), "\npgp required (rule "
+		    "\"b\", 20-more.policy:3)\n") != NULL);
 		test_assert(strstr(explain(p, &r), "\nsign yes (defaults, "
 		    "10-base.policy:2)\n") != NULL);
 	}
@@ -1353,11 +1376,36 @@ test_files(void)
 	policy_free(p);
 	test_end();
 
-	test_begin("file names are escaped in errors; errors are cut at errlen");
+	test_begin("buffers: 64 files at, 65 over; a file without a name");
+	{
+		struct policy_file	many[65];
+		char			names[65][16];
+		int			i;
+
+		for (i = 0; i < 65; i++) {
+			(void)snprintf(names[i], sizeof(names[i]),
+			    "f%02d.policy", i);
+			many[i].name = names[i];
+			many[i].data = "";
+			many[i].len = 0;
+		}
+		p = policy_load_files(many, 64, err, sizeof(err));
+		test_assert(p != NULL);
+		policy_free(p);
+		test_assert(policy_load_files(many, 65, err, sizeof(err)) ==
+		    NULL);
+		test_assert_streq(err, "f64.policy: more than 64 policy files");
+	}
+	test_assert(policy_load_buf(NULL, "}", 1, err, sizeof(err)) == NULL);
+	test_assert_streq(err, "(unnamed):1:1: unexpected \"}\" (no block is "
+	    "open)");
+	test_end();
+
+	test_begin("file names escaped in errors; errors cut at errlen");
 	test_assert(policy_load_buf("bad\x1b[2J\\name.policy", "x", 1, err,
 	    sizeof(err)) == NULL);
-	test_assert_streq(err, "bad\\x1b[2J\\\\name.policy:1:1: unknown keyword "
-	    "\"x\" (expected \"rule\" or \"defaults\")");
+	test_assert_streq(err, "bad\\x1b[2J\\\\name.policy:1:1: unknown "
+	    "keyword \"x\" (expected \"rule\" or \"defaults\")");
 	test_assert(policy_load_buf("t.policy", "x", 1, err, 12) == NULL);
 	test_assert_streq(err, "t.policy:1:");
 	test_assert(policy_load_buf("t.policy", "x", 1, NULL, 0) == NULL);
