@@ -30,6 +30,8 @@
 #define POLICY_MAX_RULES	1000		/* in the whole set */
 #define POLICY_LINE_MAX		4096		/* bytes, without LF/CRLF */
 #define POLICY_MAX_PATTERNS	100		/* on one matcher line */
+#define POLICY_MAX_PATTERNS_ALL	2000		/* in the whole set: bounds
+						   one evaluation's work */
 #define POLICY_PATTERN_MAX	320		/* bytes, as written */
 #define POLICY_PATTERN_STARS	4		/* '*' in one pattern */
 #define POLICY_NAME_MAX		64		/* bytes of a rule name */
@@ -126,8 +128,15 @@ struct policy_result {
 	struct policy_values	v;
 	int			src[POLICY_SETTING_MAX]; /* POLICY_SRC_* or a
 							    rule index */
+	/*
+	 * The policy group: the matching rules that set max-size or a DATA
+	 * phase setting (what the one reply to DATA depends on).
+	 */
 	struct policy_group	group;
 	size_t			ngroup;		/* rules in the group */
+	/* every matching rule that set anything (policy explain) */
+	struct policy_group	matched;
+	size_t			nmatched;
 };
 
 /*

@@ -24,6 +24,9 @@
 #include "policy_int.h"
 #include "banned.h"
 
+#define POLICY_GROUP_SETTINGS	((1U << POLICY_MAX_SIZE) |		\
+	(((1U << POLICY_SETTING_MAX) - 1) & ~((1U << POLICY_ANTIVIRUS) - 1)))
+
 static unsigned char
 lc(unsigned char c)
 {
@@ -231,7 +234,18 @@ policy_eval(const struct policy *p, const struct policy_ctx *c,
 		if (!rule_matches(r, c, slen, rlen))
 			continue;
 		apply(res, &r->b, (int)p->order[i]);
+		/*
+		 * Only what the one DATA reply depends on splits recipients
+		 * into groups: max-size and the DATA-phase settings.  pgp,
+		 * tls, sign and protect-subject apply per recipient after
+		 * the verdict, so they split nothing.
+		 */
 		if (r->b.set != 0) {
+			res->matched.bits[p->order[i] / 64] |=
+			    1ULL << (p->order[i] % 64);
+			res->nmatched++;
+		}
+		if ((r->b.set & POLICY_GROUP_SETTINGS) != 0) {
 			res->group.bits[p->order[i] / 64] |=
 			    1ULL << (p->order[i] % 64);
 			res->ngroup++;
@@ -405,6 +419,9 @@ policy_explain(const struct policy *p, const struct policy_result *res,
 	put(buf, len, &off, "group ");
 	off += policy_group_name(p, &res->group, off < len ? buf + off : NULL,
 	    off < len ? len - off : 0);
+	put(buf, len, &off, "\nrules ");
+	off += policy_group_name(p, &res->matched, off < len ? buf + off :
+	    NULL, off < len ? len - off : 0);
 	put(buf, len, &off, "\n");
 	for (s = 0; s < POLICY_SETTING_MAX; s++) {
 		policy_value_str((enum policy_setting)s, &res->v, val,

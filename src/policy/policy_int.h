@@ -66,6 +66,7 @@ struct policy {
 	size_t			 *order;	/* by (specificity, index) */
 	bool			  has_defaults;
 	struct policy_block	  defaults;
+	size_t			  npatterns;	/* in all rules */
 };
 
 

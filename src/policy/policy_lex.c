@@ -248,11 +248,7 @@ policy_lex_next(struct policy_parser *ps, struct policy_tok *t)
 	}
 	switch (l[i]) {
 	case '#':
-		for (j = i + 1; j < n; j++)
-			if ((unsigned char)l[j] >= 0x80)
-				return policy_perr(ps, j + 1, "non-ASCII "
-				    "character in a comment (UTF-8 is allowed "
-				    "only in patterns and quoted rule names)");
+		/* any valid UTF-8 (checked with the whole line above) */
 		ps->pos = n;
 		t->kind = T_END;
 		return 0;

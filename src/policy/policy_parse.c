@@ -150,6 +150,9 @@ parse_patterns(struct policy_parser *ps, struct policy_rule *r,
 		if (r->npats[k] == POLICY_MAX_PATTERNS)
 			return policy_perr(ps, t.col, "more than %d patterns "
 			    "on one line", POLICY_MAX_PATTERNS);
+		if (ps->p->npatterns == POLICY_MAX_PATTERNS_ALL)
+			return policy_perr(ps, t.col, "more than %d patterns "
+			    "in the policy", POLICY_MAX_PATTERNS_ALL);
 		if (parse_pattern(ps, &t, m, &pat) == -1)
 			return -1;
 		for (i = 0; i < r->npats[k]; i++)
@@ -164,6 +167,7 @@ parse_patterns(struct policy_parser *ps, struct policy_rule *r,
 			    sizeof(pat));
 		}
 		r->pats[k][r->npats[k]++] = pat;
+		ps->p->npatterns++;
 	}
 	if (r->npats[k] == 0)
 		return policy_perr(ps, t.col, "expected at least one pattern "

@@ -99,6 +99,16 @@ group(const struct policy *p, const struct policy_result *r)
 	return buf;
 }
 
+/* Every matching rule that set something, in the order applied. */
+static const char *
+matched(const struct policy *p, const struct policy_result *r)
+{
+	static char	buf[256];
+
+	(void)policy_group_name(p, &r->matched, buf, sizeof(buf));
+	return buf;
+}
+
 static const char *
 explain(const struct policy *p, const struct policy_result *r)
 {
@@ -230,9 +240,8 @@ test_bytes(void)
 	test_assert(loads("rule \"Recht \xc3\xa9\xe2\x82\xac\xf0\x9f\x93\x9c\" "
 	    "{\n\trecipient @b\xc3\xbc" "cher.example j\xc3\xb6rg@*\n"
 	    "\tsign yes\n}\n"));
-	test_assert_streq(E("# \xc3\xa9t\xc3\xa9\n"),
-	    "t.policy:1:3: non-ASCII character in a comment (UTF-8 is "
-	    "allowed only in patterns and quoted rule names)");
+	test_assert(loads("# \xc3\xa9t\xc3\xa9: comments may be UTF-8\n"));
+	test_assert_streq(E("# \xc3\n"), "t.policy:1:3: invalid UTF-8");
 	test_assert_streq(E("r\xc3\xa8gle x {\n"),
 	    "t.policy:1:1: unknown keyword \"r\\xc3\\xa8gle\" (expected "
 	    "\"rule\" or \"defaults\")");
@@ -583,6 +592,34 @@ test_matcher_errors(void)
 	(void)snprintf(buf + off, sizeof(buf) - off, " u100@d\n}\n");
 	test_assert_streq(E(buf),
 	    "t.policy:2:602: more than 100 patterns on one line");
+	test_end();
+
+	test_begin("patterns: 2000 in the policy at, 2001 over");
+	{
+		char	*big = malloc(400000), *q;
+		size_t	 n = 0, r;
+
+		test_assert(big != NULL);
+		if (big == NULL) {
+			test_end();
+			return;
+		}
+		for (r = 0; r < 20; r++) {
+			n += (size_t)snprintf(big + n, 400000 - n,
+			    "rule r%zu {\n recipient", r);
+			for (i = 0; i < 100; i++)
+				n += (size_t)snprintf(big + n, 400000 - n,
+				    " u%zu@d%zu", i, r);
+			n += (size_t)snprintf(big + n, 400000 - n,
+			    "\n sign yes\n}\n");
+		}
+		test_assert(loads(big));
+		q = big + n;
+		(void)snprintf(q, 400000 - n, "rule last {\n sender a@b\n}\n");
+		test_assert_streq(E(big),
+		    "t.policy:82:9: more than 2000 patterns in the policy");
+		free(big);
+	}
 	test_end();
 }
 
@@ -1165,9 +1202,10 @@ test_precedence(void)
 	test_assert(r.v.spam_tag == 200 && r.src[POLICY_SPAM_TAG] == 4);
 	test_assert(r.v.pgp == POLICY_PGP_REQUIRED && r.src[POLICY_PGP] == 1);
 	test_assert(r.src[POLICY_SIGN] == POLICY_SRC_BUILTIN);
-	test_assert_streq(group(p, &r), "mx,legal,legal-too");
+	test_assert_streq(matched(p, &r), "mx,legal,legal-too");
 	test_assert_streq(explain(p, &r),
 	    "group mx,legal,legal-too\n"
+	    "rules mx,legal,legal-too\n"
 	    "max-size 10M (rule \"legal\", t.policy:12)\n"
 	    "pgp required (rule \"legal\", t.policy:13)\n"
 	    "tls opportunistic (built-in)\n"
@@ -1186,7 +1224,7 @@ test_precedence(void)
 	eval(p, SP_LISTEN_SMTP, false, "x@y", "Boss@Legal.Example.Org", &r);
 	test_assert(r.v.pgp == POLICY_PGP_NEVER && r.src[POLICY_PGP] == 3);
 	test_assert(r.v.max_size == 10ULL << 20);
-	test_assert_streq(group(p, &r), "mx,legal,legal-too,boss");
+	test_assert_streq(matched(p, &r), "mx,legal,legal-too,boss");
 
 	/* the same on submission: no mx, no boss */
 	eval(p, SP_LISTEN_SUBMISSION, true, "x@y", "boss@legal.example.org",
@@ -1196,14 +1234,14 @@ test_precedence(void)
 	    POLICY_SRC_DEFAULTS);
 	test_assert(r.v.spam_reject == 1500 && r.src[POLICY_SPAM_REJECT] ==
 	    POLICY_SRC_BUILTIN);
-	test_assert_streq(group(p, &r), "legal,legal-too");
+	test_assert_streq(matched(p, &r), "legal,legal-too");
 
 	/* someone@example.org on the MX: mx (1) then big-mail (2) */
 	eval(p, SP_LISTEN_SMTP, false, "x@y", "someone@example.org", &r);
 	test_assert(r.v.max_size == 50ULL << 20 && r.src[POLICY_MAX_SIZE] == 0);
 	test_assert(r.v.spam_junk == 700 && r.src[POLICY_SPAM_JUNK] == 0);
 	test_assert(r.v.spam_reject == 1200);
-	test_assert_streq(group(p, &r), "mx,big-mail");
+	test_assert_streq(matched(p, &r), "mx,big-mail");
 
 	/* nobody@elsewhere on submission: the defaults block */
 	eval(p, SP_LISTEN_SUBMISSION, true, "x@y", "nobody@elsewhere", &r);
@@ -1225,7 +1263,7 @@ test_precedence(void)
 		eval(p, SP_LISTEN_SMTP, false, "s@t", "r@x.example", &r);
 		/* c is less specific (1): applied first, overridden */
 		test_assert(!r.v.sign && r.src[POLICY_SIGN] == 1);
-		test_assert_streq(group(p, &r), "c,a,b");
+		test_assert_streq(matched(p, &r), "c,a,b");
 	}
 	policy_free(p);
 	p = L("rule b {\n recipient *@x.example\n sign no\n}\n"
@@ -1260,7 +1298,7 @@ test_precedence(void)
 		test_assert(r.v.pgp == POLICY_PGP_OPPORTUNISTIC &&
 		    r.src[POLICY_PGP] == 3);
 		test_assert(r.v.tls == POLICY_TLS_REQUIRED);
-		test_assert_streq(group(p, &r), "glob,mixed,two,exact");
+		test_assert_streq(matched(p, &r), "glob,mixed,two,exact");
 	}
 	policy_free(p);
 	test_end();
@@ -1274,7 +1312,8 @@ test_groups(void)
 	char			 small[8];
 
 	test_begin("groups: same rules, same group; NULL recipient");
-	p = L("rule legal {\n recipient @legal.example\n pgp required\n}\n"
+	p = L("rule legal {\n recipient @legal.example\n pgp required\n"
+	    " antivirus quarantine\n}\n"
 	    "rule \"big, mail\" {\n recipient @big.example big@legal.example\n"
 	    " max-size 50M\n}\n"
 	    "rule quiet {\n recipient @quiet.example\n}\n"
@@ -1301,7 +1340,8 @@ test_groups(void)
 	/* NULL recipient: the sender's policy; recipient rules never match */
 	eval(p, SP_LISTEN_SUBMISSION, true, "me@partner.example", NULL, &d);
 	test_assert(d.v.sign && d.v.pgp == POLICY_PGP_OPPORTUNISTIC);
-	test_assert_streq(group(p, &d), "from-partner");
+	/* sign (like pgp, tls, protect-subject) is per recipient: no group */
+	test_assert_streq(group(p, &d), "default");
 	eval(p, SP_LISTEN_SUBMISSION, true, "me@legal.example", NULL, &d);
 	test_assert_streq(group(p, &d), "default");
 	/* the name's length comes back even when cut */
@@ -1477,7 +1517,7 @@ test_dir(void)
 		/* order: B.policy, a.policy, b.policy (bytes: 'B' < 'a') */
 		eval(p, SP_LISTEN_SMTP, false, "x@y", "z@w", &r);
 		test_assert(!r.v.sign && r.v.pgp == POLICY_PGP_REQUIRED);
-		test_assert_streq(group(p, &r), "B,a,b");
+		test_assert_streq(matched(p, &r), "B,a,b");
 	} else
 		printf("# %s\n", err);
 	policy_free(p);
