@@ -699,6 +699,11 @@ conf_parse_line(struct conf_parser *p, char *line)
 	if (strcmp(key, "recovery-key") == 0)
 		return conf_nargs(p, key, ntok, 1) == -1 ? -1 :
 		    conf_set_path(p, key, &c->recovery_key, tok[1]);
+	if (strcmp(key, "policy-dir") == 0) {
+		c->policy_dir_given = 1;
+		return conf_nargs(p, key, ntok, 1) == -1 ? -1 :
+		    conf_set_path(p, key, &c->policy_dir, tok[1]);
+	}
 	if (strcmp(key, "clamav-database") == 0)
 		return conf_nargs(p, key, ntok, 1) == -1 ? -1 :
 		    conf_set_path(p, key, &c->clamav_db, tok[1]);
@@ -830,6 +835,10 @@ conf_check(struct conf_parser *p)
 		c->libexec_dir = xstrdup(SP_PKGLIBEXECDIR);
 	if (c->clamav_db == NULL)
 		c->clamav_db = xstrdup(CONF_DEFAULT_CLAMAV_DB);
+	/* the policy folder beside the file */
+	if (c->policy_dir == NULL &&
+	    conf_set_path(p, "policy-dir", &c->policy_dir, "policy") == -1)
+		return -1;
 	return 0;
 }
 
@@ -992,6 +1001,7 @@ conf_free(struct sp_conf *c)
 	free(c->tls_key);
 	free(c->recovery_key);
 	free(c->clamav_db);
+	free(c->policy_dir);
 	free(c->test_deliver_crash);
 	for (i = 0; i < c->ndomains; i++)
 		free(c->domains[i]);
@@ -1086,6 +1096,7 @@ conf_print(FILE *fp, const struct sp_conf *c)
 	fprintf(fp, "auth-kdf-workers %u\n", c->kdf_workers);
 	fprintf(fp, "auth-cache-lifetime %u\n", c->auth_cache_lifetime);
 	conf_print_kv(fp, "recovery-key", c->recovery_key);
+	conf_print_kv(fp, "policy-dir", c->policy_dir);
 	conf_print_kv(fp, "clamav-database", c->clamav_db);
 	fprintf(fp, "clamav-max-scan-size %llu\n",
 	    (unsigned long long)c->clamav_max_scan);

@@ -77,6 +77,8 @@ struct sp_conf {
 	char			*recovery_key;		/* public key file */
 	uint64_t		 default_quota;		/* bytes, 0: none */
 	/* the filter service: libclamav and its threads */
+	char			*policy_dir;		/* *.policy files */
+	int			 policy_dir_given;	/* else the default */
 	char			*clamav_db;		/* database folder */
 	uint64_t		 clamav_max_scan;	/* bytes per message */
 	uint64_t		 clamav_max_file;	/* bytes per part */

@@ -164,6 +164,12 @@ struct ipc_chan	*ipc_chan_new(struct event_base *, int fd, enum ipc_peer_kind,
  * closed with IPC_CLOSED_ERROR, a peer that does not read is gone).
  */
 int		 ipc_chan_send(struct ipc_chan *, struct ipc_out *);
+/* New handlers and argument for the channel's next messages. */
+void		 ipc_chan_rebind(struct ipc_chan *,
+		    void (*dispatch)(struct ipc_chan *, struct ipc_msg *,
+		    void *),
+		    void (*closed)(struct ipc_chan *, int reason, void *),
+		    void *arg);
 /*
  * Drop the peer: for a well-framed message that makes no sense from it
  * (wrong type for this peer, bad fields).  closed(IPC_CLOSED_MALFORMED)

@@ -226,6 +226,16 @@ ipc_chan_write_cb(evutil_socket_t fd, short ev, void *arg)
 	event_del(c->ev_write);
 }
 
+void
+ipc_chan_rebind(struct ipc_chan *c,
+    void (*dispatch)(struct ipc_chan *, struct ipc_msg *, void *),
+    void (*closed)(struct ipc_chan *, int, void *), void *arg)
+{
+	c->dispatch = dispatch;
+	c->closed = closed;
+	c->arg = arg;
+}
+
 int
 ipc_chan_send(struct ipc_chan *c, struct ipc_out *o)
 {

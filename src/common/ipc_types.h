@@ -8,7 +8,7 @@
 #ifndef SP_IPC_TYPES_H
 #define SP_IPC_TYPES_H
 
-#define IPC_VERSION	11
+#define IPC_VERSION	12
 
 enum imsg_type {
 	IMSG_NONE = 0,
@@ -80,6 +80,10 @@ enum imsg_type {
 	/* control -> master, and back */
 	IMSG_CTL_STATUS,	/* req: --; reply: data (JSON text) */
 	IMSG_CTL_RELOAD,	/* req: --; reply: u32 ok, str message */
+
+	/* master -> service: a fresh process of yours serves new sessions;
+	 * finish the ones you have, then exit (service.c) */
+	IMSG_MASTER_RETIRE,	/* -- */
 
 	/* test hooks (--enable-test-hooks builds only) */
 	IMSG_AUTH_TEST_ACCOUNT,	/* master -> auth: str address, data password,

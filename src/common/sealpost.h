@@ -28,6 +28,7 @@
 #define SP_FD_LOG	4
 #define SP_FD_TLS	5
 #define SP_FD_KEY	5	/* mail processes (no TLS): auth hands the key */
+#define SP_FD_POLICY	5	/* the filter: the policy image (sealed memfd) */
 #define SP_FD_MASTER	6
 #define SP_FD_TICKETS	7
 #define SP_FD_SVC_BASE	8

@@ -57,6 +57,51 @@ service_health_reply(struct ipc_chan *chan, uint32_t id)
 	(void)ipc_chan_send(chan, out);
 }
 
+/*
+ * Retired: a fresh process of this service serves every new session (a
+ * new policy, a new antivirus database).  The sessions this one has
+ * finish here, as they started; when the last one goes, or after
+ * SERVICE_RETIRE_MAX seconds at most, it exits.
+ */
+#define SERVICE_RETIRE_MAX	900
+static int		 retired;
+static struct event	*ev_retire;
+
+static void
+service_retire_check(void)
+{
+	if (retired && nsessions == 0) {
+		log_info("%s: retired, its last session ended", ops->name);
+		exit(0);
+	}
+}
+
+static void
+service_retire_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	log_info("%s: retired %d s ago, ending with %u session(s)", ops->name,
+	    SERVICE_RETIRE_MAX, nsessions);
+	exit(0);
+}
+
+static void
+service_retire(void)
+{
+	struct timeval	tv = { SERVICE_RETIRE_MAX, 0 };
+
+	if (retired)
+		return;
+	retired = 1;
+	log_info("%s: retired, finishing %u session(s)", ops->name, nsessions);
+	if ((ev_retire = evtimer_new(base, service_retire_timeout, NULL)) !=
+	    NULL)
+		evtimer_add(ev_retire, &tv);
+	service_retire_check();
+}
+
 static void
 service_session_dispatch(struct ipc_chan *chan, struct ipc_msg *msg,
     void *arg)
@@ -92,6 +137,7 @@ service_session_closed(struct ipc_chan *chan, int reason, void *arg)
 	TAILQ_REMOVE(&sessions, ss, entry);
 	nsessions--;
 	free(ss);
+	service_retire_check();
 }
 
 static void
@@ -127,6 +173,12 @@ service_master_dispatch(struct ipc_chan *chan, struct ipc_msg *msg,
 		if (ipc_end(msg) == -1)
 			fatalx("%s: malformed IMSG_HEALTH", ops->name);
 		service_health_reply(chan, msg->hdr.id);
+		return;
+	case IMSG_MASTER_RETIRE:
+		ipc_msg_clear(msg);
+		if (ipc_end(msg) == -1)
+			fatalx("%s: malformed IMSG_MASTER_RETIRE", ops->name);
+		service_retire();
 		return;
 	default:
 		if (ops->master_msg != NULL && ops->master_msg(msg) == 0)

@@ -40,6 +40,7 @@
 #include "filter_headers.h"
 #include "filter_av.h"
 #include "filter_work.h"
+#include "policy.h"
 #include "banned.h"
 
 #define FILTER_MSG_MAX	((size_t)1 << 31)
@@ -48,6 +49,7 @@
 TAILQ_HEAD(live_list, filter_job);
 static struct live_list	 live = TAILQ_HEAD_INITIALIZER(live);
 static unsigned int	 nworkers = 2;
+static struct policy	*policy;	/* from the master, SP_FD_POLICY */
 
 static int
 filter_kind(enum sp_listener_kind k)
@@ -208,6 +210,29 @@ filter_opt(const struct child_args *a, const char *key, long long min,
 }
 
 /*
+ * The policy the master read and checked, as a sealed memfd on
+ * SP_FD_POLICY (this process cannot open the files).  It loaded there, so
+ * a failure here is a bug between trusted processes.
+ */
+static void
+filter_policy_load(void)
+{
+	unsigned char	*img;
+	size_t		 len;
+	char		 err[POLICY_ERR_MAX];
+
+	if (memfd_check_sealed(SP_FD_POLICY, POLICY_IMAGE_MAX, &len) == -1)
+		fatalx("filter: no sealed policy from the master");
+	img = xmalloc(len + 1);
+	if (memfd_read(SP_FD_POLICY, img, len) == -1)
+		fatal("filter: reading the policy");
+	if ((policy = policy_image_load(img, len, err, sizeof(err))) == NULL)
+		fatalx("filter: policy: %s", err);
+	free(img);
+	close(SP_FD_POLICY);
+}
+
+/*
  * Before the jail, as root: the options from the master, the antivirus
  * engine (it reads the database folder), the threads' wake-up pipe.
  */
@@ -240,16 +265,21 @@ filter_preload(const struct child_args *a)
 		    "will be deferred: %s", err);
 	if (filter_work_prepare() == -1)
 		fatal("filter: pipe");
+	filter_policy_load();
 }
 
 /* After the sandbox: the threads inherit it. */
 static void
 filter_init(struct event_base *base)
 {
+	struct policy_stats	st;
+
 	if (filter_work_start(base, nworkers, filter_done) == -1)
 		fatal("filter: scanning threads");
-	log_info("filter event=start antivirus=\"%s\" workers=%u",
-	    av_describe(), nworkers);
+	policy_stats(policy, &st);
+	log_info("filter event=start antivirus=\"%s\" workers=%u "
+	    "policy_files=%zu policy_rules=%zu", av_describe(), nworkers,
+	    st.files, st.rules);
 }
 
 static const struct service_ops filter_ops = {

@@ -193,6 +193,22 @@ struct policy	*policy_load_dir(const char *dir, char *err, size_t errlen);
 struct policy	*policy_load_files(const struct policy_file *files, size_t n,
 		    char *err, size_t errlen);
 
+/*
+ * The policy folder as one image (each *.policy file, as policy_load_dir
+ * picks them, with its name and length): what the master reads and hands
+ * to the filter, which cannot open files.  0 with *img_r the caller's
+ * (buf_free), or -1 with err as policy_load_dir.  At most
+ * POLICY_IMAGE_MAX bytes.
+ */
+#define POLICY_IMAGE_MAX	(POLICY_MAX_FILES * (POLICY_FILE_MAX + 300))
+#define POLICY_DIR_OPTIONAL	0x01	/* no folder: no files (built-in) */
+struct buf;
+int		 policy_image_read(const char *dir, int flags,
+		    struct buf **img_r, char *err, size_t errlen);
+/* Parse an image (policy_load_files of its files), or NULL with err. */
+struct policy	*policy_image_load(const void *img, size_t len, char *err,
+		    size_t errlen);
+
 /* policy_load_files() of one buffer named name (tests, the fuzzer). */
 struct policy	*policy_load_buf(const char *name, const void *buf,
 		    size_t len, char *err, size_t errlen);

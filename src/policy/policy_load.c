@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "xmalloc.h"
+#include "buf.h"
 #include "policy_int.h"
 #include "banned.h"
 
@@ -174,18 +175,25 @@ read_file(int dfd, const char *name, size_t *len_r, char *err,
 	return buf;
 }
 
-struct policy *
-policy_load_dir(const char *dir, char *err, size_t errlen)
+/*
+ * The image: for each file, its name, a NUL, its length as 8 bytes
+ * (little-endian) and its bytes.  Made by the master (which may read the
+ * folder), loaded by the filter (which may not).
+ */
+int
+policy_image_read(const char *dir, int flags, struct buf **img_r, char *err,
+    size_t errlen)
 {
-	struct policy		*p = NULL;
-	struct policy_parser	 ps;
 	struct dirent		*de;
 	struct policy_escbuf	 e;
+	struct buf		*img = NULL;
 	DIR			*d;
 	char			*names[POLICY_MAX_FILES], *buf;
-	size_t			 n = 0, i, len, nlen;
+	unsigned char		 lenb[8];
+	size_t			 n = 0, i, j, len, nlen;
 	int			 dfd;
 
+	*img_r = NULL;
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	else {
@@ -194,13 +202,17 @@ policy_load_dir(const char *dir, char *err, size_t errlen)
 	}
 	policy_esc_n(&e, dir, strlen(dir), ESC_NAME_SHOW);
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT && (flags & POLICY_DIR_OPTIONAL)) {
+			*img_r = buf_new(POLICY_IMAGE_MAX);	/* no files */
+			return 0;
+		}
 		(void)snprintf(err, errlen, "%s: %s", e.s, strerror(errno));
-		return NULL;
+		return -1;
 	}
 	if ((d = fdopendir(dfd)) == NULL) {
 		(void)snprintf(err, errlen, "%s: %s", e.s, strerror(errno));
 		close(dfd);
-		return NULL;
+		return -1;
 	}
 	for (;;) {
 		errno = 0;
@@ -224,31 +236,78 @@ policy_load_dir(const char *dir, char *err, size_t errlen)
 		names[n++] = xstrdup(de->d_name);
 	}
 	qsort(names, n, sizeof(names[0]), name_cmp);
-	memset(&ps, 0, sizeof(ps));
-	ps.err = err;
-	ps.errlen = errlen;
-	p = policy_new();
+	img = buf_new(POLICY_IMAGE_MAX);
 	for (i = 0; i < n; i++) {
 		if ((buf = read_file(dirfd(d), names[i], &len, err,
 		    errlen)) == NULL)
 			goto fail;
-		if (policy_add(p, &ps, names[i], buf, len) == -1) {
+		for (j = 0; j < 8; j++)
+			lenb[j] = (unsigned char)((uint64_t)len >> (8 * j));
+		if (buf_add(img, names[i], strlen(names[i]) + 1) == -1 ||
+		    buf_add(img, lenb, sizeof(lenb)) == -1 ||
+		    buf_add(img, buf, len) == -1) {
 			free(buf);
+			(void)snprintf(err, errlen, "%s: the policy files "
+			    "are too large", e.s);
 			goto fail;
 		}
 		free(buf);
 	}
-	policy_finish(p);
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	closedir(d);
-	return p;
+	*img_r = img;
+	return 0;
 fail:
-	policy_free(p);
+	buf_free(&img);
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	closedir(d);
+	return -1;
+}
+
+struct policy *
+policy_image_load(const void *img, size_t imglen, char *err, size_t errlen)
+{
+	struct policy_file	 files[POLICY_MAX_FILES];
+	const unsigned char	*p = img, *end = p + imglen, *nul;
+	uint64_t		 len;
+	size_t			 n = 0, j;
+
+	while (p < end) {
+		if (n == POLICY_MAX_FILES ||
+		    (nul = memchr(p, '\0', (size_t)(end - p))) == NULL ||
+		    nul == p || (size_t)(end - nul - 1) < 8)
+			goto bad;
+		files[n].name = (const char *)p;
+		for (len = 0, j = 0; j < 8; j++)
+			len |= (uint64_t)nul[1 + j] << (8 * j);
+		p = nul + 9;
+		if (len > (uint64_t)(end - p))
+			goto bad;
+		files[n].data = p;
+		files[n].len = (size_t)len;
+		p += len;
+		n++;
+	}
+	return policy_load_files(files, n, err, errlen);
+bad:
+	if (err != NULL && errlen > 0)
+		(void)snprintf(err, errlen, "malformed policy image");
 	return NULL;
+}
+
+struct policy *
+policy_load_dir(const char *dir, char *err, size_t errlen)
+{
+	struct policy	*p;
+	struct buf	*img;
+
+	if (policy_image_read(dir, 0, &img, err, errlen) == -1)
+		return NULL;
+	p = policy_image_load(img->data, img->len, err, errlen);
+	buf_free(&img);
+	return p;
 }
 
 void

@@ -31,6 +31,7 @@
 #include "ctl_accounts.h"
 #include "ctl_store.h"
 #include "ctl_queue.h"
+#include "ctl_policy.h"
 #include "banned.h"
 
 #ifndef SP_SYSCONFDIR
@@ -49,7 +50,7 @@ usage(void)
 	    "       sealpostctl [-c file | -s socket] deliver ADDRESS "
 	    "< message\n"
 	    "       sealpostctl [-c file] domain|user|alias|recovery|store|"
-	    "queue ... "
+	    "queue|policy ... "
 	    "(sealpostctl(8))\n");
 	exit(2);
 }
@@ -295,6 +296,8 @@ main(int argc, char **argv)
 		return ctl_store_main(conffile, argc, argv);
 	if (argc >= 1 && ctl_queue_is_command(argv[0]))
 		return ctl_queue_main(conffile, argc, argv);
+	if (argc >= 1 && ctl_policy_is_command(argv[0]))
+		return ctl_policy_main(conffile, argc, argv);
 	if (!(argc == 1 && (strcmp(argv[0], "status") == 0 ||
 	    strcmp(argv[0], "reload") == 0)) &&
 	    !(argc == 2 && strcmp(argv[0], "deliver") == 0))

@@ -33,6 +33,7 @@
 
 #include "log.h"
 #include "tls.h"
+#include "policy.h"
 #include "sealpostd.h"
 #include "banned.h"
 
@@ -118,7 +119,8 @@ master_reload(struct master *m, char *err, size_t errlen)
 {
 	struct sp_conf	*nc;
 	char		 why[1024];
-	int		 tls_fd = -1;
+	struct policy_stats pst;
+	int		 tls_fd = -1, policy_fd = -1;
 
 	if ((nc = conf_load(m->conf->path, why, sizeof(why))) == NULL) {
 		snprintf(err, errlen, "%s", why);
@@ -141,6 +143,10 @@ master_reload(struct master *m, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", why);
 		goto refused;
 	}
+	if (mpolicy_load(nc, &policy_fd, &pst, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "policy: %s", why);
+		goto refused;
+	}
 	if (proc_check_binaries(nc, why, sizeof(why)) == -1 ||
 	    listener_update(m, nc, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "%s", why);
@@ -150,6 +156,8 @@ master_reload(struct master *m, char *err, size_t errlen)
 	if (m->tls_fd != -1)
 		close(m->tls_fd);
 	m->tls_fd = tls_fd;
+	close(m->policy_fd);
+	m->policy_fd = policy_fd;
 	conf_free(m->conf);
 	m->conf = nc;
 	log_setlevel(m->debug ? LOG_DEBUG : nc->log_level);
@@ -159,10 +167,16 @@ master_reload(struct master *m, char *err, size_t errlen)
 	if (m->paused && m->nchildren < nc->max_sessions)
 		listener_enable(m, 1);
 	log_info("configuration reloaded from %s", nc->path);
+	mpolicy_log(nc, &pst);
+	/* the new policy and antivirus settings: a fresh filter */
+	avwatch_start(m);
+	service_renew(m, SVC_FILTER);
 	return 0;
 refused:
 	if (tls_fd != -1)
 		close(tls_fd);
+	if (policy_fd != -1)
+		close(policy_fd);
 	conf_free(nc);
 	log_warnx("reload refused, the running configuration stays: %s", err);
 	return -1;
@@ -418,6 +432,7 @@ main(int argc, char **argv)
 	struct event	*sigs[4];
 	const int	 signums[4] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
 	const char	*conffile = SP_DEFAULT_CONF;
+	struct policy_stats pst;
 	char		 err[1024];
 	int		 ch, check = 0, verbose = 0, foreground = 0, pidfd;
 	size_t		 i;
@@ -464,6 +479,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "sealpostd: %s\n", err);
 		return 1;
 	}
+	m->policy_fd = -1;
+	if (mpolicy_load(m->conf, &m->policy_fd, &pst, err, sizeof(err)) ==
+	    -1) {
+		fprintf(stderr, "sealpostd: policy: %s\n", err);
+		return 1;
+	}
 	if (check) {
 		if (verbose) {
 			conf_print(stdout, m->conf);
@@ -473,6 +494,7 @@ main(int argc, char **argv)
 		    m->conf->path);
 		return 0;
 	}
+	mpolicy_log(m->conf, &pst);
 	if (geteuid() != 0) {
 		fprintf(stderr, "sealpostd: must be started as root (it "
 		    "jails and drops every child to its own user)\n");
@@ -502,6 +524,7 @@ main(int argc, char **argv)
 	m->started = time(NULL);
 	signal(SIGPIPE, SIG_IGN);
 	TAILQ_INIT(&m->children);
+	TAILQ_INIT(&m->retired);
 	TAILQ_INIT(&m->listeners);
 
 	if ((m->base = event_base_new()) == NULL)
@@ -515,6 +538,7 @@ main(int argc, char **argv)
 	master_tickets_rotate(-1, 0, m);
 	ctl_socket_open(m);
 	service_start_all(m);	/* listeners follow: master_services_ready */
+	avwatch_start(m);
 
 	event_base_dispatch(m->base);
 

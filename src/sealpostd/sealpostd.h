@@ -97,19 +97,34 @@ struct service {
 	struct pending_list	 pending;	/* channels to hand over */
 	unsigned int		 npending;
 	int			 linked;	/* control has a channel to it */
+	int			 renewal;	/* a fresh process to take over
+						   (service_renew), not yet ready */
+	int			 renew_again;	/* asked again meanwhile */
 };
+
+/* A service process a fresh one replaced: it finishes its sessions. */
+struct retired {
+	TAILQ_ENTRY(retired)	 entry;
+	pid_t			 pid;
+	struct ipc_chan		*chan;
+	const char		*name;
+};
+TAILQ_HEAD(retired_list, retired);
 
 struct master {
 	struct sp_conf		*conf;
 	struct event_base	*base;
 	struct listener_list	 listeners;
 	struct child_list	 children;
+	struct retired_list	 retired;	/* replaced service processes */
+	struct service		*renewing[SVC_MAX];	/* their successors */
 	unsigned int		 nchildren;
 	int			 paused;	/* at max-sessions */
 	int			 stopping;
 	int			 listening;	/* services were all ready once */
 	time_t			 started;
 	int			 tls_fd;	/* sealed memfd, or -1 */
+	int			 policy_fd;	/* sealed memfd (mpolicy.c) */
 	int			 tickets_fd;	/* sealed memfd of ticket keys */
 	unsigned char		*tickets;	/* sodium_malloc: the keys */
 	struct event		*ev_tickets;	/* rotation timer */
@@ -173,6 +188,12 @@ void	service_start_all(struct master *);
 void	service_stop_all(struct master *);
 /* A child exited: if it was a service, handle it and return 1. */
 int	service_reaped(struct master *, pid_t, int status);
+/*
+ * Start a fresh process of a running service (a new policy, a new
+ * antivirus database); when it is ready it takes every new session and
+ * the old one finishes those it has (IMSG_MASTER_RETIRE).
+ */
+void	service_renew(struct master *, enum sp_service);
 /* Give a service its end of a new session channel (closes fd). */
 void	service_attach_session(struct master *, enum sp_service, uint64_t id,
 	    enum sp_listener_kind, const char *client, int fd);
@@ -186,5 +207,15 @@ void	ctl_socket_remove(struct master *);
 int	master_reload(struct master *, char *, size_t);
 /* Every service said it is ready: bind the listeners (once). */
 void	master_services_ready(struct master *);
+
+/* mpolicy.c: read and check the policy folder into a sealed memfd. */
+struct policy_stats;
+int	mpolicy_load(const struct sp_conf *, int *fd_r,
+	    struct policy_stats *st_r, char *err, size_t errlen);
+void	mpolicy_log(const struct sp_conf *, const struct policy_stats *);
+
+/* avwatch.c: a changed antivirus database renews the filter. */
+void	avwatch_start(struct master *);
+void	avwatch_stop(void);
 
 #endif

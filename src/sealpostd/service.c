@@ -36,6 +36,7 @@
 #define SERVICE_MAX_PENDING	1024	/* channels waiting for a restart */
 
 static void	service_start(struct service *);
+static void	service_takeover(struct service *);
 static void	service_link_control(struct master *);
 static void	service_send_session(struct service *, uint64_t,
 		    enum sp_listener_kind, const char *, int);
@@ -132,6 +133,10 @@ service_dispatch(struct ipc_chan *chan, struct ipc_msg *msg, void *arg)
 		}
 		strlcpy(s->sandbox, sandbox, sizeof(s->sandbox));
 		s->ready = 1;
+		if (s->renewal) {
+			service_takeover(s);
+			return;
+		}
 		log_info("service %s ready pid=%ld sandbox=\"%s\" restarts=%u",
 		    s->spec->name, (long)s->pid, s->sandbox, s->restarts);
 #ifdef SP_TEST_HOOKS
@@ -219,6 +224,8 @@ service_start(struct service *s)
 	fds[SP_FD_MASTER] = sv[1];
 	if (s->id == SVC_CONTROL)
 		fds[SP_FD_CTLSOCK] = m->ctl_fd;
+	if (s->id == SVC_FILTER)
+		fds[SP_FD_POLICY] = m->policy_fd;
 	n = proc_base_argv(m, path, &s->ids, argv, bufs);
 	if (s->spec->data_dir) {
 		argv[n++] = "-D";
@@ -326,6 +333,167 @@ service_start_all(struct master *m)
 	}
 }
 
+/* When stopping: once no service process of any kind is left, stop. */
+static void
+service_maybe_done(struct master *m)
+{
+	int	i;
+
+	for (i = 0; i < SVC_MAX; i++)
+		if (m->services[i].pid > 0 || (m->renewing[i] != NULL &&
+		    m->renewing[i]->pid > 0))
+			return;
+	if (!TAILQ_EMPTY(&m->retired))
+		return;
+	event_base_loopbreak(m->base);
+}
+
+static void
+service_free_renewal(struct master *m, struct service *n)
+{
+	m->renewing[n->id] = NULL;
+	if (n->chan != NULL)
+		ipc_chan_free(n->chan);
+	evtimer_del(n->ev_restart);
+	event_free(n->ev_restart);
+	free(n);
+}
+
+/* A retired process's channel: it has nothing to say any more. */
+static void
+service_retired_dispatch(struct ipc_chan *chan, struct ipc_msg *msg,
+    void *arg)
+{
+	(void)chan;
+	(void)arg;
+	ipc_msg_clear(msg);
+}
+
+static void
+service_retired_closed(struct ipc_chan *chan, int reason, void *arg)
+{
+	struct retired	*r = arg;
+
+	(void)chan;
+	(void)reason;
+	r->chan = NULL;
+}
+
+/*
+ * A renewal is ready: it becomes the service (new sessions go to it), and
+ * the process it replaces is retired with its sessions.
+ */
+static void
+service_takeover(struct service *n)
+{
+	struct master	*m = n->master;
+	struct service	*s = &m->services[n->id];
+	struct retired	*r;
+	struct ipc_out	*out;
+	int		 again = n->renew_again;
+
+	if (s->pid > 0 && s->chan != NULL) {
+		r = xcalloc(1, sizeof(*r));
+		r->pid = s->pid;
+		r->chan = s->chan;
+		r->name = s->spec->name;
+		ipc_chan_rebind(r->chan, service_retired_dispatch,
+		    service_retired_closed, r);
+		out = ipc_out_new(IMSG_MASTER_RETIRE, 0, -1);
+		(void)ipc_chan_send(r->chan, out);
+		TAILQ_INSERT_TAIL(&m->retired, r, entry);
+		log_info("service %s renewed: pid=%ld serves new sessions, "
+		    "pid=%ld finishes its own", s->spec->name, (long)n->pid,
+		    (long)r->pid);
+	} else {
+		/* the old one died meanwhile: it restarts as this one */
+		if (s->pid > 0)
+			(void)kill(s->pid, SIGTERM);
+		log_info("service %s renewed: pid=%ld", s->spec->name,
+		    (long)n->pid);
+	}
+	evtimer_del(s->ev_restart);
+	s->pid = n->pid;
+	s->chan = n->chan;
+	n->chan = NULL;
+	ipc_chan_rebind(s->chan, service_dispatch, service_closed, s);
+	s->ready = 1;
+	s->started = n->started;
+	s->backoff = 1;
+	strlcpy(s->sandbox, n->sandbox, sizeof(s->sandbox));
+	s->linked = 0;
+	service_free_renewal(m, n);
+	service_flush_pending(s);
+	service_link_control(m);
+	if (again)
+		service_renew(m, s->id);
+}
+
+void
+service_renew(struct master *m, enum sp_service id)
+{
+	struct service	*s = &m->services[id], *n;
+
+	if (m->stopping || s->pid <= 0 || !s->ready)
+		return;		/* its next start takes the new settings */
+	if (m->renewing[id] != NULL) {
+		m->renewing[id]->renew_again = 1;
+		return;
+	}
+	n = xcalloc(1, sizeof(*n));
+	n->id = id;
+	n->spec = s->spec;
+	n->master = m;
+	n->ids = s->ids;
+	n->backoff = 1;
+	n->renewal = 1;
+	TAILQ_INIT(&n->pending);
+	if ((n->ev_restart = evtimer_new(m->base, service_restart_cb, n)) ==
+	    NULL)
+		fatalx("evtimer_new");
+	m->renewing[id] = n;
+	service_start(n);
+}
+
+/* A renewal that died before it was ready, or a retired process. */
+static int
+service_reaped_other(struct master *m, pid_t pid, int st)
+{
+	struct retired	*r;
+	int		 i;
+
+	for (i = 0; i < SVC_MAX; i++) {
+		struct service	*n = m->renewing[i];
+
+		if (n == NULL || n->pid != pid)
+			continue;
+		log_warnx("service %s: the fresh process pid=%ld %s %d before "
+		    "it was ready; pid=%ld goes on", n->spec->name, (long)pid,
+		    WIFSIGNALED(st) ? "died of signal" : "exited with",
+		    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st),
+		    (long)m->services[i].pid);
+		service_free_renewal(m, n);
+		if (m->stopping)
+			service_maybe_done(m);
+		return 1;
+	}
+	TAILQ_FOREACH(r, &m->retired, entry) {
+		if (r->pid != pid)
+			continue;
+		TAILQ_REMOVE(&m->retired, r, entry);
+		if (r->chan != NULL)
+			ipc_chan_free(r->chan);
+		log_info("service %s pid=%ld (retired) ended %s %d", r->name,
+		    (long)pid, WIFSIGNALED(st) ? "by signal" : "with status",
+		    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+		free(r);
+		if (m->stopping)
+			service_maybe_done(m);
+		return 1;
+	}
+	return 0;
+}
+
 int
 service_reaped(struct master *m, pid_t pid, int st)
 {
@@ -334,6 +502,8 @@ service_reaped(struct master *m, pid_t pid, int st)
 	time_t		 up;
 	int		 i;
 
+	if (service_reaped_other(m, pid, st))
+		return 1;
 	for (i = 0; i < SVC_MAX; i++)
 		if (m->services[i].pid == pid)
 			s = &m->services[i];
@@ -353,10 +523,7 @@ service_reaped(struct master *m, pid_t pid, int st)
 		s->linked = 0;
 	if (m->stopping) {
 		log_info("service %s stopped", s->spec->name);
-		for (i = 0; i < SVC_MAX; i++)
-			if (m->services[i].pid > 0)
-				return 1;
-		event_base_loopbreak(m->base);
+		service_maybe_done(m);
 		return 1;
 	}
 	up = time(NULL) - s->started;
@@ -437,6 +604,19 @@ service_stop_all(struct master *m)
 		evtimer_del(s->ev_restart);
 		if (s->pid > 0) {
 			(void)kill(s->pid, SIGTERM);
+			running++;
+		}
+		if (m->renewing[i] != NULL && m->renewing[i]->pid > 0) {
+			evtimer_del(m->renewing[i]->ev_restart);
+			(void)kill(m->renewing[i]->pid, SIGTERM);
+			running++;
+		}
+	}
+	{
+		struct retired	*r;
+
+		TAILQ_FOREACH(r, &m->retired, entry) {
+			(void)kill(r->pid, SIGTERM);
 			running++;
 		}
 	}

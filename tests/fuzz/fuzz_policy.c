@@ -155,14 +155,25 @@ check_result(const struct policy *p, const struct policy_result *r,
 		    (r->src[s] >= 0 && (size_t)r->src[s] < st.rules));
 		if (r->src[s] == POLICY_SRC_DEFAULTS)
 			SP_ASSERT(st.defaults);
-		/* a rule that set something is in the group */
+		/* a rule that set something is among the matched; one
+		 * that set max-size or a DATA-phase setting in the group */
 		if (r->src[s] >= 0)
+			SP_ASSERT(r->matched.bits[r->src[s] / 64] &
+			    (1ULL << (r->src[s] % 64)));
+		if (r->src[s] >= 0 && (s == POLICY_MAX_SIZE ||
+		    s >= POLICY_ANTIVIRUS))
 			SP_ASSERT(r->group.bits[r->src[s] / 64] &
 			    (1ULL << (r->src[s] % 64)));
 	}
-	for (i = 0; i < POLICY_GROUP_WORDS; i++)
+	for (i = 0; i < POLICY_GROUP_WORDS; i++) {
+		/* the group is a subset of the matched rules */
+		SP_ASSERT((r->group.bits[i] & ~r->matched.bits[i]) == 0);
 		bits += popcount64(r->group.bits[i]);
+	}
 	SP_ASSERT(bits == r->ngroup && bits <= st.rules);
+	for (bits = 0, i = 0; i < POLICY_GROUP_WORDS; i++)
+		bits += popcount64(r->matched.bits[i]);
+	SP_ASSERT(bits == r->nmatched && bits <= st.rules);
 
 	name = malloc(FUZZ_EXPLAIN);
 	SP_ASSERT(name != NULL);
@@ -183,7 +194,7 @@ check_result(const struct policy *p, const struct policy_result *r,
 			SP_ASSERT(c >= 0x20 && c != 0x7f && !(c == 0xc2 &&
 			    (unsigned char)text[i + 1] < 0xa0));
 	}
-	SP_ASSERT(nlines == 1 + POLICY_SETTING_MAX);
+	SP_ASSERT(nlines == 2 + POLICY_SETTING_MAX);	/* group, rules */
 	SP_ASSERT(text[len - 1] == '\n');
 	free(name);
 }
@@ -221,6 +232,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s = sep + strlen(FUZZ_SEP);
 		rest -= k + strlen(FUZZ_SEP);
 	}
+
+	/* the same bytes as a policy image: bounded, never a crash */
+	q = policy_image_load(data, size, err2, sizeof(err2));
+	policy_free(q);
 
 	p = policy_load_files(f, n, err, sizeof(err));
 	q = policy_load_files(f, n, err2, sizeof(err2));

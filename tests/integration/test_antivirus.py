@@ -137,6 +137,44 @@ class AntivirusBase:
         self.assertEqual(os.listdir("/proc/%d/root/tmp" % pid), [])
 
 
+class DatabaseRenewal(unittest.TestCase):
+    """A changed database folder starts a fresh filter: new sessions get
+    the new signatures, a session in flight finishes with the old filter,
+    and nothing is refused meanwhile."""
+
+    def test_new_signature_fresh_filter(self):
+        with Instance("av-renew", extra_conf=CONF) as inst:
+            inst.wait_services_ready()
+            inst.add_user("av@example.test")
+            marker = b"SEALPOST-TEST-MARKER-4f1d2c"
+            old = smtplib.SMTP("127.0.0.1", inst.port("smtp"), timeout=60)
+            old.ehlo("client.test")          # its filter: the first one
+            first = inst.service("filter")["pid"]
+            db = os.path.join(inst.dir, "clamav")
+            with open(os.path.join(db, ".marker.tmp"), "w") as f:
+                f.write("Sealpost.Test.Marker:0:*:%s\n" % marker.hex())
+            os.rename(os.path.join(db, ".marker.tmp"),
+                      os.path.join(db, "sealpost-marker.ndb"))
+            inst.wait_log(r"service filter renewed: pid=\d+ serves new sessions, "
+                          r"pid=%d finishes its own" % first, timeout=20)
+            self.assertNotEqual(inst.service("filter")["pid"], first)
+            with smtplib.SMTP("127.0.0.1", inst.port("smtp"), timeout=60) as s:
+                s.ehlo("client.test")
+                with self.assertRaises(smtplib.SMTPDataError) as e:
+                    s.sendmail("a@other.test", ["av@example.test"], plain(marker))
+                self.assertEqual((e.exception.smtp_code, e.exception.smtp_error),
+                                 (554, b"5.7.1 Message refused: virus found "
+                                       b"(Sealpost.Test.Marker.UNOFFICIAL)"))
+                s.sendmail("a@other.test", ["av@example.test"], plain(b"still clean"))
+            # the session from before: the old filter, the old databases
+            old.sendmail("a@other.test", ["av@example.test"], plain(marker))
+            with self.assertRaises(smtplib.SMTPDataError):
+                old.sendmail("a@other.test", ["av@example.test"], plain(EICAR))
+            old.quit()
+            inst.wait_log(r"service filter pid=%d \(retired\) ended with status 0"
+                          % first, timeout=20)
+
+
 class Antivirus(AntivirusBase, unittest.TestCase):
     pass
 
