@@ -327,6 +327,12 @@ def hostile():
     return H
 
 
+# Past libclamav's limits (clamav-max-recursion, 16; its own cap on MIME
+# parameters): not known to be clean, the filter defers them (451 4.7.1),
+# so they go in with APPEND.
+SCAN_LIMITED = {"deep-multipart-100", "deep-message-50", "params-3000"}
+
+
 def refused_by_smtp():
     """(name, bytes) of messages the SMTP server refuses by design (RFC
     5321 line rules, header field names): tried over SMTP, then stored in
@@ -553,12 +559,19 @@ class HostileBase:
         those made to be refused went in over SMTP."""
         self.assertEqual(self.n, len(self.names))
         for name, (code, text) in self.refused.items():
-            self.assertIn(code, (521, 550, 552, 554), "%s: %d %s" % (name, code, text))
-            self.assertRegex(text, r"^5\.(6\.0|3\.4|6\.7|5\.2) ", name)
+            if name in SCAN_LIMITED:
+                # past libclamav's limits: not known to be clean, so
+                # deferred by the default policy (scanner-failure tempfail)
+                self.assertEqual((code, text), (451, "4.7.1 Message could not be "
+                                                "scanned for viruses, try again later"))
+            else:
+                self.assertIn(code, (521, 550, 552, 554), "%s: %d %s" % (name, code, text))
+                self.assertRegex(text, r"^5\.(6\.0|3\.4|6\.7|5\.2) ", name)
             if not name.startswith("nul/"):
                 self.assertRegex(self.appended[name], rb"^t\d+ OK ", name)
         self.assertEqual(sorted(n for n in self.refused if not n.startswith("py/")),
-                         sorted(n for n, _ in refused_by_smtp() + NUL_MSGS))
+                         sorted([n for n, _ in refused_by_smtp() + NUL_MSGS] +
+                                list(SCAN_LIMITED)))
         py = [n for n in self.names if n.startswith("py/")]
         self.assertEqual(len(py), len(python_corpus()))
         sys.stderr.write("\n  %d messages: %d over SMTP, %d with APPEND; delivery %.1f s, "
