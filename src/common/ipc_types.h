@@ -8,7 +8,7 @@
 #ifndef SP_IPC_TYPES_H
 #define SP_IPC_TYPES_H
 
-#define IPC_VERSION	12
+#define IPC_VERSION	13
 
 enum imsg_type {
 	IMSG_NONE = 0,
@@ -52,9 +52,13 @@ enum imsg_type {
 
 	/* smtp session -> filter, at the end of DATA, and back */
 	IMSG_FILTER_CHECK,	/* str sender, u32 lines the session added on
-				 * top; fd: the message, a sealed
-				 * memfd.  reply: u32 FILTER_*, str the SMTP
-				 * reply when not accepted ("550 5.6.0 ...") */
+				 * top, u32 authenticated, str the recipient
+				 * whose policy decides ("": the sender's);
+				 * fd: the message, a sealed memfd.  reply:
+				 * u32 FILTER_*, str the SMTP reply when not
+				 * accepted ("550 5.6.0 ..."), str header
+				 * lines to put on top when accepted (each
+				 * ending in CR LF; "" none) */
 
 	/* smtp session -> queue: remote recipients of an authenticated
 	 * submission, stored durably before the reply */

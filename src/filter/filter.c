@@ -60,13 +60,14 @@ filter_kind(enum sp_listener_kind k)
 
 static void
 filter_reply(struct service_session *ss, uint32_t reqid, uint32_t verdict,
-    const char *text)
+    const char *text, const char *headers)
 {
 	struct ipc_out	*out;
 
 	out = ipc_out_new(IMSG_FILTER_CHECK, reqid, -1);
 	ipc_add_u32(out, verdict);
 	ipc_add_str(out, text);
+	ipc_add_str(out, headers);
 	(void)ipc_chan_send(ss->chan, out);
 }
 
@@ -77,44 +78,69 @@ filter_verdict_name(uint32_t verdict)
 	    verdict == FILTER_REJECT ? "reject" : "tempfail";
 }
 
+/* A group name in a log line: no spaces or quotes (names may hold them). */
+static void
+filter_log_safe(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s == ' ' || *s == '"' || *s == '=')
+			*s = '_';
+}
+
 /* A scanning thread is done: the verdict to the session, if it is there. */
 static void
 filter_done(struct filter_job *j)
 {
 	uint32_t	 verdict = FILTER_ACCEPT;
-	char		 reply[256];
+	char		 reply[256], hdrs[256];
 
 	TAILQ_REMOVE(&live, j, live);
-	reply[0] = '\0';
+	reply[0] = hdrs[0] = '\0';
 	switch (j->av) {
 	case AV_CLEAN:
 		break;
 	case AV_VIRUS:
+		/*
+		 * antivirus reject, and quarantine too until the quarantine
+		 * store exists: a virus is never accepted (docs/design.md)
+		 */
 		verdict = FILTER_REJECT;
 		snprintf(reply, sizeof(reply), "554 5.7.1 Message refused: "
 		    "virus found (%s)", j->name);
+		if (j->pv.antivirus == POLICY_AV_QUARANTINE)
+			log_warnx("%016" PRIx64 " filter: the policy says "
+			    "quarantine, which this release does not have "
+			    "yet: refused", j->connid);
 		break;
 	case AV_LIMIT:
 	case AV_ERROR:
-		/* the built-in policy: scanner-failure tempfail */
+		if (j->pv.scanner_failure == POLICY_SCANFAIL_ACCEPT) {
+			/* the policy accepts it unscanned, and says so */
+			snprintf(hdrs, sizeof(hdrs), "X-Sealpost-Antivirus: "
+			    "not scanned (%s)\r\n", j->av == AV_LIMIT ?
+			    "a scan limit was reached" :
+			    "the scanner is unavailable");
+			break;
+		}
 		verdict = FILTER_TEMP;
 		snprintf(reply, sizeof(reply), "451 4.7.1 Message could not "
 		    "be scanned for viruses, try again later");
 		break;
 	}
 	log_info("%016" PRIx64 " filter event=verdict result=%s size=%zu "
-	    "antivirus=%s%s%s av_ms=%ld wait_ms=%ld%s", j->connid,
+	    "antivirus=%s%s%s av_ms=%ld wait_ms=%ld policy=%s%s%s", j->connid,
 	    filter_verdict_name(verdict), j->size,
 	    j->av == AV_CLEAN ? "clean" : j->av == AV_VIRUS ? "virus" :
 	    j->av == AV_LIMIT ? "limit" : "error",
 	    j->name[0] != '\0' ? " virus=" : "", j->name, j->av_ms,
-	    j->wait_ms, j->ss == NULL ? " session=gone" : "");
+	    j->wait_ms, j->group, hdrs[0] != '\0' ? " unscanned=accepted" :
+	    "", j->ss == NULL ? " session=gone" : "");
 	if (j->err[0] != '\0')
 		log_warnx("%016" PRIx64 " filter event=antivirus "
 		    "result=%s reason=%s", j->connid, j->av == AV_LIMIT ?
 		    "limit" : "error", j->err);
 	if (j->ss != NULL)
-		filter_reply(j->ss, j->reqid, verdict, reply);
+		filter_reply(j->ss, j->reqid, verdict, reply, hdrs);
 	close(j->fd);
 	free(j);
 }
@@ -123,16 +149,28 @@ static int
 filter_check(struct service_session *ss, struct ipc_msg *msg)
 {
 	struct filter_job	*j;
+	struct policy_ctx	 ctx;
+	struct policy_result	 pr;
 	unsigned char		*buf;
-	const char		*sender;
+	const char		*sender, *rcpt;
 	char			 reply[256];
 	size_t			 size, n;
-	uint32_t		 verdict = FILTER_ACCEPT, added;
+	uint32_t		 verdict = FILTER_ACCEPT, added, authed;
 
 	if (!filter_kind(ss->kind) || msg->fd == -1 ||
 	    ipc_get_str(msg, &sender, 320) == -1 ||
-	    ipc_get_u32(msg, &added) == -1 || ipc_end(msg) == -1)
+	    ipc_get_u32(msg, &added) == -1 ||
+	    ipc_get_u32(msg, &authed) == -1 ||
+	    ipc_get_str(msg, &rcpt, 320) == -1 || ipc_end(msg) == -1 ||
+	    authed > 1)
 		return -1;
+	/* the DATA phase of the policy: the sender's, or the recipient's */
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.listener = ss->kind;
+	ctx.authenticated = authed;
+	ctx.sender = sender;
+	ctx.recipient = rcpt[0] != '\0' ? rcpt : NULL;
+	policy_eval(policy, &ctx, &pr);
 	reply[0] = '\0';
 	/* SECURITY: only a sealed memfd, so what we check is what is kept */
 	if (memfd_check_sealed(msg->fd, FILTER_MSG_MAX, &size) == -1)
@@ -156,6 +194,10 @@ filter_check(struct service_session *ss, struct ipc_msg *msg)
 		j->ss = ss;
 		j->reqid = msg->hdr.id;
 		j->connid = ss->connid;
+		j->pv = pr.v;
+		(void)policy_group_name(policy, &pr.group, j->group,
+		    sizeof(j->group));
+		filter_log_safe(j->group);
 		if (filter_work_submit(j) == 0) {
 			TAILQ_INSERT_TAIL(&live, j, live);
 			return 0;
@@ -170,7 +212,7 @@ filter_check(struct service_session *ss, struct ipc_msg *msg)
 	log_info("%016" PRIx64 " filter event=verdict result=%s size=%zu%s%s",
 	    ss->connid, filter_verdict_name(verdict), size,
 	    reply[0] != '\0' ? " reason=" : "", reply);
-	filter_reply(ss, msg->hdr.id, verdict, reply);
+	filter_reply(ss, msg->hdr.id, verdict, reply, "");
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "filter_av.h"
+#include "policy.h"
 
 #define FILTER_WORKERS_MAX	32
 #define FILTER_QUEUE_MAX	256	/* jobs waiting or running */
@@ -31,6 +32,8 @@ struct filter_job {
 	uint32_t		 reqid;
 	uint64_t		 connid;
 	long			 queued_ms;
+	struct policy_values	 pv;		/* the policy that decides */
+	char			 group[128];	/* its group, for the log */
 	/* result (the worker's) */
 	enum av_result		 av;
 	char			 name[AV_NAME_MAX];

@@ -16,6 +16,9 @@
 #define SMTP_RCPTS_MAX		1000	/* = smtp-max-recipients' maximum */
 #define SMTP_KEY_LEN		32
 
+/* Header lines the filter may put on top of a message (X-Spam-..., ...). */
+#define SMTP_FILTER_HEADERS_MAX	4096
+
 struct smtp_rcpt_ent {
 	char		 addr[SMTP_ADDR_MAX + 1];
 	bool		 local;

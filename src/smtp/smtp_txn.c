@@ -33,6 +33,7 @@
 #include "ipc.h"
 #include "ipc_types.h"
 #include "memfd.h"
+#include "xmalloc.h"
 #include "tls.h"
 #include "smtp.h"
 #include "banned.h"
@@ -165,13 +166,74 @@ smtp_msgfd(struct smtp *sm)
 	return fcntl(sm->msgfd, F_DUPFD_CLOEXEC, 0);
 }
 
+/*
+ * Header lines from the filter (trusted, but they go into stored mail,
+ * SECURITY-TESTS T55): each "Name: value" of printable ASCII, tabs and
+ * spaces, ending in CR LF, folded lines starting with a space or tab.
+ */
+static int
+smtp_filter_headers_ok(const char *h)
+{
+	const char	*p;
+	int		 bol = 1;
+
+	for (p = h; *p != '\0'; p++) {
+		if (*p == '\r') {
+			if (p[1] != '\n')
+				return -1;
+			p++;
+			bol = 1;
+			continue;
+		}
+		if (bol && p == h && (*p == ' ' || *p == '\t'))
+			return -1;	/* no continuation of our Received */
+		if ((unsigned char)*p < 0x20 && *p != '\t')
+			return -1;
+		if ((unsigned char)*p >= 0x7f)
+			return -1;
+		bol = 0;
+	}
+	return p == h || (p - h >= 2 && p[-1] == '\n') ? 0 : -1;
+}
+
+/* The message with the filter's header lines on top: a new sealed memfd. */
+static int
+smtp_prepend(struct smtp *sm, const char *hdrs)
+{
+	unsigned char	*buf;
+	off_t		 off = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = memfd_new("message")) == -1)
+		return -1;
+	if (memfd_append(fd, hdrs, strlen(hdrs)) == -1) {
+		close(fd);
+		return -1;
+	}
+	buf = xmalloc(65536);
+	while ((n = pread(sm->msgfd, buf, 65536, off)) > 0) {
+		if (memfd_append(fd, buf, (size_t)n) == -1)
+			break;
+		off += n;
+	}
+	free(buf);
+	if (n != 0 || memfd_seal(fd) == -1) {
+		close(fd);
+		return -1;
+	}
+	close(sm->msgfd);
+	sm->msgfd = fd;
+	return 0;
+}
+
 /* The filter's verdict: 0 accept, else the reply was sent. */
 static int
 smtp_filter(struct smtp *sm)
 {
 	static struct ipc_msg	 reply;
 	struct ipc_out		*out;
-	const char		*text;
+	const char		*text, *hdrs;
 	uint32_t		 verdict;
 	int			 fd;
 
@@ -183,16 +245,31 @@ smtp_filter(struct smtp *sm)
 	out = ipc_out_new(IMSG_FILTER_CHECK, 0, fd);
 	ipc_add_str(out, sm->mail.addr);
 	ipc_add_u32(out, sm->added_lines);
+	ipc_add_u32(out, sm->authed);
+	/*
+	 * Whose policy decides the one reply to DATA: on a submission the
+	 * sender's (DESIGN.md); from the Internet the first recipient's.
+	 */
+	ipc_add_str(out, sm->authed || sm->nrcpts == 0 ? "" :
+	    sm->rcpts[0].addr);
 	if (session_call(sm->s, SVC_FILTER, out, &reply) == -1 ||
 	    ipc_get_u32(&reply, &verdict) == -1 ||
-	    ipc_get_str(&reply, &text, 256) == -1 || ipc_end(&reply) == -1 ||
-	    verdict > FILTER_TEMP) {
+	    ipc_get_str(&reply, &text, 256) == -1 ||
+	    ipc_get_str(&reply, &hdrs, SMTP_FILTER_HEADERS_MAX) == -1 ||
+	    ipc_end(&reply) == -1 || verdict > FILTER_TEMP ||
+	    smtp_filter_headers_ok(hdrs) == -1) {
 		session_reply(sm->s, "451 4.3.0 Message filter unavailable, "
 		    "try again later\r\n");
 		return -1;
 	}
-	if (verdict == FILTER_ACCEPT)
+	if (verdict == FILTER_ACCEPT) {
+		if (hdrs[0] != '\0' && smtp_prepend(sm, hdrs) == -1) {
+			session_reply(sm->s, "451 4.3.0 Local error, try "
+			    "again later\r\n");
+			return -1;
+		}
 		return 0;
+	}
 	/* the filter's own reply: "5xx x.y.z text" or "4xx ..." */
 	if ((verdict == FILTER_REJECT && text[0] != '5') ||
 	    (verdict == FILTER_TEMP && text[0] != '4') || strlen(text) < 10)

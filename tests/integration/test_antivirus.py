@@ -206,6 +206,45 @@ class ScannerFailures(unittest.TestCase):
             inst.wait_log(r"filter event=antivirus result=limit reason=limit reached")
             self.assertIsNone(self.deliver(inst, plain(b"small and clean")))
 
+    def test_policy_accepts_unscanned_with_a_header(self):
+        """scanner-failure accept (for one recipient's domain): the
+        message past a limit is delivered with X-Sealpost-Antivirus
+        saying it was not scanned; for the others the default defers."""
+        inst = Instance("av-open", extra_conf=CONF + ["clamav-max-recursion 2"])
+        try:
+            inst.start()
+            inst.wait_services_ready()
+            inst.add_user("open@example.test")
+            with open(os.path.join(inst.dir, "policy", "open.policy"), "w") as f:
+                f.write("rule fail-open {\n\trecipient open@example.test\n"
+                        "\tscanner-failure accept\n}\n")
+            inst.ctl("reload")
+            inst.wait_log(r"service filter renewed", timeout=20)
+            deep = attached(zipped("a.txt", b"clean", 6), "d.zip")
+            with smtplib.SMTP("127.0.0.1", inst.port("smtp"), timeout=60) as s:
+                s.ehlo("client.test")
+                s.sendmail("a@other.test", ["open@example.test"], deep)
+                with self.assertRaises(smtplib.SMTPDataError) as e:
+                    s.sendmail("a@other.test", ["demo@example.test"], deep)
+                self.assertEqual(e.exception.smtp_code, 451)
+                # a virus is refused whatever the scanner-failure action
+                with self.assertRaises(smtplib.SMTPDataError) as e:
+                    s.sendmail("a@other.test", ["open@example.test"], plain(EICAR))
+                self.assertEqual(e.exception.smtp_code, 554)
+            m = inst.imaps("open@example.test")
+            m.select("INBOX", readonly=True)
+            typ, data = m.fetch("1:*", "(BODY.PEEK[HEADER])")
+            m.logout()
+            heads = [d[1] for d in data if isinstance(d, tuple)]
+            self.assertEqual(len(heads), 1)
+            self.assertTrue(heads[0].startswith(
+                b"X-Sealpost-Antivirus: not scanned (a scan limit was reached)\r\n"
+                b"Received: from client.test"), heads[0][:200])
+            inst.wait_log(r"filter event=verdict result=accept size=\d+ antivirus=limit "
+                          r"av_ms=\d+ wait_ms=\d+ policy=fail-open unscanned=accepted")
+        finally:
+            inst.finish()
+
     def test_no_engine_defers(self):
         inst = Instance("av-none", extra_conf=CONF)
         try:
