@@ -10,7 +10,7 @@
 
 #include "sandbox.h"
 
-#define CHILD_OPT_MAX	8	/* -o options of one child */
+#define CHILD_OPT_MAX	12	/* -o options of one child */
 
 struct child_args {
 	uid_t		 uid;

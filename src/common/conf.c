@@ -112,6 +112,7 @@ struct conf_parser {
 	int		 seen_av_files;
 	int		 seen_filter_workers;
 	int		 seen_filter_tmp;
+	int		 seen_rspamd;
 };
 
 static int conf_error(struct conf_parser *, const char *, ...)
@@ -424,6 +425,61 @@ conf_parse_size(struct conf_parser *p, const char *key, const char *v,
 	return 0;
 }
 
+/*
+ * rspamd-url http://ADDRESS:PORT | none: rspamd's normal worker, by a
+ * numeric address (the filter resolves no names in its jail).
+ */
+static int
+conf_parse_rspamd(struct conf_parser *p, char **tok, int ntok)
+{
+	struct sockaddr_in6	 s6;
+	struct in_addr		 a4;
+	const char		*v, *h, *errstr;
+	char			 host[64];
+	size_t			 hl;
+
+	if (conf_nargs(p, "rspamd-url", ntok, 1) == -1)
+		return -1;
+	if (p->seen_rspamd++)
+		return conf_error(p, "rspamd-url given twice");
+	v = tok[1];
+	if (strcmp(v, "none") == 0)
+		return 0;
+	if (strncmp(v, "http://", 7) != 0)
+		goto bad;
+	h = v + 7;
+	if (*h == '[') {
+		const char *e = strchr(h, ']');
+
+		if (e == NULL || (hl = (size_t)(e - h - 1)) >= sizeof(host) ||
+		    e[1] != ':')
+			goto bad;
+		memcpy(host, h + 1, hl);
+		host[hl] = '\0';
+		if (inet_pton(AF_INET6, host, &s6.sin6_addr) != 1)
+			goto bad;
+		h = e + 2;
+	} else {
+		const char *c = strchr(h, ':');
+
+		if (c == NULL || (hl = (size_t)(c - h)) >= sizeof(host))
+			goto bad;
+		memcpy(host, h, hl);
+		host[hl] = '\0';
+		if (inet_pton(AF_INET, host, &a4) != 1)
+			goto bad;
+		h = c + 1;
+	}
+	(void)strtonum(h, 1, 65535, &errstr);
+	if (errstr != NULL)
+		goto bad;
+	p->conf->rspamd_url = xstrdup(v);
+	return 0;
+bad:
+	return conf_error(p, "rspamd-url: \"%s\" is not http://ADDRESS:PORT "
+	    "with a numeric address (or none)", v);
+}
+
 /* KEY SIZE with min <= SIZE <= max, given once. */
 static int
 conf_size_key(struct conf_parser *p, const char *key, char **tok, int ntok,
@@ -704,6 +760,8 @@ conf_parse_line(struct conf_parser *p, char *line)
 		return conf_nargs(p, key, ntok, 1) == -1 ? -1 :
 		    conf_set_path(p, key, &c->policy_dir, tok[1]);
 	}
+	if (strcmp(key, "rspamd-url") == 0)
+		return conf_parse_rspamd(p, tok, ntok);
 	if (strcmp(key, "clamav-database") == 0)
 		return conf_nargs(p, key, ntok, 1) == -1 ? -1 :
 		    conf_set_path(p, key, &c->clamav_db, tok[1]);
@@ -1001,6 +1059,7 @@ conf_free(struct sp_conf *c)
 	free(c->tls_key);
 	free(c->recovery_key);
 	free(c->clamav_db);
+	free(c->rspamd_url);
 	free(c->policy_dir);
 	free(c->test_deliver_crash);
 	for (i = 0; i < c->ndomains; i++)
@@ -1097,6 +1156,8 @@ conf_print(FILE *fp, const struct sp_conf *c)
 	fprintf(fp, "auth-cache-lifetime %u\n", c->auth_cache_lifetime);
 	conf_print_kv(fp, "recovery-key", c->recovery_key);
 	conf_print_kv(fp, "policy-dir", c->policy_dir);
+	fprintf(fp, "rspamd-url %s\n", c->rspamd_url != NULL ? c->rspamd_url :
+	    "none");
 	conf_print_kv(fp, "clamav-database", c->clamav_db);
 	fprintf(fp, "clamav-max-scan-size %llu\n",
 	    (unsigned long long)c->clamav_max_scan);

@@ -80,6 +80,7 @@ struct sp_conf {
 	char			*policy_dir;		/* *.policy files */
 	int			 policy_dir_given;	/* else the default */
 	char			*clamav_db;		/* database folder */
+	char			*rspamd_url;		/* NULL: no spam scoring */
 	uint64_t		 clamav_max_scan;	/* bytes per message */
 	uint64_t		 clamav_max_file;	/* bytes per part */
 	unsigned int		 clamav_max_recursion;	/* archive depth */

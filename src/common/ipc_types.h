@@ -8,7 +8,7 @@
 #ifndef SP_IPC_TYPES_H
 #define SP_IPC_TYPES_H
 
-#define IPC_VERSION	13
+#define IPC_VERSION	14
 
 enum imsg_type {
 	IMSG_NONE = 0,
@@ -53,12 +53,14 @@ enum imsg_type {
 	/* smtp session -> filter, at the end of DATA, and back */
 	IMSG_FILTER_CHECK,	/* str sender, u32 lines the session added on
 				 * top, u32 authenticated, str the recipient
-				 * whose policy decides ("": the sender's);
-				 * fd: the message, a sealed memfd.  reply:
-				 * u32 FILTER_*, str the SMTP reply when not
-				 * accepted ("550 5.6.0 ..."), str header
-				 * lines to put on top when accepted (each
-				 * ending in CR LF; "" none) */
+				 * whose policy decides ("": the sender's),
+				 * str HELO, str queue id, u32 n, n x str
+				 * recipient; fd: the message, a sealed
+				 * memfd.  reply: u32 FILTER_*, str the SMTP
+				 * reply when not accepted ("550 5.6.0 ..."),
+				 * str header lines to put on top when
+				 * accepted (each ending in CR LF; "" none),
+				 * u32 FILTER_F_* */
 
 	/* smtp session -> queue: remote recipients of an authenticated
 	 * submission, stored durably before the reply */
@@ -105,6 +107,8 @@ enum imsg_type {
 #define FILTER_ACCEPT		0
 #define FILTER_REJECT		1	/* 5xx: the reply says why */
 #define FILTER_TEMP		2	/* 4xx */
+/* IMSG_FILTER_CHECK flags of an accepted message */
+#define FILTER_F_JUNK		0x01	/* local recipients: into Junk */
 
 /* IMSG_QUEUE_MSG results */
 #define QUEUE_OK		0

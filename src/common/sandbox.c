@@ -69,6 +69,15 @@
 #define SB_LL_FS_IOCTL_DEV	(1ULL << 15)	/* ABI 5 */
 #define SB_LL_NET_BIND_TCP	(1ULL << 0)	/* ABI 4 */
 #define SB_LL_NET_CONNECT_TCP	(1ULL << 1)	/* ABI 4 */
+/* struct landlock_net_port_attr and its rule type (Linux 6.7, ABI 4) */
+struct sb_ll_net_port {
+	uint64_t	allowed_access;
+	uint64_t	port;
+};
+#define SB_LL_RULE_NET_PORT	2
+
+/* sandbox_allow_connect: the one TCP port this process may connect to */
+static uint16_t	sb_connect_port;
 #define SB_LL_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0) /* ABI 6 */
 #define SB_LL_SCOPE_SIGNAL	(1ULL << 1)	/* ABI 6 */
 
@@ -464,6 +473,21 @@ static const struct sb_rule sb_filter[] = {
 	{ .name = "ftruncate" },
 	{ .name = "fcntl", .nargs = 1,
 	    .arg = { { 1, SCMP_CMP_EQ, F_SETFD, 0 } } },	/* fdopendir */
+	/*
+	 * rspamd over HTTP (libcurl, filter_spam.c): a TCP socket to the
+	 * one configured port (Landlock: sandbox_allow_connect)
+	 */
+	{ .name = "socket", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_EQ, AF_INET, 0 } } },
+	{ .name = "socket", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_EQ, AF_INET6, 0 } } },
+	{ .name = "connect" },
+	{ .name = "setsockopt" },
+	{ .name = "getsockopt" },
+	{ .name = "getsockname" },
+	{ .name = "getpeername" },
+	{ .name = "recvfrom" },
+	{ .name = "sendto" },
 	/* a thread stack's guard page (PROT_NONE); never PROT_EXEC */
 	{ .name = "mprotect", .nargs = 1,
 	    .arg = { { 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0 } } },
@@ -770,6 +794,16 @@ sb_landlock(const struct sb_role *r, int abi)
 		}
 		close(pb.parent_fd);
 	}
+	if (sb_connect_port != 0 && (lv->net & SB_LL_NET_CONNECT_TCP)) {
+		struct sb_ll_net_port	np;
+
+		memset(&np, 0, sizeof(np));
+		np.allowed_access = SB_LL_NET_CONNECT_TCP;
+		np.port = sb_connect_port;
+		if (syscall(SYS_landlock_add_rule, (int)rfd,
+		    SB_LL_RULE_NET_PORT, &np, 0) == -1)
+			goto fail;
+	}
 	if (syscall(SYS_landlock_restrict_self, (int)rfd, 0) == -1)
 		goto fail;
 	close((int)rfd);
@@ -864,6 +898,12 @@ done:
 	seccomp_release(ctx);
 	errno = e;
 	return ret;
+}
+
+void
+sandbox_allow_connect(uint16_t port)
+{
+	sb_connect_port = port;
 }
 
 int

@@ -19,6 +19,7 @@
 #define SP_SANDBOX_H
 
 #include <sys/types.h>
+#include <stdint.h>
 
 /* Who is being sandboxed: picks the seccomp profile and the rlimits. */
 enum sp_role {
@@ -95,6 +96,13 @@ int	jail_account(const char *mailroot, const char *account_dir);
  * permissions of layout.h, and nothing else.
  */
 int	jail_mail_root(const char *mailroot, const char *mail_dir);
+
+/*
+ * Before sandbox_enter: the role may connect to this one TCP port
+ * (Landlock ABI 4 and later; the filter's rspamd).  The address is the
+ * caller's business (a numeric loopback address from the configuration).
+ */
+void	sandbox_allow_connect(uint16_t port);
 
 /* sandbox.c */
 /*

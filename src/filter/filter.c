@@ -36,6 +36,7 @@
 #include "xmalloc.h"
 #include "ipc_types.h"
 #include "memfd.h"
+#include "buf.h"
 #include "service.h"
 #include "filter_headers.h"
 #include "filter_av.h"
@@ -45,11 +46,14 @@
 
 #define FILTER_MSG_MAX	((size_t)1 << 31)
 #define FILTER_TMPDIR	"/tmp"		/* the jail's private tmpfs */
+#define FILTER_HEADERS_MAX 2048		/* header lines we add */
 
 TAILQ_HEAD(live_list, filter_job);
 static struct live_list	 live = TAILQ_HEAD_INITIALIZER(live);
 static unsigned int	 nworkers = 2;
 static struct policy	*policy;	/* from the master, SP_FD_POLICY */
+static const char	*hostname = "localhost";	/* -o hostname */
+static const char	*rspamd_url;	/* -o rspamd-url, or NULL: no spam */
 
 static int
 filter_kind(enum sp_listener_kind k)
@@ -60,7 +64,7 @@ filter_kind(enum sp_listener_kind k)
 
 static void
 filter_reply(struct service_session *ss, uint32_t reqid, uint32_t verdict,
-    const char *text, const char *headers)
+    const char *text, const char *headers, uint32_t flags)
 {
 	struct ipc_out	*out;
 
@@ -68,7 +72,78 @@ filter_reply(struct service_session *ss, uint32_t reqid, uint32_t verdict,
 	ipc_add_u32(out, verdict);
 	ipc_add_str(out, text);
 	ipc_add_str(out, headers);
+	ipc_add_u32(out, flags);
 	(void)ipc_chan_send(ss->chan, out);
+}
+
+static void
+filter_job_free(struct filter_job *j)
+{
+	close(j->fd);
+	buf_free(&j->rcptbuf);
+	free(j->rcpts);
+	free(j);
+}
+
+/* The envelope sender's domain for Authentication-Results ("" none). */
+static const char *
+filter_domain(const char *addr)
+{
+	const char	*at = strrchr(addr, '@');
+
+	return at != NULL ? at + 1 : "";
+}
+
+/*
+ * rspamd's result and the policy: the verdict, header lines and flags.
+ * The score against the policy's thresholds; a pre-result of rspamd's
+ * own (is_skipped with action reject: GTUBE, a hard rule) refuses too.
+ */
+static void
+filter_spam_verdict(struct filter_job *j, uint32_t *verdict, char *reply,
+    size_t rlen, char *hdrs, size_t hlen, uint32_t *flags,
+    enum policy_spam_action *act_r)
+{
+	enum policy_spam_action	 act = POLICY_ACTION_NONE;
+	unsigned int		 which = 0;
+	size_t			 used = strlen(hdrs);
+	int			 n;
+
+	*act_r = POLICY_ACTION_NONE;
+	if (j->spam == 1) {
+		if (j->pv.scanner_failure == POLICY_SCANFAIL_ACCEPT) {
+			(void)snprintf(hdrs + used, hlen - used,
+			    "X-Sealpost-Spam: not scanned (the spam scanner "
+			    "is unavailable)\r\n");
+			return;
+		}
+		*verdict = FILTER_TEMP;
+		(void)snprintf(reply, rlen, "451 4.7.1 Message could not be "
+		    "scanned for spam, try again later");
+		return;
+	}
+	act = policy_spam_action(&j->pv, j->sr.score);
+	if (j->sr.skipped && j->sr.action == SPAM_REJECT)
+		act = POLICY_ACTION_REJECT;
+	*act_r = act;
+	if (act == POLICY_ACTION_REJECT) {
+		*verdict = FILTER_REJECT;
+		(void)snprintf(reply, rlen, "554 5.7.1 Message refused as "
+		    "spam");
+		return;
+	}
+	if (act == POLICY_ACTION_JUNK)
+		*flags |= FILTER_F_JUNK;
+	if (j->pv.headers & POLICY_HDR_SPAM_SCORE)
+		which |= SPAM_HDR_SCORE;
+	if (j->pv.headers & POLICY_HDR_SPAM_STATUS)
+		which |= SPAM_HDR_STATUS;
+	if (j->pv.headers & POLICY_HDR_AUTH_RESULTS)
+		which |= SPAM_HDR_AUTH;
+	if (which != 0 && (n = spam_headers(&j->sr, which,
+	    act != POLICY_ACTION_NONE, hostname, filter_domain(j->sender),
+	    hdrs + used, hlen - used)) < 0)
+		hdrs[used] = '\0';	/* too long: without them */
 }
 
 static const char *
@@ -91,8 +166,10 @@ filter_log_safe(char *s)
 static void
 filter_done(struct filter_job *j)
 {
-	uint32_t	 verdict = FILTER_ACCEPT;
-	char		 reply[256], hdrs[256];
+	uint32_t		 verdict = FILTER_ACCEPT, flags = 0;
+	enum policy_spam_action	 act = POLICY_ACTION_NONE;
+	char			 reply[256], hdrs[FILTER_HEADERS_MAX];
+	static const char	*acts[] = { "none", "tag", "junk", "reject" };
 
 	TAILQ_REMOVE(&live, j, live);
 	reply[0] = hdrs[0] = '\0';
@@ -127,22 +204,46 @@ filter_done(struct filter_job *j)
 		    "be scanned for viruses, try again later");
 		break;
 	}
-	log_info("%016" PRIx64 " filter event=verdict result=%s size=%zu "
-	    "antivirus=%s%s%s av_ms=%ld wait_ms=%ld policy=%s%s%s", j->connid,
-	    filter_verdict_name(verdict), j->size,
-	    j->av == AV_CLEAN ? "clean" : j->av == AV_VIRUS ? "virus" :
-	    j->av == AV_LIMIT ? "limit" : "error",
-	    j->name[0] != '\0' ? " virus=" : "", j->name, j->av_ms,
-	    j->wait_ms, j->group, hdrs[0] != '\0' ? " unscanned=accepted" :
-	    "", j->ss == NULL ? " session=gone" : "");
+	if (verdict == FILTER_ACCEPT && j->spam != -1)
+		filter_spam_verdict(j, &verdict, reply, sizeof(reply), hdrs,
+		    sizeof(hdrs), &flags, &act);
+	{
+		char	spam[96];
+
+		if (j->spam == 0)
+			(void)snprintf(spam, sizeof(spam), " spam=%s%lld.%02lld "
+			    "spam_action=%s spam_ms=%ld", j->sr.score < 0 ? "-" :
+			    "", (long long)(j->sr.score < 0 ? -j->sr.score :
+			    j->sr.score) / 100, (long long)(j->sr.score < 0 ?
+			    -j->sr.score : j->sr.score) % 100, acts[act],
+			    j->spam_ms);
+		else
+			(void)snprintf(spam, sizeof(spam), "%s", j->spam == 1 ?
+			    " spam=error" : "");
+		log_info("%016" PRIx64 " filter event=verdict result=%s "
+		    "id=%s size=%zu antivirus=%s%s%s av_ms=%ld wait_ms=%ld%s "
+		    "policy=%s%s%s%s", j->connid,
+		    filter_verdict_name(verdict), j->qid, j->size,
+		    j->av == AV_CLEAN ? "clean" : j->av == AV_VIRUS ? "virus" :
+		    j->av == AV_LIMIT ? "limit" : "error",
+		    j->name[0] != '\0' ? " virus=" : "", j->name, j->av_ms,
+		    j->wait_ms, spam, j->group,
+		    strstr(hdrs, "not scanned") != NULL ?
+		    " unscanned=accepted" : "",
+		    flags & FILTER_F_JUNK ? " folder=Junk" : "",
+		    j->ss == NULL ? " session=gone" : "");
+	}
+	if (j->spam == 1)
+		log_warnx("%016" PRIx64 " filter event=spam result=error "
+		    "reason=%s", j->connid, j->spam_err);
 	if (j->err[0] != '\0')
 		log_warnx("%016" PRIx64 " filter event=antivirus "
 		    "result=%s reason=%s", j->connid, j->av == AV_LIMIT ?
 		    "limit" : "error", j->err);
 	if (j->ss != NULL)
-		filter_reply(j->ss, j->reqid, verdict, reply, hdrs);
-	close(j->fd);
-	free(j);
+		filter_reply(j->ss, j->reqid, verdict, reply,
+		    verdict == FILTER_ACCEPT ? hdrs : "", flags);
+	filter_job_free(j);
 }
 
 static int
@@ -152,18 +253,34 @@ filter_check(struct service_session *ss, struct ipc_msg *msg)
 	struct policy_ctx	 ctx;
 	struct policy_result	 pr;
 	unsigned char		*buf;
-	const char		*sender, *rcpt;
+	const char		*sender, *rcpt, *helo, *qid, *r;
 	char			 reply[256];
 	size_t			 size, n;
-	uint32_t		 verdict = FILTER_ACCEPT, added, authed;
+	uint32_t		 verdict = FILTER_ACCEPT, added, authed, nrcpts, i;
+	struct buf		*rcpts;
 
 	if (!filter_kind(ss->kind) || msg->fd == -1 ||
 	    ipc_get_str(msg, &sender, 320) == -1 ||
 	    ipc_get_u32(msg, &added) == -1 ||
 	    ipc_get_u32(msg, &authed) == -1 ||
-	    ipc_get_str(msg, &rcpt, 320) == -1 || ipc_end(msg) == -1 ||
-	    authed > 1)
+	    ipc_get_str(msg, &rcpt, 320) == -1 ||
+	    ipc_get_str(msg, &helo, 255) == -1 ||
+	    ipc_get_str(msg, &qid, 39) == -1 ||
+	    ipc_get_u32(msg, &nrcpts) == -1 || authed > 1 ||
+	    nrcpts > FILTER_RCPTS_MAX)
 		return -1;
+	/* the recipients, NUL-separated, for rspamd's Rcpt headers */
+	rcpts = buf_new((size_t)FILTER_RCPTS_MAX * 321);
+	for (i = 0; i < nrcpts; i++)
+		if (ipc_get_str(msg, &r, 320) == -1 ||
+		    buf_add(rcpts, r, strlen(r) + 1) == -1) {
+			buf_free(&rcpts);
+			return -1;
+		}
+	if (ipc_end(msg) == -1) {
+		buf_free(&rcpts);
+		return -1;
+	}
 	/* the DATA phase of the policy: the sender's, or the recipient's */
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.listener = ss->kind;
@@ -198,21 +315,33 @@ filter_check(struct service_session *ss, struct ipc_msg *msg)
 		(void)policy_group_name(policy, &pr.group, j->group,
 		    sizeof(j->group));
 		filter_log_safe(j->group);
+		strlcpy(j->sender, sender, sizeof(j->sender));
+		strlcpy(j->helo, helo, sizeof(j->helo));
+		strlcpy(j->qid, qid, sizeof(j->qid));
+		strlcpy(j->ip, ss->client, sizeof(j->ip));
+		j->authed = authed;
+		j->rcptbuf = rcpts;
+		rcpts = NULL;
+		j->nrcpts = nrcpts;
+		j->rcpts = xcalloc(nrcpts + 1, sizeof(*j->rcpts));
+		for (i = 0, r = (const char *)j->rcptbuf->data; i < nrcpts;
+		    i++, r += strlen(r) + 1)
+			j->rcpts[i] = r;
 		if (filter_work_submit(j) == 0) {
 			TAILQ_INSERT_TAIL(&live, j, live);
 			return 0;
 		}
-		close(j->fd);
-		free(j);
+		filter_job_free(j);
 		verdict = FILTER_TEMP;
 		snprintf(reply, sizeof(reply), "451 4.3.2 Too many messages "
 		    "being checked, try again later");
 	}
+	buf_free(&rcpts);
 	ipc_msg_clear(msg);		/* the handler owns the fd: close it */
 	log_info("%016" PRIx64 " filter event=verdict result=%s size=%zu%s%s",
 	    ss->connid, filter_verdict_name(verdict), size,
 	    reply[0] != '\0' ? " reason=" : "", reply);
-	filter_reply(ss, msg->hdr.id, verdict, reply, "");
+	filter_reply(ss, msg->hdr.id, verdict, reply, "", 0);
 	return 0;
 }
 
@@ -305,8 +434,21 @@ filter_preload(const struct child_args *a)
 	if (av_load(dir, FILTER_TMPDIR, &l, err, sizeof(err)) == -1)
 		log_warnx("filter: antivirus unavailable, every message "
 		    "will be deferred: %s", err);
-	if (filter_work_prepare() == -1)
-		fatal("filter: pipe");
+	hostname = child_opt(a, "hostname") != NULL ?
+	    child_opt(a, "hostname") : hostname;
+	rspamd_url = child_opt(a, "rspamd-url");
+	if (rspamd_url != NULL) {
+		/* the one port the sandbox lets us connect to */
+		const char	*c = strrchr(rspamd_url, ':'), *errstr;
+		long long	 port = c != NULL ? strtonum(c + 1, 1, 65535,
+				    &errstr) : 0;
+
+		if (c == NULL || errstr != NULL)
+			fatalx("filter: bad rspamd-url from the master");
+		sandbox_allow_connect((uint16_t)port);
+	}
+	if (filter_work_prepare(nworkers, rspamd_url, err, sizeof(err)) == -1)
+		fatalx("filter: %s", err);
 	filter_policy_load();
 }
 
@@ -319,9 +461,10 @@ filter_init(struct event_base *base)
 	if (filter_work_start(base, nworkers, filter_done) == -1)
 		fatal("filter: scanning threads");
 	policy_stats(policy, &st);
-	log_info("filter event=start antivirus=\"%s\" workers=%u "
-	    "policy_files=%zu policy_rules=%zu", av_describe(), nworkers,
-	    st.files, st.rules);
+	log_info("filter event=start antivirus=\"%s\" spam=%s workers=%u "
+	    "policy_files=%zu policy_rules=%zu", av_describe(),
+	    rspamd_url != NULL ? rspamd_url : "off", nworkers, st.files,
+	    st.rules);
 }
 
 static const struct service_ops filter_ops = {

@@ -19,6 +19,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +39,7 @@ static int		 work_pipe[2] = { -1, -1 };
 static struct event	*work_ev;
 static void		(*work_done_cb)(struct filter_job *);
 static pthread_t	 work_threads[FILTER_WORKERS_MAX];
+static struct spam_client *work_spam[FILTER_WORKERS_MAX];	/* or NULL */
 
 long
 filter_now_ms(void)
@@ -54,7 +58,9 @@ work_main(void *arg)
 	long			 t0;
 	char			 one = 1;
 
-	(void)arg;
+	struct spam_client	*sc = work_spam[(uintptr_t)arg];
+	struct spam_req		 req;
+
 	for (;;) {
 		pthread_mutex_lock(&work_mtx);
 		while ((j = TAILQ_FIRST(&work_todo)) == NULL)
@@ -67,6 +73,26 @@ work_main(void *arg)
 		j->av = av_scan(j->fd, j->name, sizeof(j->name), j->err,
 		    sizeof(j->err));
 		j->av_ms = filter_now_ms() - t0;
+		/* spam: only for what the antivirus let through */
+		j->spam = -1;
+		if (sc != NULL && j->av != AV_VIRUS) {
+			memset(&req, 0, sizeof(req));
+			req.ip = j->ip;
+			req.helo = j->helo;
+			req.from = j->sender;
+			req.user = j->authed ? j->sender : NULL;
+			req.queue_id = j->qid;
+			req.hostname = NULL;
+			req.rcpts = j->rcpts;
+			req.nrcpts = j->nrcpts;
+			req.fd = j->fd;
+			req.size = j->size;
+			req.timeout_ms = (long)j->pv.scanner_timeout * 1000;
+			t0 = filter_now_ms();
+			j->spam = spam_check(sc, &req, &j->sr, j->spam_err,
+			    sizeof(j->spam_err)) == 0 ? 0 : 1;
+			j->spam_ms = filter_now_ms() - t0;
+		}
 
 		pthread_mutex_lock(&work_mtx);
 		TAILQ_INSERT_TAIL(&work_done, j, entry);
@@ -101,9 +127,26 @@ work_wakeup(evutil_socket_t fd, short ev, void *arg)
 }
 
 int
-filter_work_prepare(void)
+filter_work_prepare(unsigned int n, const char *rspamd_url, char *err,
+    size_t errlen)
 {
-	return pipe2(work_pipe, O_NONBLOCK | O_CLOEXEC);
+	unsigned int	i;
+
+	if (pipe2(work_pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (rspamd_url == NULL)
+		return 0;
+	if (spam_global_init() == -1) {
+		snprintf(err, errlen, "libcurl does not start");
+		return -1;
+	}
+	for (i = 0; i < n && i < FILTER_WORKERS_MAX; i++)
+		if ((work_spam[i] = spam_client_new(rspamd_url, err,
+		    errlen)) == NULL)
+			return -1;
+	return 0;
 }
 
 int
@@ -125,7 +168,7 @@ filter_work_start(struct event_base *base, unsigned int n,
 	}
 	for (i = 0; i < n; i++)
 		if ((e = pthread_create(&work_threads[i], NULL, work_main,
-		    NULL)) != 0) {
+		    (void *)(uintptr_t)i)) != 0) {
 			errno = e;
 			return -1;
 		}

@@ -14,10 +14,12 @@
 #include <stdint.h>
 
 #include "filter_av.h"
+#include "filter_spam.h"
 #include "policy.h"
 
 #define FILTER_WORKERS_MAX	32
 #define FILTER_QUEUE_MAX	256	/* jobs waiting or running */
+#define FILTER_RCPTS_MAX	1000	/* recipients of one message */
 
 struct service_session;
 
@@ -34,16 +36,33 @@ struct filter_job {
 	long			 queued_ms;
 	struct policy_values	 pv;		/* the policy that decides */
 	char			 group[128];	/* its group, for the log */
+	/* the envelope, for rspamd */
+	char			 sender[321];
+	char			 helo[256];
+	char			 qid[40];
+	char			 ip[64];
+	bool			 authed;
+	const char		**rcpts;	/* into rcptbuf */
+	size_t			 nrcpts;
+	struct buf		*rcptbuf;
 	/* result (the worker's) */
 	enum av_result		 av;
 	char			 name[AV_NAME_MAX];
 	char			 err[256];
 	long			 av_ms;		/* time in the scanner */
 	long			 wait_ms;	/* time in the queue */
+	int			 spam;		/* -1 not asked, 0 ok, 1 failed */
+	struct spam_result	 sr;
+	char			 spam_err[256];
+	long			 spam_ms;
 };
 
-/* Before the sandbox: the wake-up pipe.  0 or -1. */
-int	filter_work_prepare(void);
+/*
+ * Before the sandbox: the wake-up pipe, and (rspamd_url not NULL) one
+ * rspamd client per thread.  0 or -1 with err.
+ */
+int	filter_work_prepare(unsigned int n, const char *rspamd_url, char *err,
+	    size_t errlen);
 /*
  * Start n threads (after the sandbox: they inherit it); done runs in the
  * loop thread for each finished job.  0 or -1.

@@ -204,8 +204,8 @@ service_start(struct service *s)
 {
 	struct master	*m = s->master;
 	char		 path[PATH_MAX], bufs[2][24], *argv[32];
-	char		 opts[7][PATH_MAX + 16];
-	int		 fds[SP_FD_FIRST_FREE], sv[2], i, n;
+	char		 opts[9][PATH_MAX + 16];
+	int		 fds[SP_FD_FIRST_FREE], sv[2], i, n, k;
 	pid_t		 pid;
 
 	if (m->stopping || s->pid > 0)
@@ -262,7 +262,13 @@ service_start(struct service *s)
 		    m->conf->clamav_max_files);
 		snprintf(opts[6], sizeof(opts[6]), "tmp-size=%llu",
 		    (unsigned long long)m->conf->filter_tmp_size);
-		for (i = 0; i < 7; i++) {
+		snprintf(opts[7], sizeof(opts[7]), "hostname=%s",
+		    m->conf->hostname);
+		k = 8;
+		if (m->conf->rspamd_url != NULL)
+			snprintf(opts[k++], sizeof(opts[8]), "rspamd-url=%s",
+			    m->conf->rspamd_url);
+		for (i = 0; i < k; i++) {
 			argv[n++] = "-o";
 			argv[n++] = opts[i];
 		}

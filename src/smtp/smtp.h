@@ -62,6 +62,7 @@ struct smtp {
 	unsigned int		 nrcpts;
 	int			 msgfd;		/* the memfd, or -1 */
 	unsigned int		 added_lines;	/* our Received: header's */
+	bool			 junk;		/* the filter said: into Junk */
 	struct smtp_data	 data;
 };
 

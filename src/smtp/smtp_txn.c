@@ -130,6 +130,7 @@ smtp_txn_reset(struct smtp *sm)
 	if (sm->msgfd != -1)
 		close(sm->msgfd);
 	sm->msgfd = -1;
+	sm->junk = false;
 	memset(&sm->mail, 0, sizeof(sm->mail));
 	sm->nrcpts = 0;
 	if (sm->state == SMTP_S_MAIL || sm->state == SMTP_S_BDAT)
@@ -234,7 +235,8 @@ smtp_filter(struct smtp *sm)
 	static struct ipc_msg	 reply;
 	struct ipc_out		*out;
 	const char		*text, *hdrs;
-	uint32_t		 verdict;
+	char			 qid[40];
+	uint32_t		 verdict, flags, i;
 	int			 fd;
 
 	if ((fd = smtp_msgfd(sm)) == -1) {
@@ -252,10 +254,18 @@ smtp_filter(struct smtp *sm)
 	 */
 	ipc_add_str(out, sm->authed || sm->nrcpts == 0 ? "" :
 	    sm->rcpts[0].addr);
+	ipc_add_str(out, sm->helo);
+	(void)snprintf(qid, sizeof(qid), "%016" PRIx64 ".%u", sm->s->id,
+	    sm->txns);
+	ipc_add_str(out, qid);
+	ipc_add_u32(out, sm->nrcpts);
+	for (i = 0; i < sm->nrcpts; i++)
+		ipc_add_str(out, sm->rcpts[i].addr);
 	if (session_call(sm->s, SVC_FILTER, out, &reply) == -1 ||
 	    ipc_get_u32(&reply, &verdict) == -1 ||
 	    ipc_get_str(&reply, &text, 256) == -1 ||
 	    ipc_get_str(&reply, &hdrs, SMTP_FILTER_HEADERS_MAX) == -1 ||
+	    ipc_get_u32(&reply, &flags) == -1 ||
 	    ipc_end(&reply) == -1 || verdict > FILTER_TEMP ||
 	    smtp_filter_headers_ok(hdrs) == -1) {
 		session_reply(sm->s, "451 4.3.0 Message filter unavailable, "
@@ -268,6 +278,7 @@ smtp_filter(struct smtp *sm)
 			    "again later\r\n");
 			return -1;
 		}
+		sm->junk = (flags & FILTER_F_JUNK) != 0;
 		return 0;
 	}
 	/* the filter's own reply: "5xx x.y.z text" or "4xx ..." */
@@ -315,7 +326,8 @@ smtp_deliver_one(struct smtp *sm, const struct smtp_rcpt_ent *r)
 	out = ipc_out_new(IMSG_DELIVER_MSG, 0, fd);
 	ipc_add_u64(out, r->account);
 	ipc_add_data(out, r->pk, sizeof(r->pk));
-	ipc_add_str(out, "INBOX");
+	/* the filter's junk verdict: local recipients get it in Junk */
+	ipc_add_str(out, sm->junk ? "Junk" : "INBOX");
 	ipc_add_str(out, sm->mail.addr);
 	ipc_add_str(out, r->addr);
 	if (session_call(sm->s, SVC_DELIVER, out, &reply) == -1)

@@ -126,8 +126,11 @@ def list_mailboxes(m, lsub=False, lower=False):
 class Instance:
     """A sealpostd development instance in a temporary folder."""
 
-    def __init__(self, name="test", extra_conf=(), build=None):
+    def __init__(self, name="test", extra_conf=(), build=None, spam=False):
+        """spam: use the test run's shared rspamd (rspamd()); without it
+        the instance scores no spam (rspamd-url none)."""
         self.build = build or BUILD
+        self.spam = spam
         self.extra_conf = list(extra_conf)
         self.tmp = tempfile.mkdtemp(prefix="sp-%s-" % name, dir="/tmp")
         self.dir = os.path.join(self.tmp, "inst")
@@ -142,7 +145,8 @@ class Instance:
                     SEALPOST_DEV_DIR=self.dir,
                     SEALPOST_PORT_OFFSET=str(self.offset),
                     SEALPOST_DEV_PREPARED="1",
-                    SEALPOST_BUILD_DIR=self.build)
+                    SEALPOST_BUILD_DIR=self.build,
+                    SEALPOST_RSPAMD_URL=rspamd().url if self.spam else "none")
 
     def start(self, timeout=30):
         _used_offsets.add(self.offset)     # again, after a stop
