@@ -482,6 +482,9 @@ static const struct sb_rule sb_filter[] = {
 	{ .name = "socket", .nargs = 1,
 	    .arg = { { 0, SCMP_CMP_EQ, AF_INET6, 0 } } },
 	{ .name = "connect" },
+	/* libcurl's own wake-up pair: a local socketpair, reaching nothing */
+	{ .name = "socketpair", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_EQ, AF_UNIX, 0 } } },
 	{ .name = "setsockopt" },
 	{ .name = "getsockopt" },
 	{ .name = "getsockname" },
