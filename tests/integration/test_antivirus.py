@@ -98,7 +98,7 @@ class AntivirusBase:
         self.assert_virus(attached(EICAR, "eicar.com"), "Sealpost.Test.EICAR")
         self.assert_virus(attached(zipped("eicar.com", EICAR), "eicar.zip"),
                           "Sealpost.Test.EICAR")
-        self.assertRegex(self.inst.log(), r"filter event=verdict result=reject size=\d+ "
+        self.assertRegex(self.inst.log(), r"filter event=verdict result=reject id=\S+ size=\d+ "
                          r"antivirus=virus virus=Sealpost\.Test\.EICAR\.UNOFFICIAL av_ms=\d+")
 
     @unittest.skipUnless(os.path.isdir(TESTFILES), "clamav-testfiles")
@@ -126,7 +126,7 @@ class AntivirusBase:
         self.assertIsNone(self.send(plain(b"nothing to see here")))
         self.assertIsNone(self.send(attached(zipped("notes.txt", b"just notes"), "n.zip")))
         self.assertEqual(self.inbox(), before + 2)
-        self.assertRegex(self.inst.log(), r"filter event=verdict result=accept size=\d+ "
+        self.assertRegex(self.inst.log(), r"filter event=verdict result=accept id=\S+ size=\d+ "
                          r"antivirus=clean av_ms=\d+ wait_ms=\d+")
 
     def test_tmpfs_left_empty(self):
@@ -240,7 +240,7 @@ class ScannerFailures(unittest.TestCase):
             self.assertTrue(heads[0].startswith(
                 b"X-Sealpost-Antivirus: not scanned (a scan limit was reached)\r\n"
                 b"Received: from client.test"), heads[0][:200])
-            inst.wait_log(r"filter event=verdict result=accept size=\d+ antivirus=limit "
+            inst.wait_log(r"filter event=verdict result=accept id=\S+ size=\d+ antivirus=limit "
                           r"av_ms=\d+ wait_ms=\d+ policy=fail-open unscanned=accepted")
         finally:
             inst.finish()
