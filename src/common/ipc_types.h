@@ -8,7 +8,7 @@
 #ifndef SP_IPC_TYPES_H
 #define SP_IPC_TYPES_H
 
-#define IPC_VERSION	14
+#define IPC_VERSION	15
 
 enum imsg_type {
 	IMSG_NONE = 0,
@@ -90,6 +90,12 @@ enum imsg_type {
 	/* master -> service: a fresh process of yours serves new sessions;
 	 * finish the ones you have, then exit (service.c) */
 	IMSG_MASTER_RETIRE,	/* -- */
+
+	/* smtp session -> filter, at RCPT: the policy's RCPT phase */
+	IMSG_FILTER_RCPT,	/* str sender, u32 authenticated, str
+				 * recipient; reply: str policy group (an
+				 * opaque token: equal tokens, same group),
+				 * u64 max-size (0: unset) */
 
 	/* test hooks (--enable-test-hooks builds only) */
 	IMSG_AUTH_TEST_ACCOUNT,	/* master -> auth: str address, data password,

@@ -47,6 +47,7 @@
 #define FILTER_MSG_MAX	((size_t)1 << 31)
 #define FILTER_TMPDIR	"/tmp"		/* the jail's private tmpfs */
 #define FILTER_HEADERS_MAX 2048		/* header lines we add */
+#define FILTER_GROUP_TOKEN_MAX 400	/* IMSG_FILTER_RCPT's group token */
 
 TAILQ_HEAD(live_list, filter_job);
 static struct live_list	 live = TAILQ_HEAD_INITIALIZER(live);
@@ -54,6 +55,7 @@ static unsigned int	 nworkers = 2;
 static struct policy	*policy;	/* from the master, SP_FD_POLICY */
 static const char	*hostname = "localhost";	/* -o hostname */
 static const char	*rspamd_url;	/* -o rspamd-url, or NULL: no spam */
+static uint32_t		 generation;	/* this process, in group tokens */
 
 static int
 filter_kind(enum sp_listener_kind k)
@@ -345,11 +347,53 @@ filter_check(struct service_session *ss, struct ipc_msg *msg)
 	return 0;
 }
 
+/*
+ * The RCPT phase: the recipient's policy group, as a token the session
+ * compares (this process's generation, then the group's rule bits: a
+ * fresh filter's tokens never equal an old one's), and its max-size.
+ */
+static int
+filter_rcpt(struct service_session *ss, struct ipc_msg *msg)
+{
+	struct policy_ctx	 ctx;
+	struct policy_result	 pr;
+	struct ipc_out		*out;
+	const char		*sender, *rcpt;
+	char			 token[FILTER_GROUP_TOKEN_MAX];
+	size_t			 i, off;
+	uint32_t		 authed;
+
+	if (!filter_kind(ss->kind) || ipc_get_str(msg, &sender, 320) == -1 ||
+	    ipc_get_u32(msg, &authed) == -1 ||
+	    ipc_get_str(msg, &rcpt, 320) == -1 || ipc_end(msg) == -1 ||
+	    authed > 1)
+		return -1;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.listener = ss->kind;
+	ctx.authenticated = authed;
+	ctx.sender = sender;
+	ctx.recipient = rcpt;
+	policy_eval(policy, &ctx, &pr);
+	off = (size_t)snprintf(token, sizeof(token), "%08x", generation);
+	/* at most 8 + 16 x 20 bytes: never cut (equal tokens, same group) */
+	for (i = 0; i < POLICY_GROUP_WORDS; i++)
+		if (pr.group.bits[i] != 0)
+			off += (size_t)snprintf(token + off, sizeof(token) - off,
+			    ":%zx.%llx", i, (unsigned long long)pr.group.bits[i]);
+	out = ipc_out_new(IMSG_FILTER_RCPT, msg->hdr.id, -1);
+	ipc_add_str(out, token);
+	ipc_add_u64(out, pr.v.max_size);
+	(void)ipc_chan_send(ss->chan, out);
+	return 0;
+}
+
 static int
 filter_session_msg(struct service_session *ss, struct ipc_msg *msg)
 {
 	if (msg->hdr.type == IMSG_FILTER_CHECK)
 		return filter_check(ss, msg);
+	if (msg->hdr.type == IMSG_FILTER_RCPT)
+		return filter_rcpt(ss, msg);
 	return -1;
 }
 
@@ -460,6 +504,7 @@ filter_init(struct event_base *base)
 
 	if (filter_work_start(base, nworkers, filter_done) == -1)
 		fatal("filter: scanning threads");
+	arc4random_buf(&generation, sizeof(generation));
 	policy_stats(policy, &st);
 	log_info("filter event=start antivirus=\"%s\" spam=%s workers=%u "
 	    "policy_files=%zu policy_rules=%zu", av_describe(),

@@ -501,6 +501,53 @@ smtp_postmaster(struct smtp *sm, char *addr, size_t len)
 	snprintf(addr, len, "postmaster@%s", sm->s->hostname);
 }
 
+/*
+ * The policy's RCPT phase, from the filter: the recipient's group and
+ * max-size.  From the Internet a recipient of another group than the
+ * first is deferred (452 4.5.3) and comes back in a transaction of its
+ * own, since the one reply to DATA follows one group's policy; on
+ * submission nothing is split (mail clients do not retry deferred
+ * recipients) and the sender's policy decides (DESIGN.md).  0 accepted,
+ * -1 the reply was sent.
+ */
+static int
+smtp_rcpt_policy(struct smtp *sm, const char *addr)
+{
+	static struct ipc_msg	 reply;
+	struct ipc_out		*out;
+	const char		*token;
+	uint64_t		 max, size;
+
+	out = ipc_out_new(IMSG_FILTER_RCPT, 0, -1);
+	ipc_add_str(out, sm->mail.addr);
+	ipc_add_u32(out, sm->authed);
+	ipc_add_str(out, addr);
+	if (session_call(sm->s, SVC_FILTER, out, &reply) == -1 ||
+	    ipc_get_str(&reply, &token, SMTP_GROUP_TOKEN_MAX) == -1 ||
+	    ipc_get_u64(&reply, &max) == -1 || ipc_end(&reply) == -1) {
+		session_reply(sm->s, "451 4.3.0 Temporary failure, try again "
+		    "later\r\n");
+		return -1;
+	}
+	if (sm->s->kind == SP_LISTEN_SMTP && sm->nrcpts > 0 &&
+	    strcmp(token, sm->group) != 0) {
+		session_reply(sm->s, "452 4.5.3 Recipient of another policy "
+		    "group: send it in a separate transaction\r\n");
+		return -1;
+	}
+	size = sm->mail.has_size ? sm->mail.size : 0;
+	if (max != 0 && size > max) {
+		session_reply(sm->s, "552 5.3.4 Message too big for this "
+		    "recipient\r\n");
+		return -1;
+	}
+	if (sm->nrcpts == 0)
+		strlcpy(sm->group, token, sizeof(sm->group));
+	if (max != 0 && (sm->rcpt_max == 0 || max < sm->rcpt_max))
+		sm->rcpt_max = max;
+	return 0;
+}
+
 static void
 smtp_rcpt(struct smtp *sm, const char *args)
 {
@@ -566,6 +613,8 @@ smtp_rcpt(struct smtp *sm, const char *args)
 		return;
 	} else
 		r->local = false;	/* to the outbound queue */
+	if (smtp_rcpt_policy(sm, r->addr) == -1)
+		return;
 	sm->nrcpts++;
 	session_reply(s, "250 2.1.5 Ok\r\n");
 }

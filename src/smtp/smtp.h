@@ -18,6 +18,8 @@
 
 /* Header lines the filter may put on top of a message (X-Spam-..., ...). */
 #define SMTP_FILTER_HEADERS_MAX	4096
+/* The filter's policy group token (IMSG_FILTER_RCPT). */
+#define SMTP_GROUP_TOKEN_MAX	400
 
 struct smtp_rcpt_ent {
 	char		 addr[SMTP_ADDR_MAX + 1];
@@ -63,6 +65,9 @@ struct smtp {
 	int			 msgfd;		/* the memfd, or -1 */
 	unsigned int		 added_lines;	/* our Received: header's */
 	bool			 junk;		/* the filter said: into Junk */
+	char			 group[SMTP_GROUP_TOKEN_MAX + 1];	/* the
+					   first recipient's policy group */
+	uint64_t		 rcpt_max;	/* smallest max-size, 0 none */
 	struct smtp_data	 data;
 };
 

@@ -131,6 +131,8 @@ smtp_txn_reset(struct smtp *sm)
 		close(sm->msgfd);
 	sm->msgfd = -1;
 	sm->junk = false;
+	sm->group[0] = '\0';
+	sm->rcpt_max = 0;
 	memset(&sm->mail, 0, sizeof(sm->mail));
 	sm->nrcpts = 0;
 	if (sm->state == SMTP_S_MAIL || sm->state == SMTP_S_BDAT)
@@ -457,6 +459,10 @@ smtp_txn_end(struct smtp *sm)
 	} else if (memfd_seal(sm->msgfd) == -1 || fstat(sm->msgfd, &st) == -1)
 		session_reply(sm->s, "451 4.3.0 Local error, try again "
 		    "later\r\n");
+	else if (sm->rcpt_max != 0 && (uint64_t)st.st_size > sm->rcpt_max)
+		/* the policy's max-size of a recipient (SIZE= was smaller) */
+		session_reply(sm->s, "552 5.3.4 Message too big for a "
+		    "recipient\r\n");
 	else if (smtp_filter(sm) == 0)
 		smtp_deliver(sm, (uint64_t)st.st_size);
 	sm->txns++;

@@ -10,6 +10,7 @@ example policies in policy/."""
 import os
 import re
 import shutil
+import smtplib
 import subprocess
 import unittest
 
@@ -108,6 +109,55 @@ class Policy(unittest.TestCase):
         r = self.inst.ctl("policy", "explain", check=False)
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"usage: sealpostctl", r.stderr)
+
+    def test_rcpt_phase_groups_and_max_size(self):
+        """From the Internet a recipient of another policy group is
+        deferred (452 4.5.3) and goes in its own transaction; on
+        submission nothing is split; rules with only per-recipient
+        settings split nothing; max-size refuses at RCPT (SIZE=) and at
+        the end of DATA."""
+        for u in ("plain", "grp", "small", "enc"):
+            self.inst.add_user("%s@example.test" % u)
+        self.write("rcpt.policy", "rule grp {\n\trecipient grp@example.test\n"
+                   "\tspam junk above 3\n}\n"
+                   "rule small {\n\trecipient small@example.test\n\tmax-size 2K\n}\n"
+                   "rule enc {\n\trecipient enc@example.test\n\tpgp required\n}\n")
+        self.inst.ctl("reload")
+        self.inst.wait_log(r"filter event=start .* policy_rules=3", timeout=20)
+        msg = (b"From: a@other.test\r\nTo: x@example.test\r\n"
+               b"Date: Fri, 27 Nov 2026 12:00:00 +0000\r\nMessage-ID: <r@t>\r\n"
+               b"Subject: rcpt\r\n\r\nhello\r\n")
+        with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=30) as s:
+            s.ehlo("client.test")
+            s.mail("a@other.test")
+            self.assertEqual(s.rcpt("plain@example.test")[0], 250)
+            self.assertEqual(s.rcpt("enc@example.test")[0], 250)     # no split
+            self.assertEqual(s.rcpt("grp@example.test"),
+                             (452, b"4.5.3 Recipient of another policy group: send it "
+                                   b"in a separate transaction"))
+            self.assertEqual(s.data(msg)[0], 250)
+            s.mail("a@other.test")
+            self.assertEqual(s.rcpt("grp@example.test")[0], 250)
+            self.assertEqual(s.data(msg)[0], 250)
+            s.mail("a@other.test", ["SIZE=5000"])
+            self.assertEqual(s.rcpt("small@example.test"),
+                             (552, b"5.3.4 Message too big for this recipient"))
+            s.rset()
+            s.mail("a@other.test")
+            self.assertEqual(s.rcpt("small@example.test")[0], 250)
+            code, text = s.data(msg + (b"x" * 78 + b"\r\n") * 60)
+            self.assertEqual((code, text), (552, b"5.3.4 Message too big for a recipient"))
+            s.mail("a@other.test")
+            self.assertEqual(s.rcpt("small@example.test")[0], 250)
+            self.assertEqual(s.data(msg)[0], 250)
+        # a submission is not split: the sender's policy decides
+        with smtplib.SMTP("127.0.0.1", self.inst.port("submission"), timeout=30) as s:
+            s.starttls(context=self.inst.tls_context())
+            s.login("demo@example.test", self.inst.demo_password)
+            s.mail("demo@example.test")
+            self.assertEqual(s.rcpt("plain@example.test")[0], 250)
+            self.assertEqual(s.rcpt("grp@example.test")[0], 250)
+            self.assertEqual(s.data(msg)[0], 250)
 
     def test_sealpostd_refuses_to_start(self):
         self.write("bad.policy", "rule {\n}\n")
