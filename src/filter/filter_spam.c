@@ -191,7 +191,8 @@ spam_errf(char *err, size_t errlen, const char *fmt, ...)
 	(void)vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	for (i = 0; err[i] != '\0'; i++)
-		if ((unsigned char)err[i] < 0x20 || (unsigned char)err[i] > 0x7e)
+		if ((unsigned char)err[i] < 0x20 ||
+		    (unsigned char)err[i] > 0x7e)
 			err[i] = '?';
 }
 
@@ -1011,11 +1012,38 @@ spam_curl_err(struct spam_client *c, const struct spam_req *q, CURLcode rc,
 	}
 }
 
+/*
+ * rspamd's {"error": "..."} in a refusal, NUL-terminated in the reply
+ * buffer, or NULL.  Only for the log: spam_errf() makes it printable.
+ */
+static const char *
+spam_reply_error(struct spam_client *c)
+{
+	json_t		*root, *e;
+	size_t		 n;
+
+	if (c->rlen == 0 || (root = json_loadb(c->reply, c->rlen, 0,
+	    NULL)) == NULL)
+		return NULL;
+	if ((e = json_object_get(root, "error")) == NULL ||
+	    !json_is_string(e) || (n = json_string_length(e)) == 0) {
+		json_decref(root);
+		return NULL;
+	}
+	/* the text is no longer than the reply it came from */
+	memcpy(c->reply, json_string_value(e), n);
+	c->reply[n] = '\0';
+	c->rlen = 0;
+	json_decref(root);
+	return c->reply;
+}
+
 int
 spam_check(struct spam_client *c, const struct spam_req *q,
     struct spam_result *r, char *err, size_t errlen)
 {
 	struct curl_slist	*hdrs;
+	const char		*rerr;
 	char			 perr[256];
 	CURLcode		 rc = CURLE_OK;
 	long			 status = 0;
@@ -1053,8 +1081,10 @@ spam_check(struct spam_client *c, const struct spam_req *q,
 	}
 	(void)curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {
-		spam_errf(err, errlen, "rspamd at %s: HTTP status %ld",
-		    c->where, status);
+		rerr = spam_reply_error(c);
+		spam_errf(err, errlen, "rspamd at %s: HTTP status %ld%s%.128s",
+		    c->where, status, rerr != NULL ? ": " : "",
+		    rerr != NULL ? rerr : "");
 		return -1;
 	}
 	if (spam_parse(c->reply, c->rlen, r, perr, sizeof(perr)) == -1) {

@@ -33,6 +33,9 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 #define FUZZ_OUT_MAX	8192
 
+static const char fuzz_namechars[] =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-";
+
 static void
 check_printable(const char *s)
 {
@@ -148,7 +151,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct spam_result	 r, again;
 	static const struct spam_result zero;
 	char			 err[256], host[300], *buf;
-	size_t			 n;
+	size_t			 n, i;
 	int			 rv;
 
 	if ((buf = malloc(size > 0 ? size : 1)) == NULL)
@@ -169,11 +172,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	SP_ASSERT(spam_parse(buf, size, &again, err, sizeof(err)) == 0);
 	SP_ASSERT(memcmp(&r, &again, sizeof(r)) == 0);
 	check_headers(&r, "mx.example.test", "example.org", true);
-	/* a host name and a domain from the input: sanitized or unknown */
-	n = size < sizeof(host) - 1 ? size : sizeof(host) - 1;
-	memcpy(host, data, n);
+	/*
+	 * A host name and a domain made from the input (any length up to
+	 * 299, mostly name characters, 8-bit bytes kept): each is used
+	 * as it is or becomes "unknown".
+	 */
+	n = size > 0 ? (size + data[0]) % sizeof(host) : 0;
+	for (i = 0; i < n; i++)
+		host[i] = data[i % size] & 0x80 ? (char)data[i % size] :
+		    fuzz_namechars[data[i % size] % 64];
 	host[n] = '\0';
-	check_headers(&r, host, host + (n > 0 ? n / 2 : 0), false);
+	check_headers(&r, host, host + n / 2, false);
 	check_headers(&r, NULL, "", size % 2 == 0);
 	free(buf);
 	return 0;

@@ -4,9 +4,9 @@
  * on replies of a real rspamd 3.4 (tests/unit/data/spam, captured with
  * tests/lib/sealpost_test.py's Rspamd and a dnsmasq with SPF, DKIM and
  * DMARC records, a 1024-bit key of rspamadm dkim_keygen signing through
- * rspamd's own dkim_signing) and on malformed and hostile ones; spam_headers' exact
- * output, folding, sanitizing and buffer edges; spam_client_new's URL
- * checks; spam_check against a fake rspamd forked here (the request's
+ * rspamd's own dkim_signing) and on malformed and hostile ones;
+ * spam_headers' exact output, folding, sanitizing and buffer edges;
+ * spam_client_new's URL checks; spam_check against a fake rspamd forked here (the request's
  * headers and body, keep-alive, refused connections, timeouts, HTTP
  * errors, long and malformed replies) and against a real one when
  * SEALPOST_TEST_RSPAMD_URL names it.
@@ -448,7 +448,8 @@ test_parse_utf8(void)
 		"{" OKHEAD ",\"message-id\":\"\xf4\x90\x80\x80 past\"}",
 		"{" OKHEAD ",\"message-id\":\"cut \xe2\x82\"}",
 		"{" OKHEAD ",\"message-id\":\"\\u0000 NUL\"}",
-		"{" OKHEAD ",\"subject\":\"\xc3\xa9t\xc3\xa9 \xf0\x9f\x93\xa7\"}",
+		"{" OKHEAD ",\"subject\":\"\xc3\xa9t\xc3\xa9 "
+		    "\xf0\x9f\x93\xa7\"}",
 	};
 	size_t	i;
 
@@ -843,7 +844,8 @@ fake_answer(int fd, enum fake_mode mode)
 		break;
 	case FAKE_500:
 		n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 500 Internal Server "
-		    "Error\r\nContent-Length: 2\r\n\r\n{}");
+		    "Error\r\nContent-Length: 30\r\n\r\n"
+		    "{\"error\":\"bad\\r\\nthing\\u00e9\"}");
 		(void)write_all(fd, hdr, (size_t)n);
 		break;
 	case FAKE_BIG:
@@ -1106,7 +1108,7 @@ test_check_errors(void)
 		enum fake_mode	 mode;
 		const char	*says;
 	} t[] = {
-		{ FAKE_500, "HTTP status 500" },
+		{ FAKE_500, "HTTP status 500: bad??thing??" },
 		{ FAKE_BIG, "reply longer than 1048576 bytes" },
 		{ FAKE_BIG_CHUNKED, "reply longer than 1048576 bytes" },
 		{ FAKE_JUNK, "malformed reply: malformed JSON" },
