@@ -175,6 +175,15 @@ filter_done(struct filter_job *j)
 
 	TAILQ_REMOVE(&live, j, live);
 	reply[0] = hdrs[0] = '\0';
+	/*
+	 * The message's own scanner-timeout: libclamav stops at the
+	 * policy's longest one; a scan past this message's is not trusted.
+	 */
+	if (j->av == AV_CLEAN && j->av_ms > (long)j->pv.scanner_timeout * 1000) {
+		j->av = AV_LIMIT;
+		(void)snprintf(j->err, sizeof(j->err), "took %ld ms, past the "
+		    "policy's scanner-timeout", j->av_ms);
+	}
 	switch (j->av) {
 	case AV_CLEAN:
 		break;
@@ -475,6 +484,9 @@ filter_preload(const struct child_args *a)
 	    l.max_files);
 	if ((dir = child_opt(a, "av-database")) == NULL)
 		dir = "/var/lib/clamav";
+	/* the policy first: its longest scanner-timeout bounds every scan */
+	filter_policy_load();
+	l.max_ms = policy_max_timeout(policy) * 1000;
 	if (av_load(dir, FILTER_TMPDIR, &l, err, sizeof(err)) == -1)
 		log_warnx("filter: antivirus unavailable, every message "
 		    "will be deferred: %s", err);
@@ -493,7 +505,6 @@ filter_preload(const struct child_args *a)
 	}
 	if (filter_work_prepare(nworkers, rspamd_url, err, sizeof(err)) == -1)
 		fatalx("filter: %s", err);
-	filter_policy_load();
 }
 
 /* After the sandbox: the threads inherit it. */

@@ -71,6 +71,8 @@ av_load(const char *dir, const char *tmpdir, const struct av_limits *l,
 	    l->max_recursion)) != CL_SUCCESS ||
 	    (r = cl_engine_set_num(e, CL_ENGINE_MAX_FILES,
 	    l->max_files)) != CL_SUCCESS ||
+	    (l->max_ms != 0 && (r = cl_engine_set_num(e,
+	    CL_ENGINE_MAX_SCANTIME, l->max_ms)) != CL_SUCCESS) ||
 	    (r = cl_engine_set_str(e, CL_ENGINE_TMPDIR, tmpdir)) != CL_SUCCESS)
 		return av_fail(e, err, errlen, "settings", r);
 	if ((r = cl_load(dir, e, &sigs, CL_DB_STDOPT)) != CL_SUCCESS)
@@ -151,6 +153,7 @@ av_scan(int fd, char *name, size_t namelen, char *err, size_t errlen)
 	case CL_EMAXREC:
 	case CL_EMAXSIZE:
 	case CL_EMAXFILES:
+	case CL_ETIMEOUT:
 		snprintf(err, errlen, "limit reached (%s)", cl_strerror(r));
 		return AV_LIMIT;
 	default:

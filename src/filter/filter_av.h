@@ -21,6 +21,7 @@ struct av_limits {
 	uint64_t	max_file;	/* bytes of one part or member */
 	unsigned int	max_recursion;	/* archives in archives */
 	unsigned int	max_files;	/* members per message */
+	unsigned int	max_ms;		/* one scan's time, 0: libclamav's */
 };
 
 enum av_result {

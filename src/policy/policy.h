@@ -216,6 +216,12 @@ struct policy	*policy_load_buf(const char *name, const void *buf,
 /* Free a policy (NULL is fine). */
 void		 policy_free(struct policy *);
 
+/*
+ * The longest scanner-timeout any evaluation can give (seconds): the
+ * antivirus engine's own limit, set once for every message.
+ */
+unsigned int	 policy_max_timeout(const struct policy *);
+
 /* Counts for the log line after a load. */
 void		 policy_stats(const struct policy *, struct policy_stats *);
 

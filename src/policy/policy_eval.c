@@ -464,3 +464,22 @@ policy_spam_action(const struct policy_values *v, int64_t score)
 		return POLICY_ACTION_TAG;
 	return POLICY_ACTION_NONE;
 }
+
+unsigned int
+policy_max_timeout(const struct policy *p)
+{
+	struct policy_values	 v;
+	unsigned int		 max;
+	size_t			 i;
+
+	policy_builtin(&v);
+	max = v.scanner_timeout;
+	if (p->has_defaults && (p->defaults.set &
+	    (1U << POLICY_SCANNER_TIMEOUT)))
+		max = p->defaults.v.scanner_timeout;
+	for (i = 0; i < p->nrules; i++)
+		if ((p->rules[i].b.set & (1U << POLICY_SCANNER_TIMEOUT)) &&
+		    p->rules[i].b.v.scanner_timeout > max)
+			max = p->rules[i].b.v.scanner_timeout;
+	return max;
+}

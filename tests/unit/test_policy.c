@@ -1706,6 +1706,26 @@ test_examples(void)
 		free((void *)(uintptr_t)f[s].data);
 }
 
+static void
+test_max_timeout(void)
+{
+	struct policy	*p;
+
+	test_begin("policy_max_timeout: the longest scanner-timeout");
+	p = L("");
+	test_assert(p != NULL && policy_max_timeout(p) == 30);
+	policy_free(p);
+	p = L("defaults {\n scanner-timeout 10s\n}\n");
+	test_assert(p != NULL && policy_max_timeout(p) == 10);
+	policy_free(p);
+	p = L("defaults {\n scanner-timeout 10s\n}\n"
+	    "rule x {\n recipient a@b\n scanner-timeout 2m\n}\n"
+	    "rule y {\n recipient c@d\n scanner-timeout 5s\n}\n");
+	test_assert(p != NULL && policy_max_timeout(p) == 120);
+	policy_free(p);
+	test_end();
+}
+
 int
 main(void)
 {
@@ -1714,7 +1734,7 @@ main(void)
 		test_structure, test_rule_limit, test_matcher_errors,
 		test_setting_errors, test_settings, test_glob, test_matchers,
 		test_precedence, test_groups, test_files, test_dir,
-		test_examples, NULL
+		test_examples, test_max_timeout, NULL
 	};
 
 	return test_run(tests);
