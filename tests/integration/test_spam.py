@@ -127,9 +127,10 @@ class Spam(unittest.TestCase):
 class SpamFailures(unittest.TestCase):
     """rspamd down or slow: the scanner-failure action."""
 
-    def start(self, url, policy=None):
+    def start(self, url, policy=None, killed=False):
         inst = Instance("spam-fail", extra_conf=CONF + ["rspamd-url " + url])
-        self.addCleanup(inst.finish)
+        self.addCleanup(self.finish_tolerant if killed else inst.finish, *(
+            (inst,) if killed else ()))
         inst.start()
         inst.wait_services_ready()
         inst.add_user("spam@example.test")
@@ -139,6 +140,13 @@ class SpamFailures(unittest.TestCase):
             inst.ctl("reload")
             inst.wait_log(r"filter event=start .* policy_files=2", timeout=30)
         return inst
+
+    def finish_tolerant(self, inst):
+        """finish(), but our own kill -9 is not a finding."""
+        inst.stop()
+        bad = [l for l in inst.bad_log_lines() if "signal=9" not in l]
+        self.assertEqual(bad, [])
+        inst.cleanup()
 
     def test_refused_connection_defers(self):
         s = socket.socket()
@@ -151,6 +159,44 @@ class SpamFailures(unittest.TestCase):
                                "try again later"))
         inst.wait_log(r"filter event=spam result=error reason=")
         self.assertEqual(headers(inst, "spam@example.test"), [])
+
+    def test_filter_killed_mid_scan(self):
+        """SECURITY-TESTS T53: the filter dies while a message is in its
+        scanner (a listener that never answers holds it there): that
+        message gets 451 at once and nothing is stored; the restarted
+        filter serves the next one."""
+        import signal
+        import threading
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(16)
+        self.addCleanup(s.close)
+        inst = self.start("http://127.0.0.1:%d" % s.getsockname()[1],
+                          "rule slow {\n\trecipient spam@example.test\n"
+                          "\tscanner-timeout 60s\n}\n", killed=True)
+        result = {}
+
+        def deliver():
+            result["r"] = send(inst, "spam@example.test", message(b"in flight"))
+        t = threading.Thread(target=deliver)
+        t.start()
+        conn, _ = s.accept()                         # the scan is in rspamd now
+        self.addCleanup(conn.close)
+        pid = inst.service("filter")["pid"]
+        os.kill(pid, signal.SIGKILL)
+        t.join(30)
+        self.assertFalse(t.is_alive())
+        self.assertEqual(result["r"], (451, "4.3.0 Message filter unavailable, "
+                                            "try again later"))
+        inst.wait_log(r"service filter died pid=%d signal=9" % pid)
+        inst.wait_services_ready()
+        self.assertEqual(headers(inst, "spam@example.test"), [])
+        # the restarted filter: rspamd still never answers, so the policy's
+        # scanner-failure accept applies once its timeout passes -- use a
+        # message that never reaches rspamd instead: a virus
+        self.assertEqual(send(inst, "spam@example.test",
+                              message(rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-"
+                                      rb"ANTIVIRUS-TEST-FILE!$H+H*"))[0], 554)
 
     def test_slow_scanner_accepted_with_a_header(self):
         s = socket.socket()
