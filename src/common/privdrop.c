@@ -65,8 +65,12 @@ jail_is_empty(int fd)
 	return empty;
 }
 
-int
-jail_chroot(const char *dir)
+/*
+ * The jail directory, open and checked: a directory, root's, writable by
+ * root only, empty.  The descriptor, or -1 with errno.
+ */
+static int
+jail_open_checked(const char *dir)
 {
 	struct stat	st;
 	int		fd, r, saved;
@@ -101,10 +105,7 @@ jail_chroot(const char *dir)
 		errno = ENOTEMPTY;
 		goto fail;
 	}
-	if (fchdir(fd) == -1 || chroot(".") == -1 || chdir("/") == -1)
-		goto fail;
-	close(fd);
-	return 0;
+	return fd;
 fail:
 	saved = errno;
 	close(fd);
@@ -113,27 +114,32 @@ fail:
 }
 
 int
+jail_chroot(const char *dir)
+{
+	int	fd, saved;
+
+	if ((fd = jail_open_checked(dir)) == -1)
+		return -1;
+	if (fchdir(fd) == -1 || chroot(".") == -1 || chdir("/") == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int
 jail_private_tmp(const char *dir, uid_t uid, gid_t gid,
     unsigned long long size)
 {
-	struct stat	st;
 	char		opts[64];
-	int		fd = -1, r, saved;
+	int		fd, r, saved;
 
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1 || fstat(fd, &st) == -1)
-		goto fail;
 	/* SECURITY: the same checks as jail_chroot: root's, empty */
-	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		errno = EPERM;
-		goto fail;
-	}
-	if ((r = jail_is_empty(fd)) == -1)
-		goto fail;
-	if (r == 0) {
-		errno = ENOTEMPTY;
-		goto fail;
-	}
+	if ((fd = jail_open_checked(dir)) == -1)
+		return -1;
 	close(fd);
 	fd = -1;
 	r = snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=4096,mode=755",

@@ -498,15 +498,49 @@ static const struct sb_rule sb_filter[] = {
 };
 
 /*
- * imap-mail: the account's store under /mail (RECIPES.md 10): SQLite in
- * WAL mode (byte-range locks, pwrite, fsync, stat of its side files),
- * the import's directory walk and renames, sodium_malloc for the key.
+ * Both mail processes: the account's store under /mail (RECIPES.md 10),
+ * read and written (SB_STORE_PATH, for Landlock), and the calls it takes
+ * (SB_STORE_RULES): SQLite in WAL mode (byte-range locks, pwrite, fsync,
+ * stat of its side files), the import's directory walk and renames.
+ */
+#define SB_STORE_PATH							\
+	{ "/mail", LANDLOCK_ACCESS_FS_READ_FILE |			\
+	    LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_DIR |	\
+	    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_REMOVE_FILE |	\
+	    SB_LL_FS_TRUNCATE | SB_LL_FS_REFER }
+#define SB_STORE_RULES					\
+	{ .name = "openat" },		/* beneath /mail only: Landlock */	\
+	{ .name = "newfstatat" },	/* SQLite stats its -wal, -journal */	\
+	{ .name = "fcntl", .nargs = 1,					\
+	    .arg = { { 1, SCMP_CMP_EQ, F_SETLK, 0 } } },		\
+	{ .name = "fcntl", .nargs = 1,					\
+	    .arg = { { 1, SCMP_CMP_EQ, F_GETLK, 0 } } },		\
+	{ .name = "fcntl", .nargs = 1,					\
+	    .arg = { { 1, SCMP_CMP_EQ, F_SETFD, 0 } } },	/* fdopendir */	\
+	{ .name = "pwrite64" },						\
+	{ .name = "fsync" },						\
+	{ .name = "fdatasync" },					\
+	{ .name = "ftruncate" },					\
+	{ .name = "getdents64" },	/* the import walks new/ */	\
+	{ .name = "renameat" },						\
+	{ .name = "renameat2" },					\
+	{ .name = "unlink" },		/* SQLite */			\
+	{ .name = "unlinkat" },						\
+	{ .name = "geteuid" },		/* SQLite */			\
+	/* SQLite's busy handler sleeping while another mail process of	\
+	 * the account holds the lock (found by parallel logins) */	\
+	{ .name = "clock_nanosleep" },					\
+	{ .name = "nanosleep" },					\
+	/* glibc's qsort asks for the memory size before a large sort (the	\
+	 * import sorts new/: found with 61 files waiting) */		\
+	{ .name = "sysinfo" },
+
+/*
+ * imap-mail: the store (SB_STORE_RULES), sodium_malloc for the key, and
+ * what IDLE, APPEND and GMime need.
  */
 static const struct sb_path sb_mail_paths[] = {
-	{ "/mail", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
-	    LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
-	    LANDLOCK_ACCESS_FS_REMOVE_FILE | SB_LL_FS_TRUNCATE |
-	    SB_LL_FS_REFER },
+	SB_STORE_PATH,
 	/* GMime's charsets (iconv dlopens these) and GLib's time zones */
 	{ "/usr/lib/x86_64-linux-gnu/gconv", LANDLOCK_ACCESS_FS_READ_FILE |
 	    LANDLOCK_ACCESS_FS_READ_DIR },
@@ -514,31 +548,7 @@ static const struct sb_path sb_mail_paths[] = {
 	    LANDLOCK_ACCESS_FS_READ_DIR }
 };
 static const struct sb_rule sb_mail[] = {
-	{ .name = "openat" },		/* beneath /mail only: Landlock */
-	{ .name = "newfstatat" },	/* SQLite stats its -wal, -journal */
-	{ .name = "fcntl", .nargs = 1,
-	    .arg = { { 1, SCMP_CMP_EQ, F_SETLK, 0 } } },
-	{ .name = "fcntl", .nargs = 1,
-	    .arg = { { 1, SCMP_CMP_EQ, F_GETLK, 0 } } },
-	{ .name = "fcntl", .nargs = 1,
-	    .arg = { { 1, SCMP_CMP_EQ, F_SETFD, 0 } } },	/* fdopendir */
-	{ .name = "pwrite64" },
-	{ .name = "fsync" },
-	{ .name = "fdatasync" },
-	{ .name = "ftruncate" },
-	{ .name = "getdents64" },	/* the import walks new/ */
-	{ .name = "renameat" },
-	{ .name = "renameat2" },
-	{ .name = "unlink" },		/* SQLite */
-	{ .name = "unlinkat" },
-	{ .name = "geteuid" },		/* SQLite */
-	/* SQLite's busy handler sleeping while another mail process of
-	 * the account holds the lock (found by parallel logins) */
-	{ .name = "clock_nanosleep" },
-	{ .name = "nanosleep" },
-	/* glibc's qsort asks for the memory size before a large sort (the
-	 * import sorts new/: found with 61 files waiting) */
-	{ .name = "sysinfo" },
+	SB_STORE_RULES
 	/* IDLE: woken by deliveries in new/ and the changes file */
 	{ .name = "inotify_init1" },
 	{ .name = "inotify_add_watch" },	/* beneath /mail: Landlock */
@@ -562,33 +572,10 @@ static const struct sb_rule sb_mail[] = {
  * APPEND.  The maildrop lock is an fcntl F_SETLK on /mail/pop3.lock.
  */
 static const struct sb_path sb_pop3_mail_paths[] = {
-	{ "/mail", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
-	    LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
-	    LANDLOCK_ACCESS_FS_REMOVE_FILE | SB_LL_FS_TRUNCATE |
-	    SB_LL_FS_REFER }
+	SB_STORE_PATH
 };
 static const struct sb_rule sb_pop3_mail[] = {
-	{ .name = "openat" },		/* beneath /mail only: Landlock */
-	{ .name = "newfstatat" },	/* SQLite stats its -wal, -journal */
-	{ .name = "fcntl", .nargs = 1,
-	    .arg = { { 1, SCMP_CMP_EQ, F_SETLK, 0 } } },
-	{ .name = "fcntl", .nargs = 1,
-	    .arg = { { 1, SCMP_CMP_EQ, F_GETLK, 0 } } },
-	{ .name = "fcntl", .nargs = 1,
-	    .arg = { { 1, SCMP_CMP_EQ, F_SETFD, 0 } } },	/* fdopendir */
-	{ .name = "pwrite64" },
-	{ .name = "fsync" },
-	{ .name = "fdatasync" },
-	{ .name = "ftruncate" },
-	{ .name = "getdents64" },	/* the import walks new/ */
-	{ .name = "renameat" },
-	{ .name = "renameat2" },
-	{ .name = "unlink" },		/* SQLite */
-	{ .name = "unlinkat" },
-	{ .name = "geteuid" },		/* SQLite */
-	{ .name = "clock_nanosleep" },	/* SQLite's busy handler */
-	{ .name = "nanosleep" },
-	{ .name = "sysinfo" },		/* glibc's qsort (the import) */
+	SB_STORE_RULES
 	SB_SODIUM_RULES
 };
 static const struct sb_rlimit sb_rl_mail[] = {

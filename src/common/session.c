@@ -271,6 +271,30 @@ session_write_fd(int fd, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+
+int
+session_wait_mail(struct session *s, int *fd_r)
+{
+	static struct ipc_msg	reply;	/* 64 KiB: not on the stack */
+	uint32_t		ok;
+	uint64_t		account;
+
+	if (ipc_recv(SP_FD_MASTER, &reply, SP_IPC_TIMEOUT_MS) != 1)
+		return -1;
+	if (reply.hdr.type != IMSG_MASTER_MAIL_READY ||
+	    ipc_get_u32(&reply, &ok) == -1 ||
+	    ipc_get_u64(&reply, &account) == -1 || ipc_end(&reply) == -1 ||
+	    !ok || reply.fd == -1) {
+		ipc_msg_clear(&reply);
+		return -1;
+	}
+	*fd_r = reply.fd;
+	reply.fd = -1;
+	log_info("%016" PRIx64 " %s event=login account=%llu", s->id, s->proc,
+	    (unsigned long long)account);
+	return 0;
+}
+
 /* One read from the client relayed to fd: 1 relayed, 0 nothing to read. */
 static int
 session_relay_client(struct session *s, int fd, uint8_t *buf, size_t len)

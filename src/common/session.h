@@ -82,6 +82,13 @@ void	session_test_hook(struct session *, const char *args, char *reply,
  * client sent beyond the login command goes first.
  */
 void	session_proxy(struct session *, int fd) __attribute__((noreturn));
+/*
+ * After auth said yes to a login: wait for the master's word that the
+ * account's mail process is there (IMSG_MASTER_MAIL_READY), log
+ * event=login, and give its socket in *fd_r.  0, or -1 (no mail process:
+ * the caller answers with a temporary error).
+ */
+int	session_wait_mail(struct session *, int *fd_r);
 /* Log event=disconnect with reason, close TLS and the socket, exit 0. */
 void	session_end(struct session *, const char *reason)
 	    __attribute__((noreturn));

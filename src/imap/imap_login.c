@@ -89,29 +89,6 @@ imap_caps(struct session *s)
 	return s->tls_ctx != NULL ? IMAP_CAPS_PLAIN : IMAP_CAPS_PLAIN_NOTLS;
 }
 
-/* Wait for the master's word that our mail process is there. */
-static int
-imap_wait_mail(struct session *s, int *fd_r)
-{
-	uint32_t	ok;
-	uint64_t	account;
-
-	if (ipc_recv(SP_FD_MASTER, &reply, SP_IPC_TIMEOUT_MS) != 1)
-		return -1;
-	if (reply.hdr.type != IMSG_MASTER_MAIL_READY ||
-	    ipc_get_u32(&reply, &ok) == -1 ||
-	    ipc_get_u64(&reply, &account) == -1 || ipc_end(&reply) == -1 ||
-	    !ok || reply.fd == -1) {
-		ipc_msg_clear(&reply);
-		return -1;
-	}
-	*fd_r = reply.fd;
-	reply.fd = -1;
-	log_info("%016" PRIx64 " imap-login event=login account=%llu", s->id,
-	    (unsigned long long)account);
-	return 0;
-}
-
 /* RFC 3501 6.2.3 LOGIN, decided by the auth service. */
 static void	imap_do_login(struct session *, const char *, const char *,
 		    unsigned char *, size_t);
@@ -202,7 +179,7 @@ imap_do_login(struct session *s, const char *tag, const char *user,
 		imap_error(s);
 		return;
 	}
-	if (imap_wait_mail(s, &fd) == -1) {
+	if (session_wait_mail(s, &fd) == -1) {
 		session_reply(s, "%s NO [UNAVAILABLE] Login temporarily "
 		    "unavailable, try again\r\n", tag);
 		imap_error(s);

@@ -92,29 +92,6 @@ pop3_need_tls(struct session *s)
 	return -1;
 }
 
-/* Wait for the master's word that our mail process is there. */
-static int
-pop3_wait_mail(struct session *s, int *fd_r)
-{
-	uint32_t	ok;
-	uint64_t	account;
-
-	if (ipc_recv(SP_FD_MASTER, &reply, SP_IPC_TIMEOUT_MS) != 1)
-		return -1;
-	if (reply.hdr.type != IMSG_MASTER_MAIL_READY ||
-	    ipc_get_u32(&reply, &ok) == -1 ||
-	    ipc_get_u64(&reply, &account) == -1 || ipc_end(&reply) == -1 ||
-	    !ok || reply.fd == -1) {
-		ipc_msg_clear(&reply);
-		return -1;
-	}
-	*fd_r = reply.fd;
-	reply.fd = -1;
-	log_info("%016" PRIx64 " pop3-login event=login account=%llu", s->id,
-	    (unsigned long long)account);
-	return 0;
-}
-
 /*
  * The credentials to auth (pass is wiped here once auth has it; the
  * caller frees it); on success wait for the mail process and relay: it
@@ -153,7 +130,7 @@ pop3_do_login(struct session *s, const char *name, unsigned char *pass,
 		pop3_error(s);
 		return;
 	}
-	if (pop3_wait_mail(s, &fd) == -1) {
+	if (session_wait_mail(s, &fd) == -1) {
 		session_reply(s, "-ERR [SYS/TEMP] Login temporarily "
 		    "unavailable, try again\r\n");
 		pop3_error(s);
