@@ -108,9 +108,10 @@ ctl_policy_check(const struct sp_conf *conf, int argc, char **argv)
 	struct policy_stats	 st;
 	struct buf		*b;
 	const char		*name;
-	char			 err[POLICY_ERR_MAX];
+	char			 err[POLICY_ERR_MAX], chunk[8192];
 	FILE			*f;
 	size_t			 n;
+	int			 too_big;
 
 	if (argc > 3)
 		return ctl_policy_usage();
@@ -121,14 +122,17 @@ ctl_policy_check(const struct sp_conf *conf, int argc, char **argv)
 			    argv[2]);
 			return 1;
 		}
-		b = buf_new(POLICY_FILE_MAX + 1);
-		while (buf_grow(b, 65536) == 0 &&
-		    (n = fread(b->data + b->len, 1, 65536, f)) > 0)
-			buf_advance(b, n);
+		b = buf_new(POLICY_FILE_MAX);
+		too_big = 0;
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			if (buf_add(b, chunk, n) == -1) {
+				too_big = 1;	/* never parse a cut file */
+				break;
+			}
 		fclose(f);
 		name = strrchr(argv[2], '/') != NULL ? strrchr(argv[2], '/') +
 		    1 : argv[2];
-		if (b->len > POLICY_FILE_MAX) {
+		if (too_big) {
 			fprintf(stderr, "sealpostctl: %s: larger than %d "
 			    "bytes\n", name, POLICY_FILE_MAX);
 			buf_free(&b);

@@ -106,6 +106,12 @@ class Policy(unittest.TestCase):
                            capture_output=True)
         self.assertEqual(r.returncode, 1)
         self.assertRegex(r.stderr, rb"^sealpostctl: policy: x\.txt:2:12: ")
+        # one byte past the limit: refused, never parsed cut short
+        big = self.write("big.txt", "#" * 80 + "\n" * (1024 * 1024 - 80) + "#")
+        r = subprocess.run([os.path.join(BUILD, "sealpostctl"), "policy", "check", big],
+                           capture_output=True)
+        self.assertEqual((r.returncode, r.stderr),
+                         (1, b"sealpostctl: big.txt: larger than 1048576 bytes\n"))
         r = self.inst.ctl("policy", "explain", check=False)
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"usage: sealpostctl", r.stderr)
