@@ -8,7 +8,7 @@
 #ifndef SP_IPC_TYPES_H
 #define SP_IPC_TYPES_H
 
-#define IPC_VERSION	15
+#define IPC_VERSION	16
 
 enum imsg_type {
 	IMSG_NONE = 0,
@@ -60,7 +60,8 @@ enum imsg_type {
 				 * reply when not accepted ("550 5.6.0 ..."),
 				 * str header lines to put on top when
 				 * accepted (each ending in CR LF; "" none),
-				 * u32 FILTER_F_* */
+				 * u32 FILTER_F_*, str the quarantine reason
+				 * ("virus NAME") with FILTER_QUARANTINE */
 
 	/* smtp session -> queue: remote recipients of an authenticated
 	 * submission, stored durably before the reply */
@@ -97,6 +98,14 @@ enum imsg_type {
 				 * opaque token: equal tokens, same group),
 				 * u64 max-size (0: unset) */
 
+	/* smtp session -> deliver: a message the policy holds back, sealed
+	 * to the postmaster's account (store/quarantine.h) */
+	IMSG_DELIVER_QUARANTINE,	/* u64 account id, data public key
+				 * (32), str queue id, str reason, str
+				 * sender, u32 n, n x str recipient; fd: the
+				 * message, a sealed memfd.  reply: u32
+				 * DELIVER_*, str text, str quarantine id */
+
 	/* test hooks (--enable-test-hooks builds only) */
 	IMSG_AUTH_TEST_ACCOUNT,	/* master -> auth: str address, data password,
 				 * u64 account id */
@@ -113,6 +122,9 @@ enum imsg_type {
 #define FILTER_ACCEPT		0
 #define FILTER_REJECT		1	/* 5xx: the reply says why */
 #define FILTER_TEMP		2	/* 4xx */
+#define FILTER_QUARANTINE	3	/* held for the postmaster; the reply
+					 * is the refusal for when it cannot
+					 * be (a remote recipient) */
 /* IMSG_FILTER_CHECK flags of an accepted message */
 #define FILTER_F_JUNK		0x01	/* local recipients: into Junk */
 

@@ -14,8 +14,11 @@
  *           bounded, the memfd's seals are checked before its bytes are
  *           read, the account folder is reached by id with O_NOFOLLOW.
  * Limits:   DELIVER_MAX_SIZE per message.
+ *           It also writes the quarantine (/mail/quarantine): messages
+ *           the policy holds back, sealed to the postmaster's key.
  * See also: store/store_deliver.c (the durable write), store/layout.h
- *           (who may touch what), common/service.c (the loop).
+ *           (who may touch what), store/quarantine.h, common/service.c
+ *           (the loop).
  */
 #include "config.h"
 
@@ -23,16 +26,19 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "memfd.h"
+#include "xmalloc.h"
 #include "ipc_types.h"
 #include "service.h"
 #include "layout.h"
 #include "store_deliver.h"
+#include "quarantine.h"
 #include "banned.h"
 
 #define DELIVER_MAX_SIZE	((uint64_t)64 * 1024 * 1024)
@@ -49,6 +55,89 @@ deliver_reply(struct service_session *ss, uint32_t id, uint32_t result,
 	ipc_add_str(out, text);
 	ipc_add_str(out, name);
 	(void)ipc_chan_send(ss->chan, out);
+}
+
+/*
+ * A message the policy holds back: into /mail/quarantine, sealed to the
+ * postmaster's key, with its envelope and a cleartext info file.
+ */
+static int
+deliver_quarantine(struct service_session *ss, struct ipc_msg *msg)
+{
+	struct queue_env	 env;
+	struct quar_info	 qi;
+	struct ipc_out		*out;
+	const void		*pk;
+	const char		*qid, *reason, *sender, *r;
+	char			 err[256], esc[64];
+	uint64_t		 account;
+	uint32_t		 n, i, result = DELIVER_OK;
+	size_t			 pklen, size;
+	int			 dfd, saved;
+
+	if (msg->fd == -1 || ipc_get_u64(msg, &account) == -1 ||
+	    ipc_get_data(msg, &pk, &pklen) == -1 ||
+	    ipc_get_str(msg, &qid, QUAR_QID_MAX) == -1 ||
+	    ipc_get_str(msg, &reason, QUAR_REASON_MAX) == -1 ||
+	    ipc_get_str(msg, &sender, QUEUE_ADDR_MAX) == -1 ||
+	    ipc_get_u32(msg, &n) == -1 || pklen != crypto_box_PUBLICKEYBYTES ||
+	    n == 0 || n > QUEUE_RCPTS_MAX || !quar_qid_ok(qid) ||
+	    !quar_reason_ok(reason))
+		return -1;
+	memset(&env, 0, sizeof(env));
+	env.rcpts = xcalloc(n, sizeof(*env.rcpts));
+	for (i = 0; i < n; i++) {
+		if (ipc_get_str(msg, &r, QUEUE_ADDR_MAX) == -1 ||
+		    r[0] == '\0') {
+			free(env.rcpts);
+			return -1;
+		}
+		strlcpy(env.rcpts[i].addr, r, sizeof(env.rcpts[i].addr));
+	}
+	env.nrcpts = n;
+	if (ipc_end(msg) == -1 ||
+	    memfd_check_sealed(msg->fd, DELIVER_MAX_SIZE, &size) == -1) {
+		free(env.rcpts);
+		return -1;
+	}
+	strlcpy(env.from, sender, sizeof(env.from));
+	env.size = size;
+	memset(&qi, 0, sizeof(qi));
+	strlcpy(qi.qid, qid, sizeof(qi.qid));
+	strlcpy(qi.reason, reason, sizeof(qi.reason));
+	qi.received = (int64_t)time(NULL);
+	qi.size = size;
+	qi.account = account;
+	qi.nrcpts = n;
+	if ((dfd = openat(mail_fd, QUAR_DIR, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    quarantine_put(dfd, pk, msg->fd, &env, &qi, err,
+	    sizeof(err)) == -1) {
+		saved = errno;
+		if (dfd == -1)
+			snprintf(err, sizeof(err), "%s: %s", QUAR_DIR,
+			    strerror(saved));
+		log_warnx("%016" PRIx64 " deliver event=quarantine id=%s "
+		    "size=%zu result=fail reason=%s", ss->connid, qid, size,
+		    log_esc(esc, sizeof(esc), err, strlen(err)));
+		result = DELIVER_TEMP;
+		env.id[0] = '\0';
+	} else
+		/* SECURITY: no address, subject or body in the log */
+		log_info("%016" PRIx64 " deliver event=quarantine id=%s "
+		    "quarantine=%s size=%zu account=%llu reason=%s result=ok",
+		    ss->connid, qid, env.id, size, (unsigned long long)account,
+		    reason);
+	if (dfd != -1)
+		close(dfd);
+	free(env.rcpts);
+	ipc_msg_clear(msg);
+	out = ipc_out_new(IMSG_DELIVER_QUARANTINE, msg->hdr.id, -1);
+	ipc_add_u32(out, result);
+	ipc_add_str(out, result == DELIVER_OK ? "ok" : "write failed");
+	ipc_add_str(out, env.id);
+	(void)ipc_chan_send(ss->chan, out);
+	return 0;
 }
 
 /* A folder name travels inside the sealed header: printable, no '/'. */
@@ -76,6 +165,8 @@ deliver_session_msg(struct service_session *ss, struct ipc_msg *msg)
 	size_t			 pklen, size;
 	int			 newfd, saved;
 
+	if (msg->hdr.type == IMSG_DELIVER_QUARANTINE)
+		return deliver_quarantine(ss, msg);
 	if (msg->hdr.type != IMSG_DELIVER_MSG || msg->fd == -1)
 		return -1;
 	if (ipc_get_u64(msg, &account) == -1 ||

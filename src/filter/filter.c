@@ -66,7 +66,7 @@ filter_kind(enum sp_listener_kind k)
 
 static void
 filter_reply(struct service_session *ss, uint32_t reqid, uint32_t verdict,
-    const char *text, const char *headers, uint32_t flags)
+    const char *text, const char *headers, uint32_t flags, const char *reason)
 {
 	struct ipc_out	*out;
 
@@ -75,6 +75,7 @@ filter_reply(struct service_session *ss, uint32_t reqid, uint32_t verdict,
 	ipc_add_str(out, text);
 	ipc_add_str(out, headers);
 	ipc_add_u32(out, flags);
+	ipc_add_str(out, reason);
 	(void)ipc_chan_send(ss->chan, out);
 }
 
@@ -152,7 +153,8 @@ static const char *
 filter_verdict_name(uint32_t verdict)
 {
 	return verdict == FILTER_ACCEPT ? "accept" :
-	    verdict == FILTER_REJECT ? "reject" : "tempfail";
+	    verdict == FILTER_REJECT ? "reject" :
+	    verdict == FILTER_QUARANTINE ? "quarantine" : "tempfail";
 }
 
 /* A group name in a log line: no spaces or quotes (names may hold them). */
@@ -171,10 +173,11 @@ filter_done(struct filter_job *j)
 	uint32_t		 verdict = FILTER_ACCEPT, flags = 0;
 	enum policy_spam_action	 act = POLICY_ACTION_NONE;
 	char			 reply[256], hdrs[FILTER_HEADERS_MAX];
+	char			 reason[160];
 	static const char	*acts[] = { "none", "tag", "junk", "reject" };
 
 	TAILQ_REMOVE(&live, j, live);
-	reply[0] = hdrs[0] = '\0';
+	reply[0] = hdrs[0] = reason[0] = '\0';
 	/*
 	 * The message's own scanner-timeout: libclamav stops at the
 	 * policy's longest one; a scan past this message's is not trusted.
@@ -189,16 +192,16 @@ filter_done(struct filter_job *j)
 		break;
 	case AV_VIRUS:
 		/*
-		 * antivirus reject, and quarantine too until the quarantine
-		 * store exists: a virus is never accepted (docs/design.md)
+		 * The reply is the refusal; with antivirus quarantine the
+		 * session holds the message for the postmaster instead, when
+		 * every recipient is local (smtp_txn.c), else refuses it.
 		 */
-		verdict = FILTER_REJECT;
+		verdict = j->pv.antivirus == POLICY_AV_QUARANTINE ?
+		    FILTER_QUARANTINE : FILTER_REJECT;
 		snprintf(reply, sizeof(reply), "554 5.7.1 Message refused: "
 		    "virus found (%s)", j->name);
-		if (j->pv.antivirus == POLICY_AV_QUARANTINE)
-			log_warnx("%016" PRIx64 " filter: the policy says "
-			    "quarantine, which this release does not have "
-			    "yet: refused", j->connid);
+		snprintf(reason, sizeof(reason), "virus%s%s",
+		    j->name[0] != '\0' ? " " : "", j->name);
 		break;
 	case AV_LIMIT:
 	case AV_ERROR:
@@ -253,7 +256,8 @@ filter_done(struct filter_job *j)
 		    "limit" : "error", j->err);
 	if (j->ss != NULL)
 		filter_reply(j->ss, j->reqid, verdict, reply,
-		    verdict == FILTER_ACCEPT ? hdrs : "", flags);
+		    verdict == FILTER_ACCEPT ? hdrs : "", flags,
+		    verdict == FILTER_QUARANTINE ? reason : "");
 	filter_job_free(j);
 }
 
@@ -352,7 +356,7 @@ filter_check(struct service_session *ss, struct ipc_msg *msg)
 	log_info("%016" PRIx64 " filter event=verdict result=%s size=%zu%s%s",
 	    ss->connid, filter_verdict_name(verdict), size,
 	    reply[0] != '\0' ? " reason=" : "", reply);
-	filter_reply(ss, msg->hdr.id, verdict, reply, "", 0);
+	filter_reply(ss, msg->hdr.id, verdict, reply, "", 0, "");
 	return 0;
 }
 

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "tls.h"
 #include "policy.h"
+#include "quarantine.h"
 #include "sealpostd.h"
 #include "banned.h"
 
@@ -341,6 +342,30 @@ master_empty_dir(struct master *m, char *path, size_t len, const char *name)
 	closedir(d);
 }
 
+/*
+ * DATA_DIR/mail/quarantine (root:_sp_deliver 0770, store/quarantine.h):
+ * deliver writes held messages there; accounts (their own uids) and
+ * every other role cannot enter it.
+ */
+static void
+master_quarantine_dir(struct master *m)
+{
+	gid_t		gid = m->services[SVC_DELIVER].ids.gid;
+	struct stat	st;
+	char		path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/" QUAR_DIR, m->maildir);
+	if (mkdir(path, 0770) == -1) {
+		if (errno != EEXIST)
+			fatal("%s", path);
+	} else if (chown(path, 0, gid) == -1 || chmod(path, 0770) == -1)
+		fatal("chown %s", path);
+	if (lstat(path, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != 0 || st.st_gid != gid || (st.st_mode & 07777) != 0770)
+		fatalx("%s must be a directory of root, group %s, mode 0770",
+		    path, proctab_services[SVC_DELIVER].user);
+}
+
 /* DATA_DIR (0711) and DATA_DIR/mail (0711, root's): deliver's jail. */
 static void
 master_mail_dir(struct master *m)
@@ -359,7 +384,7 @@ master_mail_dir(struct master *m)
 	if (lstat(m->maildir, &st) == -1 || !S_ISDIR(st.st_mode) ||
 	    st.st_uid != 0 || (st.st_mode & 022) != 0)
 		fatalx("%s must be a directory owned by root, writable by root "
-		    "only", m->maildir);
+		    "only", m->maildir);	master_quarantine_dir(m);
 }
 
 /*

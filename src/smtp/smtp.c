@@ -140,7 +140,7 @@ smtp_getline(struct smtp *sm, size_t max, size_t *len_r)
 }
 
 /* auth: is address an account (or an alias of one)?  -1: auth is gone */
-static int
+int
 smtp_lookup(struct smtp *sm, const char *addr, struct smtp_rcpt_ent *r,
     uint64_t *quota_r, uint64_t *usage_r)
 {

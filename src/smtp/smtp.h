@@ -71,6 +71,11 @@ struct smtp {
 	struct smtp_data	 data;
 };
 
+/* smtp.c: auth, is addr an account (or an alias of one)?  1 yes (r
+ * filled in), 0 no, -1 auth is gone */
+int	smtp_lookup(struct smtp *, const char *addr, struct smtp_rcpt_ent *r,
+	    uint64_t *quota_r, uint64_t *usage_r);
+
 /* smtp_txn.c */
 /* Start the message: a new memfd with our Received: header first. */
 int	smtp_txn_begin(struct smtp *, bool bdat);

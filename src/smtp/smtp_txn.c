@@ -230,13 +230,22 @@ smtp_prepend(struct smtp *sm, const char *hdrs)
 	return 0;
 }
 
-/* The filter's verdict: 0 accept, else the reply was sent. */
+/* What the filter said besides accept (smtp_filter's 1). */
+struct smtp_held {
+	char	reason[160];		/* "virus NAME" */
+	char	refusal[256];		/* "554 5.7.1 ..." */
+};
+
+/*
+ * The filter's verdict: 0 accept, 1 quarantine (held filled in), else
+ * the reply was sent.
+ */
 static int
-smtp_filter(struct smtp *sm)
+smtp_filter(struct smtp *sm, struct smtp_held *held)
 {
 	static struct ipc_msg	 reply;
 	struct ipc_out		*out;
-	const char		*text, *hdrs;
+	const char		*text, *hdrs, *reason;
 	char			 qid[40];
 	uint32_t		 verdict, flags, i;
 	int			 fd;
@@ -268,8 +277,10 @@ smtp_filter(struct smtp *sm)
 	    ipc_get_str(&reply, &text, 256) == -1 ||
 	    ipc_get_str(&reply, &hdrs, SMTP_FILTER_HEADERS_MAX) == -1 ||
 	    ipc_get_u32(&reply, &flags) == -1 ||
-	    ipc_end(&reply) == -1 || verdict > FILTER_TEMP ||
-	    smtp_filter_headers_ok(hdrs) == -1) {
+	    ipc_get_str(&reply, &reason, sizeof(held->reason) - 1) == -1 ||
+	    ipc_end(&reply) == -1 || verdict > FILTER_QUARANTINE ||
+	    smtp_filter_headers_ok(hdrs) == -1 || (verdict ==
+	    FILTER_QUARANTINE && (text[0] != '5' || reason[0] == '\0'))) {
 		session_reply(sm->s, "451 4.3.0 Message filter unavailable, "
 		    "try again later\r\n");
 		return -1;
@@ -282,6 +293,11 @@ smtp_filter(struct smtp *sm)
 		}
 		sm->junk = (flags & FILTER_F_JUNK) != 0;
 		return 0;
+	}
+	if (verdict == FILTER_QUARANTINE) {
+		strlcpy(held->reason, reason, sizeof(held->reason));
+		strlcpy(held->refusal, text, sizeof(held->refusal));
+		return 1;
 	}
 	/* the filter's own reply: "5xx x.y.z text" or "4xx ..." */
 	if ((verdict == FILTER_REJECT && text[0] != '5') ||
@@ -446,11 +462,89 @@ smtp_deliver(struct smtp *sm, uint64_t size)
 		    ".%u\r\n", sm->s->id, sm->txns);
 }
 
+/*
+ * The policy holds the message back (antivirus quarantine): sealed to the
+ * account postmaster@ the first recipient's domain leads to, written by
+ * deliver into the quarantine folder (store/quarantine.h), and only then
+ * 250.  Only mail for local recipients is held: a message with a remote
+ * recipient comes from one of our own users, who is connected and is
+ * told at once (the filter's refusal).  Nobody's quota is charged.
+ */
+static void
+smtp_quarantine(struct smtp *sm, uint64_t size, const struct smtp_held *h)
+{
+	static struct ipc_msg	 reply;
+	struct smtp_rcpt_ent	 pm;
+	struct ipc_out		*out;
+	const char		*fail = NULL, *text, *qname, *dom;
+	char			 addr[SMTP_ADDR_MAX + 1], qid[40], esc[64];
+	uint64_t		 quota, usage;
+	uint32_t		 result, i;
+	int			 fd, r;
+
+	(void)snprintf(qid, sizeof(qid), "%016" PRIx64 ".%u", sm->s->id,
+	    sm->txns);
+	for (i = 0; i < sm->nrcpts; i++)
+		if (!sm->rcpts[i].local) {
+			log_info("%016" PRIx64 " smtp event=message id=%s "
+			    "size=%llu result=refused reason=quarantine "
+			    "with a remote recipient", sm->s->id, qid,
+			    (unsigned long long)size);
+			session_reply(sm->s, "%s\r\n", h->refusal);
+			return;
+		}
+	dom = sm->nrcpts > 0 ? strrchr(sm->rcpts[0].addr, '@') : NULL;
+	memset(&pm, 0, sizeof(pm));
+	if (dom == NULL || snprintf(addr, sizeof(addr), "postmaster%s",
+	    dom) >= (int)sizeof(addr) || (r = smtp_lookup(sm, addr, &pm,
+	    &quota, &usage)) == -1)
+		fail = "451 4.3.0 Local error, try again later";
+	else if (r == 0) {
+		log_warnx("%016" PRIx64 " smtp event=quarantine result=fail "
+		    "reason=no account for %s", sm->s->id, log_esc(esc,
+		    sizeof(esc), addr, strlen(addr)));
+		fail = "451 4.3.0 Cannot hold the message for review now, "
+		    "try again later";
+	} else if ((fd = smtp_msgfd(sm)) == -1)
+		fail = "451 4.3.0 Local error, try again later";
+	else {
+		out = ipc_out_new(IMSG_DELIVER_QUARANTINE, 0, fd);
+		ipc_add_u64(out, pm.account);
+		ipc_add_data(out, pm.pk, sizeof(pm.pk));
+		ipc_add_str(out, qid);
+		ipc_add_str(out, h->reason);
+		ipc_add_str(out, sm->mail.addr);
+		ipc_add_u32(out, sm->nrcpts);
+		for (i = 0; i < sm->nrcpts; i++)
+			ipc_add_str(out, sm->rcpts[i].addr);
+		if (session_call(sm->s, SVC_DELIVER, out, &reply) == -1)
+			fail = "451 4.3.0 Local delivery unavailable, try "
+			    "again later";
+		else if (ipc_get_u32(&reply, &result) == -1 ||
+		    ipc_get_str(&reply, &text, 256) == -1 ||
+		    ipc_get_str(&reply, &qname, 64) == -1 ||
+		    ipc_end(&reply) == -1 || result != DELIVER_OK)
+			fail = "452 4.3.1 Insufficient system storage, try "
+			    "again later";
+	}
+	log_info("%016" PRIx64 " smtp event=message id=%s size=%llu rcpts=%u "
+	    "quarantined=%s result=%s", sm->s->id, qid,
+	    (unsigned long long)size, sm->nrcpts, fail == NULL ? "yes" : "no",
+	    fail == NULL ? "accepted" : "deferred");
+	if (fail != NULL)
+		session_reply(sm->s, "%s\r\n", fail);
+	else
+		session_reply(sm->s, "250 2.7.0 Ok: queued as %s, held in "
+		    "quarantine for review\r\n", qid);
+}
+
 void
 smtp_txn_end(struct smtp *sm)
 {
+	struct smtp_held held;
 	const char	*no;
 	struct stat	 st;
+	int		 r;
 
 	if ((no = smtp_data_refusal(&sm->data)) != NULL) {
 		log_info("%016" PRIx64 " smtp event=message result=refused "
@@ -463,8 +557,10 @@ smtp_txn_end(struct smtp *sm)
 		/* the policy's max-size of a recipient (SIZE= was smaller) */
 		session_reply(sm->s, "552 5.3.4 Message too big for a "
 		    "recipient\r\n");
-	else if (smtp_filter(sm) == 0)
+	else if ((r = smtp_filter(sm, &held)) == 0)
 		smtp_deliver(sm, (uint64_t)st.st_size);
+	else if (r == 1)
+		smtp_quarantine(sm, (uint64_t)st.st_size, &held);
 	sm->txns++;
 	smtp_txn_reset(sm);
 }

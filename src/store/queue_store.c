@@ -14,6 +14,8 @@
  *	ID	the body: SPB1 (blob.c) sealed to the queue public key;
  *		ID is its blob id in hex (store_deliver writes it)
  *	ID.env	the envelope: crypto_box_seal(text, queue public key)
+ *	ID.info	(the quarantine only: store/quarantine.h) cleartext, written
+ *		before the envelope
  * The envelope is written after the body is durable and is what makes
  * the message queued.  Envelope text:
  *
@@ -328,9 +330,19 @@ int
 queue_store_put(int spool_fd, const unsigned char pk[QUEUE_KEY_LEN],
     int msg_fd, struct queue_env *env, char *err, size_t errlen)
 {
+	return queue_store_put_info(spool_fd, pk, msg_fd, env, NULL, 0, err,
+	    errlen);
+}
+
+int
+queue_store_put_info(int spool_fd, const unsigned char pk[QUEUE_KEY_LEN],
+    int msg_fd, struct queue_env *env, const void *info, size_t infolen,
+    char *err, size_t errlen)
+{
 	struct blob_meta	 meta;
 	unsigned char		*sealed = NULL;
 	char			 name[STORE_NAME_MAX], envname[64], *text = NULL;
+	char			 infoname[64];
 	size_t			 len;
 	int			 saved, ret = -1;
 
@@ -354,6 +366,10 @@ queue_store_put(int spool_fd, const unsigned char pk[QUEUE_KEY_LEN],
 		snprintf(err, errlen, "envelope: cannot seal");
 		goto fail;
 	}
+	snprintf(infoname, sizeof(infoname), "%s.info", name);
+	if (info != NULL && qs_write(spool_fd, infoname, info, infolen, err,
+	    errlen) == -1)
+		goto fail;
 	snprintf(envname, sizeof(envname), "%s.env", name);
 	if (qs_write(spool_fd, envname, sealed, len + crypto_box_SEALBYTES,
 	    err, errlen) == -1)
@@ -363,6 +379,8 @@ queue_store_put(int spool_fd, const unsigned char pk[QUEUE_KEY_LEN],
 fail:
 	/* no envelope: the body is not queued; do not leave it behind */
 	saved = errno;
+	if (info != NULL)
+		(void)unlinkat(spool_fd, infoname, 0);
 	(void)unlinkat(spool_fd, name, 0);
 	errno = saved;
 done:
@@ -429,6 +447,15 @@ queue_store_get(int spool_fd, const unsigned char *pk,
     const unsigned char *sk, const char *id, struct queue_env *env,
     char *err, size_t errlen)
 {
+	return queue_store_get_in(spool_fd, "queue", pk, sk, id, env, err,
+	    errlen);
+}
+
+int
+queue_store_get_in(int spool_fd, const char *where, const unsigned char *pk,
+    const unsigned char *sk, const char *id, struct queue_env *env,
+    char *err, size_t errlen)
+{
 	struct stat	 st;
 	unsigned char	*sealed = NULL, *plain = NULL;
 	char		 name[64];
@@ -439,14 +466,17 @@ queue_store_get(int spool_fd, const unsigned char *pk,
 	memset(env, 0, sizeof(*env));
 	snprintf(name, sizeof(name), "%.*s.env", QUEUE_ID_LEN, id);
 	if (strlen(id) != QUEUE_ID_LEN || !qs_env_name(name)) {
-		snprintf(err, errlen, "%s: not a queue id", id);
+		snprintf(err, errlen, "%s: not a %s id", id, where);
 		errno = ENOENT;
 		return -1;
 	}
 	if ((fd = openat(spool_fd, name, O_RDONLY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", id, errno == ENOENT ?
-		    "no such message in the queue" : strerror(errno));
+		if (errno == ENOENT)
+			snprintf(err, errlen, "%s: no such message in the %s",
+			    id, where);
+		else
+			snprintf(err, errlen, "%s: %s", id, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
@@ -467,7 +497,7 @@ queue_store_get(int spool_fd, const unsigned char *pk,
 	if (plain == NULL || crypto_box_seal_open(plain, sealed, len, pk,
 	    sk) != 0) {
 		snprintf(err, errlen, "%s: the envelope does not open under "
-		    "the queue key", id);
+		    "the %s key", id, where);
 		errno = EBADMSG;
 		goto done;
 	}

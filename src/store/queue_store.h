@@ -69,6 +69,16 @@ int	queue_store_put(int spool_fd, const unsigned char pk[QUEUE_KEY_LEN],
 	    int msg_fd, struct queue_env *env, char *err, size_t errlen);
 
 /*
+ * The same with a cleartext file ID.info (infolen bytes of info, not
+ * sealed: what may be listed without the key, the quarantine's) written
+ * durably after the body and before the envelope; NULL for none.
+ */
+int	queue_store_put_info(int spool_fd,
+	    const unsigned char pk[QUEUE_KEY_LEN], int msg_fd,
+	    struct queue_env *env, const void *info, size_t infolen,
+	    char *err, size_t errlen);
+
+/*
  * Read the envelope of id (sk: the queue key).  0 with *env filled (free
  * with queue_env_free), or -1 with errno (ENOENT; EBADMSG for a file that
  * does not open or parse) and a message in err.
@@ -76,6 +86,11 @@ int	queue_store_put(int spool_fd, const unsigned char pk[QUEUE_KEY_LEN],
 int	queue_store_get(int spool_fd, const unsigned char *pk,
 	    const unsigned char *sk, const char *id, struct queue_env *env,
 	    char *err, size_t errlen);
+/* The same for a spool of this format elsewhere ("quarantine"): where
+ * names it in the messages. */
+int	queue_store_get_in(int spool_fd, const char *where,
+	    const unsigned char *pk, const unsigned char *sk, const char *id,
+	    struct queue_env *env, char *err, size_t errlen);
 
 /*
  * Every queued message's id (envelopes present), sorted: *ids_r (the

@@ -67,7 +67,7 @@ store_deliver(int new_fd, const unsigned char pk[crypto_box_PUBLICKEYBYTES],
 	    O_CLOEXEC, 0604);
 	if (fd == -1) {
 		saved = errno;
-		snprintf(err, errlen, "create in new/: %s", strerror(errno));
+		snprintf(err, errlen, "create: %s", strerror(errno));
 		errno = saved;
 		return -1;
 	}
@@ -99,14 +99,14 @@ store_deliver(int new_fd, const unsigned char pk[crypto_box_PUBLICKEYBYTES],
 	fd = -1;
 	store_hex(id, sizeof(id), name_r);
 	if (renameat(new_fd, tmp, new_fd, name_r) == -1) {
-		snprintf(err, errlen, "rename in new/: %s", strerror(errno));
+		snprintf(err, errlen, "rename: %s", strerror(errno));
 		goto fail;
 	}
 	CRASH_POINT("renamed");
 	/* the rename is durable only once the directory is */
 	if (fsync(new_fd) == -1) {
 		saved = errno;
-		snprintf(err, errlen, "fsync new/: %s", strerror(errno));
+		snprintf(err, errlen, "fsync the folder: %s", strerror(errno));
 		(void)unlinkat(new_fd, name_r, 0);
 		errno = saved;
 		return -1;
