@@ -602,6 +602,7 @@ proc_log_read(evutil_socket_t fd, short ev, void *arg)
 	struct cmsghdr	*cm;
 	struct ucred	 cred;
 	struct child	*c;
+	struct retired	*r;
 	const char	*name;
 	ssize_t		 n;
 	int		 prio, have_cred, i;
@@ -653,8 +654,14 @@ proc_log_read(evutil_socket_t fd, short ev, void *arg)
 		if ((c = proc_find(m, cred.pid)) != NULL)
 			name = c->spec->name;
 		for (i = 0; i < SVC_MAX; i++)
-			if (m->services[i].pid == cred.pid)
+			if (m->services[i].pid == cred.pid ||
+			    (m->renewing[i] != NULL &&
+			    m->renewing[i]->pid == cred.pid))
 				name = m->services[i].spec->name;
+		/* a retired service process finishing its sessions */
+		TAILQ_FOREACH(r, &m->retired, entry)
+			if (r->pid == cred.pid)
+				name = r->name;
 		log_write_child(prio, name, cred.pid, line + 1, (size_t)n - 1);
 	}
 }
