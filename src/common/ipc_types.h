@@ -96,7 +96,8 @@ enum imsg_type {
 	IMSG_FILTER_RCPT,	/* str sender, u32 authenticated, str
 				 * recipient; reply: str policy group (an
 				 * opaque token: equal tokens, same group),
-				 * u64 max-size (0: unset) */
+				 * u64 max-size (0: unset), u32 pgp
+				 * (SMTP_PGP_*), u32 protect-subject */
 
 	/* smtp session -> deliver: a message the policy holds back, sealed
 	 * to the postmaster's account (store/quarantine.h) */
@@ -105,6 +106,17 @@ enum imsg_type {
 				 * sender, u32 n, n x str recipient; fd: the
 				 * message, a sealed memfd.  reply: u32
 				 * DELIVER_*, str text, str quarantine id */
+
+	/* smtp session -> pgp: is there a usable key for this recipient? */
+	IMSG_PGP_LOOKUP,	/* str address; reply: u32 found, str the
+				 * fingerprint, or why there is none */
+	/* smtp session -> pgp: this recipient's copy, encrypted when it has
+	 * a usable key (RFC 3156 PGP/MIME) */
+	IMSG_PGP_ENCRYPT,	/* str recipient, u32 PGP_F_*; fd: the
+				 * message, a sealed memfd.  reply: u32
+				 * PGP_*, str fingerprint or reason; fd
+				 * (PGP_ENCRYPTED): the encrypted message,
+				 * a sealed memfd */
 
 	/* test hooks (--enable-test-hooks builds only) */
 	IMSG_AUTH_TEST_ACCOUNT,	/* master -> auth: str address, data password,
@@ -127,6 +139,18 @@ enum imsg_type {
 					 * be (a remote recipient) */
 /* IMSG_FILTER_CHECK flags of an accepted message */
 #define FILTER_F_JUNK		0x01	/* local recipients: into Junk */
+
+/* IMSG_FILTER_RCPT's pgp: the policy's "pgp" (policy.h's order) */
+#define SMTP_PGP_OPPORTUNISTIC	0
+#define SMTP_PGP_REQUIRED	1
+#define SMTP_PGP_NEVER		2
+
+/* IMSG_PGP_ENCRYPT flags and results */
+#define PGP_F_PROTECT_SUBJECT	0x01
+#define PGP_ENCRYPTED		0	/* the reply's fd is the copy */
+#define PGP_NO_KEY		1	/* no usable key: the original */
+#define PGP_ALREADY		2	/* already encrypted: the original */
+#define PGP_TEMP		3	/* gpg failed: try again later */
 
 /* IMSG_QUEUE_MSG results */
 #define QUEUE_OK		0

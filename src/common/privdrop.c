@@ -360,3 +360,92 @@ jail_mail_root(const char *mailroot, const char *mail_dir)
 {
 	return jail_mount(mailroot, mail_dir, 1);
 }
+
+/* mailroot + rel, or -1 (ENAMETOOLONG). */
+static int
+jail_path(char *dst, size_t len, const char *root, const char *rel)
+{
+	int	n = snprintf(dst, len, "%s%s", root, rel);
+
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int
+jail_pgp(const char *mailroot, const char *keyring_dir)
+{
+	static const char *const links[][2] = {
+		{ "bin", "usr/bin" }, { "lib", "usr/lib" },
+		{ "lib64", "usr/lib64" }
+	};
+	struct stat	st;
+	char		dst[PATH_MAX];
+	size_t		i;
+	int		kfd = -1, rfd = -1, fd, saved;
+
+	/* the keyring: root's, not writable by the pgp group or others */
+	if ((kfd = open(keyring_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fstat(kfd, &st) == -1)
+		goto fail;
+	if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
+		errno = EPERM;
+		goto fail;
+	}
+	if (fchdir(kfd) == -1)
+		goto fail;
+	close(kfd);
+	kfd = -1;
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+		goto fail;
+	if (mount("tmpfs", mailroot, "tmpfs", MS_NOSUID | MS_NOEXEC,
+	    "size=16k,nr_inodes=32,mode=755") == -1)
+		goto fail;
+	if ((rfd = open(mailroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    mkdirat(rfd, "usr", 0755) == -1 ||
+	    mkdirat(rfd, "gnupg", 0755) == -1 ||
+	    mkdirat(rfd, "dev", 0755) == -1)
+		goto fail;
+	if ((fd = openat(rfd, "dev/null", O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC, 0666)) == -1)
+		goto fail;
+	close(fd);
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlinkat(links[i][1], rfd, links[i][0]) == -1)
+			goto fail;
+	close(rfd);
+	rfd = -1;
+	/* "." is the keyring: the cwd moved into the new namespace */
+	if (jail_path(dst, sizeof(dst), mailroot, "/gnupg") == -1 ||
+	    jail_bind(".", dst, MS_RDONLY | MS_NOSUID | MS_NODEV |
+	    MS_NOEXEC) == -1)
+		goto fail;
+	if (jail_path(dst, sizeof(dst), mailroot, "/usr") == -1 ||
+	    jail_bind("/usr", dst, MS_RDONLY | MS_NOSUID | MS_NODEV) == -1)
+		goto fail;
+	/* the device itself: a bind of a device node keeps it usable */
+	if (jail_path(dst, sizeof(dst), mailroot, "/dev/null") == -1 ||
+	    mount("/dev/null", dst, NULL, MS_BIND, NULL) == -1 ||
+	    mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID |
+	    MS_NOEXEC, NULL) == -1)
+		goto fail;
+	if (chdir(mailroot) == -1 ||
+	    syscall(SYS_pivot_root, ".", ".") == -1 ||
+	    umount2(".", MNT_DETACH) == -1 || chdir("/") == -1)
+		goto fail;
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID |
+	    MS_NODEV | MS_NOEXEC, NULL) == -1)
+		goto fail;
+	return 0;
+fail:
+	saved = errno;
+	if (kfd != -1)
+		close(kfd);
+	if (rfd != -1)
+		close(rfd);
+	errno = saved;
+	return -1;
+}

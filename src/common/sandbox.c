@@ -583,6 +583,98 @@ static const struct sb_rlimit sb_rl_mail[] = {
 	{ RLIMIT_AS, 1024 * 1024 * 1024 }
 };
 
+/*
+ * pgp: GPGME runs gpg (fork, exec) for every key lookup and encryption,
+ * and gpg inherits this filter: the list is GPGME's spawning and gpg
+ * 2.2's encryption (strace -f -c of GMime + GPGME encrypting to a key of
+ * a read-only keyring, as _sp_pgp).  Executable mappings of files are
+ * allowed (ld.so loading gpg's libraries): only /usr is mounted exec in
+ * the jail, and Landlock lets only gpg and ld.so be executed, /usr, the
+ * keyring and /dev/null be read, and /dev/null be written.  No socket:
+ * gpg is never to reach an agent, a keyserver or the network.
+ */
+static const struct sb_path sb_pgp_paths[] = {
+	{ "/usr", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR },
+	{ "/usr/bin/gpg", LANDLOCK_ACCESS_FS_EXECUTE |
+	    LANDLOCK_ACCESS_FS_READ_FILE },
+	{ "/usr/lib64/ld-linux-x86-64.so.2", LANDLOCK_ACCESS_FS_EXECUTE |
+	    LANDLOCK_ACCESS_FS_READ_FILE },
+	{ "/gnupg", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR },
+	{ "/dev/null", LANDLOCK_ACCESS_FS_READ_FILE |
+	    LANDLOCK_ACCESS_FS_WRITE_FILE }
+};
+static const struct sb_rule sb_pgp[] = {
+	/* GPGME: a child per operation, its pipes, its end */
+	{ .name = "clone", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0 } } },
+	{ .name = "execve" },		/* /usr/bin/gpg only: Landlock */
+	{ .name = "pipe2" },
+	{ .name = "dup" },
+	{ .name = "dup2" },
+	{ .name = "close_range" },
+	{ .name = "wait4" },
+	{ .name = "kill" },		/* a gpg that must stop */
+	{ .name = "lseek" },
+	/* gpg, from its start to its exit */
+	{ .name = "openat" },		/* beneath the paths above: Landlock */
+	{ .name = "access" },
+	{ .name = "readlink" },		/* /proc/self/exe: ENOENT here */
+	{ .name = "statfs" },
+	{ .name = "getcwd" },
+	{ .name = "umask" },
+	{ .name = "uname" },
+	{ .name = "sysinfo" },
+	{ .name = "arch_prctl" },
+	{ .name = "set_tid_address" },
+	{ .name = "set_robust_list" },
+	{ .name = "rseq" },
+	{ .name = "prlimit64" },
+	{ .name = "getrusage" },
+	{ .name = "getuid" },
+	{ .name = "geteuid" },
+	{ .name = "getgid" },
+	{ .name = "getegid" },
+	{ .name = "ioctl", .nargs = 1,	/* isatty */
+	    .arg = { { 1, SCMP_CMP_EQ, TCGETS, 0 } } },
+	{ .name = "fcntl", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, F_SETFD, 0 } } },
+	{ .name = "fcntl", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, F_DUPFD, 0 } } },
+	{ .name = "newfstatat", .nargs = 1,	/* by path: gpg's homedir */
+	    .arg = { { 3, SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0 } } },
+	/*
+	 * gpg asks gpg-agent whether secret keys exist while it lists
+	 * keys: a unix socket whose connect fails (no agent, no socket in
+	 * the read-only keyring, abstract sockets scoped by Landlock).
+	 * SECURITY: AF_UNIX only: no network.
+	 */
+	{ .name = "socket", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_EQ, AF_UNIX, 0 } } },
+	{ .name = "connect" },
+	/* gpg's handlers: SIGQUIT, and SIGSEGV for its secure memory */
+	{ .name = "rt_sigaction", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_MASKED_EQ, SB_INT_MASK, SIGQUIT } } },
+	{ .name = "rt_sigaction", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_MASKED_EQ, SB_INT_MASK, SIGSEGV } } },
+	/* ld.so: the libraries' code; anonymous memory never executable */
+	{ .name = "mmap", .nargs = 1,
+	    .arg = { { 3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0 } } },
+	{ .name = "exit" },
+	/* the encrypted copy: a sealed memfd (pgp.c); GMime's flush of it
+	 * is an fsync */
+	{ .name = "fsync" },
+	{ .name = "memfd_create", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, MFD_CLOEXEC | MFD_ALLOW_SEALING, 0 } } },
+	{ .name = "fcntl", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, F_ADD_SEALS, 0 } } },
+	SB_SODIUM_RULES
+};
+static const struct sb_rlimit sb_rl_pgp[] = {
+	{ RLIMIT_NOFILE, 256 },
+	{ RLIMIT_FSIZE, 0 },
+	{ RLIMIT_CORE, 0 }
+};
+
 /* The process table of the sandbox: one row per role. */
 static const struct sb_role {
 	const char		*name;
@@ -636,6 +728,11 @@ static const struct sb_role {
 	    .extra = sb_pop3_mail, .nextra = SB_NITEMS(sb_pop3_mail),
 	    .paths = sb_pop3_mail_paths, .npaths = SB_NITEMS(sb_pop3_mail_paths),
 	    .rlimits = sb_rl_mail, .nrlimits = SB_NITEMS(sb_rl_mail) },
+	[ROLE_PGP] = { .name = "pgp",
+	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
+	    .extra = sb_pgp, .nextra = SB_NITEMS(sb_pgp),
+	    .paths = sb_pgp_paths, .npaths = SB_NITEMS(sb_pgp_paths),
+	    .rlimits = sb_rl_pgp, .nrlimits = SB_NITEMS(sb_rl_pgp) },
 	[ROLE_CONTROL] = { .name = "control",
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
 	    .extra = sb_control, .nextra = SB_NITEMS(sb_control),

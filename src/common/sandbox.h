@@ -33,6 +33,7 @@ enum sp_role {
 	ROLE_CONTROL,
 	ROLE_IMAP_MAIL,		/* one user's mailbox, the account's own uid */
 	ROLE_POP3_MAIL,		/* its INBOX as a POP3 maildrop, the same */
+	ROLE_PGP,		/* GPGME; the only role that execs (gpg) */
 	ROLE_MAX
 };
 
@@ -96,6 +97,15 @@ int	jail_account(const char *mailroot, const char *account_dir);
  * permissions of layout.h, and nothing else.
  */
 int	jail_mail_root(const char *mailroot, const char *mail_dir);
+/*
+ * The pgp role's jail, the one that execs a program (gpg): a private
+ * mount namespace whose root is a read-only tmpfs on mailroot holding
+ * /usr (read-only, nosuid, nodev: gpg and its libraries), the links
+ * /bin, /lib and /lib64 into it (a merged-/usr system), /dev/null (GPGME
+ * gives it to gpg) and the keyring folder at /gnupg (read-only, noexec).
+ * -1 with errno on any failure.
+ */
+int	jail_pgp(const char *mailroot, const char *keyring_dir);
 
 /*
  * Before sandbox_enter: the role may connect to this one TCP port

@@ -41,6 +41,7 @@ enum sp_service {
 	SVC_DELIVER,
 	SVC_QUEUE,
 	SVC_CONTROL,
+	SVC_PGP,
 	SVC_MAX
 };
 #define SP_FD_FIRST_FREE SP_FD_SVC(SVC_MAX)

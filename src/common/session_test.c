@@ -34,7 +34,7 @@
 #include "banned.h"
 
 static const char *svc_names[SVC_MAX] = {
-	"auth", "filter", "deliver", "queue", "control"
+	"auth", "filter", "deliver", "queue", "control", "pgp"
 };
 
 static int

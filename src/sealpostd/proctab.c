@@ -36,6 +36,9 @@ const struct proc_spec proctab_services[SVC_MAX] = {
 	    .data_dir = 1, .jail_mail = 1, .jail_queue = 1 },
 	[SVC_CONTROL] = { .name = "control", .binary = "sealpost-control",
 	    .user = "_sp_ctl", .role = ROLE_CONTROL },
+	/* execs gpg: /usr and DATA_DIR/keys/gnupg (read-only) in its jail */
+	[SVC_PGP] = { .name = "pgp", .binary = "sealpost-pgp",
+	    .user = "_sp_pgp", .role = ROLE_PGP, .jail_pgp = 1 },
 };
 
 /*
@@ -56,7 +59,7 @@ static const struct proc_spec spec_smtp = { .name = "smtp",
     .binary = "sealpost-smtp", .user = "_sp_smtp", .role = ROLE_SMTP,
     .needs_tls = 1,
     .channels = CH(SVC_AUTH) | CH(SVC_FILTER) | CH(SVC_DELIVER) |
-    CH(SVC_QUEUE) };
+    CH(SVC_QUEUE) | CH(SVC_PGP) };
 static const struct proc_spec spec_imap_login = { .name = "imap-login",
     .binary = "sealpost-imap-login", .user = "_sp_login",
     .role = ROLE_IMAP_LOGIN, .needs_tls = 1,

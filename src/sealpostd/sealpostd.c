@@ -35,6 +35,7 @@
 #include "tls.h"
 #include "policy.h"
 #include "quarantine.h"
+#include "pgp_keys.h"
 #include "sealpostd.h"
 #include "banned.h"
 
@@ -343,6 +344,25 @@ master_empty_dir(struct master *m, char *path, size_t len, const char *name)
 }
 
 /*
+ * DATA_DIR/keys/gnupg (root:_sp_pgp 0750, pgp/pgp_keys.c): the keyring
+ * that sealpostctl key changes and the pgp service reads (its jail).
+ */
+static void
+master_keyring_dir(struct master *m)
+{
+	char	err[512];
+	int	n;
+
+	n = snprintf(m->keyringdir, sizeof(m->keyringdir), "%s/%s",
+	    m->conf->data_dir, PGP_KEYRING_DIR);
+	if (n < 0 || (size_t)n >= sizeof(m->keyringdir))
+		fatalx("data-dir path too long");
+	if (pgp_keyring_prepare(m->conf->data_dir,
+	    m->services[SVC_PGP].ids.gid, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+}
+
+/*
  * DATA_DIR/mail/quarantine (root:_sp_deliver 0770, store/quarantine.h):
  * deliver writes held messages there; accounts (their own uids) and
  * every other role cannot enter it.
@@ -539,6 +559,7 @@ main(int argc, char **argv)
 	master_empty_dir(m, m->mailroot, sizeof(m->mailroot), "mailroot");
 	master_mail_dir(m);
 	master_queue_dir(m);
+	master_keyring_dir(m);
 	pidfd = master_pidfile(m->conf);
 	if (!foreground) {
 		if (daemon(0, 0) == -1)

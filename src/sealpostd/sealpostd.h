@@ -28,6 +28,7 @@ struct proc_spec {
 	int		 needs_tls;	/* gets the TLS material */
 	int		 jail_mail;	/* jail: DATA_DIR/mail at /mail */
 	int		 jail_queue;	/* jail: DATA_DIR/queue at /mail */
+	int		 jail_pgp;	/* jail: /usr, the keyring at /gnupg */
 	int		 data_dir;	/* gets -D DATA_DIR (opens users.db) */
 	/* a login process: the mail process its logins start */
 	const struct proc_spec *mail;
@@ -136,6 +137,7 @@ struct master {
 	char			 jail[PATH_MAX];	/* the empty chroot */
 	char			 mailroot[PATH_MAX];	/* account jails' root */
 	char			 maildir[PATH_MAX];	/* DATA_DIR/mail */
+	char			 keyringdir[PATH_MAX];	/* keys/gnupg */
 	char			 queuedir[PATH_MAX];	/* DATA_DIR/queue */
 	struct listener		*pickup;	/* RUN_DIR/pickup.sock */
 	struct proc_ids		 session_ids[SP_LISTEN_KIND_MAX];

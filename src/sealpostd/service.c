@@ -281,6 +281,14 @@ service_start(struct service *s)
 		argv[n] = NULL;
 	}
 #endif
+	if (s->spec->jail_pgp) {
+		for (i = 0; i < n; i++)
+			if (strcmp(argv[i], "-j") == 0)
+				argv[i + 1] = m->keyringdir;
+		argv[n++] = "-m";
+		argv[n++] = m->mailroot;
+		argv[n] = NULL;
+	}
 	if (s->spec->jail_mail) {
 		for (i = 0; i < n; i++)
 			if (strcmp(argv[i], "-j") == 0)

@@ -502,6 +502,36 @@ smtp_postmaster(struct smtp *sm, char *addr, size_t len)
 }
 
 /*
+ * "pgp required": the recipient must have a usable key now, or it is
+ * refused while the sender can still be told (local and remote alike).
+ * 0 it has one, -1 the reply was sent.
+ */
+static int
+smtp_pgp_required(struct smtp *sm, const struct smtp_rcpt_ent *r)
+{
+	static struct ipc_msg	 reply;
+	struct ipc_out		*out;
+	const char		*why;
+	uint32_t		 found;
+
+	out = ipc_out_new(IMSG_PGP_LOOKUP, 0, -1);
+	ipc_add_str(out, r->addr);
+	if (session_call(sm->s, SVC_PGP, out, &reply) == -1 ||
+	    ipc_get_u32(&reply, &found) == -1 ||
+	    ipc_get_str(&reply, &why, 256) == -1 || ipc_end(&reply) == -1) {
+		session_reply(sm->s, "451 4.3.0 Temporary failure, try again "
+		    "later\r\n");
+		return -1;
+	}
+	if (!found) {
+		session_reply(sm->s, "550 5.7.1 Recipient requires encrypted "
+		    "mail and no usable OpenPGP key is known for it\r\n");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The policy's RCPT phase, from the filter: the recipient's group and
  * max-size.  From the Internet a recipient of another group than the
  * first is deferred (452 4.5.3) and comes back in a transaction of its
@@ -511,20 +541,24 @@ smtp_postmaster(struct smtp *sm, char *addr, size_t len)
  * -1 the reply was sent.
  */
 static int
-smtp_rcpt_policy(struct smtp *sm, const char *addr)
+smtp_rcpt_policy(struct smtp *sm, struct smtp_rcpt_ent *r)
 {
 	static struct ipc_msg	 reply;
 	struct ipc_out		*out;
 	const char		*token;
 	uint64_t		 max, size;
+	uint32_t		 pgp, protect;
 
 	out = ipc_out_new(IMSG_FILTER_RCPT, 0, -1);
 	ipc_add_str(out, sm->mail.addr);
 	ipc_add_u32(out, sm->authed);
-	ipc_add_str(out, addr);
+	ipc_add_str(out, r->addr);
 	if (session_call(sm->s, SVC_FILTER, out, &reply) == -1 ||
 	    ipc_get_str(&reply, &token, SMTP_GROUP_TOKEN_MAX) == -1 ||
-	    ipc_get_u64(&reply, &max) == -1 || ipc_end(&reply) == -1) {
+	    ipc_get_u64(&reply, &max) == -1 ||
+	    ipc_get_u32(&reply, &pgp) == -1 ||
+	    ipc_get_u32(&reply, &protect) == -1 || ipc_end(&reply) == -1 ||
+	    pgp > SMTP_PGP_NEVER || protect > 1) {
 		session_reply(sm->s, "451 4.3.0 Temporary failure, try again "
 		    "later\r\n");
 		return -1;
@@ -541,6 +575,10 @@ smtp_rcpt_policy(struct smtp *sm, const char *addr)
 		    "recipient\r\n");
 		return -1;
 	}
+	r->pgp = pgp;
+	r->protect_subject = protect != 0;
+	if (pgp == SMTP_PGP_REQUIRED && smtp_pgp_required(sm, r) == -1)
+		return -1;
 	if (sm->nrcpts == 0)
 		strlcpy(sm->group, token, sizeof(sm->group));
 	if (max != 0 && (sm->rcpt_max == 0 || max < sm->rcpt_max))
@@ -613,7 +651,7 @@ smtp_rcpt(struct smtp *sm, const char *args)
 		return;
 	} else
 		r->local = false;	/* to the outbound queue */
-	if (smtp_rcpt_policy(sm, r->addr) == -1)
+	if (smtp_rcpt_policy(sm, r) == -1)
 		return;
 	sm->nrcpts++;
 	session_reply(s, "250 2.1.5 Ok\r\n");

@@ -28,6 +28,8 @@ struct smtp_rcpt_ent {
 	unsigned char	 pk[SMTP_KEY_LEN];
 	unsigned int	 notify;		/* DSN, kept for the queue */
 	char		 orcpt[SMTP_ORCPT_MAX + 1];
+	unsigned int	 pgp;			/* SMTP_PGP_*, the policy's */
+	bool		 protect_subject;	/* the policy's */
 };
 
 enum smtp_state {

@@ -326,21 +326,86 @@ smtp_quota(struct smtp *sm, uint64_t account, uint64_t bytes, int release)
 	return ok ? 1 : 0;
 }
 
+/* an encrypted copy: the message, armored (4/3) and wrapped */
+#define SMTP_COPY_MAX		((size_t)256 * 1024 * 1024)
+
 /* deliver is not there (restarting): not the same as a full disk */
 #define SMTP_DELIVER_LOST	100
 
-/* One account's copy: DELIVER_OK, _TEMP, _PERM or SMTP_DELIVER_LOST. */
+/*
+ * The copy for recipient r: encrypted to its OpenPGP key when it has a
+ * usable one and its policy is not "pgp never" (the pgp service), else
+ * the message as it is.  NULL with the copy in *fd_r (the caller's), or
+ * the reply of the failure: plaintext never goes out in place of a copy
+ * that should be encrypted ("pgp required" whose key went away since
+ * RCPT, gpg failing).
+ */
+static const char *
+smtp_copy(struct smtp *sm, const struct smtp_rcpt_ent *r, int *fd_r,
+    bool *encrypted)
+{
+	static struct ipc_msg	 reply;
+	struct ipc_out		*out;
+	const char		*detail;
+	uint32_t		 result;
+	size_t			 len;
+	int			 fd;
+
+	*fd_r = -1;
+	*encrypted = false;
+	if ((fd = smtp_msgfd(sm)) == -1)
+		return "451 4.3.0 Local error, try again later";
+	if (r->pgp == SMTP_PGP_NEVER) {
+		*fd_r = fd;
+		return NULL;
+	}
+	out = ipc_out_new(IMSG_PGP_ENCRYPT, 0, fd);
+	ipc_add_str(out, r->addr);
+	ipc_add_u32(out, r->protect_subject ? PGP_F_PROTECT_SUBJECT : 0);
+	if (session_call(sm->s, SVC_PGP, out, &reply) == -1 ||
+	    ipc_get_u32(&reply, &result) == -1 ||
+	    ipc_get_str(&reply, &detail, 256) == -1 ||
+	    ipc_end(&reply) == -1 || result > PGP_TEMP ||
+	    (result == PGP_ENCRYPTED) != (reply.fd != -1)) {
+		ipc_msg_clear(&reply);
+		return "451 4.7.1 Message could not be encrypted, try again "
+		    "later";
+	}
+	if (result == PGP_ENCRYPTED) {
+		/* SECURITY: the bytes cannot change once we deliver them */
+		if (memfd_check_sealed(reply.fd, SMTP_COPY_MAX, &len) == -1) {
+			ipc_msg_clear(&reply);
+			return "451 4.7.1 Message could not be encrypted, try "
+			    "again later";
+		}
+		*fd_r = reply.fd;
+		reply.fd = -1;
+		*encrypted = true;
+		return NULL;
+	}
+	if (result == PGP_TEMP)
+		return "451 4.7.1 Message could not be encrypted, try again "
+		    "later";
+	if (result == PGP_NO_KEY && r->pgp == SMTP_PGP_REQUIRED)
+		return "451 4.7.1 The recipient's OpenPGP key is no longer "
+		    "usable, try again later";
+	if ((*fd_r = smtp_msgfd(sm)) == -1)
+		return "451 4.3.0 Local error, try again later";
+	return NULL;
+}
+
+/*
+ * One account's copy (fd, which is consumed): DELIVER_OK, _TEMP, _PERM
+ * or SMTP_DELIVER_LOST.
+ */
 static uint32_t
-smtp_deliver_one(struct smtp *sm, const struct smtp_rcpt_ent *r)
+smtp_deliver_one(struct smtp *sm, const struct smtp_rcpt_ent *r, int fd)
 {
 	static struct ipc_msg	 reply;
 	struct ipc_out		*out;
 	const char		*text, *name;
 	uint32_t		 result;
-	int			 fd;
 
-	if ((fd = smtp_msgfd(sm)) == -1)
-		return DELIVER_TEMP;
 	out = ipc_out_new(IMSG_DELIVER_MSG, 0, fd);
 	ipc_add_u64(out, r->account);
 	ipc_add_data(out, r->pk, sizeof(r->pk));
@@ -359,25 +424,20 @@ smtp_deliver_one(struct smtp *sm, const struct smtp_rcpt_ent *r)
 }
 
 /*
- * The remote recipients of an authenticated submission: one durable entry
- * in the outbound queue for all of them.  NULL, or the failure's reply.
+ * One durable entry in the outbound queue for the remote recipients in
+ * which[] (n of them), with the body fd (consumed).  NULL, or the
+ * failure's reply.
  */
 static const char *
-smtp_queue(struct smtp *sm, char *id, size_t idlen)
+smtp_queue_entry(struct smtp *sm, int fd, const bool *which, uint32_t n,
+    char *id, size_t idlen)
 {
 	static struct ipc_msg	 reply;
 	struct ipc_out		*out;
 	const char		*text;
-	uint32_t		 result, n = 0;
+	uint32_t		 result;
 	unsigned int		 i;
-	int			 fd;
 
-	for (i = 0; i < sm->nrcpts; i++)
-		n += !sm->rcpts[i].local;
-	if (n == 0)
-		return NULL;
-	if ((fd = smtp_msgfd(sm)) == -1)
-		return "451 4.3.0 Local error, try again later";
 	out = ipc_out_new(IMSG_QUEUE_MSG, 0, fd);
 	ipc_add_str(out, sm->mail.addr);
 	ipc_add_u64(out, sm->account);
@@ -387,7 +447,7 @@ smtp_queue(struct smtp *sm, char *id, size_t idlen)
 	ipc_add_str(out, sm->mail.envid);
 	ipc_add_u32(out, n);
 	for (i = 0; i < sm->nrcpts; i++) {
-		if (sm->rcpts[i].local)
+		if (!which[i])
 			continue;
 		ipc_add_str(out, sm->rcpts[i].addr);
 		ipc_add_u32(out, sm->rcpts[i].notify);
@@ -405,6 +465,48 @@ smtp_queue(struct smtp *sm, char *id, size_t idlen)
 }
 
 /*
+ * The remote recipients of an authenticated submission: an entry of its
+ * own for each one whose copy is encrypted (its body differs), and one
+ * entry for all the others.  NULL, or the failure's reply.
+ */
+static const char *
+smtp_queue(struct smtp *sm, char *id, size_t idlen)
+{
+	const char	*fail = NULL;
+	bool		*which, *plain, enc;
+	uint32_t	 n = 0;
+	unsigned int	 i;
+	int		 fd;
+
+	which = xcalloc(sm->nrcpts, sizeof(*which));
+	plain = xcalloc(sm->nrcpts, sizeof(*plain));
+	for (i = 0; i < sm->nrcpts && fail == NULL; i++) {
+		if (sm->rcpts[i].local)
+			continue;
+		if ((fail = smtp_copy(sm, &sm->rcpts[i], &fd, &enc)) != NULL)
+			break;
+		if (!enc) {
+			close(fd);
+			plain[i] = true;
+			n++;
+			continue;
+		}
+		which[i] = true;
+		fail = smtp_queue_entry(sm, fd, which, 1, id, idlen);
+		which[i] = false;
+	}
+	if (fail == NULL && n > 0) {
+		if ((fd = smtp_msgfd(sm)) == -1)
+			fail = "451 4.3.0 Local error, try again later";
+		else
+			fail = smtp_queue_entry(sm, fd, plain, n, id, idlen);
+	}
+	free(which);
+	free(plain);
+	return fail;
+}
+
+/*
  * Every local account gets its copy, once even when several recipients
  * lead to it: quota first (atomic in users.db), then the durable write.
  * A failure gives that account's quota back and fails the transaction:
@@ -416,9 +518,12 @@ smtp_deliver(struct smtp *sm, uint64_t size)
 {
 	const char	*fail;
 	char		 qid[64];
-	unsigned int	 i, j, copies = 0;
+	unsigned int	 i, j, copies = 0, encrypted = 0;
+	struct stat	 st;
+	uint64_t	 csize;
 	uint32_t	 r;
-	int		 q;
+	bool		 enc;
+	int		 q, fd;
 
 	qid[0] = '\0';
 	fail = smtp_queue(sm, qid, sizeof(qid));
@@ -433,14 +538,22 @@ smtp_deliver(struct smtp *sm, uint64_t size)
 				break;
 		if (j < i)
 			continue;		/* that account has it */
-		if ((q = smtp_quota(sm, rc->account, size, 0)) != 1) {
+		/* its copy first: an encrypted one is larger */
+		if ((fail = smtp_copy(sm, rc, &fd, &enc)) != NULL)
+			break;
+		csize = size;
+		if (enc && fstat(fd, &st) == 0)
+			csize = (uint64_t)st.st_size;
+		encrypted += enc;
+		if ((q = smtp_quota(sm, rc->account, csize, 0)) != 1) {
+			close(fd);
 			fail = q == 0 ? "452 4.2.2 Mailbox full (over "
 			    "quota), try again later" : "451 4.3.0 "
 			    "Local error, try again later";
 			break;
 		}
-		if ((r = smtp_deliver_one(sm, rc)) != DELIVER_OK) {
-			(void)smtp_quota(sm, rc->account, size, 1);
+		if ((r = smtp_deliver_one(sm, rc, fd)) != DELIVER_OK) {
+			(void)smtp_quota(sm, rc->account, csize, 1);
 			fail = r == DELIVER_PERM ? "554 5.3.0 Message cannot "
 			    "be stored" : r == SMTP_DELIVER_LOST ? "451 4.3.0 "
 			    "Local delivery unavailable, try again later" :
@@ -451,10 +564,10 @@ smtp_deliver(struct smtp *sm, uint64_t size)
 		copies++;
 	}
 	log_info("%016" PRIx64 " smtp event=message id=%016" PRIx64 ".%u "
-	    "size=%llu rcpts=%u copies=%u queued=%s result=%s", sm->s->id,
-	    sm->s->id, sm->txns, (unsigned long long)size, sm->nrcpts, copies,
-	    qid[0] != '\0' ? qid : "-", fail == NULL ? "accepted" :
-	    "deferred");
+	    "size=%llu rcpts=%u copies=%u encrypted=%u queued=%s result=%s",
+	    sm->s->id, sm->s->id, sm->txns, (unsigned long long)size,
+	    sm->nrcpts, copies, encrypted, qid[0] != '\0' ? qid : "-",
+	    fail == NULL ? "accepted" : "deferred");
 	if (fail != NULL)
 		session_reply(sm->s, "%s\r\n", fail);
 	else

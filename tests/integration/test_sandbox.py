@@ -24,7 +24,8 @@ HOOKS = os.path.exists(os.path.join(BUILD, "config.h")) and \
     "#define SP_TEST_HOOKS 1" in open(os.path.join(BUILD, "config.h")).read()
 
 ROLE_USER = {"auth": "_sp_auth", "filter": "_sp_filter", "deliver": "_sp_deliver",
-             "queue": "_sp_queue", "control": "_sp_ctl", "smtp": "_sp_smtp",
+             "queue": "_sp_queue", "control": "_sp_ctl", "pgp": "_sp_pgp",
+             "smtp": "_sp_smtp",
              "imap-login": "_sp_login", "pop3-login": "_sp_login"}
 SESSION_ROLE = {"smtp": "smtp", "submission": "smtp", "submissions": "smtp",
                 "imap": "imap-login", "imaps": "imap-login",
@@ -65,6 +66,18 @@ class Confinement:
                              ["mail", "usr"], role)
             if role == "queue":
                 self.assertEqual(os.listdir("/proc/%d/root/mail" % pid), ["spool"])
+            return
+        if role == "pgp":
+            # its own mount namespace: /usr for gpg, /dev/null, the
+            # keyring read-only at /gnupg, the merged-/usr links
+            root = "/proc/%d/root/" % pid
+            self.assertEqual(sorted(os.listdir(root)),
+                             ["bin", "dev", "gnupg", "lib", "lib64", "usr"], role)
+            self.assertEqual(os.listdir(root + "dev"), ["null"])
+            self.assertEqual(sorted(os.listdir(root + "gnupg")),
+                             ["gpg.conf", "pubring.kbx"])
+            with self.assertRaises(OSError):
+                open(root + "gnupg/x", "w")     # read-only, even for root
             return
         self.assertEqual(os.readlink("/proc/%d/root" % pid),
                          os.path.join(self.inst.dir, "run", "empty"), role)

@@ -157,7 +157,7 @@ class SmtpBase:
             self.assertEqual(r, {})
         # two recipients, one account: one copy
         self.assertEqual(self.wait_new(before), 1)
-        self.inst.wait_log(r"smtp event=message id=\S+ size=\d+ rcpts=2 copies=1 "
+        self.inst.wait_log(r"smtp event=message id=\S+ size=\d+ rcpts=2 copies=1 encrypted=0 "
                            r"queued=- result=accepted")
 
     def test_pipelining_and_starttls(self):
@@ -305,7 +305,7 @@ class SmtpBase:
             code, text = s.data(msg)
             self.assertEqual(code, 250, text)
         self.assertEqual(self.wait_new(before_local, account=2), 1)
-        m = self.inst.wait_log(r"smtp event=message id=\S+ size=\d+ rcpts=3 copies=1 "
+        m = self.inst.wait_log(r"smtp event=message id=\S+ size=\d+ rcpts=3 copies=1 encrypted=0 "
                                r"queued=([0-9a-f]{32}) result=accepted")
         qid = m.group(1)
         r = self.ctl("queue", "list")

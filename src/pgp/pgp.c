@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * pgp.c - the pgp service: for an smtp session, whether a recipient has
+ * a usable OpenPGP key (the policy's "pgp required", at RCPT), and that
+ * recipient's copy of a message encrypted to its key as RFC 3156
+ * PGP/MIME (pgp_mime.c), before it is stored or queued.  One GPGME
+ * context lives as long as the process; each operation runs gpg, which
+ * needs no agent (public keys only: gpg.conf says no-autostart).
+ *
+ * Process:  pgp (user _sp_pgp; jail_pgp: a private mount namespace with
+ *           /usr, /dev/null and the keyring DATA_DIR/keys/gnupg at
+ *           /gnupg, read-only; sandbox ROLE_PGP: the one role that may
+ *           exec, and only gpg).
+ * Trust:    requests come from smtp sessions (untrusted): addresses are
+ *           bounded and checked (pgp_key_for), the message memfd's seals
+ *           are checked before it is read; the message itself is parsed
+ *           by GMime only.  The keyring is the administrator's
+ *           (sealpostctl key import), read-only here.
+ * Limits:   PGP_MSG_MAX per message.
+ * See also: pgp_keys.c (which key), pgp_mime.c, docs/design.md.
+ */
+#include "config.h"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gmime/gmime.h>
+#include <gpgme.h>
+
+#include "log.h"
+#include "memfd.h"
+#include "xmalloc.h"
+#include "ipc_types.h"
+#include "service.h"
+#include "pgp_keys.h"
+#include "pgp_mime.h"
+#include "banned.h"
+
+#define PGP_MSG_MAX	((size_t)64 * 1024 * 1024)
+#define PGP_HOME	"/gnupg"		/* in the jail */
+#define PGP_GPG		"/usr/bin/gpg"
+
+static gpgme_ctx_t	ctx;
+
+static void
+pgp_reply(struct service_session *ss, uint32_t type, uint32_t id,
+    uint32_t result, const char *detail, int fd)
+{
+	struct ipc_out	*out = ipc_out_new(type, id, fd);
+
+	ipc_add_u32(out, result);
+	ipc_add_str(out, detail);
+	(void)ipc_chan_send(ss->chan, out);
+}
+
+/*
+ * "No key" from gpg is believed only when the keyring does not name the
+ * address: a gpg that dies (a signal, the sandbox) ends GPGME's listing
+ * as if it were empty, and opportunistic encryption must not then turn
+ * into plaintext.  User IDs are stored as they are in pubring.kbx, so
+ * "<address>" (any case) in it means a key gpg should have listed.
+ * 1 mentioned (or unreadable: not believed either), 0 not.
+ */
+static int
+pgp_keyring_mentions(const char *addr)
+{
+	struct stat	 st;
+	unsigned char	*p;
+	size_t		 n = strlen(addr), i, j;
+	int		 fd, found = 1;
+	char		 pat[PGP_ADDRESS_MAX + 3];
+
+	if (n == 0 || n > PGP_ADDRESS_MAX)
+		return 0;
+	pat[0] = '<';
+	memcpy(pat + 1, addr, n);
+	pat[n + 1] = '>';
+	n += 2;
+	if ((fd = open(PGP_HOME "/pubring.kbx", O_RDONLY | O_CLOEXEC |
+	    O_NONBLOCK)) == -1)
+		return errno == ENOENT ? 0 : 1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 1;
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		return 0;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return 1;
+	found = 0;
+	for (i = 0; !found && i + n <= (size_t)st.st_size; i++) {
+		for (j = 0; j < n; j++)
+			if (tolower(p[i + j]) != tolower((unsigned char)pat[j]))
+				break;
+		found = j == n;
+	}
+	munmap(p, (size_t)st.st_size);
+	return found;
+}
+
+static int
+pgp_lookup(struct service_session *ss, struct ipc_msg *msg)
+{
+	gpgme_key_t	 key = NULL;
+	const char	*addr;
+	char		 why[256];
+	int		 r;
+
+	if (ipc_get_str(msg, &addr, 320) == -1 || ipc_end(msg) == -1)
+		return -1;
+	r = pgp_key_for(ctx, addr, time(NULL), &key, why, sizeof(why));
+	if (r == 0 && strcmp(why, "no key") == 0 &&
+	    pgp_keyring_mentions(addr)) {
+		r = -1;
+		strlcpy(why, "gpg listed no key for an address the keyring "
+		    "names", sizeof(why));
+	}
+	if (r == 1) {
+		strlcpy(why, key->subkeys != NULL && key->subkeys->fpr != NULL ?
+		    key->subkeys->fpr : "", sizeof(why));
+		gpgme_key_unref(key);
+	} else if (r == -1)
+		log_warnx("%016" PRIx64 " pgp event=lookup result=error "
+		    "reason=%s", ss->connid, why);
+	pgp_reply(ss, IMSG_PGP_LOOKUP, msg->hdr.id, r == 1, why, -1);
+	return 0;
+}
+
+static int
+pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
+{
+	gpgme_key_t	 key = NULL;
+	struct timespec	 t0, t1;
+	unsigned char	*buf = NULL;
+	const char	*rcpt;
+	char		 why[256], err[256], esc[128];
+	uint32_t	 flags, result;
+	size_t		 size;
+	long		 ms;
+	int		 r, out = -1;
+
+	if (msg->fd == -1 || ipc_get_str(msg, &rcpt, 320) == -1 ||
+	    ipc_get_u32(msg, &flags) == -1 || ipc_end(msg) == -1 ||
+	    (flags & ~PGP_F_PROTECT_SUBJECT) != 0)
+		return -1;
+	/* SECURITY: only a sealed memfd: what we encrypt is what was sent */
+	if (memfd_check_sealed(msg->fd, PGP_MSG_MAX, &size) == -1)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = pgp_key_for(ctx, rcpt, time(NULL), &key, why, sizeof(why));
+	if (r == 0 && strcmp(why, "no key") == 0 &&
+	    pgp_keyring_mentions(rcpt)) {
+		r = -1;
+		strlcpy(why, "gpg listed no key for an address the keyring "
+		    "names", sizeof(why));
+	}
+	if (r == 0) {
+		/* SECURITY: no reason (it may name the address) */
+		log_info("%016" PRIx64 " pgp event=encrypt result=no-key "
+		    "size=%zu%s", ss->connid, size, strcmp(why, "no key") == 0 ?
+		    "" : " unusable=yes");
+		pgp_reply(ss, IMSG_PGP_ENCRYPT, msg->hdr.id, PGP_NO_KEY, why,
+		    -1);
+		ipc_msg_clear(msg);
+		return 0;
+	}
+	result = PGP_TEMP;
+	err[0] = '\0';
+	if (r == -1)
+		strlcpy(err, why, sizeof(err));
+	else {
+		buf = xmalloc(size + 1);
+		if (memfd_read(msg->fd, buf, size) == -1)
+			snprintf(err, sizeof(err), "cannot read the message");
+		else if ((out = memfd_new("pgp")) == -1)
+			snprintf(err, sizeof(err), "memfd: %s",
+			    strerror(errno));
+		else {
+			r = pgp_mime_encrypt(ctx, key, buf, size,
+			    (flags & PGP_F_PROTECT_SUBJECT) != 0, out, err,
+			    sizeof(err));
+			if (r == 0 && memfd_seal(out) == 0)
+				result = PGP_ENCRYPTED;
+			else if (r == 0)
+				snprintf(err, sizeof(err), "cannot seal");
+			else if (r == 1)
+				result = PGP_ALREADY;
+		}
+		/* the plaintext: wiped before the heap has it back */
+		explicit_bzero(buf, size);
+		free(buf);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) /
+	    1000000;
+	/* SECURITY: the key's fingerprint, never the address */
+	if (result == PGP_TEMP)
+		log_warnx("%016" PRIx64 " pgp event=encrypt result=error "
+		    "size=%zu ms=%ld reason=%s", ss->connid, size, ms,
+		    log_esc(esc, sizeof(esc), err, strlen(err)));
+	else
+		log_info("%016" PRIx64 " pgp event=encrypt result=%s size=%zu "
+		    "key=%s ms=%ld%s", ss->connid, result == PGP_ENCRYPTED ?
+		    "encrypted" : "already-encrypted", size,
+		    key->subkeys->fpr, ms, (flags & PGP_F_PROTECT_SUBJECT) ?
+		    " protect-subject=yes" : "");
+	if (result != PGP_ENCRYPTED && out != -1) {
+		close(out);
+		out = -1;
+	}
+	pgp_reply(ss, IMSG_PGP_ENCRYPT, msg->hdr.id, result,
+	    result == PGP_ENCRYPTED || result == PGP_ALREADY ?
+	    key->subkeys->fpr : "", out);
+	if (key != NULL)
+		gpgme_key_unref(key);
+	ipc_msg_clear(msg);
+	return 0;
+}
+
+static int
+pgp_session_msg(struct service_session *ss, struct ipc_msg *msg)
+{
+	if (msg->hdr.type == IMSG_PGP_LOOKUP)
+		return pgp_lookup(ss, msg);
+	if (msg->hdr.type == IMSG_PGP_ENCRYPT)
+		return pgp_encrypt(ss, msg);
+	return -1;
+}
+
+/*
+ * Before the jail: GMime, GPGME and its engine (it runs "gpg --version"
+ * once, here, with the paths the jail will have), one context.
+ */
+static void
+pgp_preload(const struct child_args *a)
+{
+	gpgme_engine_info_t	 ei;
+	gpgme_error_t		 ge;
+	char			 err[256];
+
+	(void)a;
+	g_mime_init();
+	tzset();
+	if (gpgme_check_version(NULL) == NULL)
+		fatalx("pgp: gpgme_check_version");
+	if ((ge = gpgme_set_engine_info(GPGME_PROTOCOL_OpenPGP, PGP_GPG,
+	    PGP_HOME)) != 0 || (ge = gpgme_get_engine_info(&ei)) != 0)
+		fatalx("pgp: gpgme engine: %s", gpgme_strerror(ge));
+	if ((ctx = pgp_ctx_new(PGP_HOME, err, sizeof(err))) == NULL)
+		fatalx("pgp: %s", err);
+}
+
+static const struct service_ops pgp_ops = {
+	.name = "pgp",
+	.role = ROLE_PGP,
+	.preload = pgp_preload,
+	.session_msg = pgp_session_msg,
+};
+
+int
+main(int argc, char **argv)
+{
+	service_main(argc, argv, &pgp_ops);
+}
