@@ -52,7 +52,8 @@ static const char *const pgp_conf_lines[] = {
 	"no-permission-warning",
 	"no-random-seed-file",
 };
-#define PGP_CONF_NLINES	(sizeof(pgp_conf_lines) / sizeof(pgp_conf_lines[0]))
+#define PGP_CONF_NLINES	\
+	(sizeof(pgp_conf_lines) / sizeof(pgp_conf_lines[0]))
 #define PGP_CONF_COMMENT \
 	"# sealpost's keyring: change keys with sealpostctl key, not here\n"
 
@@ -163,8 +164,9 @@ pgp_file_create(int dfd, const char *name, const char *shown,
 		goto done;
 	}
 	if (linkat(dfd, tmp, dfd, name, 0) == -1) {
+		/* EEXIST: made meanwhile; the caller checks it */
 		if (errno == EEXIST)
-			rc = 0;		/* made meanwhile: checked by caller */
+			rc = 0;
 		else
 			snprintf(err, errlen, "%s: %s", shown,
 			    strerror(errno));
@@ -221,10 +223,10 @@ pgp_conf_check(int fd, const char *shown, char *err, size_t errlen)
 				break;
 		if (i == PGP_CONF_NLINES || seen[i]++) {
 			/* SECURITY: gpg.conf can load code (load-extension) */
-			snprintf(err, errlen, "%s has a line sealpost did not "
-			    "write; expected only: no-autostart, trust-model "
-			    "always, no-permission-warning, no-random-seed-file",
-			    shown);
+			snprintf(err, errlen, "%s has a line sealpost did "
+			    "not write; expected only: no-autostart, "
+			    "trust-model always, no-permission-warning, "
+			    "no-random-seed-file", shown);
 			return -1;
 		}
 	}

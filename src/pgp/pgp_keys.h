@@ -27,11 +27,11 @@
 #include <gpgme.h>
 
 #define PGP_KEYRING_DIR		"keys/gnupg"	/* under DATA_DIR */
-#define PGP_ADDRESS_MAX		254		/* RFC 5321 4.5.3.1.3 path */
-#define PGP_FPR_LEN		40		/* v4 fingerprint, hex */
-#define PGP_WHY_MAX		384		/* enough for any why below */
-#define PGP_DATE_MAX		11		/* "2025-01-01" or "never" */
-#define PGP_ALGO_MAX		64		/* "ed25519/cv25519" */
+#define PGP_ADDRESS_MAX	254	/* RFC 5321 4.5.3.1.3, a path */
+#define PGP_FPR_LEN	40	/* v4 fingerprint, hex */
+#define PGP_WHY_MAX	384	/* enough for any why below */
+#define PGP_DATE_MAX	11	/* "2025-01-01" or "never" */
+#define PGP_ALGO_MAX	64	/* "ed25519/cv25519" */
 
 /*
  * Create what is missing of DATA_DIR/keys/gnupg: DATA_DIR/keys (root

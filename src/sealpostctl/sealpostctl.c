@@ -34,6 +34,7 @@
 #include "ctl_policy.h"
 #include "ctl_client.h"
 #include "ctl_quarantine.h"
+#include "ctl_key.h"
 #include "banned.h"
 
 #ifndef SP_SYSCONFDIR
@@ -180,6 +181,8 @@ main(int argc, char **argv)
 		return ctl_queue_main(conffile, argc, argv);
 	if (argc >= 1 && ctl_policy_is_command(argv[0]))
 		return ctl_policy_main(conffile, argc, argv);
+	if (argc >= 1 && ctl_key_is_command(argv[0]))
+		return ctl_key_main(conffile, argc, argv);
 	if (argc >= 1 && ctl_quarantine_is_command(argv[0]))
 		return ctl_quarantine_main(conffile, sock, argc, argv);
 	if (!(argc == 1 && (strcmp(argv[0], "status") == 0 ||
