@@ -246,7 +246,7 @@ pgp_conf_check(int fd, const char *shown, char *err, size_t errlen)
  * pubring.kbx would not do: gpg takes an empty file for an old-style
  * keyring and writes packets into it.
  */
-static void
+void
 pgp_kbx_header(unsigned char h[32], time_t now)
 {
 	uint32_t	t = (uint32_t)now;

@@ -44,6 +44,8 @@
  * another type, owner or mode, or a gpg.conf with other lines, is an
  * error (-1, message in err).  Run as root.  0 ok.
  */
+/* The 32 bytes of an empty keybox (pubring.kbx) made at now. */
+void	pgp_kbx_header(unsigned char h[32], time_t now);
 int	pgp_keyring_prepare(const char *data_dir, gid_t gid, char *err,
 	    size_t errlen);
 

@@ -1092,6 +1092,58 @@ done:
 	return rc;
 }
 
+/*
+ * Every key of stage exported and imported into a new home t->dir/c
+ * (a fresh keybox), which becomes t's stage.  0, or -1 (said why).
+ */
+static int
+ck_compact(gpgme_ctx_t stage, struct ck_tmp *t)
+{
+	gpgme_ctx_t	 fresh = NULL;
+	gpgme_data_t	 d = NULL;
+	gpgme_error_t	 e;
+	unsigned char	 kbx[32];
+	char		 home[sizeof(t->stage)], path[sizeof(t->stage) + 16];
+	int		 fd, rc = -1;
+
+	snprintf(home, sizeof(home), "%s/c", t->dir);
+	snprintf(path, sizeof(path), "%s/pubring.kbx", home);
+	pgp_kbx_header(kbx, time(NULL));
+	if (ck_home_make(home) == -1 || (fd = open(path, O_WRONLY | O_CREAT |
+	    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
+		fprintf(stderr, "sealpostctl: %s: %s\n", home, strerror(errno));
+		return -1;
+	}
+	if (ck_write_all(fd, kbx, sizeof(kbx)) == -1 || close(fd) == -1) {
+		fprintf(stderr, "sealpostctl: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if ((e = gpgme_data_new(&d)) != 0 ||
+	    (e = gpgme_op_export(stage, NULL, 0, d)) != 0) {
+		fprintf(stderr, "sealpostctl: export: %s\n", gpgme_strerror(e));
+		goto done;
+	}
+	if (gpgme_data_seek(d, 0, SEEK_END) > 0) {
+		(void)gpgme_data_seek(d, 0, SEEK_SET);
+		if ((fresh = ck_ctx(home)) == NULL)
+			goto done;
+		if ((e = gpgme_op_import(fresh, d)) != 0) {
+			fprintf(stderr, "sealpostctl: import: %s\n",
+			    gpgme_strerror(e));
+			goto done;
+		}
+	}
+	ck_kill_agent(t->stage);
+	strlcpy(t->stage, home, sizeof(t->stage));
+	rc = 0;
+done:
+	if (fresh != NULL)
+		gpgme_release(fresh);
+	if (d != NULL)
+		gpgme_data_release(d);
+	return rc;
+}
+
 static int
 ck_remove(struct ck *ck, const char *arg)
 {
@@ -1131,7 +1183,12 @@ ck_remove(struct ck *ck, const char *arg)
 		    gpgme_strerror(e));
 		goto done;
 	}
-	if (ck_install(ck, &t) == -1)
+	/*
+	 * gpg only marks a deleted key in the keybox; the pgp service reads
+	 * the file's user IDs to check gpg's "no key" (pgp.c), so the keyring
+	 * must no longer hold them: what is left, imported into a new one.
+	 */
+	if (ck_compact(stage, &t) == -1 || ck_install(ck, &t) == -1)
 		goto done;
 	printf("removed %s\n", fpr);
 	rc = 0;

@@ -457,10 +457,15 @@ class KeysCli(unittest.TestCase):
         self.assertEqual(self.ok("remove", self.f["alice"].lower()),
                          "removed %s\n" % self.f["alice"])
         self.assertEqual(set(self.listed()), {("bob@example.test", self.f["bob"])})
+        # compacted: the removed key's user ID is gone from the file too
+        # (the pgp service checks gpg's "no key" against it)
+        self.assertNotIn(b"<alice@example.test>", self.keyring())
+        self.assertIn(b"<bob@example.test>", self.keyring())
         self.refused(["remove", self.f["alice"]],
                      ["%s is not in the keyring" % self.f["alice"]])
         self.ok("remove", self.f["bob"])
         self.assertEqual(self.ok("list"), "the keyring is empty\n")
+        self.assertEqual(len(self.keyring()), 32)      # an empty keybox
 
     def test_hostile_user_ids_escaped(self):
         out = self.ok("import", self.file["evil"])
