@@ -614,6 +614,7 @@ static const struct sb_rule sb_pgp[] = {
 	{ .name = "close_range" },
 	{ .name = "wait4" },
 	{ .name = "kill" },		/* a gpg that must stop */
+	{ .name = "alarm" },		/* pgp.c's watchdog */
 	{ .name = "lseek" },
 	/* gpg, from its start to its exit */
 	{ .name = "openat" },		/* beneath the paths above: Landlock */

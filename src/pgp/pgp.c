@@ -25,7 +25,10 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
+#include <sys/socket.h>
+
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -37,6 +40,7 @@
 #include <gmime/gmime.h>
 #include <gpgme.h>
 
+#include "sealpost.h"
 #include "log.h"
 #include "memfd.h"
 #include "xmalloc.h"
@@ -49,8 +53,29 @@
 #define PGP_MSG_MAX	((size_t)64 * 1024 * 1024)
 #define PGP_HOME	"/gnupg"		/* in the jail */
 #define PGP_GPG		"/usr/bin/gpg"
+/*
+ * Seconds one operation may take.  GPGME spins for ever when gpg dies
+ * while it is being fed the message (seen with gpg killed by SIGKILL in
+ * test_pgp.py): then the process ends itself, the sessions waiting get
+ * 451 (their channel breaks) and the master starts a fresh pgp.  Below
+ * the sessions' own IPC timeout (SP_IPC_TIMEOUT_MS).
+ */
+#define PGP_WATCHDOG	20
 
 static gpgme_ctx_t	ctx;
+
+/* SIGALRM: an operation outlived PGP_WATCHDOG.  Async-signal-safe only. */
+static void
+pgp_watchdog(int sig)
+{
+	static const char	msg[] = "3pgp event=watchdog result=exit "
+	    "reason=timeout";
+
+	(void)sig;
+	(void)send(SP_FD_LOG, msg, sizeof(msg) - 1, MSG_DONTWAIT |
+	    MSG_NOSIGNAL);
+	_exit(3);
+}
 
 static void
 pgp_reply(struct service_session *ss, uint32_t type, uint32_t id,
@@ -122,7 +147,9 @@ pgp_lookup(struct service_session *ss, struct ipc_msg *msg)
 
 	if (ipc_get_str(msg, &addr, 320) == -1 || ipc_end(msg) == -1)
 		return -1;
+	alarm(PGP_WATCHDOG);
 	r = pgp_key_for(ctx, addr, time(NULL), &key, why, sizeof(why));
+	alarm(0);
 	if (r == 0 && strcmp(why, "no key") == 0 &&
 	    pgp_keyring_mentions(addr)) {
 		r = -1;
@@ -161,6 +188,7 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 	if (memfd_check_sealed(msg->fd, PGP_MSG_MAX, &size) == -1)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	alarm(PGP_WATCHDOG);
 	r = pgp_key_for(ctx, rcpt, time(NULL), &key, why, sizeof(why));
 	if (r == 0 && strcmp(why, "no key") == 0 &&
 	    pgp_keyring_mentions(rcpt)) {
@@ -175,6 +203,7 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 		    "" : " unusable=yes");
 		pgp_reply(ss, IMSG_PGP_ENCRYPT, msg->hdr.id, PGP_NO_KEY, why,
 		    -1);
+		alarm(0);
 		ipc_msg_clear(msg);
 		return 0;
 	}
@@ -204,6 +233,7 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 		explicit_bzero(buf, size);
 		free(buf);
 	}
+	alarm(0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) /
 	    1000000;
@@ -264,10 +294,25 @@ pgp_preload(const struct child_args *a)
 		fatalx("pgp: %s", err);
 }
 
+/* After the sandbox: the watchdog's handler. */
+static void
+pgp_init(struct event_base *base)
+{
+	struct sigaction	sa;
+
+	(void)base;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = pgp_watchdog;
+	sigfillset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) == -1)
+		fatal("pgp: sigaction");
+}
+
 static const struct service_ops pgp_ops = {
 	.name = "pgp",
 	.role = ROLE_PGP,
 	.preload = pgp_preload,
+	.init = pgp_init,
 	.session_msg = pgp_session_msg,
 };
 

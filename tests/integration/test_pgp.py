@@ -290,9 +290,17 @@ class Pgp(unittest.TestCase):
         self.assertEqual((code, text), (451, b"4.7.1 Message could not be encrypted, "
                                              b"try again later"))
         self.assertEqual(self.stored("alice@example.test", self.mid(msg)), [])
-        self.inst.wait_log(r"pgp event=(encrypt|lookup) result=error")
-        # and the next one goes through
-        self.assertEqual(self.send(["alice@example.test"], message())[0], 250)
+        # gpg's error, or GPGME spinning on the dead gpg ended by the
+        # watchdog (pgp.c), and a fresh pgp service
+        self.inst.wait_log(r"pgp event=(encrypt result=error|watchdog "
+                           r"result=exit)", timeout=30)
+        # and, once pgp is back (restarted if the watchdog ended it), the
+        # next one goes through, encrypted
+        wait_for(lambda: self.inst.service("pgp")["ready"], 30, "pgp ready")
+        msg = message(body=b"after\r\n")
+        self.assertEqual(self.send(["alice@example.test"], msg)[0], 250)
+        [got] = self.stored("alice@example.test", self.mid(msg))
+        self.assertIn(b"after\r\n", self.decrypted("alice@example.test", got))
 
 
 if __name__ == "__main__":
