@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * ctl_queue.c - sealpostctl queue list|show: the outbound queue as the
+ * ctl_queue.c - sealpostctl queue list|show [--raw]: the outbound queue as the
  * queue service left it in DATA_DIR/queue/spool, read directly with the
  * queue key (sealpostctl runs as root, as the queue key's owner).
  * flush, delete, hold and release come with the outbound issue.
@@ -27,6 +27,7 @@
 #include "log.h"
 #include "conf.h"
 #include "queue_store.h"
+#include "blob.h"
 #include "ctl_queue.h"
 #include "banned.h"
 
@@ -79,6 +80,59 @@ ctl_queue_show(const struct queue_env *e)
 	}
 }
 
+/*
+ * show ID --raw: the queued body, byte for byte, to standard output (not
+ * a terminal: it is a message from one of our users, any bytes).
+ */
+static int
+ctl_queue_raw(int dfd, const unsigned char *pk, const unsigned char *sk,
+    const struct queue_env *e)
+{
+	struct blob_reader	*r;
+	unsigned char		 id[BLOB_ID_LEN], *buf;
+	char			 err[256];
+	uint64_t		 off = 0;
+	size_t			 binlen;
+	ssize_t			 n;
+	int			 fd, rc = 1;
+
+	if (isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "sealpostctl: --raw writes the message as it is: "
+		    "redirect standard output to a file\n");
+		return 1;
+	}
+	if (sodium_hex2bin(id, sizeof(id), e->id, QUEUE_ID_LEN, NULL, &binlen,
+	    NULL) != 0 || binlen != sizeof(id) || (fd = openat(dfd, e->id,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		fprintf(stderr, "sealpostctl: %s: the body: %s\n", e->id,
+		    strerror(errno));
+		return 1;
+	}
+	if ((r = blob_open(fd, pk, sk, id, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "sealpostctl: %s: the body: %s\n", e->id, err);
+		close(fd);
+		return 1;
+	}
+	buf = malloc(BLOB_CHUNK);
+	while (buf != NULL && (n = blob_pread(r, buf, BLOB_CHUNK, off)) > 0) {
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			break;
+		off += (uint64_t)n;
+	}
+	if (buf != NULL && off == blob_meta(r)->size && fflush(stdout) == 0)
+		rc = 0;
+	else
+		fprintf(stderr, "sealpostctl: %s: the body: %s\n", e->id,
+		    strerror(errno));
+	if (buf != NULL) {
+		sodium_memzero(buf, BLOB_CHUNK);
+		free(buf);
+	}
+	blob_close(r);
+	close(fd);
+	return rc;
+}
+
 int
 ctl_queue_main(const char *conffile, int argc, char **argv)
 {
@@ -89,14 +143,19 @@ ctl_queue_main(const char *conffile, int argc, char **argv)
 	char			 esc[QUEUE_ADDR_MAX * 4 + 1];
 	unsigned char		*sk = NULL, pk[QUEUE_KEY_LEN];
 	size_t			 n = 0, i;
-	int			 fd, show, rc = 0;
+	int			 fd, show, raw = 0, rc = 0;
 
+	if (argc == 4 && strcmp(argv[1], "show") == 0 &&
+	    strcmp(argv[3], "--raw") == 0) {
+		raw = 1;
+		argc--;
+	}
 	if (argc < 2 || (strcmp(argv[1], "list") != 0 &&
 	    strcmp(argv[1], "show") != 0) ||
 	    (strcmp(argv[1], "list") == 0 && argc != 2) ||
 	    (strcmp(argv[1], "show") == 0 && argc != 3)) {
 		fprintf(stderr, "usage: sealpostctl [-c file] queue list\n"
-		    "       sealpostctl [-c file] queue show ID\n");
+		    "       sealpostctl [-c file] queue show ID [--raw]\n");
 		return 2;
 	}
 	show = strcmp(argv[1], "show") == 0;
@@ -132,7 +191,10 @@ ctl_queue_main(const char *conffile, int argc, char **argv)
 			fprintf(stderr, "sealpostctl: %s\n", err);
 			rc = 1;
 		} else {
-			ctl_queue_show(&e);
+			if (raw)
+				rc = ctl_queue_raw(fd, pk, sk, &e);
+			else
+				ctl_queue_show(&e);
 			queue_env_free(&e);
 		}
 		goto close;

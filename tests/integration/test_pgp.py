@@ -86,12 +86,14 @@ class Pgp(unittest.TestCase):
             cls.inst.add_user("%s@example.test" % u)
         for u in ("alice", "req", "rev", "prot"):
             cls.keys.make("%s@example.test" % u)
+        cls.keys.make("far@remote.example")
         cls.keys.make("exp@example.test", expire="seconds=4")
         cls.exp_made = time.time()
-        for u in ("alice", "req", "exp", "rev", "prot"):
-            path = os.path.join(cls.keys.dir, u + ".asc")
+        for a in ("alice@example.test", "req@example.test", "exp@example.test",
+                  "rev@example.test", "prot@example.test", "far@remote.example"):
+            path = os.path.join(cls.keys.dir, a + ".asc")
             with open(path, "wb") as f:
-                f.write(cls.keys.public("%s@example.test" % u))
+                f.write(cls.keys.public(a))
             cls.inst.ctl("key", "import", path)
         with open(os.path.join(cls.inst.dir, "policy", "pgp.policy"), "w") as f:
             f.write("rule required {\n\trecipient req@example.test bob-req@example.test "
@@ -243,6 +245,38 @@ class Pgp(unittest.TestCase):
         self.assertEqual(part["From"], "sender@other.test")
         self.assertEqual(part.get_param("protected-headers"), "v1")
         self.assertEqual(part.get_payload(), "the meeting is at noon\r\n")
+
+    def test_outbound_copies_queued(self):
+        """A submission to two remote recipients (one with a key) and a
+        local one: the keyed remote recipient's copy is queued encrypted,
+        in an entry of its own; the other remote recipient shares the
+        original's entry; the local copy is stored."""
+        before = set(self.queue_ids())
+        msg = message(body=b"outbound\r\n")
+        with smtplib.SMTP("127.0.0.1", self.inst.port("submission"), timeout=60) as s:
+            s.starttls(context=self.inst.tls_context())
+            s.login("alice@example.test", self.inst.demo_password)
+            s.sendmail("alice@example.test", ["far@remote.example", "near@remote.example",
+                                              "bob@example.test"], msg)
+        new = [i for i in self.queue_ids() if i not in before]
+        self.assertEqual(len(new), 2)
+        shows = {i: self.inst.ctl("queue", "show", i).stdout.decode() for i in new}
+        far = [i for i in new if "to:        <far@remote.example>" in shows[i]]
+        near = [i for i in new if "to:        <near@remote.example>" in shows[i]]
+        self.assertEqual(len(far), 1)
+        self.assertEqual(len(near), 1)
+        self.assertNotIn("near@", shows[far[0]])
+        body = self.inst.ctl("queue", "show", far[0], "--raw").stdout
+        self.assertNotIn(b"outbound", body)
+        self.assertIn(b"outbound\r\n", self.decrypted("far@remote.example", body))
+        plain = self.inst.ctl("queue", "show", near[0], "--raw").stdout
+        self.assertTrue(plain.endswith(msg))
+        [got] = self.stored("bob@example.test", self.mid(msg))
+        self.assertTrue(got.endswith(msg))
+
+    def queue_ids(self):
+        out = self.inst.ctl("queue", "list").stdout.decode().splitlines()
+        return [l.split()[0] for l in out[1:]] if out and out[0].startswith("ID") else []
 
     def test_gpg_killed_defers(self):
         """T54: gpg dies while it encrypts: 451 4.7.1, nothing stored."""
