@@ -670,9 +670,10 @@ static const struct sb_rule sb_pgp[] = {
 	    .arg = { { 1, SCMP_CMP_EQ, F_ADD_SEALS, 0 } } },
 	SB_SODIUM_RULES
 };
+/* the encrypted copy is written to a memfd: a file for RLIMIT_FSIZE */
 static const struct sb_rlimit sb_rl_pgp[] = {
 	{ RLIMIT_NOFILE, 256 },
-	{ RLIMIT_FSIZE, 0 },
+	{ RLIMIT_FSIZE, 256 * 1024 * 1024 },
 	{ RLIMIT_CORE, 0 }
 };
 

@@ -60,7 +60,7 @@
  * 451 (their channel breaks) and the master starts a fresh pgp.  Below
  * the sessions' own IPC timeout (SP_IPC_TIMEOUT_MS).
  */
-#define PGP_WATCHDOG	20
+#define PGP_WATCHDOG	10
 
 static gpgme_ctx_t	ctx;
 
