@@ -97,7 +97,8 @@ enum imsg_type {
 				 * recipient; reply: str policy group (an
 				 * opaque token: equal tokens, same group),
 				 * u64 max-size (0: unset), u32 pgp
-				 * (SMTP_PGP_*), u32 protect-subject */
+				 * (SMTP_PGP_*), u32 PGP_F_* the policy
+				 * sets for this recipient */
 
 	/* smtp session -> deliver: a message the policy holds back, sealed
 	 * to the postmaster's account (store/quarantine.h) */
@@ -112,7 +113,8 @@ enum imsg_type {
 				 * fingerprint, or why there is none */
 	/* smtp session -> pgp: this recipient's copy, encrypted when it has
 	 * a usable key (RFC 3156 PGP/MIME) */
-	IMSG_PGP_ENCRYPT,	/* str recipient, u32 PGP_F_*; fd: the
+	IMSG_PGP_ENCRYPT,	/* str recipient, u32 PGP_F_*, str the
+				 * sender (PGP_F_TO_SENDER); fd: the
 				 * message, a sealed memfd.  reply: u32
 				 * PGP_*, str fingerprint or reason; fd
 				 * (PGP_ENCRYPTED): the encrypted message,
@@ -147,6 +149,8 @@ enum imsg_type {
 
 /* IMSG_PGP_ENCRYPT flags and results */
 #define PGP_F_PROTECT_SUBJECT	0x01
+#define PGP_F_TO_SENDER		0x02	/* and to the sender's key (an
+					 * authenticated submission's) */
 #define PGP_ENCRYPTED		0	/* the reply's fd is the copy */
 #define PGP_NO_KEY		1	/* no usable key: the original */
 #define PGP_ALREADY		2	/* already encrypted: the original */

@@ -170,10 +170,10 @@ pgp_lookup(struct service_session *ss, struct ipc_msg *msg)
 static int
 pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 {
-	gpgme_key_t	 key = NULL;
+	gpgme_key_t	 key = NULL, skey = NULL;
 	struct timespec	 t0, t1;
 	unsigned char	*buf = NULL;
-	const char	*rcpt;
+	const char	*rcpt, *sender;
 	char		 why[256], err[256], esc[128];
 	uint32_t	 flags, result;
 	size_t		 size;
@@ -181,8 +181,9 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 	int		 r, out = -1;
 
 	if (msg->fd == -1 || ipc_get_str(msg, &rcpt, 320) == -1 ||
-	    ipc_get_u32(msg, &flags) == -1 || ipc_end(msg) == -1 ||
-	    (flags & ~PGP_F_PROTECT_SUBJECT) != 0)
+	    ipc_get_u32(msg, &flags) == -1 ||
+	    ipc_get_str(msg, &sender, 320) == -1 || ipc_end(msg) == -1 ||
+	    (flags & ~(PGP_F_PROTECT_SUBJECT | PGP_F_TO_SENDER)) != 0)
 		return -1;
 	/* SECURITY: only a sealed memfd: what we encrypt is what was sent */
 	if (memfd_check_sealed(msg->fd, PGP_MSG_MAX, &size) == -1)
@@ -209,6 +210,14 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 	}
 	result = PGP_TEMP;
 	err[0] = '\0';
+	/* and the sender's key too, when the policy says so and it has one */
+	if (r == 1 && (flags & PGP_F_TO_SENDER) && sender[0] != '\0' &&
+	    pgp_key_for(ctx, sender, time(NULL), &skey, err,
+	    sizeof(err)) == -1) {
+		r = -1;
+		strlcpy(why, err, sizeof(why));
+	}
+	err[0] = '\0';
 	if (r == -1)
 		strlcpy(err, why, sizeof(err));
 	else {
@@ -219,7 +228,7 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 			snprintf(err, sizeof(err), "memfd: %s",
 			    strerror(errno));
 		else {
-			r = pgp_mime_encrypt(ctx, key, buf, size,
+			r = pgp_mime_encrypt(ctx, key, skey, buf, size,
 			    (flags & PGP_F_PROTECT_SUBJECT) != 0, out, err,
 			    sizeof(err));
 			if (r == 0 && memfd_seal(out) == 0)
@@ -244,10 +253,12 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 		    log_esc(esc, sizeof(esc), err, strlen(err)));
 	else
 		log_info("%016" PRIx64 " pgp event=encrypt result=%s size=%zu "
-		    "key=%s ms=%ld%s", ss->connid, result == PGP_ENCRYPTED ?
+		    "key=%s%s%s ms=%ld%s", ss->connid, result == PGP_ENCRYPTED ?
 		    "encrypted" : "already-encrypted", size,
-		    key->subkeys->fpr, ms, (flags & PGP_F_PROTECT_SUBJECT) ?
-		    " protect-subject=yes" : "");
+		    key->subkeys->fpr, skey != NULL ? " sender_key=" : "",
+		    skey != NULL ? skey->subkeys->fpr : "", ms,
+		    (flags & PGP_F_PROTECT_SUBJECT) ? " protect-subject=yes" :
+		    "");
 	if (result != PGP_ENCRYPTED && out != -1) {
 		close(out);
 		out = -1;
@@ -257,6 +268,8 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 	    key->subkeys->fpr : "", out);
 	if (key != NULL)
 		gpgme_key_unref(key);
+	if (skey != NULL)
+		gpgme_key_unref(skey);
 	ipc_msg_clear(msg);
 	return 0;
 }

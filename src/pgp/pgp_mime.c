@@ -121,8 +121,9 @@ pgp_protect(GMimeMessage *msg, GMimeObject *part)
 }
 
 int
-pgp_mime_encrypt(gpgme_ctx_t ctx, gpgme_key_t key, const unsigned char *msg,
-    size_t len, int protect_subject, int out_fd, char *err, size_t errlen)
+pgp_mime_encrypt(gpgme_ctx_t ctx, gpgme_key_t key, gpgme_key_t also,
+    const unsigned char *msg, size_t len, int protect_subject, int out_fd,
+    char *err, size_t errlen)
 {
 	GMimeStream			*in = NULL, *plain = NULL, *out = NULL;
 	GMimeParser			*parser = NULL;
@@ -133,7 +134,7 @@ pgp_mime_encrypt(gpgme_ctx_t ctx, gpgme_key_t key, const unsigned char *msg,
 	GMimeFormatOptions		*fo = pgp_format();
 	GByteArray			*pa;
 	gpgme_data_t			 din = NULL, dout = NULL;
-	gpgme_key_t			 keys[2] = { key, NULL };
+	gpgme_key_t			 keys[3] = { key, also, NULL };
 	gpgme_error_t			 ge;
 	char				*ct = NULL;
 	size_t				 clen = 0;

@@ -18,7 +18,8 @@
 int	pgp_mime_has_armor(const unsigned char *msg, size_t len);
 
 /*
- * Encrypt msg to key with ctx (armored, always-trust: the keyring holds
+ * Encrypt msg to key (and to also, when not NULL: the sender's key) with
+ * ctx (armored, always-trust: the keyring holds
  * only what the administrator imported) and write the whole new message
  * to out_fd: the original header fields, every one in place (Subject as
  * "..." with protect_subject), with the top-level MIME part replaced by
@@ -34,7 +35,8 @@ int	pgp_mime_has_armor(const unsigned char *msg, size_t len);
  * message in err.
  */
 int	pgp_mime_encrypt(gpgme_ctx_t ctx, gpgme_key_t key,
-	    const unsigned char *msg, size_t len, int protect_subject,
+	    gpgme_key_t also, const unsigned char *msg, size_t len,
+	    int protect_subject,
 	    int out_fd, char *err, size_t errlen);
 
 #endif

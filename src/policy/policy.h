@@ -44,6 +44,7 @@ enum policy_setting {
 	POLICY_TLS,
 	POLICY_SIGN,
 	POLICY_PROTECT_SUBJECT,
+	POLICY_ENCRYPT_TO_SENDER,
 	POLICY_ANTIVIRUS,		/* DATA phase */
 	POLICY_SPAM_REJECT,
 	POLICY_SPAM_JUNK,
@@ -99,6 +100,7 @@ struct policy_values {
 	enum policy_tls		tls;		/*   not yet enforced */
 	bool			sign;
 	bool			protect_subject;
+	bool			encrypt_to_sender;	/* submissions */
 	enum policy_av		antivirus;
 	int32_t			spam_reject;	/* hundredths, or */
 	int32_t			spam_junk;	/*   POLICY_SCORE_NEVER */

@@ -149,6 +149,7 @@ policy_builtin(struct policy_values *v)
 	v->tls = POLICY_TLS_OPPORTUNISTIC;
 	v->sign = false;
 	v->protect_subject = false;
+	v->encrypt_to_sender = false;
 	v->antivirus = POLICY_AV_REJECT;
 	v->spam_reject = 1500;
 	v->spam_junk = 600;
@@ -185,6 +186,9 @@ apply(struct policy_result *res, const struct policy_block *b, int src)
 			break;
 		case POLICY_PROTECT_SUBJECT:
 			v->protect_subject = f->protect_subject;
+			break;
+		case POLICY_ENCRYPT_TO_SENDER:
+			v->encrypt_to_sender = f->encrypt_to_sender;
 			break;
 		case POLICY_ANTIVIRUS:
 			v->antivirus = f->antivirus;
@@ -362,6 +366,10 @@ policy_value_str(enum policy_setting s, const struct policy_values *v,
 		break;
 	case POLICY_PROTECT_SUBJECT:
 		(void)snprintf(buf, len, "%s", v->protect_subject ? "yes" :
+		    "no");
+		break;
+	case POLICY_ENCRYPT_TO_SENDER:
+		(void)snprintf(buf, len, "%s", v->encrypt_to_sender ? "yes" :
 		    "no");
 		break;
 	case POLICY_ANTIVIRUS:

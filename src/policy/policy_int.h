@@ -118,6 +118,7 @@ struct policy_escbuf {
 };
 
 #define SETTINGS_LIST	"max-size, pgp, tls, sign, protect-subject, " \
+			"encrypt-to-sender, " \
 			"antivirus, spam, scanner-failure, scanner-timeout, " \
 			"headers"
 #define MATCHERS_LIST	"sender, recipient, listener or authenticated"

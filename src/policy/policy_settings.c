@@ -22,14 +22,16 @@
 #include "banned.h"
 
 static const char *const setting_names[POLICY_SETTING_MAX] = {
-	"max-size", "pgp", "tls", "sign", "protect-subject", "antivirus",
+	"max-size", "pgp", "tls", "sign", "protect-subject",
+	"encrypt-to-sender", "antivirus",
 	"spam reject", "spam junk", "spam tag", "scanner-failure",
 	"scanner-timeout", "headers"
 };
 
 /* The keywords that start a setting line ("spam" has three settings). */
 static const char *const keywords[] = {
-	"max-size", "pgp", "tls", "sign", "protect-subject", "antivirus",
+	"max-size", "pgp", "tls", "sign", "protect-subject",
+	"encrypt-to-sender", "antivirus",
 	"spam", "scanner-failure", "scanner-timeout", "headers"
 };
 #define NKEYWORDS	(sizeof(keywords) / sizeof(keywords[0]))
@@ -421,13 +423,16 @@ policy_parse_setting(struct policy_parser *ps, const struct policy_tok *kw,
 		break;
 	case POLICY_SIGN:
 	case POLICY_PROTECT_SUBJECT:
+	case POLICY_ENCRYPT_TO_SENDER:
 		if (parse_choice(ps, setting_names[s], yesno_choices,
 		    "yes or no", &v) == -1)
 			return -1;
 		if (s == POLICY_SIGN)
 			b->v.sign = v != 0;
-		else
+		else if (s == POLICY_PROTECT_SUBJECT)
 			b->v.protect_subject = v != 0;
+		else
+			b->v.encrypt_to_sender = v != 0;
 		break;
 	case POLICY_ANTIVIRUS:
 		if (parse_choice(ps, "antivirus", av_choices,

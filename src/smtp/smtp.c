@@ -547,7 +547,7 @@ smtp_rcpt_policy(struct smtp *sm, struct smtp_rcpt_ent *r)
 	struct ipc_out		*out;
 	const char		*token;
 	uint64_t		 max, size;
-	uint32_t		 pgp, protect;
+	uint32_t		 pgp, flags;
 
 	out = ipc_out_new(IMSG_FILTER_RCPT, 0, -1);
 	ipc_add_str(out, sm->mail.addr);
@@ -557,8 +557,9 @@ smtp_rcpt_policy(struct smtp *sm, struct smtp_rcpt_ent *r)
 	    ipc_get_str(&reply, &token, SMTP_GROUP_TOKEN_MAX) == -1 ||
 	    ipc_get_u64(&reply, &max) == -1 ||
 	    ipc_get_u32(&reply, &pgp) == -1 ||
-	    ipc_get_u32(&reply, &protect) == -1 || ipc_end(&reply) == -1 ||
-	    pgp > SMTP_PGP_NEVER || protect > 1) {
+	    ipc_get_u32(&reply, &flags) == -1 || ipc_end(&reply) == -1 ||
+	    pgp > SMTP_PGP_NEVER ||
+	    (flags & ~(PGP_F_PROTECT_SUBJECT | PGP_F_TO_SENDER)) != 0) {
 		session_reply(sm->s, "451 4.3.0 Temporary failure, try again "
 		    "later\r\n");
 		return -1;
@@ -576,7 +577,7 @@ smtp_rcpt_policy(struct smtp *sm, struct smtp_rcpt_ent *r)
 		return -1;
 	}
 	r->pgp = pgp;
-	r->protect_subject = protect != 0;
+	r->pgp_flags = flags;
 	if (pgp == SMTP_PGP_REQUIRED && smtp_pgp_required(sm, r) == -1)
 		return -1;
 	if (sm->nrcpts == 0)

@@ -29,7 +29,7 @@ struct smtp_rcpt_ent {
 	unsigned int	 notify;		/* DSN, kept for the queue */
 	char		 orcpt[SMTP_ORCPT_MAX + 1];
 	unsigned int	 pgp;			/* SMTP_PGP_*, the policy's */
-	bool		 protect_subject;	/* the policy's */
+	unsigned int	 pgp_flags;		/* PGP_F_*, the policy's */
 };
 
 enum smtp_state {

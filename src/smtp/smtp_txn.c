@@ -361,7 +361,10 @@ smtp_copy(struct smtp *sm, const struct smtp_rcpt_ent *r, int *fd_r,
 	}
 	out = ipc_out_new(IMSG_PGP_ENCRYPT, 0, fd);
 	ipc_add_str(out, r->addr);
-	ipc_add_u32(out, r->protect_subject ? PGP_F_PROTECT_SUBJECT : 0);
+	/* the sender's key: only one who logged in is known to be it */
+	ipc_add_u32(out, r->pgp_flags & (sm->authed ? ~0U :
+	    ~(unsigned int)PGP_F_TO_SENDER));
+	ipc_add_str(out, sm->mail.addr);
 	if (session_call(sm->s, SVC_PGP, out, &reply) == -1 ||
 	    ipc_get_u32(&reply, &result) == -1 ||
 	    ipc_get_str(&reply, &detail, 256) == -1 ||

@@ -102,7 +102,9 @@ class PgpBase:
             f.write("rule required {\n\trecipient req@example.test bob-req@example.test "
                     "exp@example.test rev@example.test\n\tpgp required\n}\n"
                     "rule prot {\n\trecipient prot@example.test\n\tprotect-subject yes\n}\n"
-                    "rule never {\n\trecipient dave@example.test\n\tpgp never\n}\n")
+                    "rule never {\n\trecipient dave@example.test\n\tpgp never\n}\n"
+                    "rule to-sender {\n\tsender alice@example.test\n\tauthenticated yes\n"
+                    "\tencrypt-to-sender yes\n}\n")
         cls.inst.ctl("reload")
         cls.inst.wait_log(r"service filter renewed", timeout=20)
 
@@ -260,8 +262,9 @@ class PgpBase:
     def test_outbound_copies_queued(self):
         """A submission to two remote recipients (one with a key) and a
         local one: the keyed remote recipient's copy is queued encrypted,
-        in an entry of its own; the other remote recipient shares the
-        original's entry; the local copy is stored."""
+        in an entry of its own, to the sender's key too (encrypt-to-sender);
+        the other remote recipient shares the original's entry; the local
+        copy is stored."""
         before = set(self.queue_ids())
         msg = message(body=b"outbound\r\n")
         with smtplib.SMTP("127.0.0.1", self.inst.port("submission"), timeout=60) as s:
@@ -280,6 +283,11 @@ class PgpBase:
         body = self.inst.ctl("queue", "show", far[0], "--raw").stdout
         self.assertNotIn(b"outbound", body)
         self.assertIn(b"outbound\r\n", self.decrypted("far@remote.example", body))
+        # encrypt-to-sender (alice logged in, and has a key): she can
+        # read the copy too
+        self.assertIn(b"outbound\r\n", self.decrypted("alice@example.test", body))
+        self.inst.wait_log(r"pgp event=encrypt result=encrypted size=\d+ key=\w+ "
+                           r"sender_key=\w+ ")
         plain = self.inst.ctl("queue", "show", near[0], "--raw").stdout
         self.assertTrue(plain.endswith(msg))
         [got] = self.stored("bob@example.test", self.mid(msg))

@@ -93,7 +93,7 @@ class Policy(unittest.TestCase):
         self.assertIn('tls required (rule "legal-outbound", legal.policy:', out)
         # a forged sender on the MX listener gets nothing of it
         out = self.inst.ctl("policy", "explain", "--from", "me@legal.example.org").stdout
-        self.assertIn(b"tls opportunistic (defaults, default.policy:17)\n", out)
+        self.assertIn(b"tls opportunistic (defaults, default.policy:21)\n", out)
 
     def test_check_one_file(self):
         for name in ("default.policy", "strict.policy", "legal.policy"):
@@ -127,7 +127,7 @@ class Policy(unittest.TestCase):
         self.write("rcpt.policy", "rule grp {\n\trecipient grp@example.test\n"
                    "\tspam junk above 3\n}\n"
                    "rule small {\n\trecipient small@example.test\n\tmax-size 2K\n}\n"
-                   "rule enc {\n\trecipient enc@example.test\n\tpgp required\n}\n")
+                   "rule enc {\n\trecipient enc@example.test\n\tpgp never\n\tprotect-subject yes\n}\n")
         self.inst.ctl("reload")
         self.inst.wait_log(r"filter event=start .* policy_rules=3", timeout=20)
         msg = (b"From: a@other.test\r\nTo: x@example.test\r\n"

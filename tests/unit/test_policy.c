@@ -420,16 +420,19 @@ test_structure(void)
 	test_assert_streq(E("rule \"x\" {\n\tlistener smtp\n\tspamm reject "
 	    "above 5\n}\n"),
 	    "t.policy:3:2: unknown setting \"spamm\" (expected one of: "
-	    "max-size, pgp, tls, sign, protect-subject, antivirus, spam, "
+	    "max-size, pgp, tls, sign, protect-subject, encrypt-to-sender, "
+	    "antivirus, spam, "
 	    "scanner-failure, scanner-timeout, headers; or a matcher: sender, "
 	    "recipient, listener or authenticated)");
 	test_assert_streq(E("defaults {\n    spamm\n"),
 	    "t.policy:2:5: unknown setting \"spamm\" (expected one of: "
-	    "max-size, pgp, tls, sign, protect-subject, antivirus, spam, "
+	    "max-size, pgp, tls, sign, protect-subject, encrypt-to-sender, "
+	    "antivirus, spam, "
 	    "scanner-failure, scanner-timeout, headers)");
 	test_assert_streq(E(in_rule("PGP required")),
 	    "t.policy:3:2: unknown setting \"PGP\" (expected one of: "
-	    "max-size, pgp, tls, sign, protect-subject, antivirus, spam, "
+	    "max-size, pgp, tls, sign, protect-subject, encrypt-to-sender, "
+	    "antivirus, spam, "
 	    "scanner-failure, scanner-timeout, headers; or a matcher: sender, "
 	    "recipient, listener or authenticated)");
 	test_end();
@@ -1211,6 +1214,7 @@ test_precedence(void)
 	    "tls opportunistic (built-in)\n"
 	    "sign no (built-in)\n"
 	    "protect-subject no (built-in)\n"
+	    "encrypt-to-sender no (built-in)\n"
 	    "antivirus reject (built-in)\n"
 	    "spam reject above 12 (rule \"mx\", t.policy:19)\n"
 	    "spam junk above 4 (rule \"mx\", t.policy:18)\n"
