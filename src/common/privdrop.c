@@ -256,6 +256,22 @@ jail_bind(const char *src, const char *dst, unsigned long flags)
 }
 
 /*
+ * Make the tmpfs mounted on mailroot the root of this mount namespace,
+ * the old root detached, and the new root read-only, nosuid, nodev,
+ * noexec (the mounts bound into it keep their own flags).
+ */
+static int
+jail_pivot(const char *mailroot)
+{
+	if (chdir(mailroot) == -1 ||
+	    syscall(SYS_pivot_root, ".", ".") == -1 ||
+	    umount2(".", MNT_DETACH) == -1 || chdir("/") == -1)
+		return -1;
+	return mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID |
+	    MS_NODEV | MS_NOEXEC, NULL);
+}
+
+/*
  * The jail of both: a tmpfs root with dir at /mail.  root_owned: dir is
  * DATA_DIR/mail (deliver); otherwise an account's own folder.
  */
@@ -331,12 +347,7 @@ jail_mount(const char *mailroot, const char *account_dir, int root_owned)
 		if (jail_bind(jail_ro[i].path, dst, jail_ro[i].flags) == -1)
 			goto fail;
 	}
-	if (chdir(mailroot) == -1 ||
-	    syscall(SYS_pivot_root, ".", ".") == -1 ||
-	    umount2(".", MNT_DETACH) == -1 || chdir("/") == -1)
-		goto fail;
-	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID |
-	    MS_NODEV | MS_NOEXEC, NULL) == -1)
+	if (jail_pivot(mailroot) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -432,12 +443,7 @@ jail_pgp(const char *mailroot, const char *keyring_dir)
 	    mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID |
 	    MS_NOEXEC, NULL) == -1)
 		goto fail;
-	if (chdir(mailroot) == -1 ||
-	    syscall(SYS_pivot_root, ".", ".") == -1 ||
-	    umount2(".", MNT_DETACH) == -1 || chdir("/") == -1)
-		goto fail;
-	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID |
-	    MS_NODEV | MS_NOEXEC, NULL) == -1)
+	if (jail_pivot(mailroot) == -1)
 		goto fail;
 	return 0;
 fail:

@@ -198,8 +198,11 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 		    "names", sizeof(why));
 	}
 	if (r == 0) {
-		/* SECURITY: no reason (it may name the address) */
-		log_info("%016" PRIx64 " pgp event=encrypt result=no-key "
+		/*
+		 * Most copies: debug only.  SECURITY: no reason (it may name
+		 * the address).
+		 */
+		log_debug("%016" PRIx64 " pgp event=encrypt result=no-key "
 		    "size=%zu%s", ss->connid, size, strcmp(why, "no key") == 0 ?
 		    "" : " unusable=yes");
 		pgp_reply(ss, IMSG_PGP_ENCRYPT, msg->hdr.id, PGP_NO_KEY, why,

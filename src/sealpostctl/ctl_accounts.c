@@ -153,23 +153,6 @@ static const struct ctl_cmd ctl_cmds[] = {
 };
 #define CTL_NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 
-static int ctl_error(const char *, ...) __attribute__((format(printf, 1, 2)));
-
-/* One line on stderr; the exit status of a refused command. */
-static int
-ctl_error(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fflush(stdout);
-	fprintf(stderr, "sealpostctl: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	return 1;
-}
-
 /* Usage of one command, or of every command starting with family. */
 static int
 ctl_usage(const struct ctl_cmd *cmd, const char *family)

@@ -24,12 +24,8 @@
 #include "ctl_secret.h"
 #include "banned.h"
 
-static int ctl_secret_error(const char *, ...)
-    __attribute__((format(printf, 1, 2)));
-
-/* One line on stderr; the exit status of a refused command. */
-static int
-ctl_secret_error(const char *fmt, ...)
+int
+ctl_error(const char *fmt, ...)
 {
 	va_list	ap;
 
@@ -99,20 +95,20 @@ ctl_secret_read(const char *file, const char *prompt, const char *repeat,
 
 	s->len = 0;
 	if ((s->buf = sodium_malloc(CTL_PW_BUF)) == NULL)
-		return ctl_secret_error("out of memory");
+		return ctl_error("out of memory");
 	if (file != NULL) {
 		if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
-			return ctl_secret_error("%s: %s", file, strerror(errno));
+			return ctl_error("%s: %s", file, strerror(errno));
 		rv = ctl_getline(fd, s->buf, CTL_PW_BUF, &s->len);
 		if (rv == -1)
-			rv = ctl_secret_error("%s: %s", file, strerror(errno));
+			rv = ctl_error("%s: %s", file, strerror(errno));
 		close(fd);
 		if (rv == 1)
 			return 0;
 		if (rv == 0)
-			return ctl_secret_error("%s: no password in it", file);
+			return ctl_error("%s: no password in it", file);
 		if (rv == -2)
-			return ctl_secret_error("password longer than %d bytes",
+			return ctl_error("password longer than %d bytes",
 			    ACCOUNTS_PASSWORD_MAX);
 		return 1;
 	}
@@ -122,36 +118,36 @@ ctl_secret_read(const char *file, const char *prompt, const char *repeat,
 		case 1:
 			return 0;
 		case 0:
-			return ctl_secret_error("no password on standard input");
+			return ctl_error("no password on standard input");
 		case -2:
-			return ctl_secret_error("password longer than %d bytes",
+			return ctl_error("password longer than %d bytes",
 			    ACCOUNTS_PASSWORD_MAX);
 		default:
-			return ctl_secret_error("standard input: %s",
+			return ctl_error("standard input: %s",
 			    strerror(errno));
 		}
 	}
 	/* readpassphrase: termios without echo, restored on a signal */
 	if (readpassphrase(prompt, (char *)s->buf, CTL_PW_BUF,
 	    RPP_REQUIRE_TTY) == NULL)
-		return ctl_secret_error("cannot read a password from the terminal: "
+		return ctl_error("cannot read a password from the terminal: "
 		    "%s", strerror(errno));
 	s->len = strlen((char *)s->buf);
 	if (s->len > ACCOUNTS_PASSWORD_MAX)
-		return ctl_secret_error("password longer than %d bytes",
+		return ctl_error("password longer than %d bytes",
 		    ACCOUNTS_PASSWORD_MAX);
 	if (repeat == NULL)
 		return 0;
 	if ((again = sodium_malloc(CTL_PW_BUF)) == NULL)
-		return ctl_secret_error("out of memory");
+		return ctl_error("out of memory");
 	rv = 0;
 	if (readpassphrase(repeat, (char *)again, CTL_PW_BUF,
 	    RPP_REQUIRE_TTY) == NULL)
-		rv = ctl_secret_error("cannot read a password from the terminal: "
+		rv = ctl_error("cannot read a password from the terminal: "
 		    "%s", strerror(errno));
 	else if (strlen((char *)again) != s->len ||
 	    sodium_memcmp(again, s->buf, s->len) != 0)
-		rv = ctl_secret_error("passwords do not match");
+		rv = ctl_error("passwords do not match");
 	sodium_free(again);
 	return rv;
 }

@@ -31,6 +31,10 @@ int	ctl_getline(int fd, unsigned char *buf, size_t size, size_t *len_r);
  */
 int	ctl_secret_read(const char *file, const char *prompt,
 	    const char *repeat, struct ctl_secret *);
+/* "sealpostctl: " and one line on stderr; returns 1, the exit status of
+ * a refused command. */
+int	ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Wipe and free; the struct may be read again. */
 void	ctl_secret_free(struct ctl_secret *);
 
