@@ -5,7 +5,8 @@
  * text kept; every refusal of SECURITY-TESTS T48 (100,000 continuation
  * lines, a 64 KiB line, codes "2", "2500", "25x", 199 and 600, a NUL,
  * CR or LF inside, differing codes, a line after the end); EHLO's
- * keywords; and dot-stuffing with every line ending (T02).
+ * keywords; dot-stuffing with every line ending (T02); and the hosts to
+ * try for a domain from its MX records (RFC 5321 5.1, RFC 7505).
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 
 #include "mta_reply.h"
 #include "mta_data.h"
+#include "mta_route.h"
 #include "test.h"
 #include "banned.h"
 
@@ -184,11 +186,85 @@ test_data(void)
 	test_end();
 }
 
+static void
+test_route(void)
+{
+	struct mta_mx		 mx[6];
+	struct mta_route	 rt, r2;
+	size_t			 i;
+	int			 swapped = 0;
+	uint32_t		 seed;
+
+	test_begin("MX records to hosts: order, null MX, implicit MX");
+	/* preference order; equal ones shuffled by the seed; case, dot */
+	memset(mx, 0, sizeof(mx));
+	mx[0].pref = 20; strlcpy(mx[0].host, "MX2.Example.ORG.", sizeof(mx[0].host));
+	mx[1].pref = 10; strlcpy(mx[1].host, "a.example.org", sizeof(mx[1].host));
+	mx[2].pref = 10; strlcpy(mx[2].host, "b.example.org.", sizeof(mx[2].host));
+	mx[3].pref = 5; strlcpy(mx[3].host, "bad_host.example.org", sizeof(mx[3].host));
+	mx[4].pref = 1; strlcpy(mx[4].host, "192.0.2.1", sizeof(mx[4].host));
+	mx[5].pref = 30; strlcpy(mx[5].host, "a.example.org", sizeof(mx[5].host));
+	test_assert(mta_route_build("example.org", mx, 6, 1, &rt) ==
+	    MTA_ROUTE_OK);
+	test_assert(rt.nhosts == 3 && !rt.implicit);
+	test_assert(rt.prefs[0] == 10 && rt.prefs[1] == 10 && rt.prefs[2] == 20);
+	test_assert_streq(rt.hosts[2], "mx2.example.org");
+	test_assert((strcmp(rt.hosts[0], "a.example.org") == 0 &&
+	    strcmp(rt.hosts[1], "b.example.org") == 0) ||
+	    (strcmp(rt.hosts[0], "b.example.org") == 0 &&
+	    strcmp(rt.hosts[1], "a.example.org") == 0));
+	/* some seed puts the other first: the load is shared */
+	for (seed = 2; seed < 64 && !swapped; seed++) {
+		test_assert(mta_route_build("example.org", mx, 6, seed, &r2) ==
+		    MTA_ROUTE_OK);
+		swapped = strcmp(r2.hosts[0], rt.hosts[0]) != 0;
+	}
+	test_assert(swapped);
+	/* no MX: the domain itself; a bad domain: nothing */
+	test_assert(mta_route_build("Example.ORG.", NULL, 0, 1, &rt) ==
+	    MTA_ROUTE_OK && rt.implicit && rt.nhosts == 1);
+	test_assert_streq(rt.hosts[0], "example.org");
+	test_assert(mta_route_build("-x.org", NULL, 0, 1, &rt) == MTA_ROUTE_BAD);
+	/* null MX (RFC 7505), alone; "." among others is skipped */
+	memset(mx, 0, sizeof(mx));
+	strlcpy(mx[0].host, ".", sizeof(mx[0].host));
+	test_assert(mta_route_build("example.org", mx, 1, 1, &rt) ==
+	    MTA_ROUTE_NULL_MX && rt.nhosts == 0);
+	mx[1].pref = 10; strlcpy(mx[1].host, "mx.example.org", sizeof(mx[1].host));
+	test_assert(mta_route_build("example.org", mx, 2, 1, &rt) ==
+	    MTA_ROUTE_OK && rt.nhosts == 1);
+	/* only bad hosts: nothing to try */
+	strlcpy(mx[0].host, "a..b", sizeof(mx[0].host));
+	strlcpy(mx[1].host, "x-.org", sizeof(mx[1].host));
+	test_assert(mta_route_build("example.org", mx, 2, 1, &rt) ==
+	    MTA_ROUTE_BAD);
+	/* at most MTA_ROUTE_HOSTS_MAX, the lowest preferences */
+	{
+		struct mta_mx	many[40];
+
+		memset(many, 0, sizeof(many));
+		for (i = 0; i < 40; i++) {
+			many[i].pref = (uint16_t)(40 - i);
+			snprintf(many[i].host, sizeof(many[i].host),
+			    "mx%zu.example.org", i);
+		}
+		test_assert(mta_route_build("example.org", many, 40, 1, &rt) ==
+		    MTA_ROUTE_OK && rt.nhosts == MTA_ROUTE_HOSTS_MAX);
+		test_assert(rt.prefs[0] == 1 && rt.prefs[15] == 16);
+	}
+	/* host names */
+	test_assert(mta_host_ok("mx-1.example.org") && mta_host_ok("a"));
+	test_assert(!mta_host_ok("") && !mta_host_ok("10.0.0.1") &&
+	    !mta_host_ok("a.-b.org") && !mta_host_ok("a b.org") &&
+	    !mta_host_ok("[127.0.0.1]") && !mta_host_ok("a.b-"));
+	test_end();
+}
+
 int
 main(void)
 {
 	static void (*tests[])(void) = { test_replies, test_hostile,
-	    test_ehlo, test_data, NULL };
+	    test_ehlo, test_data, test_route, NULL };
 
 	return test_run(tests);
 }
