@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * test_mta_client.c - the outbound SMTP conversation (mta/mta_client.c)
+ * driven by scripts of replies: the commands it writes exactly, STARTTLS
+ * when offered (and EHLO again after it), HELO when EHLO is refused,
+ * PIPELINING (MAIL, RCPTs and DATA in one go, the replies taken in
+ * order), per-recipient outcomes (taken, refused for now, refused for
+ * good), MAIL or DATA refused, the dot's reply deciding for every taken
+ * recipient, SIZE, 8BITMIME and SMTPUTF8 that the server lacks, DSN
+ * parameters only when offered, a broken connection.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "buf.h"
+#include "mta_client.h"
+#include "test.h"
+#include "banned.h"
+
+static struct mta_client	c;
+static struct buf		*cmd;
+
+/* Feed a reply ("250-a\n250 b"): the action; the command in cmd. */
+static int
+step(const char *text)
+{
+	struct mta_reply	 r;
+	const char		*p = text, *nl, *why;
+	size_t			 n;
+	int			 rc = MTA_REPLY_MORE;
+
+	mta_reply_init(&r);
+	while (rc == MTA_REPLY_MORE) {
+		nl = strchr(p, '\n');
+		n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		rc = mta_reply_line(&r, p, n, &why);
+		p = nl != NULL ? nl + 1 : p + n;
+	}
+	if (rc != MTA_REPLY_DONE)
+		return -1;
+	buf_reset(cmd);
+	return mta_client_reply(&c, &r, cmd);
+}
+
+static const char *const rcpts[] = { "a@remote.test", "b@remote.test",
+    "c@remote.test" };
+static const unsigned int notify[] = { 4 | 8, 0, 1 };
+static const char *const orcpt[] = { "rfc822;a@remote.test", "", "" };
+
+static void
+test_plain(void)
+{
+	struct mta_client_msg	m = { "me@example.test", 1000, 0, 0, 0, "",
+				    rcpts, NULL, NULL, 3 };
+
+	test_begin("one step at a time: EHLO, STARTTLS, MAIL, RCPT, DATA");
+	test_assert(mta_client_init(&c, "mail.example.test", 1, &m) == 0);
+	test_assert(step("220 mx.remote.test ESMTP") == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "EHLO mail.example.test\r\n");
+	test_assert(step("250-mx.remote.test\n250-STARTTLS\n250 SIZE 5000") ==
+	    MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "STARTTLS\r\n");
+	test_assert(step("220 2.0.0 go ahead") == MTA_DO_STARTTLS);
+	buf_reset(cmd);
+	test_assert(mta_client_tls(&c, cmd) == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "EHLO mail.example.test\r\n");
+	/* after TLS, STARTTLS offered again is not taken again */
+	test_assert(step("250-mx.remote.test\n250-STARTTLS\n250 SIZE 5000") ==
+	    MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "MAIL FROM:<me@example.test> "
+	    "SIZE=1000\r\n");
+	test_assert(step("250 2.1.0 ok") == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "RCPT TO:<a@remote.test>\r\n");
+	test_assert(step("250 2.1.5 ok") == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "RCPT TO:<b@remote.test>\r\n");
+	test_assert(step("550 5.1.1 no such user") == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "RCPT TO:<c@remote.test>\r\n");
+	test_assert(step("451 4.2.1 try later") == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "DATA\r\n");
+	test_assert(step("354 go") == MTA_DO_BODY);
+	test_assert(step("250 2.0.0 queued as X") == MTA_DO_DONE);
+	test_assert_streq(buf_cstr(cmd), "QUIT\r\n");
+	test_assert(c.r[0].state == MTA_RCPT_OK && c.r[0].code == 250);
+	test_assert(c.r[1].state == MTA_RCPT_PERM);
+	test_assert_streq(c.r[1].text, "550 5.1.1 no such user");
+	test_assert(c.r[2].state == MTA_RCPT_TEMP);
+	test_end();
+}
+
+static void
+test_pipelining(void)
+{
+	struct mta_client_msg	m = { "me@example.test", 1000, 1, 0, 2, "ID1",
+				    rcpts, notify, orcpt, 3 };
+
+	test_begin("PIPELINING, DSN and 8BITMIME parameters; replies in order");
+	test_assert(mta_client_init(&c, "h.example.test", 0, &m) == 0);
+	test_assert(step("220 hi") == MTA_DO_SEND);
+	/* no TLS wanted: STARTTLS offered but not taken */
+	test_assert(step("250-x\n250-PIPELINING\n250-8BITMIME\n250-DSN\n"
+	    "250 STARTTLS") == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd),
+	    "MAIL FROM:<me@example.test> BODY=8BITMIME RET=HDRS ENVID=ID1\r\n"
+	    "RCPT TO:<a@remote.test> NOTIFY=FAILURE,DELAY "
+	    "ORCPT=rfc822;a@remote.test\r\n"
+	    "RCPT TO:<b@remote.test>\r\n"
+	    "RCPT TO:<c@remote.test> NOTIFY=NEVER\r\n"
+	    "DATA\r\n");
+	test_assert(step("250 ok") == MTA_DO_SEND && cmd->len == 0);
+	test_assert(step("250 ok") == MTA_DO_SEND && cmd->len == 0);
+	test_assert(step("550 no") == MTA_DO_SEND && cmd->len == 0);
+	test_assert(step("250 ok") == MTA_DO_SEND && cmd->len == 0);
+	test_assert(step("354 go") == MTA_DO_BODY);
+	test_assert(step("452 4.3.1 full") == MTA_DO_DONE);
+	test_assert(c.r[0].state == MTA_RCPT_TEMP &&
+	    c.r[1].state == MTA_RCPT_PERM && c.r[2].state == MTA_RCPT_TEMP);
+	test_assert_streq(c.r[0].text, "452 4.3.1 full");
+
+	/* MAIL refused: the RCPTs' and DATA's replies are still read */
+	test_assert(mta_client_init(&c, "h.example.test", 0, &m) == 0);
+	test_assert(step("220 hi") == MTA_DO_SEND);
+	test_assert(step("250-x\n250-PIPELINING\n250 8BITMIME") ==
+	    MTA_DO_SEND);
+	test_assert(step("553 5.7.1 sender refused") == MTA_DO_SEND);
+	test_assert(step("503 5.5.1 no MAIL") == MTA_DO_SEND);
+	test_assert(step("503 5.5.1 no MAIL") == MTA_DO_SEND);
+	test_assert(step("503 5.5.1 no MAIL") == MTA_DO_SEND);
+	test_assert(step("503 5.5.1 no valid recipients") == MTA_DO_DONE);
+	test_assert(c.r[0].state == MTA_RCPT_PERM);
+	test_assert_streq(c.r[2].text, "553 5.7.1 sender refused");
+
+	/* every RCPT refused yet DATA taken: an empty message ends it */
+	test_assert(mta_client_init(&c, "h.example.test", 0, &m) == 0);
+	test_assert(step("220 hi") == MTA_DO_SEND);
+	test_assert(step("250-x\n250-PIPELINING\n250 8BITMIME") ==
+	    MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("550 a") == MTA_DO_SEND);
+	test_assert(step("550 b") == MTA_DO_SEND);
+	test_assert(step("550 c") == MTA_DO_SEND);
+	test_assert(step("354 go") == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), ".\r\n");
+	test_assert(step("554 no recipients") == MTA_DO_DONE);
+	test_assert(c.r[0].state == MTA_RCPT_PERM &&
+	    c.r[2].state == MTA_RCPT_PERM);
+	test_end();
+}
+
+static void
+test_refusals(void)
+{
+	struct mta_client_msg	m = { "", 9000, 0, 0, 0, "", rcpts, NULL,
+				    NULL, 1 };
+
+	test_begin("greeting, EHLO, SIZE, 8BITMIME, SMTPUTF8, a broken line");
+	test_assert(mta_client_init(&c, "h", 0, &m) == 0);
+	test_assert(step("554 go away") == MTA_DO_DONE);
+	test_assert(c.r[0].state == MTA_RCPT_TEMP);	/* another MX may */
+	/* EHLO refused: HELO, no extensions, the null sender */
+	test_assert(mta_client_init(&c, "h", 0, &m) == 0);
+	test_assert(step("220 old") == MTA_DO_SEND);
+	test_assert(step("502 what") == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "HELO h\r\n");
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "MAIL FROM:<>\r\n");
+	/* SIZE too small for the message */
+	test_assert(mta_client_init(&c, "h", 0, &m) == 0);
+	test_assert(step("220 x") == MTA_DO_SEND);
+	test_assert(step("250-x\n250 SIZE 8000") == MTA_DO_DONE);
+	test_assert(c.r[0].state == MTA_RCPT_PERM);
+	test_assert(strncmp(c.r[0].text, "552 5.3.4 ", 10) == 0);
+	/* an 8-bit body to a server without 8BITMIME; UTF-8 without SMTPUTF8 */
+	m.size = 10;
+	m.body8 = 1;
+	test_assert(mta_client_init(&c, "h", 0, &m) == 0);
+	test_assert(step("220 x") == MTA_DO_SEND);
+	test_assert(step("250 x") == MTA_DO_DONE);
+	test_assert(strncmp(c.r[0].text, "554 5.6.3 ", 10) == 0);
+	m.body8 = 0;
+	m.smtputf8 = 1;
+	test_assert(mta_client_init(&c, "h", 0, &m) == 0);
+	test_assert(step("220 x") == MTA_DO_SEND);
+	test_assert(step("250-x\n250 8BITMIME") == MTA_DO_DONE);
+	test_assert(strncmp(c.r[0].text, "553 5.6.7 ", 10) == 0);
+	/* MAIL refused for now; then a connection that breaks */
+	m.smtputf8 = 0;
+	test_assert(mta_client_init(&c, "h", 0, &m) == 0);
+	test_assert(step("220 x") == MTA_DO_SEND);
+	test_assert(step("250 x") == MTA_DO_SEND);
+	test_assert(step("421 4.3.2 shutting down") == MTA_DO_DONE);
+	test_assert(c.r[0].state == MTA_RCPT_TEMP);
+	test_assert(mta_client_init(&c, "h", 0, &m) == 0);
+	test_assert(step("220 x") == MTA_DO_SEND);
+	mta_client_abort(&c, "connection closed by the remote");
+	test_assert(c.r[0].state == MTA_RCPT_TEMP);
+	test_assert_streq(c.r[0].text, "connection closed by the remote");
+	/* no recipient, too many */
+	m.nrcpts = 0;
+	test_assert(mta_client_init(&c, "h", 0, &m) == -1);
+	m.nrcpts = MTA_CLIENT_RCPTS_MAX + 1;
+	test_assert(mta_client_init(&c, "h", 0, &m) == -1);
+	test_end();
+}
+
+int
+main(void)
+{
+	static void (*tests[])(void) = { test_plain, test_pipelining,
+	    test_refusals, NULL };
+	int	rc;
+
+	cmd = buf_new(65536);
+	rc = test_run(tests);
+	buf_free(&cmd);
+	return rc;
+}
