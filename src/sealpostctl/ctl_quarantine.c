@@ -49,6 +49,7 @@
 #include "ctl_client.h"
 #include "ctl_secret.h"
 #include "ctl_quarantine.h"
+#include "ctl_queue.h"
 #include "banned.h"
 
 #define CQ_HEADER_MAX	(256 * 1024)	/* show: header bytes printed */
@@ -81,17 +82,6 @@ cq_usage(void)
 	    "       sealpostctl [-c file] quarantine delete ID ... | "
 	    "--older-than DAYS\n");
 	return 2;
-}
-
-static void
-cq_time(int64_t t, char *buf, size_t len)
-{
-	struct tm	tm;
-	time_t		tt = (time_t)t;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "?");
 }
 
 /* Every quarantined message's id (envelope present), sorted. */
@@ -175,7 +165,7 @@ cq_list(struct cq *q)
 			printf("%-32s (no details: %s)\n", ids[i], err);
 			continue;
 		}
-		cq_time(qi.received, t, sizeof(t));
+		ctl_queue_time(qi.received, t, sizeof(t));
 		printf("%-32s %-27s %-20s %10" PRIu64 " %5" PRIu32 " %s\n",
 		    ids[i], qi.qid, t, qi.size, qi.nrcpts, qi.reason);
 	}
@@ -345,23 +335,28 @@ cq_print_escaped(const unsigned char *p, size_t n)
 	}
 }
 
-/* The whole message, at most CTL_MESSAGE_MAX bytes: malloc'd. */
+/*
+ * The whole message, at most CTL_MESSAGE_MAX bytes, after leadlen bytes
+ * of lead (release's header line): malloc'd, *len_r the message's bytes.
+ */
 static unsigned char *
-cq_read_all(struct blob_reader *r, const char *id, size_t *len_r)
+cq_read_all(struct blob_reader *r, const char *id, const char *lead,
+    size_t leadlen, size_t *len_r)
 {
 	uint64_t	 size = blob_meta(r)->size;
 	unsigned char	*buf;
 
-	if (size > CTL_MESSAGE_MAX) {
+	if (size > CTL_MESSAGE_MAX - leadlen) {
 		fprintf(stderr, "sealpostctl: %s: message larger than 64 MiB\n",
 		    id);
 		return NULL;
 	}
-	if ((buf = malloc(size + 1)) == NULL) {
+	if ((buf = malloc(leadlen + size + 1)) == NULL) {
 		fprintf(stderr, "sealpostctl: out of memory\n");
 		return NULL;
 	}
-	if (blob_pread(r, buf, size, 0) != (ssize_t)size) {
+	memcpy(buf, lead, leadlen);
+	if (blob_pread(r, buf + leadlen, size, 0) != (ssize_t)size) {
 		fprintf(stderr, "sealpostctl: %s: the message does not open: "
 		    "%s\n", id, strerror(errno));
 		free(buf);
@@ -390,7 +385,7 @@ cq_show(struct cq *q, const char *id)
 	}
 	if (cq_open(q, id, &qi, &env, &r, &fd) == -1)
 		return 1;
-	if ((buf = cq_read_all(r, id, &len)) == NULL) {
+	if ((buf = cq_read_all(r, id, "", 0, &len)) == NULL) {
 		rc = 1;
 		goto done;
 	}
@@ -402,7 +397,7 @@ cq_show(struct cq *q, const char *id)
 		}
 		goto done;
 	}
-	cq_time(qi.received, t, sizeof(t));
+	ctl_queue_time(qi.received, t, sizeof(t));
 	printf("id:        %s\nqueue id:  %s\nreceived:  %s\nreason:    %s\n"
 	    "size:      %zu\nfrom:      <%s>\n", id, qi.qid, t, qi.reason, len,
 	    log_esc(esc, sizeof(esc), env.from, strlen(env.from)));
@@ -439,7 +434,7 @@ cq_release(struct cq *q, const char *id)
 	struct quar_info	 qi;
 	struct queue_env	 env;
 	struct blob_reader	*r;
-	unsigned char		*buf = NULL, *msg = NULL;
+	unsigned char		*msg = NULL;
 	char			 hdr[400], t[40], res[256], err[256];
 	char			 esc[QUEUE_ADDR_MAX * 4 + 1];
 	size_t			 len = 0, hl = 0, i, j, ok = 0, tried = 0;
@@ -460,25 +455,19 @@ cq_release(struct cq *q, const char *id)
 			goto done;
 		}
 	}
-	if ((buf = cq_read_all(r, id, &len)) == NULL) {
-		rc = 1;
-		goto done;
-	}
-	/* the recipients learn it was held, and why */
+	/* the recipients learn it was held, and why: a line on top */
 	if (gmtime_r(&now, &tm) == NULL || strftime(t, sizeof(t),
 	    "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
 		t[0] = '\0';
 	hl = (size_t)snprintf(hdr, sizeof(hdr), "X-Sealpost-Antivirus: "
 	    "released from quarantine by the postmaster\r\n\t(%s); %s\r\n",
 	    qi.reason, t);
-	if (hl >= sizeof(hdr) || len > CTL_MESSAGE_MAX - hl ||
-	    (msg = malloc(hl + len)) == NULL) {
-		fprintf(stderr, "sealpostctl: %s: message too large\n", id);
+	if (hl >= sizeof(hdr) ||
+	    (msg = cq_read_all(r, id, hdr, hl, &len)) == NULL) {
+		hl = 0;
 		rc = 1;
 		goto done;
 	}
-	memcpy(msg, hdr, hl);
-	memcpy(msg + hl, buf, len);
 	for (i = 0; i < env.nrcpts; i++) {
 		const char *a = env.rcpts[i].addr;
 
@@ -518,10 +507,6 @@ cq_release(struct cq *q, const char *id)
 		    "stays in the quarantine (release the others with "
 		    "--rcpt)\n", ok, tried, id);
 done:
-	if (buf != NULL) {
-		sodium_memzero(buf, len);
-		free(buf);
-	}
 	if (msg != NULL) {
 		sodium_memzero(msg, hl + len);
 		free(msg);

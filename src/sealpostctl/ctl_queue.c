@@ -37,7 +37,7 @@ ctl_queue_is_command(const char *word)
 	return strcmp(word, "queue") == 0;
 }
 
-static void
+void
 ctl_queue_time(int64_t t, char *buf, size_t len)
 {
 	struct tm	tm;
