@@ -61,6 +61,20 @@
 #define CONF_DEFAULT_FILTER_TMP		(256ULL << 20)
 #define CONF_DEFAULT_UID_MIN	200000
 #define CONF_DEFAULT_UID_MAX	299999
+#define CONF_MAX_DURATION		(365U * 86400)	/* any DURATION */
+#define CONF_DEFAULT_OUTBOUND_PORT	25
+#define CONF_DEFAULT_FIRST_RETRY	300
+#define CONF_DEFAULT_RETRY_INTERVAL	900
+#define CONF_DEFAULT_QUEUE_LIFETIME	(5 * 86400)
+#define CONF_DEFAULT_DELAY_WARNING	(4 * 3600)
+#define CONF_DEFAULT_OUTBOUND_CONC	5
+#define CONF_MAX_OUTBOUND_CONC		100
+#define CONF_MAX_OUTBOUND_RATE		100000	/* per minute */
+#define CONF_DEFAULT_OUTBOUND_TIMEOUT	300	/* RFC 5321 4.5.3.2 */
+#define CONF_MAX_OUTBOUND_TIMEOUT	3600
+#define CONF_DEFAULT_MAX_HOPS		50
+#define CONF_MAX_HOPS			1000
+#define CONF_DEFAULT_DNS_PORT		53
 
 static const struct {
 	const char	*name;
@@ -113,6 +127,16 @@ struct conf_parser {
 	int		 seen_filter_workers;
 	int		 seen_filter_tmp;
 	int		 seen_rspamd;
+	int		 seen_outbound_port;
+	int		 seen_resolver;
+	int		 seen_first_retry;
+	int		 seen_retry_interval;
+	int		 seen_queue_lifetime;
+	int		 seen_delay_warning;
+	int		 seen_outbound_conc;
+	int		 seen_outbound_rate;
+	int		 seen_outbound_timeout;
+	int		 seen_max_hops;
 };
 
 static int conf_error(struct conf_parser *, const char *, ...)
@@ -518,6 +542,152 @@ conf_uint(struct conf_parser *p, const char *key, char **tok, int ntok,
 	return 0;
 }
 
+/*
+ * DURATION: decimal digits, then nothing (seconds) or one of s, m, h, d;
+ * at most CONF_MAX_DURATION.  0, -1 (not a duration) or -2 (too long).
+ */
+static int
+conf_parse_duration(const char *v, unsigned int *out)
+{
+	const char	*errstr;
+	char		 num[16];
+	size_t		 n = strspn(v, "0123456789"), z = 0;
+	unsigned int	 mult;
+	long long	 val;
+
+	if (n == 0)
+		return -1;
+	switch (v[n]) {
+	case '\0': mult = 1; break;
+	case 's': mult = 1; break;
+	case 'm': mult = 60; break;
+	case 'h': mult = 3600; break;
+	case 'd': mult = 86400; break;
+	default: return -1;
+	}
+	if (v[n] != '\0' && v[n + 1] != '\0')
+		return -1;
+	while (z + 1 < n && v[z] == '0')	/* leading zeros */
+		z++;
+	if (n - z >= sizeof(num))
+		return -2;
+	memcpy(num, v + z, n - z);
+	num[n - z] = '\0';
+	/* digits only: the one possible error is "too large" */
+	val = strtonum(num, 0, CONF_MAX_DURATION, &errstr);
+	if (errstr != NULL ||
+	    (unsigned long long)val > CONF_MAX_DURATION / mult)
+		return -2;
+	*out = (unsigned int)val * mult;
+	return 0;
+}
+
+/* A duration for messages, in its largest exact unit ("90s", "4h"). */
+static void
+conf_fmt_duration(unsigned int secs, char *buf, size_t len)
+{
+	if (secs == 0)
+		snprintf(buf, len, "0");
+	else if (secs % 86400 == 0)
+		snprintf(buf, len, "%ud", secs / 86400);
+	else if (secs % 3600 == 0)
+		snprintf(buf, len, "%uh", secs / 3600);
+	else if (secs % 60 == 0)
+		snprintf(buf, len, "%um", secs / 60);
+	else
+		snprintf(buf, len, "%us", secs);
+}
+
+/*
+ * KEY DURATION with min <= DURATION <= max seconds, given once; with
+ * off_ok, "off" (or any zero) is 0.
+ */
+static int
+conf_duration_key(struct conf_parser *p, const char *key, char **tok,
+    int ntok, int *seen, unsigned int min, unsigned int max, int off_ok,
+    unsigned int *out)
+{
+	char		 lo[16], hi[16];
+	unsigned int	 v;
+	int		 r;
+
+	if (conf_nargs(p, key, ntok, 1) == -1)
+		return -1;
+	if ((*seen)++)
+		return conf_error(p, "%s given twice", key);
+	if (off_ok && strcmp(tok[1], "off") == 0) {
+		*out = 0;
+		return 0;
+	}
+	conf_fmt_duration(min, lo, sizeof(lo));
+	conf_fmt_duration(max, hi, sizeof(hi));
+	if ((r = conf_parse_duration(tok[1], &v)) == -1)
+		return conf_error(p, "%s: \"%s\" is not a duration (such as "
+		    "90, 30s, 15m, 4h or 5d%s)", key, tok[1],
+		    off_ok ? ", or off" : "");
+	if (r == -2 || v > max)
+		return conf_error(p, "%s: \"%s\" is too long (at most %s)",
+		    key, tok[1], hi);
+	if (v < min && !(off_ok && v == 0))
+		return conf_error(p, "%s: \"%s\" is too short (at least %s)",
+		    key, tok[1], lo);
+	*out = v;
+	return 0;
+}
+
+/*
+ * dns-resolver ADDRESS[@PORT] | system: the recursive resolver the mta
+ * asks, by a numeric address; kept as libunbound's forwarder syntax
+ * "ADDRESS@PORT", the address in inet_ntop's form.  NULL: resolv.conf's.
+ */
+static int
+conf_parse_resolver(struct conf_parser *p, char **tok, int ntok)
+{
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	const char	*v, *at, *errstr;
+	char		 host[INET6_ADDRSTRLEN], norm[INET6_ADDRSTRLEN + 8];
+	long long	 port = CONF_DEFAULT_DNS_PORT;
+	size_t		 hl;
+	int		 n;
+
+	if (conf_nargs(p, "dns-resolver", ntok, 1) == -1)
+		return -1;
+	if (p->seen_resolver++)
+		return conf_error(p, "dns-resolver given twice");
+	v = tok[1];
+	if (strcmp(v, "system") == 0)
+		return 0;
+	at = strchr(v, '@');
+	hl = at != NULL ? (size_t)(at - v) : strlen(v);
+	if (hl == 0 || hl >= sizeof(host))
+		return conf_error(p, "dns-resolver: \"%s\" is not ADDRESS, "
+		    "ADDRESS@PORT or system", v);
+	memcpy(host, v, hl);
+	host[hl] = '\0';
+	if (host[0] == '[')
+		return conf_error(p, "dns-resolver: \"%s\": write an IPv6 "
+		    "address without brackets (::1@53)", v);
+	if (at != NULL) {
+		port = strtonum(at + 1, 1, 65535, &errstr);
+		if (errstr != NULL)
+			return conf_error(p, "dns-resolver: port \"%s\" is %s "
+			    "(1-65535)", at + 1, errstr);
+	}
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		inet_ntop(AF_INET, &a4, host, sizeof(host));
+	else if (inet_pton(AF_INET6, host, &a6) == 1)
+		inet_ntop(AF_INET6, &a6, host, sizeof(host));
+	else
+		return conf_error(p, "dns-resolver: \"%s\" is not a numeric "
+		    "IPv4 or IPv6 address (host names are not resolved)", host);
+	n = snprintf(norm, sizeof(norm), "%s@%lld", host, port);
+	if (n < 0 || (size_t)n >= sizeof(norm))
+		return conf_error(p, "dns-resolver: \"%s\" is too long", v);
+	p->conf->dns_resolver = xstrdup(norm);
+	return 0;
+}
+
 static int
 conf_parse_uids(struct conf_parser *p, char **tok, int ntok)
 {
@@ -790,6 +960,47 @@ conf_parse_line(struct conf_parser *p, char *line)
 			return conf_error(p, "default-quota given twice");
 		return conf_parse_size(p, key, tok[1], &c->default_quota);
 	}
+	/* outbound delivery */
+	if (strcmp(key, "outbound-port") == 0) {
+		unsigned int	port;
+
+		if (conf_uint(p, key, tok, ntok, &p->seen_outbound_port, 1,
+		    65535, "", &port) == -1)
+			return -1;
+		c->outbound_port = (uint16_t)port;
+		return 0;
+	}
+	if (strcmp(key, "dns-resolver") == 0)
+		return conf_parse_resolver(p, tok, ntok);
+	if (strcmp(key, "queue-first-retry") == 0)
+		return conf_duration_key(p, key, tok, ntok,
+		    &p->seen_first_retry, 1, CONF_MAX_DURATION, 0,
+		    &c->queue_first_retry);
+	if (strcmp(key, "queue-retry-interval") == 0)
+		return conf_duration_key(p, key, tok, ntok,
+		    &p->seen_retry_interval, 1, CONF_MAX_DURATION, 0,
+		    &c->queue_retry_interval);
+	if (strcmp(key, "queue-lifetime") == 0)
+		return conf_duration_key(p, key, tok, ntok,
+		    &p->seen_queue_lifetime, 1, CONF_MAX_DURATION, 0,
+		    &c->queue_lifetime);
+	if (strcmp(key, "queue-delay-warning") == 0)
+		return conf_duration_key(p, key, tok, ntok,
+		    &p->seen_delay_warning, 1, CONF_MAX_DURATION, 1,
+		    &c->queue_delay_warning);
+	if (strcmp(key, "outbound-concurrency") == 0)
+		return conf_uint(p, key, tok, ntok, &p->seen_outbound_conc, 1,
+		    CONF_MAX_OUTBOUND_CONC, "", &c->outbound_concurrency);
+	if (strcmp(key, "outbound-rate") == 0)
+		return conf_uint(p, key, tok, ntok, &p->seen_outbound_rate, 0,
+		    CONF_MAX_OUTBOUND_RATE, " per minute", &c->outbound_rate);
+	if (strcmp(key, "outbound-timeout") == 0)
+		return conf_duration_key(p, key, tok, ntok,
+		    &p->seen_outbound_timeout, 1, CONF_MAX_OUTBOUND_TIMEOUT, 0,
+		    &c->outbound_timeout);
+	if (strcmp(key, "max-hops") == 0)
+		return conf_uint(p, key, tok, ntok, &p->seen_max_hops, 1,
+		    CONF_MAX_HOPS, "", &c->max_hops);
 #ifdef SP_TEST_HOOKS
 	/* SECURITY: exists only in --enable-test-hooks builds */
 	if (strcmp(key, "test-sandbox") == 0) {
@@ -930,6 +1141,14 @@ conf_parse(const char *buf, size_t len, const char *fname,
 	p.conf->filter_workers = CONF_DEFAULT_FILTER_WORKERS;
 	p.conf->filter_tmp_size = CONF_DEFAULT_FILTER_TMP;
 	p.conf->account_uid_max = CONF_DEFAULT_UID_MAX;
+	p.conf->outbound_port = CONF_DEFAULT_OUTBOUND_PORT;
+	p.conf->queue_first_retry = CONF_DEFAULT_FIRST_RETRY;
+	p.conf->queue_retry_interval = CONF_DEFAULT_RETRY_INTERVAL;
+	p.conf->queue_lifetime = CONF_DEFAULT_QUEUE_LIFETIME;
+	p.conf->queue_delay_warning = CONF_DEFAULT_DELAY_WARNING;
+	p.conf->outbound_concurrency = CONF_DEFAULT_OUTBOUND_CONC;
+	p.conf->outbound_timeout = CONF_DEFAULT_OUTBOUND_TIMEOUT;
+	p.conf->max_hops = CONF_DEFAULT_MAX_HOPS;
 
 	if (len > SP_CONF_MAX_SIZE) {
 		conf_error(&p, "file larger than %d bytes", SP_CONF_MAX_SIZE);
@@ -1060,6 +1279,7 @@ conf_free(struct sp_conf *c)
 	free(c->recovery_key);
 	free(c->clamav_db);
 	free(c->rspamd_url);
+	free(c->dns_resolver);
 	free(c->policy_dir);
 	free(c->test_deliver_crash);
 	for (i = 0; i < c->ndomains; i++)
@@ -1173,6 +1393,22 @@ conf_print(FILE *fp, const struct sp_conf *c)
 	else
 		fprintf(fp, "default-quota %llu\n",
 		    (unsigned long long)c->default_quota);
+	/* outbound delivery; durations in seconds */
+	fprintf(fp, "outbound-port %u\n", (unsigned int)c->outbound_port);
+	fprintf(fp, "dns-resolver %s\n", c->dns_resolver != NULL ?
+	    c->dns_resolver : "system");
+	fprintf(fp, "outbound-concurrency %u\n", c->outbound_concurrency);
+	fprintf(fp, "outbound-rate %u\n", c->outbound_rate);
+	fprintf(fp, "outbound-timeout %u\n", c->outbound_timeout);
+	fprintf(fp, "queue-first-retry %u\n", c->queue_first_retry);
+	fprintf(fp, "queue-retry-interval %u\n", c->queue_retry_interval);
+	fprintf(fp, "queue-lifetime %u\n", c->queue_lifetime);
+	if (c->queue_delay_warning == 0)
+		fprintf(fp, "queue-delay-warning off\n");
+	else
+		fprintf(fp, "queue-delay-warning %u\n",
+		    c->queue_delay_warning);
+	fprintf(fp, "max-hops %u\n", c->max_hops);
 	if (c->test_sandbox_off)
 		fprintf(fp, "test-sandbox off\n");
 	conf_print_kv(fp, "test-deliver-crash", c->test_deliver_crash);

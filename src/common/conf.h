@@ -87,6 +87,17 @@ struct sp_conf {
 	unsigned int		 clamav_max_files;	/* per message */
 	unsigned int		 filter_workers;	/* scanning threads */
 	uint64_t		 filter_tmp_size;	/* its private tmpfs */
+	/* outbound delivery: the queue's schedule and the mta's client */
+	uint16_t		 outbound_port;		/* remote MX port */
+	char			*dns_resolver;		/* ADDR@PORT, or NULL */
+	unsigned int		 queue_first_retry;	/* seconds */
+	unsigned int		 queue_retry_interval;	/* seconds */
+	unsigned int		 queue_lifetime;	/* seconds, then fail */
+	unsigned int		 queue_delay_warning;	/* seconds, 0: off */
+	unsigned int		 outbound_concurrency;	/* per domain */
+	unsigned int		 outbound_rate;		/* per minute, 0: any */
+	unsigned int		 outbound_timeout;	/* seconds per reply */
+	unsigned int		 max_hops;		/* Received: headers */
 	struct sp_test_account	 test_accounts[SP_CONF_MAX_TEST_ACCOUNTS];
 	size_t			 ntest_accounts;	/* test hooks only */
 	char			*test_deliver_crash;	/* test hooks only */

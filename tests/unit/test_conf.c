@@ -146,6 +146,316 @@ test_conf_values(void)
 	test_end();
 }
 
+/* BASE, a listener on line 5, then extra (from line 6). */
+static struct sp_conf *
+parse_extra(const char *extra)
+{
+	char	text[2048];
+	int	n;
+
+	n = snprintf(text, sizeof(text), "%slisten smtp 127.0.0.1:25\n%s\n",
+	    BASE, extra);
+	if (n < 0 || (size_t)n >= sizeof(text)) {
+		snprintf(err, sizeof(err), "test text too long");
+		return NULL;
+	}
+	return parse(text);
+}
+
+/* "KEY VALUE" must fail on line 6 with "t.conf:6: KEY: msg". */
+static void
+expect_extra_error(const char *extra, const char *msg)
+{
+	struct sp_conf	*c = parse_extra(extra);
+	char		 want[1024];
+
+	snprintf(want, sizeof(want), "t.conf:6: %s", msg);
+	test_assert(c == NULL);
+	test_assert_streq(err, want);
+	conf_free(c);
+}
+
+/* queue-lifetime V must give want seconds. */
+static void
+expect_lifetime(const char *v, unsigned int want)
+{
+	struct sp_conf	*c;
+	char		 line[128];
+
+	snprintf(line, sizeof(line), "queue-lifetime %s", v);
+	c = parse_extra(line);
+	test_assert(c != NULL);
+	if (c == NULL) {
+		printf("# %s: %s\n", line, err);
+		return;
+	}
+	if (c->queue_lifetime != want)
+		printf("# %s: %u, not %u\n", line, c->queue_lifetime, want);
+	test_assert(c->queue_lifetime == want);
+	conf_free(c);
+}
+
+static void
+test_conf_outbound_defaults(void)
+{
+	struct sp_conf	*c = parse(BASE "listen smtp 127.0.0.1:25\n");
+
+	test_begin("outbound delivery keys: defaults");
+	test_assert(c != NULL);
+	if (c == NULL) {
+		printf("# %s\n", err);
+		test_end();
+		return;
+	}
+	test_assert(c->outbound_port == 25);
+	test_assert(c->dns_resolver == NULL);
+	test_assert(c->queue_first_retry == 300);
+	test_assert(c->queue_retry_interval == 900);
+	test_assert(c->queue_lifetime == 5 * 86400);
+	test_assert(c->queue_delay_warning == 4 * 3600);
+	test_assert(c->outbound_concurrency == 5);
+	test_assert(c->outbound_rate == 0);
+	test_assert(c->outbound_timeout == 300);
+	test_assert(c->max_hops == 50);
+	conf_free(c);
+
+	c = parse_extra("outbound-port 2525\ndns-resolver 127.0.0.1@5353\n"
+	    "queue-first-retry 1\nqueue-retry-interval 2m\n"
+	    "queue-lifetime 1h\nqueue-delay-warning 0s\n"
+	    "outbound-concurrency 100\noutbound-rate 100000\n"
+	    "outbound-timeout 1h\nmax-hops 1000");
+	test_assert(c != NULL);
+	if (c != NULL) {
+		test_assert(c->outbound_port == 2525);
+		test_assert_streq(c->dns_resolver, "127.0.0.1@5353");
+		test_assert(c->queue_first_retry == 1);
+		test_assert(c->queue_retry_interval == 120);
+		test_assert(c->queue_lifetime == 3600);
+		test_assert(c->queue_delay_warning == 0);
+		test_assert(c->outbound_concurrency == 100);
+		test_assert(c->outbound_rate == 100000);
+		test_assert(c->outbound_timeout == 3600);
+		test_assert(c->max_hops == 1000);
+	} else
+		printf("# %s\n", err);
+	conf_free(c);
+	test_end();
+}
+
+static void
+test_conf_durations(void)
+{
+	struct sp_conf	*c;
+
+	test_begin("DURATION: units, limits, junk and overflow");
+	expect_lifetime("90", 90);
+	expect_lifetime("1", 1);
+	expect_lifetime("30s", 30);
+	expect_lifetime("15m", 900);
+	expect_lifetime("4h", 14400);
+	expect_lifetime("5d", 432000);
+	expect_lifetime("007m", 420);
+	expect_lifetime("00000000000000000000000000001d", 86400);
+	/* 365 days, in every unit */
+	expect_lifetime("365d", 31536000);
+	expect_lifetime("8760h", 31536000);
+	expect_lifetime("525600m", 31536000);
+	expect_lifetime("31536000s", 31536000);
+	expect_lifetime("31536000", 31536000);
+
+	expect_extra_error("queue-lifetime 366d",
+	    "queue-lifetime: \"366d\" is too long (at most 365d)");
+	expect_extra_error("queue-lifetime 8761h",
+	    "queue-lifetime: \"8761h\" is too long (at most 365d)");
+	expect_extra_error("queue-lifetime 525601m",
+	    "queue-lifetime: \"525601m\" is too long (at most 365d)");
+	expect_extra_error("queue-lifetime 31536001",
+	    "queue-lifetime: \"31536001\" is too long (at most 365d)");
+	/* past 32 bits, alone or once multiplied */
+	expect_extra_error("queue-lifetime 4294967296",
+	    "queue-lifetime: \"4294967296\" is too long (at most 365d)");
+	expect_extra_error("queue-lifetime 49711d",
+	    "queue-lifetime: \"49711d\" is too long (at most 365d)");
+	expect_extra_error("queue-lifetime 71582789m",
+	    "queue-lifetime: \"71582789m\" is too long (at most 365d)");
+	expect_extra_error("queue-lifetime 18446744073709551617",
+	    "queue-lifetime: \"18446744073709551617\" is too long (at most "
+	    "365d)");
+	expect_extra_error("queue-lifetime 99999999999999999999999999999d",
+	    "queue-lifetime: \"99999999999999999999999999999d\" is too long "
+	    "(at most 365d)");
+
+	expect_extra_error("queue-lifetime 0",
+	    "queue-lifetime: \"0\" is too short (at least 1s)");
+	expect_extra_error("queue-lifetime 0d",
+	    "queue-lifetime: \"0d\" is too short (at least 1s)");
+	expect_extra_error("queue-first-retry 0s",
+	    "queue-first-retry: \"0s\" is too short (at least 1s)");
+	expect_extra_error("queue-retry-interval 0m",
+	    "queue-retry-interval: \"0m\" is too short (at least 1s)");
+	expect_extra_error("outbound-timeout 0",
+	    "outbound-timeout: \"0\" is too short (at least 1s)");
+	expect_extra_error("outbound-timeout 3601",
+	    "outbound-timeout: \"3601\" is too long (at most 1h)");
+	expect_extra_error("outbound-timeout 61m",
+	    "outbound-timeout: \"61m\" is too long (at most 1h)");
+	c = parse_extra("outbound-timeout 60m");
+	test_assert(c != NULL && c->outbound_timeout == 3600);
+	conf_free(c);
+
+	/* not a duration at all */
+	expect_extra_error("queue-lifetime \"\"", "queue-lifetime: \"\" is "
+	    "not a duration (such as 90, 30s, 15m, 4h or 5d)");
+	expect_extra_error("queue-lifetime -1", "queue-lifetime: \"-1\" is "
+	    "not a duration (such as 90, 30s, 15m, 4h or 5d)");
+	expect_extra_error("queue-lifetime +1", "queue-lifetime: \"+1\" is "
+	    "not a duration (such as 90, 30s, 15m, 4h or 5d)");
+	expect_extra_error("queue-lifetime \" 1\"", "queue-lifetime: \" 1\" "
+	    "is not a duration (such as 90, 30s, 15m, 4h or 5d)");
+	expect_extra_error("queue-lifetime \"1 \"", "queue-lifetime: \"1 \" "
+	    "is not a duration (such as 90, 30s, 15m, 4h or 5d)");
+	expect_extra_error("queue-lifetime d", "queue-lifetime: \"d\" is "
+	    "not a duration (such as 90, 30s, 15m, 4h or 5d)");
+	expect_extra_error("queue-lifetime 5x", "queue-lifetime: \"5x\" is "
+	    "not a duration (such as 90, 30s, 15m, 4h or 5d)");
+	expect_extra_error("queue-lifetime 5D", "queue-lifetime: \"5D\" is "
+	    "not a duration (such as 90, 30s, 15m, 4h or 5d)");
+	expect_extra_error("queue-lifetime 5ms", "queue-lifetime: \"5ms\" is "
+	    "not a duration (such as 90, 30s, 15m, 4h or 5d)");
+	expect_extra_error("queue-lifetime 1h30m", "queue-lifetime: \"1h30m\" "
+	    "is not a duration (such as 90, 30s, 15m, 4h or 5d)");
+	expect_extra_error("queue-lifetime 1.5h", "queue-lifetime: \"1.5h\" "
+	    "is not a duration (such as 90, 30s, 15m, 4h or 5d)");
+	expect_extra_error("queue-lifetime 0x10", "queue-lifetime: \"0x10\" "
+	    "is not a duration (such as 90, 30s, 15m, 4h or 5d)");
+	expect_extra_error("queue-lifetime 1e3", "queue-lifetime: \"1e3\" "
+	    "is not a duration (such as 90, 30s, 15m, 4h or 5d)");
+	expect_extra_error("queue-lifetime off", "queue-lifetime: \"off\" "
+	    "is not a duration (such as 90, 30s, 15m, 4h or 5d)");
+
+	/* queue-delay-warning alone may be off */
+	c = parse_extra("queue-delay-warning off");
+	test_assert(c != NULL && c->queue_delay_warning == 0);
+	conf_free(c);
+	c = parse_extra("queue-delay-warning 0");
+	test_assert(c != NULL && c->queue_delay_warning == 0);
+	conf_free(c);
+	c = parse_extra("queue-delay-warning 1d");
+	test_assert(c != NULL && c->queue_delay_warning == 86400);
+	conf_free(c);
+	expect_extra_error("queue-delay-warning OFF", "queue-delay-warning: "
+	    "\"OFF\" is not a duration (such as 90, 30s, 15m, 4h or 5d, or "
+	    "off)");
+	expect_extra_error("queue-delay-warning 400d", "queue-delay-warning: "
+	    "\"400d\" is too long (at most 365d)");
+
+	expect_error(BASE "queue-lifetime 1d\nqueue-lifetime 1d\n",
+	    "t.conf:6: queue-lifetime given twice");
+	expect_error(BASE "queue-delay-warning off\nqueue-delay-warning 4h\n",
+	    "t.conf:6: queue-delay-warning given twice");
+	test_end();
+}
+
+static void
+test_conf_outbound_numbers(void)
+{
+	test_begin("outbound numbers: ranges and overflow");
+	expect_extra_error("outbound-port 0",
+	    "outbound-port: \"0\" is too small (1-65535)");
+	expect_extra_error("outbound-port 65536",
+	    "outbound-port: \"65536\" is too large (1-65535)");
+	expect_extra_error("outbound-port 4294967321",	/* 25 mod 2^32 */
+	    "outbound-port: \"4294967321\" is too large (1-65535)");
+	expect_extra_error("outbound-port smtp",
+	    "outbound-port: \"smtp\" is invalid (1-65535)");
+	expect_extra_error("outbound-concurrency 0",
+	    "outbound-concurrency: \"0\" is too small (1-100)");
+	expect_extra_error("outbound-concurrency 101",
+	    "outbound-concurrency: \"101\" is too large (1-100)");
+	expect_extra_error("outbound-rate -1",
+	    "outbound-rate: \"-1\" is too small (0-100000 per minute)");
+	expect_extra_error("outbound-rate 100001",
+	    "outbound-rate: \"100001\" is too large (0-100000 per minute)");
+	expect_extra_error("outbound-rate 99999999999999999999",
+	    "outbound-rate: \"99999999999999999999\" is too large (0-100000 "
+	    "per minute)");
+	expect_extra_error("max-hops 0",
+	    "max-hops: \"0\" is too small (1-1000)");
+	expect_extra_error("max-hops 1001",
+	    "max-hops: \"1001\" is too large (1-1000)");
+	expect_extra_error("max-hops", "max-hops takes 1 value, found 0");
+	expect_extra_error("outbound-timeout 5 m",
+	    "outbound-timeout takes 1 value, found 2");
+	expect_error(BASE "max-hops 20\nmax-hops 30\n",
+	    "t.conf:6: max-hops given twice");
+	expect_error(BASE "outbound-port 25\noutbound-port 25\n",
+	    "t.conf:6: outbound-port given twice");
+	test_end();
+}
+
+/* dns-resolver V must be stored as want (NULL: the system's). */
+static void
+expect_resolver(const char *v, const char *want)
+{
+	struct sp_conf	*c;
+	char		 line[128];
+
+	snprintf(line, sizeof(line), "dns-resolver %s", v);
+	c = parse_extra(line);
+	test_assert(c != NULL);
+	if (c == NULL) {
+		printf("# %s: %s\n", line, err);
+		return;
+	}
+	if (want == NULL)
+		test_assert(c->dns_resolver == NULL);
+	else
+		test_assert_streq(c->dns_resolver, want);
+	conf_free(c);
+}
+
+static void
+test_conf_resolver(void)
+{
+	test_begin("dns-resolver: numeric ADDRESS[@PORT], normalized");
+	expect_resolver("system", NULL);
+	expect_resolver("127.0.0.1", "127.0.0.1@53");
+	expect_resolver("127.0.0.1@5353", "127.0.0.1@5353");
+	expect_resolver("::1", "::1@53");
+	expect_resolver("0:0:0:0:0:0:0:1@853", "::1@853");
+	expect_resolver("2001:DB8::53@65535", "2001:db8::53@65535");
+	expect_resolver("::ffff:192.0.2.1", "::ffff:192.0.2.1@53");
+	expect_extra_error("dns-resolver localhost", "dns-resolver: "
+	    "\"localhost\" is not a numeric IPv4 or IPv6 address (host names "
+	    "are not resolved)");
+	expect_extra_error("dns-resolver 1.2.3", "dns-resolver: \"1.2.3\" is "
+	    "not a numeric IPv4 or IPv6 address (host names are not "
+	    "resolved)");
+	expect_extra_error("dns-resolver fe80::1%eth0", "dns-resolver: "
+	    "\"fe80::1%eth0\" is not a numeric IPv4 or IPv6 address (host "
+	    "names are not resolved)");
+	expect_extra_error("dns-resolver [::1]@53", "dns-resolver: "
+	    "\"[::1]@53\": write an IPv6 address without brackets (::1@53)");
+	expect_extra_error("dns-resolver 127.0.0.1@", "dns-resolver: port "
+	    "\"\" is invalid (1-65535)");
+	expect_extra_error("dns-resolver 127.0.0.1@0", "dns-resolver: port "
+	    "\"0\" is too small (1-65535)");
+	expect_extra_error("dns-resolver 127.0.0.1@65536", "dns-resolver: port "
+	    "\"65536\" is too large (1-65535)");
+	expect_extra_error("dns-resolver 127.0.0.1@53@54", "dns-resolver: port "
+	    "\"53@54\" is invalid (1-65535)");
+	expect_extra_error("dns-resolver 127.0.0.1:53", "dns-resolver: "
+	    "\"127.0.0.1:53\" is not a numeric IPv4 or IPv6 address (host "
+	    "names are not resolved)");
+	expect_extra_error("dns-resolver @53", "dns-resolver: \"@53\" is not "
+	    "ADDRESS, ADDRESS@PORT or system");
+	expect_extra_error("dns-resolver \"\"", "dns-resolver: \"\" is not "
+	    "ADDRESS, ADDRESS@PORT or system");
+	expect_error(BASE "dns-resolver system\ndns-resolver 127.0.0.1\n",
+	    "t.conf:6: dns-resolver given twice");
+	test_end();
+}
+
 static void
 test_conf_lexical(void)
 {
@@ -222,6 +532,8 @@ test_conf_print_roundtrip(void)
 	test_begin("conf_print output parses back to the same configuration");
 	c = parse(BASE "domain Other.test\nlog-level debug\nmax-sessions 9\n"
 	    "tls-certificate \"c e.pem\"\ntls-key k.pem\n"
+	    "outbound-port 2525\ndns-resolver 0::1\nqueue-lifetime 2d\n"
+	    "queue-delay-warning off\nqueue-first-retry 90s\n"
 	    "listen imaps *:993\nlisten pop3 [::]:110\n");
 	test_assert(c != NULL);
 	if (c == NULL) {
@@ -243,6 +555,12 @@ test_conf_print_roundtrip(void)
 		test_assert(strstr(out1, "listen imaps 0.0.0.0:993") != NULL);
 		test_assert(strstr(out1, "listen pop3 [::]:110") != NULL);
 		test_assert(strstr(out1, "log-level debug") != NULL);
+		test_assert(strstr(out1, "outbound-port 2525\n") != NULL);
+		test_assert(strstr(out1, "dns-resolver ::1@53\n") != NULL);
+		test_assert(strstr(out1, "queue-lifetime 172800\n") != NULL);
+		test_assert(strstr(out1, "queue-delay-warning off\n") != NULL);
+		test_assert(strstr(out1, "queue-first-retry 90\n") != NULL);
+		test_assert(strstr(out1, "queue-retry-interval 900\n") != NULL);
 	}
 	free(out1);
 	free(out2);
@@ -321,7 +639,9 @@ main(void)
 		test_conf_minimal, test_conf_unknown_key, test_conf_missing,
 		test_conf_values, test_conf_lexical, test_conf_nul,
 		test_conf_long_line, test_conf_print_roundtrip,
-		test_conf_hostname_rules, test_conf_load_file, NULL
+		test_conf_hostname_rules, test_conf_load_file,
+		test_conf_outbound_defaults, test_conf_durations,
+		test_conf_outbound_numbers, test_conf_resolver, NULL
 	};
 
 	return test_run(tests);
