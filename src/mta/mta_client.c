@@ -20,18 +20,28 @@
 
 enum {
 	S_GREETING = 0, S_EHLO, S_HELO, S_STARTTLS, S_TLS, S_MAIL, S_RCPT,
-	S_DATA, S_PIPE, S_DOT, S_EMPTY, S_DONE
+	S_DATA, S_PIPE, S_DOT, S_EMPTY, S_DONE,
+	S_RSET,		/* RSET's reply, then MAIL */
+	S_PRSET,	/* RSET's reply, then the pipelined ones (S_PIPE) */
+	S_BDAT		/* BDAT ... LAST's reply */
 };
+
+static int
+msg_ok(const struct mta_client_msg *m)
+{
+	return m->nrcpts != 0 && m->nrcpts <= MTA_CLIENT_RCPTS_MAX;
+}
 
 int
 mta_client_init(struct mta_client *c, const char *helo, int tls_wanted,
     const struct mta_client_msg *m)
 {
 	memset(c, 0, sizeof(*c));
-	if (m->nrcpts == 0 || m->nrcpts > MTA_CLIENT_RCPTS_MAX)
+	if (!msg_ok(m))
 		return -1;
 	c->helo = helo;
 	c->tls_wanted = tls_wanted;
+	c->chunking_wanted = 1;
 	c->m = m;
 	c->state = S_GREETING;
 	return 0;
@@ -132,9 +142,12 @@ add_rcpt(struct mta_client *c, size_t i, struct buf *cmd)
 	(void)buf_addf(cmd, "\r\n");
 }
 
-/* EHLO (or HELO) done: refuse what cannot go, else MAIL (and more). */
+/*
+ * EHLO (or HELO) done, or the previous transaction (rset): refuse what
+ * cannot go, else (RSET and) MAIL, and more with PIPELINING.
+ */
 static int
-transaction(struct mta_client *c, struct buf *cmd)
+transaction(struct mta_client *c, struct buf *cmd, int rset)
 {
 	const struct mta_client_msg	*m = c->m;
 	struct mta_reply		 fake;
@@ -168,18 +181,41 @@ transaction(struct mta_client *c, struct buf *cmd)
 		all_set(c, MTA_RCPT_PERM, &fake, NULL, 1);
 		return done(c, cmd);
 	}
-	add_mail(c, cmd);
-	if (c->exts & MTA_EXT_PIPELINING) {
-		/* RFC 2920: MAIL, every RCPT and DATA in one go */
-		for (i = 0; i < m->nrcpts; i++)
-			add_rcpt(c, i, cmd);
-		(void)buf_addf(cmd, "DATA\r\n");
-		c->pipelined = 1;
-		c->next = 0;
-		c->state = S_PIPE;
-	} else
+	c->chunking = c->chunking_wanted && (c->exts & MTA_EXT_CHUNKING);
+	if (rset)
+		(void)buf_addf(cmd, "RSET\r\n");
+	if (!(c->exts & MTA_EXT_PIPELINING)) {
+		if (rset) {
+			c->state = S_RSET;
+			return MTA_DO_SEND;
+		}
+		add_mail(c, cmd);
 		c->state = S_MAIL;
+		return MTA_DO_SEND;
+	}
+	/*
+	 * RFC 2920: (RSET,) MAIL, every RCPT and DATA in one go.  With
+	 * BDAT, no DATA: BDAT waits for the RCPTs' replies (RFC 3030 lets
+	 * it go in the same write, but then a body would go to nobody).
+	 */
+	add_mail(c, cmd);
+	for (i = 0; i < m->nrcpts; i++)
+		add_rcpt(c, i, cmd);
+	if (!c->chunking)
+		(void)buf_addf(cmd, "DATA\r\n");
+	c->pipelined = 1;
+	c->next = 0;
+	c->state = rset ? S_PRSET : S_PIPE;
 	return MTA_DO_SEND;
+}
+
+/* The body as one chunk (RFC 3030): the driver sends m->size octets. */
+static int
+bdat(struct mta_client *c, struct buf *cmd)
+{
+	(void)buf_addf(cmd, "BDAT %" PRIu64 " LAST\r\n", c->m->size);
+	c->state = S_BDAT;
+	return MTA_DO_BDAT;
 }
 
 /* After the RCPTs: DATA when one was taken, else the end. */
@@ -188,6 +224,8 @@ after_rcpts(struct mta_client *c, struct buf *cmd)
 {
 	if (c->accepted == 0)
 		return done(c, cmd);
+	if (c->chunking)
+		return bdat(c, cmd);
 	(void)buf_addf(cmd, "DATA\r\n");
 	c->state = S_DATA;
 	return MTA_DO_SEND;
@@ -206,7 +244,7 @@ rcpt_reply(struct mta_client *c, size_t i, const struct mta_reply *rp)
 	result_set(&c->r[i], class_state(rp->code), rp);
 }
 
-/* The reply to the body's dot: for every recipient taken. */
+/* The reply to the body's dot (or BDAT LAST): for every recipient taken. */
 static int
 dot_reply(struct mta_client *c, const struct mta_reply *rp, struct buf *cmd)
 {
@@ -226,6 +264,17 @@ mta_client_reply(struct mta_client *c, const struct mta_reply *rp,
 	struct mta_ehlo	e;
 	size_t		i, n = c->m->nrcpts;
 
+	/*
+	 * RFC 5321 3.8, 4.2.2: the server is closing the connection (no
+	 * more replies come, even to pipelined commands): for now for every
+	 * recipient not decided (a taken one is until the end of the body).
+	 */
+	if (rp->code == 421 || rp->code == 221)
+		c->clean = 0;
+	if (rp->code == 421) {
+		all_set(c, MTA_RCPT_TEMP, rp, NULL, 0);
+		return done(c, cmd);
+	}
 	switch (c->state) {
 	case S_GREETING:
 		if (rp->code != 220) {
@@ -254,21 +303,39 @@ mta_client_reply(struct mta_client *c, const struct mta_reply *rp,
 			c->state = S_STARTTLS;
 			return MTA_DO_SEND;
 		}
-		return transaction(c, cmd);
+		c->clean = 1;
+		return transaction(c, cmd, 0);
 	case S_HELO:
 		if (rp->code != 250) {
 			all_set(c, MTA_RCPT_TEMP, rp, NULL, 1);
 			return done(c, cmd);
 		}
 		c->exts = 0;
-		return transaction(c, cmd);
+		c->clean = 1;
+		return transaction(c, cmd, 0);
 	case S_STARTTLS:
 		if (rp->code == 220) {
 			c->state = S_TLS;
 			return MTA_DO_STARTTLS;
 		}
 		/* opportunistic: on without TLS (required TLS: issue 15) */
-		return transaction(c, cmd);
+		c->clean = rp->code != 221;
+		return transaction(c, cmd, 0);
+	case S_RSET:
+	case S_PRSET:
+		if (rp->code / 100 != 2) {
+			/* the transaction's state is unknown: close */
+			c->clean = 0;
+			all_set(c, MTA_RCPT_TEMP, rp, NULL, 1);
+			return done(c, cmd);
+		}
+		if (c->state == S_PRSET) {
+			c->state = S_PIPE;
+			return MTA_DO_SEND;	/* MAIL's reply is due */
+		}
+		add_mail(c, cmd);
+		c->state = S_MAIL;
+		return MTA_DO_SEND;
 	case S_MAIL:
 		if (rp->code / 100 != 2) {
 			all_set(c, class_state(rp->code), rp, NULL, 1);
@@ -305,6 +372,12 @@ mta_client_reply(struct mta_client *c, const struct mta_reply *rp,
 		} else if (c->next <= n) {
 			if (c->mail_ok)
 				rcpt_reply(c, c->next - 1, rp);
+			if (c->next == n && c->chunking) {
+				/* the last RCPT's: BDAT if anyone takes it */
+				if (c->mail_ok && c->accepted > 0)
+					return bdat(c, cmd);
+				return done(c, cmd);
+			}
 		} else {
 			/* DATA's */
 			if (rp->code == 354 && c->mail_ok && c->accepted > 0) {
@@ -328,10 +401,14 @@ mta_client_reply(struct mta_client *c, const struct mta_reply *rp,
 		c->next++;
 		return MTA_DO_SEND;	/* nothing to write: the next reply */
 	case S_DOT:
+	case S_BDAT:
 		return dot_reply(c, rp, cmd);
 	case S_EMPTY:
 		return done(c, cmd);
 	default:
+		/* a reply out of turn: nothing is known any more */
+		c->clean = 0;
+		all_set(c, MTA_RCPT_TEMP, rp, NULL, 0);
 		return done(c, cmd);
 	}
 }
@@ -361,4 +438,27 @@ mta_client_abort(struct mta_client *c, const char *why)
 			    "%s", why);
 		}
 	c->state = S_DONE;
+	c->clean = 0;
+}
+
+int
+mta_client_reusable(const struct mta_client *c)
+{
+	return c->state == S_DONE && c->clean;
+}
+
+int
+mta_client_next(struct mta_client *c, const struct mta_client_msg *m,
+    struct buf *cmd)
+{
+	if (!mta_client_reusable(c) || !msg_ok(m))
+		return -1;
+	memset(c->r, 0, sizeof(c->r));
+	c->m = m;
+	c->next = 0;
+	c->accepted = 0;
+	c->mail_ok = 0;
+	c->pipelined = 0;
+	c->chunking = 0;
+	return transaction(c, cmd, 1);
 }

@@ -7,7 +7,11 @@
  * order), per-recipient outcomes (taken, refused for now, refused for
  * good), MAIL or DATA refused, the dot's reply deciding for every taken
  * recipient, SIZE, 8BITMIME and SMTPUTF8 that the server lacks, DSN
- * parameters only when offered, a broken connection.
+ * parameters only when offered, a broken connection; a connection
+ * reused for another message (RSET then MAIL, or pipelined with it),
+ * refused after a 421, an abort or a refused RSET; CHUNKING (one BDAT
+ * LAST after the RCPTs' replies, its reply deciding as the dot's, no BDAT
+ * when no recipient was taken, DATA when the driver does not want it).
  */
 #include "config.h"
 
@@ -203,11 +207,275 @@ test_refusals(void)
 	test_end();
 }
 
+/* A whole transaction already under way: the body, and its 250. */
+static void
+finish(int body)
+{
+	test_assert(body == MTA_DO_BODY);
+	test_assert(step("250 2.0.0 queued") == MTA_DO_DONE);
+	test_assert_streq(buf_cstr(cmd), "QUIT\r\n");
+}
+
+static void
+test_reuse(void)
+{
+	struct mta_client_msg	m1 = { "me@example.test", 1000, 0, 0, 0, "",
+				    rcpts, NULL, NULL, 1 };
+	struct mta_client_msg	m2 = { "you@example.test", 2000, 0, 0, 0,
+				    "", rcpts + 1, NULL, NULL, 2 };
+	struct mta_client_msg	big = { "me@example.test", 9000, 0, 0, 0, "",
+				    rcpts, NULL, NULL, 1 };
+	struct mta_client_msg	none = { "me@example.test", 10, 0, 0, 0, "",
+				    rcpts, NULL, NULL, 0 };
+
+	test_begin("reuse: RSET and MAIL, pipelined or not; 421, abort, RSET");
+	/* without PIPELINING: RSET, then MAIL after its 250 */
+	test_assert(mta_client_init(&c, "h", 0, &m1) == 0);
+	test_assert(step("220 x") == MTA_DO_SEND);
+	test_assert(!mta_client_reusable(&c));
+	test_assert(step("250-x\n250 SIZE 5000") == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(!mta_client_reusable(&c));
+	test_assert(step("354 go") == MTA_DO_BODY);
+	finish(MTA_DO_BODY);
+	test_assert(c.r[0].state == MTA_RCPT_OK);
+	test_assert(mta_client_reusable(&c));
+	/* a bad message changes nothing */
+	buf_reset(cmd);
+	test_assert(mta_client_next(&c, &none, cmd) == -1 && cmd->len == 0);
+	test_assert(mta_client_reusable(&c) && c.r[0].state == MTA_RCPT_OK);
+	buf_reset(cmd);
+	test_assert(mta_client_next(&c, &m2, cmd) == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "RSET\r\n");
+	test_assert(c.r[0].state == MTA_RCPT_PENDING);	/* forgotten */
+	test_assert(step("250 2.0.0 reset") == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "MAIL FROM:<you@example.test> "
+	    "SIZE=2000\r\n");
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "RCPT TO:<b@remote.test>\r\n");
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "RCPT TO:<c@remote.test>\r\n");
+	test_assert(step("550 5.1.1 no") == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "DATA\r\n");
+	finish(step("354 go"));
+	test_assert(c.r[0].state == MTA_RCPT_OK && c.r[1].state ==
+	    MTA_RCPT_PERM);
+	test_assert(mta_client_reusable(&c));
+	/* refused before MAIL (SIZE): nothing sent, still reusable */
+	buf_reset(cmd);
+	test_assert(mta_client_next(&c, &big, cmd) == MTA_DO_DONE);
+	test_assert(c.r[0].state == MTA_RCPT_PERM);
+	test_assert(strncmp(c.r[0].text, "552 5.3.4 ", 10) == 0);
+	test_assert(mta_client_reusable(&c));
+	/* a refused RSET: for now for everyone, and the connection closes */
+	buf_reset(cmd);
+	test_assert(mta_client_next(&c, &m2, cmd) == MTA_DO_SEND);
+	test_assert(step("500 5.5.1 what") == MTA_DO_DONE);
+	test_assert_streq(buf_cstr(cmd), "QUIT\r\n");
+	test_assert(c.r[0].state == MTA_RCPT_TEMP &&
+	    c.r[1].state == MTA_RCPT_TEMP);
+	test_assert_streq(c.r[1].text, "500 5.5.1 what");
+	test_assert(!mta_client_reusable(&c));
+	buf_reset(cmd);
+	test_assert(mta_client_next(&c, &m1, cmd) == -1);
+
+	/* PIPELINING: RSET, MAIL, RCPTs and DATA in one write */
+	test_assert(mta_client_init(&c, "h", 0, &m1) == 0);
+	test_assert(step("220 x") == MTA_DO_SEND);
+	test_assert(step("250-x\n250 PIPELINING") == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	finish(step("354 go"));
+	test_assert(mta_client_reusable(&c));
+	buf_reset(cmd);
+	test_assert(mta_client_next(&c, &m2, cmd) == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "RSET\r\n"
+	    "MAIL FROM:<you@example.test>\r\n"
+	    "RCPT TO:<b@remote.test>\r\n"
+	    "RCPT TO:<c@remote.test>\r\n"
+	    "DATA\r\n");
+	test_assert(step("250 reset") == MTA_DO_SEND && cmd->len == 0);
+	test_assert(step("250 ok") == MTA_DO_SEND && cmd->len == 0);
+	test_assert(step("451 4.2.1 later") == MTA_DO_SEND && cmd->len == 0);
+	test_assert(step("250 ok") == MTA_DO_SEND && cmd->len == 0);
+	finish(step("354 go"));
+	test_assert(c.r[0].state == MTA_RCPT_TEMP && c.r[1].state ==
+	    MTA_RCPT_OK);
+	/* a refused pipelined RSET: the rest is not read, not reusable */
+	buf_reset(cmd);
+	test_assert(mta_client_next(&c, &m2, cmd) == MTA_DO_SEND);
+	test_assert(step("421 4.4.2 idle too long") == MTA_DO_DONE);
+	test_assert(c.r[0].state == MTA_RCPT_TEMP &&
+	    c.r[1].state == MTA_RCPT_TEMP);
+	test_assert_streq(c.r[0].text, "421 4.4.2 idle too long");
+	test_assert(!mta_client_reusable(&c));
+	/* a 421 to a pipelined RCPT ends it: no more replies come */
+	test_assert(mta_client_init(&c, "h", 0, &m2) == 0);
+	test_assert(step("220 x") == MTA_DO_SEND);
+	test_assert(step("250-x\n250 PIPELINING") == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("421 4.3.2 bye") == MTA_DO_DONE);
+	test_assert(c.r[0].state == MTA_RCPT_TEMP &&
+	    c.r[1].state == MTA_RCPT_TEMP);
+	test_assert(!mta_client_reusable(&c));
+
+	/* after MAIL's 421, an abort, a 554 greeting, a 4xx EHLO: never */
+	test_assert(mta_client_init(&c, "h", 0, &m1) == 0);
+	test_assert(step("220 x") == MTA_DO_SEND);
+	test_assert(step("250 x") == MTA_DO_SEND);
+	test_assert(step("421 4.3.2 shutting down") == MTA_DO_DONE);
+	test_assert(c.r[0].state == MTA_RCPT_TEMP);
+	test_assert(!mta_client_reusable(&c));
+	buf_reset(cmd);
+	test_assert(mta_client_next(&c, &m2, cmd) == -1);
+	test_assert(mta_client_init(&c, "h", 0, &m1) == 0);
+	test_assert(step("220 x") == MTA_DO_SEND);
+	test_assert(step("250 x") == MTA_DO_SEND);
+	mta_client_abort(&c, "timed out");
+	test_assert(!mta_client_reusable(&c));
+	test_assert(mta_client_init(&c, "h", 0, &m1) == 0);
+	test_assert(step("554 no") == MTA_DO_DONE);
+	test_assert(!mta_client_reusable(&c));
+	test_assert(mta_client_init(&c, "h", 0, &m1) == 0);
+	test_assert(step("220 x") == MTA_DO_SEND);
+	test_assert(step("451 later") == MTA_DO_DONE);
+	test_assert(!mta_client_reusable(&c));
+	/* an idle connection kept, then broken: not reusable either */
+	test_assert(mta_client_init(&c, "h", 0, &m1) == 0);
+	test_assert(step("220 x") == MTA_DO_SEND);
+	test_assert(step("250 x") == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	finish(step("354 go"));
+	test_assert(mta_client_reusable(&c));
+	mta_client_abort(&c, "closed while idle");
+	test_assert(!mta_client_reusable(&c));
+	test_assert(c.r[0].state == MTA_RCPT_OK);	/* still the result */
+	test_end();
+}
+
+static void
+test_chunking(void)
+{
+	struct mta_client_msg	m = { "me@example.test", 1234, 1, 0, 0, "",
+				    rcpts, NULL, NULL, 2 };
+
+	test_begin("CHUNKING: BDAT LAST after the RCPTs, its reply decides");
+	/* one step at a time; BODY=8BITMIME still */
+	test_assert(mta_client_init(&c, "h", 0, &m) == 0);
+	test_assert(c.chunking_wanted == 1);
+	test_assert(step("220 x") == MTA_DO_SEND);
+	test_assert(step("250-x\n250-CHUNKING\n250 8BITMIME") == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "MAIL FROM:<me@example.test> "
+	    "BODY=8BITMIME\r\n");
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("550 5.1.1 no") == MTA_DO_BDAT);
+	test_assert_streq(buf_cstr(cmd), "BDAT 1234 LAST\r\n");
+	test_assert(step("250 2.0.0 queued") == MTA_DO_DONE);
+	test_assert_streq(buf_cstr(cmd), "QUIT\r\n");
+	test_assert(c.r[0].state == MTA_RCPT_OK && c.r[0].code == 250);
+	test_assert(c.r[1].state == MTA_RCPT_PERM);
+	test_assert(mta_client_reusable(&c));
+	/* reused, pipelined: RSET, MAIL, RCPTs, no DATA; BDAT's 554 */
+	test_assert(mta_client_init(&c, "h", 0, &m) == 0);
+	test_assert(step("220 x") == MTA_DO_SEND);
+	test_assert(step("250-x\n250-PIPELINING\n250-CHUNKING\n250 8BITMIME")
+	    == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd),
+	    "MAIL FROM:<me@example.test> BODY=8BITMIME\r\n"
+	    "RCPT TO:<a@remote.test>\r\n"
+	    "RCPT TO:<b@remote.test>\r\n");
+	test_assert(step("250 ok") == MTA_DO_SEND && cmd->len == 0);
+	test_assert(step("250 ok") == MTA_DO_SEND && cmd->len == 0);
+	test_assert(step("250 ok") == MTA_DO_BDAT);
+	test_assert_streq(buf_cstr(cmd), "BDAT 1234 LAST\r\n");
+	test_assert(step("250 ok") == MTA_DO_DONE);
+	buf_reset(cmd);
+	test_assert(mta_client_next(&c, &m, cmd) == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "RSET\r\n"
+	    "MAIL FROM:<me@example.test> BODY=8BITMIME\r\n"
+	    "RCPT TO:<a@remote.test>\r\n"
+	    "RCPT TO:<b@remote.test>\r\n");
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("451 4.2.1 later") == MTA_DO_BDAT);
+	test_assert(step("554 5.6.0 content refused") == MTA_DO_DONE);
+	test_assert(c.r[0].state == MTA_RCPT_PERM);
+	test_assert_streq(c.r[0].text, "554 5.6.0 content refused");
+	test_assert(c.r[1].state == MTA_RCPT_TEMP);
+	test_assert_streq(c.r[1].text, "451 4.2.1 later");
+	test_assert(mta_client_reusable(&c));
+	/* BDAT's 4xx: for now for every taken recipient */
+	buf_reset(cmd);
+	test_assert(mta_client_next(&c, &m, cmd) == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_BDAT);
+	test_assert(step("452 4.3.1 full") == MTA_DO_DONE);
+	test_assert(c.r[0].state == MTA_RCPT_TEMP &&
+	    c.r[1].state == MTA_RCPT_TEMP);
+	test_assert_streq(c.r[1].text, "452 4.3.1 full");
+	/* no recipient taken: no BDAT, the end (pipelined, and not) */
+	buf_reset(cmd);
+	test_assert(mta_client_next(&c, &m, cmd) == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("550 a") == MTA_DO_SEND);
+	test_assert(step("450 b") == MTA_DO_DONE);
+	test_assert_streq(buf_cstr(cmd), "QUIT\r\n");
+	test_assert(c.r[0].state == MTA_RCPT_PERM &&
+	    c.r[1].state == MTA_RCPT_TEMP);
+	test_assert(mta_client_reusable(&c));
+	/* MAIL refused with the RCPTs pipelined: their replies, then the end */
+	buf_reset(cmd);
+	test_assert(mta_client_next(&c, &m, cmd) == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("553 5.7.1 sender refused") == MTA_DO_SEND);
+	test_assert(step("503 no MAIL") == MTA_DO_SEND);
+	test_assert(step("503 no MAIL") == MTA_DO_DONE);
+	test_assert_streq(c.r[1].text, "553 5.7.1 sender refused");
+	test_assert(mta_client_init(&c, "h", 0, &m) == 0);
+	test_assert(step("220 x") == MTA_DO_SEND);
+	test_assert(step("250-x\n250-CHUNKING\n250 8BITMIME") == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("550 a") == MTA_DO_SEND);
+	test_assert(step("550 b") == MTA_DO_DONE);
+	test_assert_streq(buf_cstr(cmd), "QUIT\r\n");
+	test_assert(c.r[0].state == MTA_RCPT_PERM &&
+	    c.r[1].state == MTA_RCPT_PERM);
+	/* the driver does not want it: DATA and the dot */
+	test_assert(mta_client_init(&c, "h", 0, &m) == 0);
+	c.chunking_wanted = 0;
+	test_assert(step("220 x") == MTA_DO_SEND);
+	test_assert(step("250-x\n250-PIPELINING\n250-CHUNKING\n250 8BITMIME")
+	    == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd),
+	    "MAIL FROM:<me@example.test> BODY=8BITMIME\r\n"
+	    "RCPT TO:<a@remote.test>\r\n"
+	    "RCPT TO:<b@remote.test>\r\n"
+	    "DATA\r\n");
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	test_assert(step("250 ok") == MTA_DO_SEND);
+	finish(step("354 go"));
+	/* ... and wanted again for the next message on the connection */
+	c.chunking_wanted = 1;
+	buf_reset(cmd);
+	test_assert(mta_client_next(&c, &m, cmd) == MTA_DO_SEND);
+	test_assert(strstr(buf_cstr(cmd), "DATA") == NULL);
+	test_end();
+}
+
 int
 main(void)
 {
 	static void (*tests[])(void) = { test_plain, test_pipelining,
-	    test_refusals, NULL };
+	    test_refusals, test_reuse, test_chunking, NULL };
 	int	rc;
 
 	cmd = buf_new(65536);
