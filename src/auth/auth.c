@@ -342,7 +342,8 @@ static int
 auth_rcpt_kind(enum sp_listener_kind k)
 {
 	return k == SP_LISTEN_SMTP || k == SP_LISTEN_SUBMISSION ||
-	    k == SP_LISTEN_SUBMISSIONS || k == SP_KIND_CONTROL;
+	    k == SP_LISTEN_SUBMISSIONS || k == SP_KIND_CONTROL ||
+	    k == SP_KIND_QUEUE;
 }
 
 /*

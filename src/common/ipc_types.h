@@ -8,7 +8,7 @@
 #ifndef SP_IPC_TYPES_H
 #define SP_IPC_TYPES_H
 
-#define IPC_VERSION	16
+#define IPC_VERSION	17
 
 enum imsg_type {
 	IMSG_NONE = 0,
@@ -120,6 +120,23 @@ enum imsg_type {
 				 * (PGP_ENCRYPTED): the encrypted message,
 				 * a sealed memfd */
 
+	/* queue -> mta: send one message to the recipients of one domain
+	 * (at most MTA_CLIENT_RCPTS_MAX); the mta looks up the MX, tries
+	 * the hosts in order and answers with an outcome per recipient */
+	IMSG_MTA_SEND,		/* str queue id, str domain, str sender, u32
+				 * body8, u32 smtputf8, u32 ret, str envid
+				 * (decoded), u32 n, n x (str rcpt, u32
+				 * notify, str orcpt "type;decoded"); fd:
+				 * the message, a sealed memfd.  reply: str
+				 * the remote host that answered ("" none),
+				 * u32 n, n x (u32 MTA_RCPT_*, str the reply
+				 * "550 5.1.1 text" or why) */
+
+	/* control -> queue: sealpostctl queue flush|hold|release|delete */
+	IMSG_QUEUE_CTL,		/* u32 QUEUE_CTL_*, str queue id ("": every
+				 * message, flush only); reply: u32 ok, str
+				 * text */
+
 	/* test hooks (--enable-test-hooks builds only) */
 	IMSG_AUTH_TEST_ACCOUNT,	/* master -> auth: str address, data password,
 				 * u64 account id */
@@ -159,6 +176,12 @@ enum imsg_type {
 /* IMSG_QUEUE_MSG results */
 #define QUEUE_OK		0
 #define QUEUE_TEMP		1	/* 4xx: disk full, I/O */
+
+/* IMSG_QUEUE_CTL operations */
+#define QUEUE_CTL_FLUSH		0	/* try now (held ones stay held) */
+#define QUEUE_CTL_HOLD		1	/* no attempt until released */
+#define QUEUE_CTL_RELEASE	2	/* back to the schedule, try now */
+#define QUEUE_CTL_DELETE	3	/* remove, no notification */
 
 /* IMSG_AUTH_LOGIN results */
 #define AUTH_RESULT_OK		0

@@ -76,8 +76,10 @@ struct sb_ll_net_port {
 };
 #define SB_LL_RULE_NET_PORT	2
 
-/* sandbox_allow_connect: the one TCP port this process may connect to */
-static uint16_t	sb_connect_port;
+/* sandbox_allow_connect: the TCP ports this process may connect to */
+#define SB_CONNECT_PORTS_MAX	4
+static uint16_t	sb_connect_ports[SB_CONNECT_PORTS_MAX];
+static size_t	sb_nconnect_ports;
 #define SB_LL_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0) /* ABI 6 */
 #define SB_LL_SCOPE_SIGNAL	(1ULL << 1)	/* ABI 6 */
 
@@ -412,6 +414,15 @@ static const struct sb_rule sb_queue[] = {
 	{ .name = "unlinkat" },
 	{ .name = "fchmod" },
 	{ .name = "getdents64" },	/* listing the spool */
+	{ .name = "fcntl", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, F_SETFD, 0 } } },	/* fdopendir */
+	/* a message in the clear for the mta, a notification: sealed
+	 * memfds, one copy of the descriptor per request */
+	{ .name = "memfd_create", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, MFD_CLOEXEC | MFD_ALLOW_SEALING, 0 } } },
+	{ .name = "fcntl", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, F_ADD_SEALS, 0 } } },
+	{ .name = "dup" },
 	/* store_deliver's futimens: a precise mtime */
 	{ .name = "utimensat", .nargs = 1,
 	    .arg = { { 1, SCMP_CMP_EQ, 0, 0 } } },
@@ -677,6 +688,48 @@ static const struct sb_rlimit sb_rl_pgp[] = {
 	{ RLIMIT_CORE, 0 }
 };
 
+/*
+ * mta: outbound SMTP (TCP, any address: the MX hosts come from DNS) and
+ * DNS through libunbound (UDP from random source ports, TCP when an
+ * answer is truncated), worker threads for the attempts and libunbound's
+ * own thread.  No file: the resolver's settings are read before the
+ * jail.  Landlock (ABI 4+) limits TCP connects to the outbound port and
+ * the resolver's.
+ */
+static const struct sb_rule sb_mta[] = {
+	{ .name = "socket", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_EQ, AF_INET, 0 } } },
+	{ .name = "socket", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_EQ, AF_INET6, 0 } } },
+	{ .name = "connect" },
+	{ .name = "bind" },		/* libunbound: a random UDP port */
+	{ .name = "setsockopt" },
+	{ .name = "getsockopt" },	/* SO_ERROR after a connect */
+	{ .name = "getsockname" },
+	{ .name = "getpeername" },
+	{ .name = "recvfrom" },
+	/* UDP queries go to an address (sb_base allows only none) */
+	{ .name = "sendto" },
+	{ .name = "shutdown" },
+	{ .name = "pipe2" },		/* libunbound's thread wake-up */
+	{ .name = "nanosleep" },
+	{ .name = "clock_nanosleep" },
+	{ .name = "getppid" },
+	/* libunbound's thread: its own event base and identity checks */
+	{ .name = "getuid" },
+	{ .name = "geteuid" },
+	{ .name = "getgid" },
+	{ .name = "getegid" },
+	{ .name = "epoll_create1" },
+	{ .name = "sched_yield" },
+	{ .name = "fcntl", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, F_SETFD, 0 } } },
+	/* thread stacks' guard pages (PROT_NONE); never PROT_EXEC */
+	{ .name = "mprotect", .nargs = 1,
+	    .arg = { { 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0 } } },
+	SB_THREAD_RULES
+};
+
 /* The process table of the sandbox: one row per role. */
 static const struct sb_role {
 	const char		*name;
@@ -735,6 +788,11 @@ static const struct sb_role {
 	    .extra = sb_pgp, .nextra = SB_NITEMS(sb_pgp),
 	    .paths = sb_pgp_paths, .npaths = SB_NITEMS(sb_pgp_paths),
 	    .rlimits = sb_rl_pgp, .nrlimits = SB_NITEMS(sb_rl_pgp) },
+	[ROLE_MTA] = { .name = "mta",
+	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
+	    .extra = sb_mta, .nextra = SB_NITEMS(sb_mta),
+	    .rlimits = sb_rl_service, .nrlimits = SB_NITEMS(sb_rl_service),
+	    .threads = 1 },
 	[ROLE_CONTROL] = { .name = "control",
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
 	    .extra = sb_control, .nextra = SB_NITEMS(sb_control),
@@ -883,12 +941,13 @@ sb_landlock(const struct sb_role *r, int abi)
 		}
 		close(pb.parent_fd);
 	}
-	if (sb_connect_port != 0 && (lv->net & SB_LL_NET_CONNECT_TCP)) {
+	for (i = 0; i < sb_nconnect_ports &&
+	    (lv->net & SB_LL_NET_CONNECT_TCP); i++) {
 		struct sb_ll_net_port	np;
 
 		memset(&np, 0, sizeof(np));
 		np.allowed_access = SB_LL_NET_CONNECT_TCP;
-		np.port = sb_connect_port;
+		np.port = sb_connect_ports[i];
 		if (syscall(SYS_landlock_add_rule, (int)rfd,
 		    SB_LL_RULE_NET_PORT, &np, 0) == -1)
 			goto fail;
@@ -992,7 +1051,13 @@ done:
 void
 sandbox_allow_connect(uint16_t port)
 {
-	sb_connect_port = port;
+	size_t	i;
+
+	for (i = 0; i < sb_nconnect_ports; i++)
+		if (sb_connect_ports[i] == port)
+			return;
+	if (port != 0 && sb_nconnect_ports < SB_CONNECT_PORTS_MAX)
+		sb_connect_ports[sb_nconnect_ports++] = port;
 }
 
 int

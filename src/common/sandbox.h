@@ -34,6 +34,7 @@ enum sp_role {
 	ROLE_IMAP_MAIL,		/* one user's mailbox, the account's own uid */
 	ROLE_POP3_MAIL,		/* its INBOX as a POP3 maildrop, the same */
 	ROLE_PGP,		/* GPGME; the only role that execs (gpg) */
+	ROLE_MTA,		/* outbound SMTP: the one role with network */
 	ROLE_MAX
 };
 
@@ -108,9 +109,9 @@ int	jail_mail_root(const char *mailroot, const char *mail_dir);
 int	jail_pgp(const char *mailroot, const char *keyring_dir);
 
 /*
- * Before sandbox_enter: the role may connect to this one TCP port
- * (Landlock ABI 4 and later; the filter's rspamd).  The address is the
- * caller's business (a numeric loopback address from the configuration).
+ * Before sandbox_enter: the role may connect to this TCP port (Landlock
+ * ABI 4 and later; the filter's rspamd, the mta's SMTP and DNS ports; up
+ * to four).  The address is the caller's business.
  */
 void	sandbox_allow_connect(uint16_t port);
 

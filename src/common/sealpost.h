@@ -42,6 +42,7 @@ enum sp_service {
 	SVC_QUEUE,
 	SVC_CONTROL,
 	SVC_PGP,
+	SVC_MTA,
 	SVC_MAX
 };
 #define SP_FD_FIRST_FREE SP_FD_SVC(SVC_MAX)
@@ -59,6 +60,8 @@ enum sp_listener_kind {
 };
 /* Not a listener: the control service's channels to auth and deliver. */
 #define SP_KIND_CONTROL	SP_LISTEN_KIND_MAX
+/* Not a listener: the queue service's channels to mta, auth and deliver. */
+#define SP_KIND_QUEUE	(SP_LISTEN_KIND_MAX + 1)
 
 /* Limits with names (STYLE.md 1.4). */
 #define SP_CONF_MAX_SIZE	(1024 * 1024)	/* sealpost.conf file size */

@@ -264,8 +264,9 @@ tls_now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-struct tls_conn *
-tls_accept(struct ssl_ctx_st *ctx, int fd, int timeout_ms, char *err,
+/* The handshake on a non-blocking socket within timeout_ms, either side. */
+static struct tls_conn *
+tls_handshake(SSL *ssl, int fd, int server, int timeout_ms, char *err,
     size_t errlen)
 {
 	struct tls_conn	*c;
@@ -274,13 +275,15 @@ tls_accept(struct ssl_ctx_st *ctx, int fd, int timeout_ms, char *err,
 	int		 r, e;
 
 	c = xcalloc(1, sizeof(*c));
-	if ((c->ssl = SSL_new(ctx)) == NULL || SSL_set_fd(c->ssl, fd) != 1) {
-		tls_errstr(err, errlen, "SSL_new");
+	c->ssl = ssl;
+	if (SSL_set_fd(c->ssl, fd) != 1) {
+		tls_errstr(err, errlen, "SSL_set_fd");
 		goto fail;
 	}
 	for (;;) {
 		ERR_clear_error();
-		if ((r = SSL_accept(c->ssl)) == 1)
+		if ((r = server ? SSL_accept(c->ssl) :
+		    SSL_connect(c->ssl)) == 1)
 			return c;
 		e = SSL_get_error(c->ssl, r);
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
@@ -304,6 +307,60 @@ fail:
 	SSL_free(c->ssl);
 	free(c);
 	return NULL;
+}
+
+struct tls_conn *
+tls_accept(struct ssl_ctx_st *ctx, int fd, int timeout_ms, char *err,
+    size_t errlen)
+{
+	SSL	*ssl;
+
+	if ((ssl = SSL_new(ctx)) == NULL) {
+		tls_errstr(err, errlen, "SSL_new");
+		return NULL;
+	}
+	return tls_handshake(ssl, fd, 1, timeout_ms, err, errlen);
+}
+
+struct ssl_ctx_st *
+tls_client_ctx_new(char *err, size_t errlen)
+{
+	SSL_CTX	*ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+		tls_errstr(err, errlen, "SSL_CTX_new");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	/*
+	 * Opportunistic (RFC 7435, RFC 3207 4.1): the certificate is not
+	 * checked, since a failed check could only fall back to plaintext.
+	 * Required TLS, MTA-STS and DANE check it (issue 15).
+	 */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_COMPRESSION);
+	return ctx;
+}
+
+struct tls_conn *
+tls_connect(struct ssl_ctx_st *ctx, int fd, const char *servername,
+    int timeout_ms, char *err, size_t errlen)
+{
+	SSL	*ssl;
+
+	if ((ssl = SSL_new(ctx)) == NULL) {
+		tls_errstr(err, errlen, "SSL_new");
+		return NULL;
+	}
+	if (servername != NULL && servername[0] != '\0' &&
+	    SSL_set_tlsext_host_name(ssl, servername) != 1) {
+		tls_errstr(err, errlen, "SNI");
+		SSL_free(ssl);
+		return NULL;
+	}
+	return tls_handshake(ssl, fd, 0, timeout_ms, err, errlen);
 }
 
 static ssize_t

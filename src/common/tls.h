@@ -44,6 +44,15 @@ void		 tls_ctx_free(struct ssl_ctx_st *);
 struct tls_conn	*tls_accept(struct ssl_ctx_st *, int fd, int timeout_ms,
 		    char *err, size_t errlen);
 /*
+ * The outbound client (the mta): a context for opportunistic STARTTLS
+ * (TLS 1.2+, the certificate not checked), and a handshake as a client
+ * with SNI servername within timeout_ms.
+ */
+struct ssl_ctx_st *tls_client_ctx_new(char *err, size_t errlen);
+struct tls_conn	*tls_connect(struct ssl_ctx_st *, int fd,
+		    const char *servername, int timeout_ms, char *err,
+		    size_t errlen);
+/*
  * Read or write once.  > 0 bytes done; 0 on a clean close (read);
  * -1 with *want set to POLLIN or POLLOUT when the call should be retried
  * after poll; -1 with *want 0 on a fatal error.

@@ -53,6 +53,7 @@ struct ctl_client {
 	char			 line[CTL_LINE_MAX + 1];
 	size_t			 len;
 	int			 waiting;	/* asked the master */
+	int			 on_queue;	/* asked the queue */
 };
 TAILQ_HEAD(ctl_client_list, ctl_client);
 
@@ -159,6 +160,47 @@ ctl_client_deliver(struct ctl_client *c, const char *addr)
 	event_del(c->ev);
 }
 
+/* "queue flush|hold|release|delete [ID]": the queue service decides. */
+static void
+ctl_client_queue(struct ctl_client *c, const char *req)
+{
+	static const char *const ops[] = { "flush", "hold", "release",
+	    "delete" };
+	struct ipc_out	*out;
+	const char	*id = "";
+	size_t		 i, n;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		n = strlen(ops[i]);
+		if (strncmp(req, ops[i], n) == 0 &&
+		    (req[n] == '\0' || req[n] == ' '))
+			break;
+	}
+	if (i == sizeof(ops) / sizeof(ops[0])) {
+		ctl_client_json(c, 0, "unknown queue request (flush, hold, "
+		    "release, delete)");
+		return;
+	}
+	if (req[n] == ' ')
+		id = req + n + 1;
+	if ((id[0] == '\0' && i != QUEUE_CTL_FLUSH) || strlen(id) > 32 ||
+	    strspn(id, "0123456789abcdef") != strlen(id)) {
+		ctl_client_json(c, 0, "a queue id is 32 hexadecimal digits");
+		return;
+	}
+	if (svc_chan[SVC_QUEUE] == NULL) {
+		ctl_client_json(c, 0, "the queue is restarting: try again");
+		return;
+	}
+	out = ipc_out_new(IMSG_QUEUE_CTL, c->id, -1);
+	ipc_add_u32(out, (uint32_t)i);
+	ipc_add_str(out, id);
+	(void)ipc_chan_send(svc_chan[SVC_QUEUE], out);
+	c->waiting = 1;
+	c->on_queue = 1;
+	event_del(c->ev);
+}
+
 static void
 ctl_client_request(struct ctl_client *c)
 {
@@ -169,13 +211,17 @@ ctl_client_request(struct ctl_client *c)
 		ctl_client_deliver(c, c->line + 8);
 		return;
 	}
+	if (strncmp(c->line, "queue ", 6) == 0) {
+		ctl_client_queue(c, c->line + 6);
+		return;
+	}
 	if (strcmp(c->line, "status") == 0)
 		type = IMSG_CTL_STATUS;
 	else if (strcmp(c->line, "reload") == 0)
 		type = IMSG_CTL_RELOAD;
 	else {
 		ctl_client_json(c, 0, "unknown request (status, reload, "
-		    "deliver)");
+		    "deliver, queue)");
 		return;
 	}
 	out = ipc_out_new(type, c->id, -1);
@@ -335,7 +381,8 @@ ctl_master_msg(struct ipc_msg *msg)
 
 		if (msg->fd == -1 || ipc_get_u32(msg, &svc) == -1 ||
 		    ipc_end(msg) == -1 ||
-		    (svc != SVC_AUTH && svc != SVC_DELIVER))
+		    (svc != SVC_AUTH && svc != SVC_DELIVER &&
+		    svc != SVC_QUEUE))
 			return -1;
 		if (svc_chan[svc] != NULL)
 			ipc_chan_free(svc_chan[svc]);
@@ -387,6 +434,13 @@ ctl_svc_dispatch(struct ipc_chan *chan, struct ipc_msg *msg, void *arg)
 	(void)arg;
 	ipc_msg_clear(msg);
 	switch (msg->hdr.type) {
+	case IMSG_QUEUE_CTL:
+		if (ipc_get_u32(msg, &ok) == -1 ||
+		    ipc_get_str(msg, &text, 256) == -1 || ipc_end(msg) == -1)
+			fatalx("control: malformed reply from the queue");
+		if (c != NULL)
+			ctl_client_json(c, ok != 0, text);
+		return;
 	case IMSG_AUTH_RCPT:
 		if (ipc_get_u32(msg, &found) == -1 ||
 		    ipc_get_u64(msg, &account) == -1 ||
@@ -469,8 +523,13 @@ ctl_svc_closed(struct ipc_chan *chan, int reason, void *arg)
 	/* whoever waited on it gets an answer, not a timeout */
 	for (c = TAILQ_FIRST(&clients); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		if (!c->waiting || c->rcpt[0] == '\0')
+		if (!c->waiting || (svc == SVC_QUEUE ? !c->on_queue :
+		    c->rcpt[0] == '\0'))
 			continue;
+		if (svc == SVC_QUEUE) {
+			ctl_client_json(c, 0, "the queue restarted: try again");
+			continue;
+		}
 		if (svc == SVC_DELIVER)
 			ctl_client_quota_back(c);
 		ctl_client_json(c, 0, svc == SVC_DELIVER ? "deliver is "

@@ -4,9 +4,10 @@
  * session hands it an authenticated user's message for remote
  * recipients; the queue seals it to the queue key and stores it durably
  * (queue_store.c) before it answers, and only then does the session say
- * 250.  Sending it on (the mta role, retries, bounces) is the outbound
- * issue's; until then messages wait in the spool and `sealpostctl queue
- * list|show` shows them.
+ * 250.  The scheduler (queue_sched.c) then hands each message to the mta
+ * service, retries, and sends notifications (queue_bounce.c); this file
+ * is the service: its sessions, its channels to mta, auth and deliver
+ * (made by the master), and control's requests (sealpostctl queue).
  *
  * Process:  queue (user _sp_queue, DATA_DIR/queue at /mail in its jail,
  *           sandbox profile ROLE_QUEUE).  It reads DATA_DIR/keys/queue.key
@@ -14,7 +15,9 @@
  * Trust:    sessions are untrusted peers: only submission sessions may
  *           queue, every field is bounded and checked again when the
  *           envelope is encoded, and the message must be a sealed memfd.
- *           The master is trusted.
+ *           Control may only ask for QUEUE_CTL operations.  The mta
+ *           parses network input: its replies are checked and bounded
+ *           (queue_sched.c).  The master is trusted.
  * Limits:   QUEUE_RCPTS_MAX recipients; QUEUE_MSG_MAX bytes.
  * See also: store/queue_store.c, smtp/smtp_txn.c, ipc_types.h.
  */
@@ -23,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,13 +40,29 @@
 #include "memfd.h"
 #include "service.h"
 #include "queue_store.h"
+#include "queue.h"
 #include "banned.h"
 
 #define QUEUE_MSG_MAX	((size_t)1 << 31)
 
-static unsigned char	*queue_sk;		/* sodium_malloc */
-static unsigned char	 queue_pk[QUEUE_KEY_LEN];
-static int		 spool_fd = -1;
+struct queue_settings	 qset = {
+	.hostname = "localhost", .first_retry = 300, .retry_interval = 900,
+	.lifetime = 5 * 86400, .delay_warning = 4 * 3600, .concurrency = 5,
+	.rate = 0, .max_hops = 50
+};
+struct event_base	*qbase;
+int			 qspool = -1;
+unsigned char		 qpk[QUEUE_KEY_LEN];
+unsigned char		*qsk;
+
+/* channels the master made: to mta, auth, deliver (proctab_links) */
+static struct ipc_chan	*svc_chan[SVC_MAX];
+
+struct ipc_chan *
+queue_chan(int svc)
+{
+	return svc >= 0 && svc < SVC_MAX ? svc_chan[svc] : NULL;
+}
 
 static int
 queue_kind(enum sp_listener_kind k)
@@ -106,7 +126,7 @@ queue_msg(struct service_session *ss, struct ipc_msg *msg)
 		return -1;
 	}
 	env.size = size;
-	if (queue_store_put(spool_fd, queue_pk, msg->fd, &env, err,
+	if (queue_store_put(qspool, qpk, msg->fd, &env, err,
 	    sizeof(err)) == -1) {
 		log_warnx("%016" PRIx64 " queue event=queue result=fail "
 		    "reason=%s", ss->connid, err);
@@ -117,9 +137,32 @@ queue_msg(struct service_session *ss, struct ipc_msg *msg)
 		log_info("%016" PRIx64 " queue event=queued id=%s rcpts=%u "
 		    "size=%zu", ss->connid, env.id, n, size);
 		queue_reply(ss, msg->hdr.id, QUEUE_OK, env.id);
+		sched_add(env.id, env.created);
 	}
 	queue_env_free(&env);
 	ipc_msg_clear(msg);		/* the handler owns the fd: close it */
+	return 0;
+}
+
+/* control: sealpostctl queue flush|hold|release|delete */
+static int
+queue_ctl(struct service_session *ss, struct ipc_msg *msg)
+{
+	struct ipc_out	*out;
+	const char	*id;
+	char		 text[256];
+	uint32_t	 op;
+	int		 r;
+
+	if (ss->kind != SP_KIND_CONTROL || msg->fd != -1 ||
+	    ipc_get_u32(msg, &op) == -1 || op > QUEUE_CTL_DELETE ||
+	    ipc_get_str(msg, &id, QUEUE_ID_LEN) == -1 || ipc_end(msg) == -1)
+		return -1;
+	r = sched_ctl(op, id, text, sizeof(text));
+	out = ipc_out_new(IMSG_QUEUE_CTL, msg->hdr.id, -1);
+	ipc_add_u32(out, r == 0);
+	ipc_add_str(out, text);
+	(void)ipc_chan_send(ss->chan, out);
 	return 0;
 }
 
@@ -128,7 +171,88 @@ queue_session_msg(struct service_session *ss, struct ipc_msg *msg)
 {
 	if (msg->hdr.type == IMSG_QUEUE_MSG)
 		return queue_msg(ss, msg);
+	if (msg->hdr.type == IMSG_QUEUE_CTL)
+		return queue_ctl(ss, msg);
 	return -1;
+}
+
+/* Replies on the queue's own channels: the mta's, auth's, deliver's. */
+static void
+queue_svc_dispatch(struct ipc_chan *chan, struct ipc_msg *msg, void *arg)
+{
+	(void)chan;
+	(void)arg;
+	switch (msg->hdr.type) {
+	case IMSG_MTA_SEND:
+		sched_mta_reply(msg);
+		break;
+	case IMSG_AUTH_RCPT:
+	case IMSG_AUTH_QUOTA:
+	case IMSG_DELIVER_MSG:
+		local_reply(msg);
+		break;
+	default:
+		fatalx("queue: unexpected message type %u from a service",
+		    msg->hdr.type);
+	}
+	ipc_msg_clear(msg);
+}
+
+static void
+queue_svc_closed(struct ipc_chan *chan, int reason, void *arg)
+{
+	int	svc = (int)(uintptr_t)arg;
+
+	(void)chan;
+	if (reason == IPC_CLOSED_MALFORMED && svc == SVC_MTA)
+		log_warnx("queue: the mta sent a malformed message");
+	svc_chan[svc] = NULL;
+	if (svc == SVC_MTA)
+		sched_mta_lost();
+	else
+		local_lost();
+}
+
+static int
+queue_master_msg(struct ipc_msg *msg)
+{
+	uint32_t	svc;
+
+	if (msg->hdr.type != IMSG_MASTER_CHANNEL)
+		return -1;
+	if (msg->fd == -1 || ipc_get_u32(msg, &svc) == -1 ||
+	    ipc_end(msg) == -1 || (svc != SVC_MTA && svc != SVC_AUTH &&
+	    svc != SVC_DELIVER))
+		return -1;
+	if (svc_chan[svc] != NULL) {
+		ipc_chan_free(svc_chan[svc]);
+		svc_chan[svc] = NULL;
+		if (svc == SVC_MTA)
+			sched_mta_lost();
+		else
+			local_lost();
+	}
+	svc_chan[svc] = ipc_chan_new(qbase, msg->fd, IPC_PEER_SERVICE,
+	    queue_svc_dispatch, queue_svc_closed, (void *)(uintptr_t)svc);
+	msg->fd = -1;
+	if (svc == SVC_MTA)
+		sched_kick();
+	return 0;
+}
+
+static unsigned int
+queue_opt_num(const struct child_args *a, const char *name, unsigned int def,
+    unsigned int min, unsigned int max)
+{
+	const char	*v, *errstr;
+	unsigned int	 n;
+
+	if ((v = child_opt(a, name)) == NULL)
+		return def;
+	n = (unsigned int)strtonum(v, min, max, &errstr);
+	if (errstr != NULL)
+		fatalx("queue: -o %s: %s", name, errstr);
+	return n;
 }
 
 /* Before the jail, as root: the queue key (made on the first start). */
@@ -140,12 +264,27 @@ queue_preload(const struct child_args *a)
 
 	if (a->data_dir == NULL)
 		fatalx("queue: -D DATA_DIR is required");
-	if ((queue_sk = sodium_malloc(QUEUE_KEY_LEN)) == NULL)
+	if (child_opt(a, "hostname") != NULL)
+		strlcpy(qset.hostname, child_opt(a, "hostname"),
+		    sizeof(qset.hostname));
+	qset.first_retry = queue_opt_num(a, "first-retry", qset.first_retry,
+	    1, 366 * 86400);
+	qset.retry_interval = queue_opt_num(a, "retry-interval",
+	    qset.retry_interval, 1, 366 * 86400);
+	qset.lifetime = queue_opt_num(a, "lifetime", qset.lifetime, 1,
+	    366 * 86400);
+	qset.delay_warning = queue_opt_num(a, "delay-warning",
+	    qset.delay_warning, 0, 366 * 86400);
+	qset.concurrency = queue_opt_num(a, "concurrency", qset.concurrency,
+	    1, 100);
+	qset.rate = queue_opt_num(a, "rate", qset.rate, 0, 100000);
+	qset.max_hops = queue_opt_num(a, "max-hops", qset.max_hops, 1, 1000);
+	if ((qsk = sodium_malloc(QUEUE_KEY_LEN)) == NULL)
 		fatal("queue: sodium_malloc");
 	n = snprintf(path, sizeof(path), "%s/keys/queue.key", a->data_dir);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		fatalx("queue: data-dir too long");
-	if (queue_key_load(path, true, queue_sk, queue_pk, err,
+	if (queue_key_load(path, true, qsk, qpk, err,
 	    sizeof(err)) == -1)
 		fatalx("queue: %s", err);
 }
@@ -154,10 +293,11 @@ queue_preload(const struct child_args *a)
 static void
 queue_init(struct event_base *base)
 {
-	(void)base;
-	if ((spool_fd = open("/mail/spool", O_RDONLY | O_DIRECTORY |
+	qbase = base;
+	if ((qspool = open("/mail/spool", O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1)
 		fatal("queue: /mail/spool");
+	sched_init();
 }
 
 static const struct service_ops queue_ops = {
@@ -166,6 +306,7 @@ static const struct service_ops queue_ops = {
 	.preload = queue_preload,
 	.init = queue_init,
 	.session_msg = queue_session_msg,
+	.master_msg = queue_master_msg,
 };
 
 int

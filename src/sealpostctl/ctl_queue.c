@@ -62,6 +62,12 @@ ctl_queue_show(const struct queue_env *e)
 	    log_esc(esc, sizeof(esc), e->from, strlen(e->from)), e->account,
 	    e->body8 ? "8BITMIME" : "7BIT", e->smtputf8 ? " SMTPUTF8" : "",
 	    ret[e->ret], e->envid[0] != '\0' ? e->envid : "-");
+	if (e->next > 0)
+		ctl_queue_time(e->next, t, sizeof(t));
+	printf("attempts:  %u\nnext:      %s\n%s", e->attempts,
+	    e->held ? "held (sealpostctl queue release ID)" : e->next > 0 ?
+	    t : "now", e->warned ? "warned:    the delay warning went\n" :
+	    "");
 	for (i = 0; i < e->nrcpts; i++) {
 		const struct queue_rcpt *r = &e->rcpts[i];
 
@@ -76,7 +82,20 @@ ctl_queue_show(const struct queue_env *e)
 		if (r->orcpt[0] != '\0')
 			printf(" orcpt=%s", log_esc(esc, sizeof(esc),
 			    r->orcpt, strlen(r->orcpt)));
+		printf(" %s", r->state == QUEUE_RCPT_SENT ? "sent" :
+		    r->state == QUEUE_RCPT_FAILED ? "failed" : "waiting");
+		if (r->remote[0] != '\0')
+			printf(" remote=%s", r->remote);
 		printf("\n");
+		if (r->diag[0] != '\0') {
+			const char *c;
+
+			/* the last reply: printable ASCII, anything else ? */
+			printf("           ");
+			for (c = r->diag; *c != '\0'; c++)
+				putchar(*c >= 0x20 && *c < 0x7f ? *c : '?');
+			printf("\n");
+		}
 	}
 }
 
@@ -155,7 +174,10 @@ ctl_queue_main(const char *conffile, int argc, char **argv)
 	    (strcmp(argv[1], "list") == 0 && argc != 2) ||
 	    (strcmp(argv[1], "show") == 0 && argc != 3)) {
 		fprintf(stderr, "usage: sealpostctl [-c file] queue list\n"
-		    "       sealpostctl [-c file] queue show ID [--raw]\n");
+		    "       sealpostctl [-c file] queue show ID [--raw]\n"
+		    "       sealpostctl [-c file] queue flush [ID]\n"
+		    "       sealpostctl [-c file] queue hold|release|delete "
+		    "ID\n");
 		return 2;
 	}
 	show = strcmp(argv[1], "show") == 0;
@@ -207,8 +229,8 @@ ctl_queue_main(const char *conffile, int argc, char **argv)
 	if (n == 0)
 		printf("the queue is empty\n");
 	else
-		printf("%-32s %10s %-20s %s\n", "ID", "SIZE", "QUEUED",
-		    "FROM -> RECIPIENTS");
+		printf("%-32s %10s %-20s %-8s %s\n", "ID", "SIZE", "QUEUED",
+		    "TRIES", "FROM -> RECIPIENTS");
 	for (i = 0; i < n; i++) {
 		if (queue_store_get(fd, pk, sk, ids[i], &e, err,
 		    sizeof(err)) == -1) {
@@ -217,8 +239,9 @@ ctl_queue_main(const char *conffile, int argc, char **argv)
 			continue;
 		}
 		ctl_queue_time(e.created, t, sizeof(t));
-		printf("%-32s %10" PRIu64 " %-20s <%s> -> %zu: <%s>%s\n",
-		    e.id, e.size, t, log_esc(esc, sizeof(esc), e.from,
+		printf("%-32s %10" PRIu64 " %-20s %-3u%-5s <%s> -> %zu: <%s>%s\n",
+		    e.id, e.size, t, e.attempts, e.held ? " held" : "",
+		    log_esc(esc, sizeof(esc), e.from,
 		    strlen(e.from)), e.nrcpts, e.rcpts[0].addr,
 		    e.nrcpts > 1 ? ", ..." : "");
 		queue_env_free(&e);

@@ -14,5 +14,12 @@ int	ctl_queue_is_command(const char *word);
 void	ctl_queue_time(int64_t t, char *buf, size_t len);
 /* Run it; returns the exit status. */
 int	ctl_queue_main(const char *conffile, int argc, char **argv);
+/*
+ * queue flush|hold|release|delete (ctl_queue_ops.c): through the running
+ * server's control socket (sock, or the configuration's).
+ */
+int	ctl_queue_is_op(int argc, char **argv);
+int	ctl_queue_op(const char *conffile, const char *sock, int argc,
+	    char **argv);
 
 #endif

@@ -177,6 +177,8 @@ main(int argc, char **argv)
 		return ctl_accounts_main(conffile, argc, argv);
 	if (argc >= 1 && ctl_store_is_command(argv[0]))
 		return ctl_store_main(conffile, argc, argv);
+	if (ctl_queue_is_op(argc, argv))
+		return ctl_queue_op(conffile, sock, argc, argv);
 	if (argc >= 1 && ctl_queue_is_command(argv[0]))
 		return ctl_queue_main(conffile, argc, argv);
 	if (argc >= 1 && ctl_policy_is_command(argv[0]))

@@ -39,7 +39,29 @@ const struct proc_spec proctab_services[SVC_MAX] = {
 	/* execs gpg: /usr and DATA_DIR/keys/gnupg (read-only) in its jail */
 	[SVC_PGP] = { .name = "pgp", .binary = "sealpost-pgp",
 	    .user = "_sp_pgp", .role = ROLE_PGP, .jail_pgp = 1 },
+	/* outbound SMTP and DNS: the one role that reaches other hosts;
+	 * its only peer is the queue (service_link) */
+	[SVC_MTA] = { .name = "mta", .binary = "sealpost-mta",
+	    .user = "_sp_mta", .role = ROLE_MTA },
 };
+
+/*
+ * Channels between services, made by the master whenever both ends are
+ * ready and remade after either restarts (service_link): the first
+ * service sees the second as a peer it sends requests to; the second sees
+ * a session of kind SP_KIND_CONTROL or SP_KIND_QUEUE.
+ */
+const struct proc_link proctab_links[] = {
+	/* sealpostctl deliver, quarantine release, queue flush|hold|... */
+	{ SVC_CONTROL, SVC_AUTH },
+	{ SVC_CONTROL, SVC_DELIVER },
+	{ SVC_CONTROL, SVC_QUEUE },
+	/* sending; bounces to local senders straight into their INBOX */
+	{ SVC_QUEUE, SVC_MTA },
+	{ SVC_QUEUE, SVC_AUTH },
+	{ SVC_QUEUE, SVC_DELIVER },
+};
+const size_t proctab_nlinks = sizeof(proctab_links) / sizeof(proctab_links[0]);
 
 /*
  * The mail process of a logged-in IMAP or POP3 connection: the account's

@@ -34,7 +34,15 @@ struct proc_spec {
 	const struct proc_spec *mail;
 };
 
+/* A channel from one service to another (proctab.c). */
+struct proc_link {
+	enum sp_service	 from;		/* sends requests */
+	enum sp_service	 to;		/* sees a session */
+};
+
 extern const struct proc_spec	 proctab_services[SVC_MAX];
+extern const struct proc_link	 proctab_links[];
+extern const size_t		 proctab_nlinks;
 extern const struct proc_spec	*proctab_sessions[SP_LISTEN_KIND_MAX];
 extern const struct proc_spec	 proctab_imap_mail;
 extern const struct proc_spec	 proctab_pop3_mail;
@@ -97,7 +105,8 @@ struct service {
 	char			 sandbox[64];	/* level it reported */
 	struct pending_list	 pending;	/* channels to hand over */
 	unsigned int		 npending;
-	int			 linked;	/* control has a channel to it */
+	unsigned int		 links;		/* 1 << SVC_x it has a channel
+						   to (proctab_links) */
 	int			 renewal;	/* a fresh process to take over
 						   (service_renew), not yet ready */
 	int			 renew_again;	/* asked again meanwhile */

@@ -37,7 +37,8 @@
 
 static void	service_start(struct service *);
 static void	service_takeover(struct service *);
-static void	service_link_control(struct master *);
+static void	service_link(struct master *);
+static void	service_unlink(struct master *, struct service *);
 static void	service_send_session(struct service *, uint64_t,
 		    enum sp_listener_kind, const char *, int);
 
@@ -75,37 +76,51 @@ service_test_accounts(struct service *s)
 #endif
 
 /*
- * The control service's own channels to auth and deliver (for sealpostctl
- * deliver), made whenever both ends are ready and remade after either
- * restarts.  auth and deliver see it as a session of kind SP_KIND_CONTROL.
+ * The channels between services (proctab_links): control's to auth,
+ * deliver and queue; the queue's to mta, auth and deliver.  Made whenever
+ * both ends are ready, and remade after either restarts or is renewed.
+ * The receiving end sees a session of kind SP_KIND_CONTROL or
+ * SP_KIND_QUEUE; the sending end gets IMSG_MASTER_CHANNEL.
  */
 static void
-service_link_control(struct master *m)
+service_link(struct master *m)
 {
-	struct service	*ctl = &m->services[SVC_CONTROL];
 	struct ipc_out	*out;
-	const int	 targets[] = { SVC_AUTH, SVC_DELIVER };
 	int		 sv[2];
 	size_t		 i;
 
-	if (!ctl->ready || ctl->chan == NULL)
-		return;
-	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
-		struct service *t = &m->services[targets[i]];
+	for (i = 0; i < proctab_nlinks; i++) {
+		struct service *f = &m->services[proctab_links[i].from];
+		struct service *t = &m->services[proctab_links[i].to];
+		unsigned int	bit = 1u << proctab_links[i].to;
 
-		if (!t->ready || t->chan == NULL || t->linked)
+		if (!f->ready || f->chan == NULL || f->renewal ||
+		    !t->ready || t->chan == NULL || (f->links & bit))
 			continue;
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
 		    sv) == -1) {
-			log_warn("control channel to %s", t->spec->name);
+			log_warn("%s channel to %s", f->spec->name,
+			    t->spec->name);
 			continue;
 		}
-		service_send_session(t, 0, SP_KIND_CONTROL, "", sv[0]);
+		service_send_session(t, 0, f->id == SVC_CONTROL ?
+		    SP_KIND_CONTROL : SP_KIND_QUEUE, "", sv[0]);
 		out = ipc_out_new(IMSG_MASTER_CHANNEL, 0, sv[1]);
-		ipc_add_u32(out, (uint32_t)targets[i]);
-		(void)ipc_chan_send(ctl->chan, out);
-		t->linked = 1;
+		ipc_add_u32(out, (uint32_t)t->id);
+		(void)ipc_chan_send(f->chan, out);
+		f->links |= bit;
 	}
+}
+
+/* Service s is gone or replaced: its channels, and everyone's to it. */
+static void
+service_unlink(struct master *m, struct service *s)
+{
+	int	i;
+
+	s->links = 0;
+	for (i = 0; i < SVC_MAX; i++)
+		m->services[i].links &= ~(1u << s->id);
 }
 
 static void
@@ -144,7 +159,7 @@ service_dispatch(struct ipc_chan *chan, struct ipc_msg *msg, void *arg)
 			service_test_accounts(s);
 #endif
 		service_flush_pending(s);
-		service_link_control(s->master);
+		service_link(s->master);
 		master_services_ready(s->master);
 		return;
 	case IMSG_AUTH_LOGIN_OK:
@@ -203,7 +218,7 @@ static void
 service_start(struct service *s)
 {
 	struct master	*m = s->master;
-	char		 path[PATH_MAX], bufs[2][24], *argv[32];
+	char		 path[PATH_MAX], bufs[2][24], *argv[48];
 	char		 opts[9][PATH_MAX + 16];
 	int		 fds[SP_FD_FIRST_FREE], sv[2], i, n, k;
 	pid_t		 pid;
@@ -268,6 +283,49 @@ service_start(struct service *s)
 		if (m->conf->rspamd_url != NULL)
 			snprintf(opts[k++], sizeof(opts[8]), "rspamd-url=%s",
 			    m->conf->rspamd_url);
+		for (i = 0; i < k; i++) {
+			argv[n++] = "-o";
+			argv[n++] = opts[i];
+		}
+		argv[n] = NULL;
+	}
+	if (s->id == SVC_QUEUE) {
+		/* the schedule, the limits per destination, our name */
+		const struct sp_conf *c = m->conf;
+
+		snprintf(opts[0], sizeof(opts[0]), "hostname=%s", c->hostname);
+		snprintf(opts[1], sizeof(opts[1]), "first-retry=%u",
+		    c->queue_first_retry);
+		snprintf(opts[2], sizeof(opts[2]), "retry-interval=%u",
+		    c->queue_retry_interval);
+		snprintf(opts[3], sizeof(opts[3]), "lifetime=%u",
+		    c->queue_lifetime);
+		snprintf(opts[4], sizeof(opts[4]), "delay-warning=%u",
+		    c->queue_delay_warning);
+		snprintf(opts[5], sizeof(opts[5]), "concurrency=%u",
+		    c->outbound_concurrency);
+		snprintf(opts[6], sizeof(opts[6]), "rate=%u",
+		    c->outbound_rate);
+		snprintf(opts[7], sizeof(opts[7]), "max-hops=%u",
+		    c->max_hops);
+		for (i = 0; i < 8; i++) {
+			argv[n++] = "-o";
+			argv[n++] = opts[i];
+		}
+		argv[n] = NULL;
+	}
+	if (s->id == SVC_MTA) {
+		const struct sp_conf *c = m->conf;
+
+		snprintf(opts[0], sizeof(opts[0]), "hostname=%s", c->hostname);
+		snprintf(opts[1], sizeof(opts[1]), "port=%u",
+		    (unsigned int)c->outbound_port);
+		snprintf(opts[2], sizeof(opts[2]), "timeout=%u",
+		    c->outbound_timeout);
+		k = 3;
+		if (c->dns_resolver != NULL)
+			snprintf(opts[k++], sizeof(opts[3]), "resolver=%s",
+			    c->dns_resolver);
 		for (i = 0; i < k; i++) {
 			argv[n++] = "-o";
 			argv[n++] = opts[i];
@@ -435,10 +493,10 @@ service_takeover(struct service *n)
 	s->started = n->started;
 	s->backoff = 1;
 	strlcpy(s->sandbox, n->sandbox, sizeof(s->sandbox));
-	s->linked = 0;
+	service_unlink(m, s);
 	service_free_renewal(m, n);
 	service_flush_pending(s);
-	service_link_control(m);
+	service_link(m);
 	if (again)
 		service_renew(m, s->id);
 }
@@ -529,12 +587,8 @@ service_reaped(struct master *m, pid_t pid, int st)
 	}
 	s->pid = 0;
 	s->ready = 0;
-	/* the control service's channel to it, or all of control's, broke */
-	if (s->id == SVC_CONTROL)
-		for (i = 0; i < SVC_MAX; i++)
-			m->services[i].linked = 0;
-	else
-		s->linked = 0;
+	/* its channels, and the other services' to it, broke */
+	service_unlink(m, s);
 	if (m->stopping) {
 		log_info("service %s stopped", s->spec->name);
 		service_maybe_done(m);

@@ -27,6 +27,9 @@
  *	ret 0|1|2  body8 0|1  smtputf8 0|1	(one per line)
  *	envid TEXT		(decoded xtext: no control characters)
  *	rcpt ADDRESS TAB NOTIFY TAB ORCPT	(one per recipient)
+ *	attempts N  next SECONDS  warned 0|1  held 0|1	(optional, in order)
+ *	state INDEX TAB STATE TAB REMOTE TAB DIAG	(recipients not pending
+ *						 or with a reply kept)
  */
 #include "config.h"
 
@@ -115,6 +118,26 @@ queue_env_encode(const struct queue_env *e, char **out_r, size_t *len_r)
 		r = buf_addf(b, "rcpt %s\t%u\t%s\n", q->addr, q->notify,
 		    q->orcpt);
 	}
+	if (r == 0)
+		r = buf_addf(b, "attempts %u\nnext %" PRId64 "\nwarned %d\n"
+		    "held %d\n", e->attempts, e->next < 0 ? 0 : e->next,
+		    e->warned != 0, e->held != 0);
+	for (i = 0; i < e->nrcpts && r == 0; i++) {
+		const struct queue_rcpt *q = &e->rcpts[i];
+
+		if (q->state == QUEUE_RCPT_PENDING && q->diag[0] == '\0')
+			continue;
+		if (q->state < 0 || q->state > QUEUE_RCPT_FAILED ||
+		    !qs_clean(q->remote, QUEUE_REMOTE_MAX) ||
+		    strchr(q->remote, '\t') != NULL ||
+		    !qs_clean(q->diag, QUEUE_DIAG_MAX)) {
+			buf_free(&b);
+			errno = EINVAL;
+			return -1;
+		}
+		r = buf_addf(b, "state %zu\t%d\t%s\t%s\n", i, q->state,
+		    q->remote, q->diag);
+	}
 	if (r == -1) {
 		buf_free(&b);
 		errno = E2BIG;
@@ -162,6 +185,58 @@ qs_number(const char *line, const char *key, long long min, long long max,
 	return errstr == NULL ? 0 : -1;
 }
 
+/*
+ * The lines after the recipients: attempts, next, warned and held in
+ * that order (*sched counts them), then a state line per recipient that
+ * has one, in increasing index order.
+ */
+static int
+qs_schedule(char *line, struct queue_env *e, int *sched)
+{
+	static const char *const keys[] = { "attempts", "next", "warned",
+	    "held" };
+	char		*t[3], *p;
+	long long	 v;
+	size_t		 idx;
+	const char	*errstr;
+	int		 i, state;
+
+	if (*sched < 4) {
+		if (qs_number(line, keys[*sched], 0, *sched == 0 ? 1000000 :
+		    *sched == 1 ? INT64_MAX : 1, &v) == -1)
+			return -1;
+		switch ((*sched)++) {
+		case 0: e->attempts = (unsigned int)v; break;
+		case 1: e->next = v; break;
+		case 2: e->warned = (int)v; break;
+		case 3: e->held = (int)v; break;
+		}
+		return 0;
+	}
+	/* state INDEX \t STATE \t REMOTE \t DIAG */
+	if (strncmp(line, "state ", 6) != 0)
+		return -1;
+	for (p = line + 6, i = 0; i < 3; i++) {
+		if ((t[i] = strchr(p, '\t')) == NULL)
+			return -1;
+		*t[i] = '\0';
+		p = t[i] + 1;
+	}
+	idx = (size_t)strtonum(line + 6, 0, QUEUE_RCPTS_MAX - 1, &errstr);
+	if (errstr != NULL || idx >= e->nrcpts ||
+	    (*sched > 4 && idx <= (size_t)(*sched - 5)))
+		return -1;	/* in order, each once */
+	state = (int)strtonum(t[0] + 1, 0, QUEUE_RCPT_FAILED, &errstr);
+	if (errstr != NULL || !qs_clean(t[1] + 1, QUEUE_REMOTE_MAX) ||
+	    !qs_clean(t[2] + 1, QUEUE_DIAG_MAX))
+		return -1;
+	e->rcpts[idx].state = state;
+	strlcpy(e->rcpts[idx].remote, t[1] + 1, sizeof(e->rcpts[idx].remote));
+	strlcpy(e->rcpts[idx].diag, t[2] + 1, sizeof(e->rcpts[idx].diag));
+	*sched = 5 + (int)idx;
+	return 0;
+}
+
 int
 queue_env_decode(const char *text, size_t len, struct queue_env *e,
     char *err, size_t errlen)
@@ -172,6 +247,7 @@ queue_env_decode(const char *text, size_t len, struct queue_env *e,
 	long long	 v;
 	size_t		 n = 0, k;
 	const char	*errstr;
+	int		 sched = 0;
 
 	memset(e, 0, sizeof(*e));
 	if (len > QUEUE_ENV_MAX || memchr(text, '\0', len) != NULL) {
@@ -244,8 +320,13 @@ queue_env_decode(const char *text, size_t len, struct queue_env *e,
 			k++;
 			continue;
 		}
+		if (strncmp(line, "rcpt ", 5) != 0 && e->nrcpts > 0) {
+			if (qs_schedule(line, e, &sched) == -1)
+				goto bad;
+			continue;
+		}
 		/* rcpt ADDR \t NOTIFY \t ORCPT */
-		if (strncmp(line, "rcpt ", 5) != 0 ||
+		if (sched > 0 || strncmp(line, "rcpt ", 5) != 0 ||
 		    e->nrcpts == QUEUE_RCPTS_MAX ||
 		    (t1 = strchr(line + 5, '\t')) == NULL ||
 		    (t2 = strchr(t1 + 1, '\t')) == NULL)
@@ -268,7 +349,8 @@ queue_env_decode(const char *text, size_t len, struct queue_env *e,
 		    sizeof(e->rcpts[0].orcpt));
 		e->nrcpts++;
 	}
-	if (k != sizeof(keys) / sizeof(keys[0]) || e->nrcpts == 0)
+	if (k != sizeof(keys) / sizeof(keys[0]) || e->nrcpts == 0 ||
+	    (sched > 0 && sched < 4))
 		goto bad;
 	free(copy);
 	return 0;
@@ -390,6 +472,57 @@ done:
 	}
 	free(sealed);
 	return ret;
+}
+
+int
+queue_store_update(int spool_fd, const unsigned char pk[QUEUE_KEY_LEN],
+    const struct queue_env *env, char *err, size_t errlen)
+{
+	unsigned char	*sealed;
+	char		 envname[64], *text;
+	size_t		 len;
+	int		 r;
+
+	if (queue_env_encode(env, &text, &len) == -1) {
+		snprintf(err, errlen, "envelope: %s", strerror(errno));
+		return -1;
+	}
+	sealed = xmalloc(len + crypto_box_SEALBYTES);
+	r = crypto_box_seal(sealed, (unsigned char *)text, len, pk);
+	sodium_memzero(text, len);
+	free(text);
+	if (r != 0) {
+		free(sealed);
+		snprintf(err, errlen, "envelope: cannot seal");
+		errno = EIO;
+		return -1;
+	}
+	snprintf(envname, sizeof(envname), "%.*s.env", QUEUE_ID_LEN, env->id);
+	r = qs_write(spool_fd, envname, sealed, len + crypto_box_SEALBYTES,
+	    err, errlen);
+	free(sealed);
+	return r;
+}
+
+int
+queue_store_remove(int spool_fd, const char *id)
+{
+	char	name[64];
+
+	if (strlen(id) != QUEUE_ID_LEN) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(name, sizeof(name), "%s.env", id);
+	if (unlinkat(spool_fd, name, 0) == -1 && errno != ENOENT)
+		return -1;
+	if (fsync(spool_fd) == -1)
+		return -1;
+	(void)unlinkat(spool_fd, id, 0);
+	snprintf(name, sizeof(name), "%s.info", id);
+	(void)unlinkat(spool_fd, name, 0);
+	(void)fsync(spool_fd);
+	return 0;
 }
 
 /* Is name "HEX32.env"? */

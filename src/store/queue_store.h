@@ -25,13 +25,23 @@
 #define QUEUE_ORCPT_MAX		500
 #define QUEUE_RCPTS_MAX		1000
 #define QUEUE_ID_LEN		32	/* hex of the body's blob id */
-#define QUEUE_ENV_MAX		(1024 * 1024)	/* a sealed envelope */
+#define QUEUE_ENV_MAX		(2 * 1024 * 1024)	/* a sealed envelope */
+#define QUEUE_DIAG_MAX		400	/* a recipient's last reply, kept */
+#define QUEUE_REMOTE_MAX	253	/* the host that gave it */
 #define QUEUE_KEY_LEN		32
+
+/* A recipient's delivery state (the envelope is rewritten as it moves). */
+#define QUEUE_RCPT_PENDING	0	/* not delivered yet */
+#define QUEUE_RCPT_SENT		1	/* the remote took it: done */
+#define QUEUE_RCPT_FAILED	2	/* for good; its notification queued */
 
 struct queue_rcpt {
 	char		addr[QUEUE_ADDR_MAX + 1];
 	unsigned int	notify;			/* SMTP_NOTIFY_* bits (DSN) */
 	char		orcpt[QUEUE_ORCPT_MAX + 1];	/* "" none */
+	int		state;			/* QUEUE_RCPT_* */
+	char		remote[QUEUE_REMOTE_MAX + 1];	/* "" none */
+	char		diag[QUEUE_DIAG_MAX + 1];	/* "451 4.3.0 ..." */
 };
 
 /* Everything but the body. */
@@ -47,6 +57,11 @@ struct queue_env {
 	char			 envid[QUEUE_ENVID_MAX + 1];
 	struct queue_rcpt	*rcpts;
 	size_t			 nrcpts;
+	/* the schedule (absent from envelopes written before it: zero) */
+	unsigned int		 attempts;
+	int64_t			 next;		/* unix seconds; 0: now */
+	int			 warned;	/* the delay warning went */
+	int			 held;		/* sealpostctl queue hold */
 };
 
 /*
@@ -91,6 +106,20 @@ int	queue_store_get(int spool_fd, const unsigned char *pk,
 int	queue_store_get_in(int spool_fd, const char *where,
 	    const unsigned char *pk, const unsigned char *sk, const char *id,
 	    struct queue_env *env, char *err, size_t errlen);
+
+/*
+ * Write env (state changed) again over its envelope, durably: a new
+ * sealed file renamed over the old one.  0, or -1 with errno and err.
+ */
+int	queue_store_update(int spool_fd, const unsigned char pk[QUEUE_KEY_LEN],
+	    const struct queue_env *env, char *err, size_t errlen);
+
+/*
+ * Remove message id: its envelope first (then it is no longer queued),
+ * then its body and info file; the directory is fsynced.  0, or -1 with
+ * errno when the envelope could not be removed.
+ */
+int	queue_store_remove(int spool_fd, const char *id);
 
 /*
  * Every queued message's id (envelopes present), sorted: *ids_r (the

@@ -126,10 +126,19 @@ def list_mailboxes(m, lsub=False, lower=False):
 class Instance:
     """A sealpostd development instance in a temporary folder."""
 
-    def __init__(self, name="test", extra_conf=(), build=None, spam=False):
+    def __init__(self, name="test", extra_conf=(), build=None, spam=False,
+                 host="127.0.0.1"):
         """spam: use the test run's shared rspamd (rspamd()); without it
-        the instance scores no spam (rspamd-url none)."""
+        the instance scores no spam (rspamd-url none).  host: the loopback
+        address it listens on (two instances: 127.0.0.2 and 127.0.0.3)."""
         self.build = build or BUILD
+        self.host = host
+        # Mail queued for remote recipients must never reach the real DNS
+        # or the Internet from a test: unless the test gives its own
+        # resolver, the mta asks one that is not there (the discard port,
+        # nothing listens: every lookup fails for now, the mail waits).
+        if not any(l.split()[:1] == ["dns-resolver"] for l in extra_conf):
+            extra_conf = list(extra_conf) + ["dns-resolver 127.0.0.1@9"]
         self.spam = spam
         self.extra_conf = list(extra_conf)
         self.tmp = tempfile.mkdtemp(prefix="sp-%s-" % name, dir="/tmp")
@@ -146,6 +155,7 @@ class Instance:
                     SEALPOST_PORT_OFFSET=str(self.offset),
                     SEALPOST_DEV_PREPARED="1",
                     SEALPOST_BUILD_DIR=self.build,
+                    SEALPOST_LISTEN_ADDR=self.host,
                     SEALPOST_RSPAMD_URL=rspamd().url if self.spam else "none")
 
     def start(self, timeout=30):
@@ -271,7 +281,7 @@ class Instance:
     def imaps(self, user="demo@example.test", password=None):
         """An imaplib connection over implicit TLS, logged in."""
         import imaplib
-        m = imaplib.IMAP4_SSL("127.0.0.1", self.port("imaps"),
+        m = imaplib.IMAP4_SSL(self.host, self.port("imaps"),
                               ssl_context=self.tls_context(), timeout=30)
         m.login(user, password if password is not None else self.demo_password)
         return m
@@ -279,7 +289,7 @@ class Instance:
     def deliver(self, rcpt, messages, sender="a@other.test"):
         """Deliver each message (bytes) to rcpt over one SMTP session."""
         import smtplib
-        with smtplib.SMTP("127.0.0.1", self.port("smtp"), timeout=60) as s:
+        with smtplib.SMTP(self.host, self.port("smtp"), timeout=60) as s:
             s.ehlo("client.test")
             for msg in messages:
                 s.sendmail(sender, [rcpt], msg)
@@ -287,7 +297,7 @@ class Instance:
     def pop3s(self, user="demo@example.test", password=None):
         """A poplib connection over implicit TLS (995), logged in."""
         import poplib
-        p = poplib.POP3_SSL("127.0.0.1", self.port("pop3s"),
+        p = poplib.POP3_SSL(self.host, self.port("pop3s"),
                             context=self.tls_context(), timeout=30)
         p.user(user)
         p.pass_(password if password is not None else self.demo_password)

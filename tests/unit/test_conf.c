@@ -216,7 +216,7 @@ test_conf_outbound_defaults(void)
 	test_assert(c->outbound_concurrency == 5);
 	test_assert(c->outbound_rate == 0);
 	test_assert(c->outbound_timeout == 300);
-	test_assert(c->max_hops == 50);
+	test_assert(c->max_hops == 100);
 	conf_free(c);
 
 	c = parse_extra("outbound-port 2525\ndns-resolver 127.0.0.1@5353\n"

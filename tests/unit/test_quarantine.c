@@ -122,8 +122,8 @@ static void
 test_put_remove(void)
 {
 	struct queue_env	 e, d;
-	struct queue_rcpt	 rc[2] = { { "a@example.test", 0, "" },
-				    { "b@example.test", 0, "" } };
+	struct queue_rcpt	 rc[2] = { { .addr = "a@example.test" },
+				    { .addr = "b@example.test" } };
 	struct quar_info	 q, got;
 	struct blob_reader	*r;
 	unsigned char		*sk = sodium_malloc(32), pk[32], id[16];

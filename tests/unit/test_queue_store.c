@@ -23,8 +23,9 @@
 #include "banned.h"
 
 static struct queue_rcpt	rcpts[2] = {
-	{ "a@remote.test", 6, "rfc822;a@remote.test" },
-	{ "\"b c\"@remote.test", 0, "" }
+	{ .addr = "a@remote.test", .notify = 6,
+	    .orcpt = "rfc822;a@remote.test" },
+	{ .addr = "\"b c\"@remote.test" }
 };
 
 static void
@@ -100,6 +101,74 @@ test_text(void)
 }
 
 static void
+test_schedule(void)
+{
+	struct queue_env	e, d;
+	struct queue_rcpt	r[2];
+	char			*t, err[128];
+	size_t			 len, i;
+
+	test_begin("envelope text: the schedule and each recipient's state");
+	env_make(&e);
+	memcpy(r, rcpts, sizeof(r));	/* the shared ones stay as they are */
+	e.rcpts = r;
+	e.attempts = 3;
+	e.next = 1700000900;
+	e.warned = 1;
+	e.held = 1;
+	e.rcpts[1].state = QUEUE_RCPT_FAILED;
+	strlcpy(e.rcpts[1].remote, "mx.remote.test", sizeof(e.rcpts[1].remote));
+	strlcpy(e.rcpts[1].diag, "550 5.1.1 no such user here",
+	    sizeof(e.rcpts[1].diag));
+	test_assert(queue_env_encode(&e, &t, &len) == 0);
+	test_assert(queue_env_decode(t, len, &d, err, sizeof(err)) == 0);
+	test_assert(d.attempts == 3 && d.next == 1700000900 && d.warned == 1 &&
+	    d.held == 1 && d.nrcpts == 2);
+	test_assert(d.rcpts[0].state == QUEUE_RCPT_PENDING &&
+	    d.rcpts[0].diag[0] == '\0');
+	test_assert(d.rcpts[1].state == QUEUE_RCPT_FAILED);
+	test_assert_streq(d.rcpts[1].remote, "mx.remote.test");
+	test_assert_streq(d.rcpts[1].diag, "550 5.1.1 no such user here");
+	queue_env_free(&d);
+	free(t);
+	/* a diagnostic with a control character is refused */
+	strlcpy(e.rcpts[1].diag, "550 a\nrcpt x@y", sizeof(e.rcpts[1].diag));
+	test_assert(queue_env_encode(&e, &t, &len) == -1 || (free(t), 0));
+	/* hostile schedules: out of order, an index twice or out of range,
+	 * a state out of range, a schedule cut short, a recipient after it */
+	{
+		static const char *bad[] = {
+		    "next 1\nattempts 1\nwarned 0\nheld 0\n",
+		    "attempts 1\nnext 1\nwarned 0\nheld 0\n"
+		    "state 0\t1\t\t\nstate 0\t1\t\t\n",
+		    "attempts 1\nnext 1\nwarned 0\nheld 0\n"
+		    "state 1\t1\t\t\nstate 0\t1\t\t\n",
+		    "attempts 1\nnext 1\nwarned 0\nheld 0\nstate 5\t1\t\t\n",
+		    "attempts 1\nnext 1\nwarned 0\nheld 0\nstate 0\t7\t\t\n",
+		    "attempts 1\nnext 1\nwarned 0\nheld 0\nstate 0\t1\t\n",
+		    "attempts 1\nnext 1\n",
+		    "attempts 1\nnext 1\nwarned 0\nheld 0\nrcpt c@d\t0\t\n",
+		    "attempts 1\nnext 1\nwarned 2\nheld 0\n",
+		};
+		static const char head[] = "SPQE1\ncreated 1\nfrom a\n"
+		    "account 1\nsize 1\nret 0\nbody8 0\nsmtputf8 0\nenvid \n"
+		    "rcpt a@b\t0\t\n";
+		char	buf[512];
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(buf, sizeof(buf), "%s%s", head, bad[i]);
+			test_assert(queue_env_decode(buf, strlen(buf), &d, err,
+			    sizeof(err)) == -1);
+		}
+		/* an envelope written before the schedule existed */
+		test_assert(queue_env_decode(head, strlen(head), &d, err,
+		    sizeof(err)) == 0 && d.attempts == 0 && d.next == 0);
+		queue_env_free(&d);
+	}
+	test_end();
+}
+
+static void
 test_put_get(void)
 {
 	struct queue_env	 e, d;
@@ -130,6 +199,14 @@ test_put_get(void)
 	free(ids);
 	test_assert(queue_store_get(dfd, pk, sk, e.id, &d, err,
 	    sizeof(err)) == 0 && d.nrcpts == 2 && d.size == 5);
+	/* the envelope rewritten with a state, read back */
+	d.attempts = 2;
+	d.rcpts[0].state = QUEUE_RCPT_SENT;
+	test_assert(queue_store_update(dfd, pk, &d, err, sizeof(err)) == 0);
+	queue_env_free(&d);
+	test_assert(queue_store_get(dfd, pk, sk, e.id, &d, err,
+	    sizeof(err)) == 0 && d.attempts == 2 &&
+	    d.rcpts[0].state == QUEUE_RCPT_SENT);
 	queue_env_free(&d);
 	/* another key; a flipped byte; no such id; not an id */
 	test_assert(queue_store_get(dfd, opk, osk, e.id, &d, err,
@@ -146,6 +223,11 @@ test_put_get(void)
 	    &d, err, sizeof(err)) == -1 && errno == ENOENT);
 	test_assert(queue_store_get(dfd, pk, sk, "../../etc/passwd", &d, err,
 	    sizeof(err)) == -1 && errno == ENOENT);
+	/* removed: envelope, body, no longer listed */
+	test_assert(queue_store_remove(dfd, e.id) == 0);
+	test_assert(faccessat(dfd, e.id, F_OK, 0) == -1);
+	test_assert(queue_store_ids(dfd, &ids, &n) == 0 && n == 0);
+	free(ids);
 	close(dfd);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	test_assert(system(path) == 0);
@@ -157,7 +239,8 @@ test_put_get(void)
 int
 main(void)
 {
-	static void (*tests[])(void) = { test_text, test_put_get, NULL };
+	static void (*tests[])(void) = { test_text, test_schedule, test_put_get,
+	    NULL };
 
 	if (sodium_init() < 0)
 		return 1;

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * mta.c - the mta service: the outbound SMTP client.  The queue asks it
+ * to send one message to the recipients of one domain (IMSG_MTA_SEND);
+ * it looks up where the domain's mail goes (mta_dns.c, asynchronous, on
+ * the event loop), then a worker thread makes the attempt (mta_send.c)
+ * and the answer goes back with an outcome per recipient.  It keeps no
+ * state of its own beyond idle connections: retrying, bouncing and
+ * durability are the queue's.
+ *
+ * Process:  mta (user _sp_mta, the empty jail, sandbox profile ROLE_MTA):
+ *           the one role that reaches other hosts (DNS, SMTP).  It never
+ *           sees a key: the queue hands it each message in the clear, as
+ *           a sealed memfd, for the time of the attempt.
+ * Trust:    the queue is its only peer (a channel the master made); what
+ *           it sends is checked anyway.  Remote servers and DNS answers
+ *           are hostile (mta_send.c, mta_dns.c, mta_reply.c).
+ * Limits:   MTA_WORKERS_MAX attempts at once; MTA_MSG_MAX bytes.
+ */
+#include "config.h"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "xmalloc.h"
+#include "ipc_types.h"
+#include "memfd.h"
+#include "service.h"
+#include "tls.h"
+#include "mta_send.h"
+#include "banned.h"
+
+#define MTA_WORKERS_MAX		64
+#define MTA_MSG_MAX		((size_t)1 << 31)
+#define MTA_ADDR_MAX		254
+#define MTA_ORCPT_MAX		500
+#define MTA_IDLE_MS		5000	/* an idle connection is kept */
+#define MTA_DEFAULT_TIMEOUT	300	/* seconds, RFC 5321 4.5.3.2 */
+
+struct req {
+	TAILQ_ENTRY(req)	 entry;
+	struct service_session	*ss;		/* NULL: the queue went away */
+	uint32_t		 id;
+	int			 msgfd;
+	void			*map;
+	size_t			 maplen;
+	char			 from[MTA_ADDR_MAX + 1];
+	char			 envid[MTA_ORCPT_MAX];	/* xtext */
+	char			*rcpts[MTA_CLIENT_RCPTS_MAX];
+	char			*orcpts[MTA_CLIENT_RCPTS_MAX];	/* xtext */
+	unsigned int		 notify[MTA_CLIENT_RCPTS_MAX];
+	struct mta_job		 job;
+};
+TAILQ_HEAD(req_list, req);
+
+static struct req_list	 reqs = TAILQ_HEAD_INITIALIZER(reqs);
+static unsigned int	 nworkers;
+static struct mta_dns	*dns;
+static struct ssl_ctx_st *tls_ctx;
+static char		 helo[256] = "localhost";
+static uint16_t		 port = 25;
+static int		 timeout_ms = MTA_DEFAULT_TIMEOUT * 1000;
+static int		 done_pipe[2] = { -1, -1 };
+static struct event	*ev_done, *ev_dns, *ev_idle;
+
+static void
+req_free(struct req *r)
+{
+	size_t	i;
+
+	TAILQ_REMOVE(&reqs, r, entry);
+	for (i = 0; i < r->job.m.nrcpts; i++) {
+		free(r->rcpts[i]);
+		free(r->orcpts[i]);
+	}
+	if (r->map != NULL && r->map != MAP_FAILED)
+		munmap(r->map, r->maplen);
+	if (r->msgfd != -1)
+		close(r->msgfd);
+	free(r);
+}
+
+/* The answer: who answered, then each recipient's state and reply. */
+static void
+req_answer(struct req *r)
+{
+	struct ipc_out	*out;
+	size_t		 i, ok = 0, temp = 0, perm = 0;
+
+	for (i = 0; i < r->job.m.nrcpts; i++) {
+		switch (r->job.r[i].state) {
+		case MTA_RCPT_OK:	ok++; break;
+		case MTA_RCPT_PERM:	perm++; break;
+		default:		r->job.r[i].state = MTA_RCPT_TEMP;
+					temp++; break;
+		}
+	}
+	/* ids, counts and hosts; addresses stay out of the log */
+	log_info("mta event=attempt id=%s domain=%s remote=%s connects=%u "
+	    "reused=%u tls=%d sent=%zu deferred=%zu failed=%zu", r->job.qid,
+	    r->job.domain, r->job.remote[0] != '\0' ? r->job.remote : "-",
+	    r->job.connects, r->job.reused, r->job.tls_used, ok, temp, perm);
+	if (r->ss != NULL) {
+		out = ipc_out_new(IMSG_MTA_SEND, r->id, -1);
+		ipc_add_str(out, r->job.remote);
+		ipc_add_u32(out, (uint32_t)r->job.m.nrcpts);
+		for (i = 0; i < r->job.m.nrcpts; i++) {
+			ipc_add_u32(out, (uint32_t)r->job.r[i].state);
+			ipc_add_str(out, r->job.r[i].text);
+		}
+		(void)ipc_chan_send(r->ss->chan, out);
+	}
+	req_free(r);
+}
+
+/* Every recipient gets the same outcome, decided before any connection. */
+static void
+req_fail_all(struct req *r, int state, const char *text)
+{
+	size_t	i;
+
+	for (i = 0; i < r->job.m.nrcpts; i++) {
+		r->job.r[i].state = state;
+		strlcpy(r->job.r[i].text, text, sizeof(r->job.r[i].text));
+	}
+	req_answer(r);
+}
+
+static void *
+worker(void *arg)
+{
+	struct req	*r = arg;
+	ssize_t		 n;
+
+	mta_send_run(&r->job);
+	do {
+		n = write(done_pipe[1], &r, sizeof(r));
+	} while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof(r))
+		fatal("mta: done pipe");
+	return NULL;
+}
+
+static void
+done_read(evutil_socket_t fd, short ev, void *arg)
+{
+	struct req	*r;
+	ssize_t		 n;
+
+	(void)ev;
+	(void)arg;
+	while ((n = read(fd, &r, sizeof(r))) == (ssize_t)sizeof(r)) {
+		nworkers--;
+		req_answer(r);
+	}
+}
+
+static void
+dns_done(void *arg, int status, const char *why, const struct mta_dest *d)
+{
+	struct req	*r = arg;
+	pthread_attr_t	 attr;
+	pthread_t	 t;
+	char		 text[320];
+
+	switch (status) {
+	case MTA_DNS_OK:
+		break;
+	case MTA_DNS_NXDOMAIN:
+		snprintf(text, sizeof(text), "550 5.1.2 %s: no such domain "
+		    "(DNS)", r->job.domain);
+		req_fail_all(r, MTA_RCPT_PERM, text);
+		return;
+	case MTA_DNS_NULL_MX:
+		/* RFC 7505 4.2 */
+		snprintf(text, sizeof(text), "556 5.1.10 %s takes no mail "
+		    "(null MX)", r->job.domain);
+		req_fail_all(r, MTA_RCPT_PERM, text);
+		return;
+	default:
+		snprintf(text, sizeof(text), "451 4.4.3 %s: %s", r->job.domain,
+		    why != NULL ? why : "DNS lookup failed");
+		req_fail_all(r, MTA_RCPT_TEMP, text);
+		return;
+	}
+	r->job.dest = *d;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, worker, r) != 0) {
+		pthread_attr_destroy(&attr);
+		req_fail_all(r, MTA_RCPT_TEMP, "451 4.3.0 mta: no thread");
+		return;
+	}
+	pthread_attr_destroy(&attr);
+	nworkers++;
+}
+
+static void
+dns_read(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (mta_dns_process(dns) == -1)
+		log_warnx("mta: resolver processing failed");
+}
+
+static void
+idle_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	mta_conn_idle_expire(MTA_IDLE_MS);
+}
+
+static int
+mta_msg(struct service_session *ss, struct ipc_msg *msg)
+{
+	struct req	*r;
+	const char	*qid, *domain, *from, *envid, *addr, *orcpt, *semi;
+	char		 xt[MTA_ORCPT_MAX * 3 + 1];
+	uint32_t	 body8, utf8, ret, n, notify, i;
+	struct stat	 st;
+	size_t		 size;
+
+	if (ss->kind != SP_KIND_QUEUE || msg->fd == -1)
+		return -1;
+	r = xcalloc(1, sizeof(*r));
+	r->msgfd = -1;
+	r->ss = ss;
+	r->id = msg->hdr.id;
+	TAILQ_INSERT_TAIL(&reqs, r, entry);
+	if (ipc_get_str(msg, &qid, 32) == -1 ||
+	    ipc_get_str(msg, &domain, MTA_HOST_MAX) == -1 ||
+	    ipc_get_str(msg, &from, MTA_ADDR_MAX) == -1 ||
+	    ipc_get_u32(msg, &body8) == -1 || ipc_get_u32(msg, &utf8) == -1 ||
+	    ipc_get_u32(msg, &ret) == -1 ||
+	    ipc_get_str(msg, &envid, 100) == -1 ||
+	    ipc_get_u32(msg, &n) == -1 || n == 0 ||
+	    n > MTA_CLIENT_RCPTS_MAX || body8 > 1 || utf8 > 1 || ret > 2)
+		goto bad;
+	strlcpy(r->job.qid, qid, sizeof(r->job.qid));
+	strlcpy(r->job.domain, domain, sizeof(r->job.domain));
+	strlcpy(r->from, from, sizeof(r->from));
+	if (mta_xtext(envid, r->envid, sizeof(r->envid)) == -1)
+		goto bad;
+	for (i = 0; i < n; i++) {
+		if (ipc_get_str(msg, &addr, MTA_ADDR_MAX) == -1 ||
+		    ipc_get_u32(msg, &notify) == -1 || notify > 15 ||
+		    ipc_get_str(msg, &orcpt, MTA_ORCPT_MAX) == -1 ||
+		    addr[0] == '\0')
+			goto bad;
+		r->rcpts[i] = xstrdup(addr);
+		r->notify[i] = notify;
+		/* ORCPT=type;xtext(address) (RFC 3461 4.2) */
+		xt[0] = '\0';
+		if ((semi = strchr(orcpt, ';')) != NULL) {
+			size_t	tl = (size_t)(semi - orcpt);
+
+			if (tl + 1 >= sizeof(xt))
+				goto bad;
+			memcpy(xt, orcpt, tl + 1);
+			if (mta_xtext(semi + 1, xt + tl + 1,
+			    sizeof(xt) - tl - 1) == -1)
+				goto bad;
+		}
+		r->orcpts[i] = xstrdup(xt);
+		r->job.m.nrcpts = i + 1;
+	}
+	if (ipc_end(msg) == -1 ||
+	    memfd_check_sealed(msg->fd, MTA_MSG_MAX, &size) == -1 ||
+	    fstat(msg->fd, &st) == -1)
+		goto bad;
+	r->msgfd = msg->fd;
+	msg->fd = -1;
+	if (size > 0 && (r->map = mmap(NULL, size, PROT_READ, MAP_PRIVATE,
+	    r->msgfd, 0)) == MAP_FAILED) {
+		req_fail_all(r, MTA_RCPT_TEMP, "451 4.3.0 mta: out of memory");
+		return 0;
+	}
+	r->maplen = size;
+	r->job.body = r->map;
+	r->job.bodylen = size;
+	r->job.helo = helo;
+	r->job.port = port;
+	r->job.timeout_ms = timeout_ms;
+	r->job.tls = tls_ctx;
+	r->job.m.from = r->from;
+	r->job.m.size = size;
+	r->job.m.body8 = (int)body8;
+	r->job.m.smtputf8 = (int)utf8;
+	r->job.m.ret = (int)ret;
+	r->job.m.envid = r->envid;
+	r->job.m.rcpts = (const char *const *)r->rcpts;
+	r->job.m.notify = r->notify;
+	r->job.m.orcpt = (const char *const *)r->orcpts;
+	if (nworkers >= MTA_WORKERS_MAX) {
+		req_fail_all(r, MTA_RCPT_TEMP, "451 4.3.2 mta: too many "
+		    "deliveries at once");
+		return 0;
+	}
+	if (mta_dns_lookup(dns, r->job.domain, randombytes_random(), dns_done,
+	    r) == -1) {
+		char	text[320];
+
+		snprintf(text, sizeof(text), "553 5.1.2 %s: not a valid "
+		    "destination domain", r->job.domain);
+		req_fail_all(r, MTA_RCPT_PERM, text);
+	}
+	return 0;
+bad:
+	r->ss = NULL;
+	req_free(r);
+	return -1;
+}
+
+static int
+mta_session_msg(struct service_session *ss, struct ipc_msg *msg)
+{
+	if (msg->hdr.type == IMSG_MTA_SEND)
+		return mta_msg(ss, msg);
+	return -1;
+}
+
+static void
+mta_session_gone(struct service_session *ss)
+{
+	struct req	*r;
+
+	TAILQ_FOREACH(r, &reqs, entry)
+		if (r->ss == ss)
+			r->ss = NULL;
+}
+
+/* Before the jail, as root: the resolver (resolv.conf) and TLS. */
+static void
+mta_preload(const struct child_args *a)
+{
+	const char	*v, *errstr;
+	char		 err[256];
+
+	if ((v = child_opt(a, "hostname")) != NULL)
+		strlcpy(helo, v, sizeof(helo));
+	if ((v = child_opt(a, "port")) != NULL) {
+		port = (uint16_t)strtonum(v, 1, 65535, &errstr);
+		if (errstr != NULL)
+			fatalx("mta: port %s", errstr);
+	}
+	if ((v = child_opt(a, "timeout")) != NULL) {
+		timeout_ms = (int)strtonum(v, 1, 3600, &errstr) * 1000;
+		if (errstr != NULL)
+			fatalx("mta: timeout %s", errstr);
+	}
+	sandbox_allow_connect(port);
+	sandbox_allow_connect(53);		/* DNS over TCP */
+	if ((v = child_opt(a, "resolver")) != NULL &&
+	    (v = strrchr(v, '@')) != NULL)
+		sandbox_allow_connect((uint16_t)strtonum(v + 1, 1, 65535,
+		    &errstr));
+	if ((dns = mta_dns_new(child_opt(a, "resolver"), err,
+	    sizeof(err))) == NULL)
+		fatalx("mta: %s", err);
+	if ((tls_ctx = tls_client_ctx_new(err, sizeof(err))) == NULL)
+		fatalx("mta: %s", err);
+	if (pipe2(done_pipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal("mta: pipe2");
+}
+
+static void
+mta_init(struct event_base *base)
+{
+	struct timeval	tv = { 1, 0 };
+
+	ev_done = event_new(base, done_pipe[0], EV_READ | EV_PERSIST,
+	    done_read, NULL);
+	ev_dns = event_new(base, mta_dns_fd(dns), EV_READ | EV_PERSIST,
+	    dns_read, NULL);
+	ev_idle = event_new(base, -1, EV_PERSIST, idle_tick, NULL);
+	if (ev_done == NULL || ev_dns == NULL || ev_idle == NULL ||
+	    event_add(ev_done, NULL) == -1 || event_add(ev_dns, NULL) == -1 ||
+	    evtimer_add(ev_idle, &tv) == -1)
+		fatalx("mta: events");
+}
+
+static const struct service_ops mta_ops = {
+	.name = "mta",
+	.role = ROLE_MTA,
+	.preload = mta_preload,
+	.init = mta_init,
+	.session_msg = mta_session_msg,
+	.session_gone = mta_session_gone,
+};
+
+int
+main(int argc, char **argv)
+{
+	if (sodium_init() < 0)
+		return 1;
+	service_main(argc, argv, &mta_ops);
+}

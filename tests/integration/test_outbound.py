@@ -1,0 +1,351 @@
+"""Outbound delivery (issue 14): two sealpost instances, A on 127.0.0.2 and
+B on 127.0.0.3, and a dnsmasq serving their MX records.  A user of A
+submits; A's queue hands the message to its mta, which finds B through
+DNS and delivers over SMTP (STARTTLS); the message is read back over IMAP
+on B.  A fast retry schedule from A's configuration makes retries, delay
+warnings and expiry happen within seconds.
+
+Also: a remote 4xx then success (B's mailbox over quota, then a bigger
+one), a remote 5xx (a bounce in the sender's INBOX, from the null
+sender), an unreachable MX (retries, a delay warning, then a bounce after
+the shortened lifetime), kill -9 of the queue during delivery (delivered,
+at most once duplicated), a hostile remote (T48: endless replies, a huge
+line, garbage: a temporary failure and a living mta), and sealpostctl
+queue hold | release | flush | delete.
+"""
+
+import email
+import email.utils
+import os
+import re
+import signal
+import smtplib
+import socket
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from sealpost_test import DnsServer, Instance, wait_for  # noqa: E402
+
+A_HOST, B_HOST = "127.0.0.2", "127.0.0.3"
+DEAD_HOST, EVIL_HOST = "127.0.0.4", "127.0.0.5"
+
+
+def message(subject, body=b"hello\r\n", sender="demo@example.test", to="bob@b.test"):
+    return (b"From: <" + sender.encode() + b">\r\nTo: <" + to.encode() + b">\r\n"
+            b"Date: " + email.utils.formatdate().encode() + b"\r\n"
+            b"Subject: " + subject.encode() + b"\r\nMessage-ID: <" + subject.encode()
+            + b"@example.test>\r\n\r\n" + body)
+
+
+class Hostile(threading.Thread):
+    """A remote that misbehaves in turn on each connection (T48): an
+    endless multi-line greeting, a greeting line of a megabyte without an
+    end, and binary garbage.  It counts connections and bytes it read."""
+
+    MODES = ("endless", "hugeline", "garbage")
+
+    def __init__(self, host, port):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, port))
+        self.sock.listen(16)
+        self.connections = 0
+        self.stopping = False
+
+    def run(self):
+        while not self.stopping:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            mode = self.MODES[self.connections % len(self.MODES)]
+            self.connections += 1
+            threading.Thread(target=self.serve, args=(c, mode), daemon=True).start()
+
+    def serve(self, c, mode):
+        c.settimeout(30)
+        try:
+            if mode == "endless":
+                line = b"220-" + b"x" * 200 + b"\r\n"
+                for _ in range(100000):
+                    c.sendall(line)
+            elif mode == "hugeline":
+                c.sendall(b"220 " + b"y" * (1 << 20))
+                time.sleep(2)
+            else:
+                c.sendall(bytes(range(256)) * 64 + b"\r\n")
+                time.sleep(2)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    def stop(self):
+        self.stopping = True
+        self.sock.close()
+
+
+class TestOutbound(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.b = Instance("out-b", host=B_HOST, extra_conf=[
+            "hostname mx.b.test", "domain b.test",
+            "instance-type test", "kdf-strength test"]).start()
+        port = cls.b.port("smtp")
+        cls.dns = DnsServer(records=[
+            "mx-host=b.test,mx.b.test,10", "host-record=mx.b.test,%s" % B_HOST,
+            "mx-host=dead.test,mx.dead.test,10", "host-record=mx.dead.test,%s" % DEAD_HOST,
+            "mx-host=evil.test,mx.evil.test,10", "host-record=mx.evil.test,%s" % EVIL_HOST,
+        ]).start()
+        cls.evil = Hostile(EVIL_HOST, port)
+        cls.evil.start()
+        cls.a = Instance("out-a", host=A_HOST, extra_conf=[
+            "dns-resolver 127.0.0.1@%d" % cls.dns.port,
+            "outbound-port %d" % port,
+            "outbound-timeout 3s",
+            "outbound-concurrency 2",
+            "queue-first-retry 2s", "queue-retry-interval 3s",
+            "queue-delay-warning 6s", "queue-lifetime 16s",
+            "instance-type test", "kdf-strength test"]).start()
+        cls.b.ctl("domain", "add", "b.test")
+        for u in ("bob@b.test", "carol@b.test"):
+            cls.b.add_user(u)
+        cls.b.add_user("small@b.test", quota="6K")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.evil.stop()
+        cls.a.stop()
+        cls.b.finish()
+        cls.dns.stop()
+        # the queue's kill -9 leaves a "signal=9" line on purpose
+        bad = [l for l in cls.a.bad_log_lines()
+               if not re.search(r"service queue died pid=\d+ signal=9", l)]
+        if not bad and not os.environ.get("SEALPOST_KEEP"):
+            cls.a.cleanup()
+        assert not bad, "\n".join(bad)
+
+    # -- helpers ----------------------------------------------------------
+    def submit(self, rcpts, msg, sender="demo@example.test"):
+        with smtplib.SMTP(A_HOST, self.a.port("submission"), timeout=60) as s:
+            s.starttls(context=self.a.tls_context())
+            s.login("demo@example.test", self.a.demo_password)
+            s.sendmail(sender, rcpts, msg)
+
+    @staticmethod
+    def subjects(inst, user, mailbox="INBOX"):
+        m = inst.imaps(user)
+        try:
+            m.select(mailbox, readonly=True)
+            _, data = m.search(None, "ALL")
+            out = []
+            for num in data[0].split():
+                _, d = m.fetch(num, "(BODY.PEEK[])")
+                out.append(email.message_from_bytes(d[0][1]))
+            return out
+        finally:
+            m.logout()
+
+    def wait_subject(self, inst, user, subject, timeout=30, count=1):
+        def found():
+            got = [x for x in self.subjects(inst, user) if subject in (x["Subject"] or "")]
+            return got if len(got) >= count else None
+        return wait_for(found, timeout, "%s in %s's INBOX" % (subject, user), interval=0.5)
+
+    def queue_ids(self):
+        out = self.a.ctl("queue", "list").stdout.decode()
+        return re.findall(r"^([0-9a-f]{32}) ", out, re.M)
+
+    def queue_show(self, qid):
+        return self.a.ctl("queue", "show", qid).stdout.decode()
+
+    def new_queue_id(self, before, rcpt):
+        """The entry that appeared since before and is for rcpt (not a
+        notification another test's message caused meanwhile)."""
+        def new():
+            for i in self.queue_ids():
+                if i in before:
+                    continue
+                r = self.a.ctl("queue", "show", i, check=False)
+                if r.returncode == 0 and ("<%s>" % rcpt) in r.stdout.decode():
+                    return i
+            return None
+        return wait_for(new, 10, "a new queue entry for " + rcpt)
+
+    @staticmethod
+    def report(msg):
+        """The message/delivery-status part's fields, per recipient."""
+        for part in msg.walk():
+            if part.get_content_type() == "message/delivery-status":
+                blocks = part.get_payload()
+                return [dict(b.items()) for b in blocks]
+        raise AssertionError("no delivery-status part")
+
+    # -- tests ------------------------------------------------------------
+    def test_delivered_over_smtp_with_starttls(self):
+        """Submitted on A, delivered by A's mta to B over STARTTLS, read
+        back over IMAP on B; A's queue is left empty of it."""
+        before = set(self.queue_ids())
+        self.submit(["bob@b.test"], message("outbound-1", b"across\r\n.dot line\r\n"))
+        got = self.wait_subject(self.b, "bob@b.test", "outbound-1")[0]
+        self.assertIn("across\n.dot line", got.get_payload().replace("\r\n", "\n"))
+        # B's Received line: from A, over TLS
+        self.assertRegex(got.as_string(), r"(?s)Received: from .*mail\.example\.test.*with ESMTPS")
+        self.a.wait_log(r"mta event=attempt id=\w+ domain=b\.test remote=mx\.b\.test "
+                        r".* tls=1 sent=1 deferred=0 failed=0")
+        wait_for(lambda: not (set(self.queue_ids()) - before), 10, "the queue emptied")
+
+    def test_remote_5xx_bounces_to_sender(self):
+        """B refuses the recipient for good: the sender gets an RFC 3464
+        report in their INBOX on A, from the null sender (never by SMTP),
+        and a recipient B took in the same message is not reported."""
+        self.submit(["nobody@b.test", "carol@b.test"], message("outbound-5xx"))
+        self.wait_subject(self.b, "carol@b.test", "outbound-5xx")
+
+        def bounce():
+            for m in self.subjects(self.a, "demo@example.test"):
+                if m.get_content_type() == "multipart/report" and \
+                        "outbound-5xx" in m.as_string() and "failed" in m.as_string():
+                    return m
+            return None
+        m = wait_for(bounce, 30, "a failure report", interval=0.5)
+        self.assertEqual(m["Auto-Submitted"], "auto-replied")
+        self.assertRegex(m["From"], r"MAILER-DAEMON@")
+        fields = [f for f in self.report(m) if "Final-Recipient" in f]
+        self.assertEqual(len(fields), 1)
+        self.assertIn("nobody@b.test", fields[0]["Final-Recipient"])
+        self.assertEqual(fields[0]["Action"], "failed")
+        self.assertTrue(fields[0]["Status"].startswith("5."))
+        self.assertIn("mx.b.test", fields[0].get("Remote-MTA", ""))
+        self.assertRegex(fields[0]["Diagnostic-Code"], r"smtp; 550")
+        # the report went straight into the store, not through SMTP
+        self.assertRegex(self.a.log(), r"queue event=delivered id=\w+ to=local")
+
+    def test_remote_4xx_then_success(self):
+        """B answers 452 (the mailbox is over quota): A keeps the message
+        and tries again; once the mailbox is larger, a flush delivers it."""
+        # a message larger than the whole quota is refused for good (552):
+        # fill most of a 6K mailbox first, so that the next one is "for now"
+        self.b.deliver("small@b.test", [message("filler", (b"f" * 70 + b"\r\n") * 40,
+                                               to="small@b.test")])
+        before = set(self.queue_ids())
+        self.submit(["small@b.test"], message("outbound-4xx", (b"x" * 70 + b"\r\n") * 40))
+        qid = self.new_queue_id(before, "small@b.test")
+        wait_for(lambda: "452 4.2.2" in self.queue_show(qid), 20, "the 452 kept")
+        self.assertIn("waiting", self.queue_show(qid))
+        self.b.ctl("user", "del", "small@b.test")
+        self.b.add_user("small@b.test", quota="1M")
+        self.assertEqual(self.a.ctl("queue", "flush", qid).returncode, 0)
+        self.wait_subject(self.b, "small@b.test", "outbound-4xx", timeout=20)
+        wait_for(lambda: qid not in self.queue_ids(), 10, "the entry removed")
+
+    def test_unreachable_delay_warning_then_bounce(self):
+        """Nothing listens at dead.test's MX: retries, one delay warning
+        (after 6 s), then a failure report when the 16 s lifetime is over."""
+        before = set(self.queue_ids())
+        self.submit(["someone@dead.test"], message("outbound-dead", to="someone@dead.test"))
+        qid = self.new_queue_id(before, "someone@dead.test")
+
+        def reports(action):
+            return [m for m in self.subjects(self.a, "demo@example.test")
+                    if m.get_content_type() == "multipart/report"
+                    and "outbound-dead" in m.as_string()
+                    and any(f.get("Action") == action for f in self.report(m))]
+        warn = wait_for(lambda: reports("delayed"), 30, "a delay warning", interval=0.5)
+        self.assertEqual(len(warn), 1)
+        self.assertIn(qid, self.queue_ids())         # still trying
+        show = self.queue_show(qid)
+        self.assertRegex(show, r"attempts:  [1-9]")
+        self.assertIn("warned:", show)
+        fail = wait_for(lambda: reports("failed"), 40, "the failure report", interval=0.5)
+        fields = [f for f in self.report(fail[0]) if "Final-Recipient" in f][0]
+        self.assertEqual(fields["Status"], "4.4.7")
+        self.assertIn("not delivered in time", fields["Diagnostic-Code"])
+        wait_for(lambda: qid not in self.queue_ids(), 10, "the entry removed")
+        self.assertEqual(len(reports("delayed")), 1)  # one warning only
+
+    def test_hostile_remote_is_a_temporary_failure(self):
+        """evil.test's MX sends an endless reply, a megabyte line, garbage:
+        each attempt ends as a temporary failure in bounded time, the mta
+        keeps running (same pid), its memory stays small."""
+        mta = self.a.service("mta")
+        before = set(self.queue_ids())
+        self.submit(["x@evil.test"], message("outbound-evil", to="x@evil.test"))
+        qid = self.new_queue_id(before, "x@evil.test")
+        wait_for(lambda: self.evil.connections >= 3, 30, "three hostile connections")
+        wait_for(lambda: re.search(r"attempts:  [2-9]", self.queue_show(qid)), 30,
+                 "attempts counted")
+        show = self.queue_show(qid)
+        self.assertIn("waiting", show)
+        self.assertRegex(show, r"mx\.evil\.test: (malformed reply|a reply line longer)")
+        self.assertEqual(self.a.service("mta")["pid"], mta["pid"])
+        with open("/proc/%d/status" % mta["pid"]) as f:
+            rss = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+        self.assertLess(rss, 200 * 1024)             # KiB, under ASan too
+        self.assertEqual(self.a.ctl("queue", "delete", qid).returncode, 0)
+        self.assertNotIn(qid, self.queue_ids())
+
+    def test_hold_release_delete(self):
+        """A held message is not tried; release puts it back; delete removes
+        it without a report; bad ids are refused with a clear message."""
+        before = set(self.queue_ids())
+        self.submit(["held@dead.test"], message("outbound-held", to="held@dead.test"))
+        qid = self.new_queue_id(before, "held@dead.test")
+        self.assertEqual(self.a.ctl("queue", "hold", qid).returncode, 0)
+        self.assertIn("held", self.a.ctl("queue", "list").stdout.decode())
+        self.assertIn("next:      held", self.queue_show(qid))
+        n = self.queue_show(qid)
+        time.sleep(4)
+        self.assertEqual(re.search(r"attempts:  (\d+)", self.queue_show(qid)).group(1),
+                         re.search(r"attempts:  (\d+)", n).group(1))
+        self.assertEqual(self.a.ctl("queue", "release", qid).returncode, 0)
+        self.assertNotIn("next:      held", self.queue_show(qid))
+        r = self.a.ctl("queue", "delete", qid)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn(qid, self.queue_ids())
+        r = self.a.ctl("queue", "hold", "nothex", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(b"not a queue id", r.stderr)
+        r = self.a.ctl("queue", "release", "0" * 32, check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(b"no such message", r.stderr)
+
+    def test_kill_queue_during_delivery(self):
+        """kill -9 of the queue service while it delivers: every message
+        arrives, none more than twice; the master restarts the queue."""
+        n = 6
+        pid = self.a.service("queue")["pid"]
+        for i in range(n):
+            self.submit(["bob@b.test"], message("outbound-kill-%d" % i))
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: self.a.service("queue").get("pid") not in (None, pid)
+                 and self.a.service("queue").get("ready"), 20, "a new queue")
+        for i in range(n):
+            got = self.wait_subject(self.b, "bob@b.test", "outbound-kill-%d" % i, timeout=40)
+            self.assertLessEqual(len(got), 2)
+        time.sleep(3)
+        counts = {}
+        for m in self.subjects(self.b, "bob@b.test"):
+            s = m["Subject"] or ""
+            if s.startswith("outbound-kill-"):
+                counts[s] = counts.get(s, 0) + 1
+        self.assertEqual(len(counts), n)
+        self.assertTrue(all(1 <= c <= 2 for c in counts.values()), counts)
+
+    def test_one_connection_carries_several_messages(self):
+        """Messages to one domain submitted together share connections:
+        some attempt logs reused=1."""
+        for i in range(4):
+            self.submit(["carol@b.test"], message("outbound-reuse-%d" % i))
+        for i in range(4):
+            self.wait_subject(self.b, "carol@b.test", "outbound-reuse-%d" % i)
+        self.assertRegex(self.a.log(), r"mta event=attempt id=\w+ domain=b\.test "
+                                       r"remote=mx\.b\.test connects=0 reused=1")
+
+
+if __name__ == "__main__":
+    unittest.main()
