@@ -125,7 +125,8 @@ queue_env_encode(const struct queue_env *e, char **out_r, size_t *len_r)
 	for (i = 0; i < e->nrcpts && r == 0; i++) {
 		const struct queue_rcpt *q = &e->rcpts[i];
 
-		if (q->state == QUEUE_RCPT_PENDING && q->diag[0] == '\0')
+		if (q->state == QUEUE_RCPT_PENDING && q->diag[0] == '\0' &&
+		    q->remote[0] == '\0')
 			continue;
 		if (q->state < 0 || q->state > QUEUE_RCPT_FAILED ||
 		    !qs_clean(q->remote, QUEUE_REMOTE_MAX) ||

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * fuzz_queue_env.c - libFuzzer target for the queue envelope's decoder
- * (sealpostctl reads envelopes as root): any bytes decode or fail, and
- * what decodes encodes again to text that decodes to the same envelope.
+ * (sealpostctl reads envelopes as root; the queue at every attempt): any
+ * bytes decode or fail, and what decodes encodes again to text that
+ * decodes to the same envelope, schedule and recipient states included.
  */
 #include "config.h"
 
@@ -29,11 +30,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (queue_env_encode(&e, &t, &len) != 0 ||
 		    queue_env_decode(t, len, &d, err, sizeof(err)) != 0 ||
 		    d.nrcpts != e.nrcpts || strcmp(d.from, e.from) != 0 ||
-		    d.size != e.size)
+		    d.size != e.size || d.attempts != e.attempts ||
+		    d.next != e.next || d.warned != e.warned ||
+		    d.held != e.held)
 			abort();
 		for (i = 0; i < e.nrcpts; i++)
 			if (strcmp(d.rcpts[i].addr, e.rcpts[i].addr) != 0 ||
-			    strpbrk(d.rcpts[i].addr, "\r\n\t") != NULL)
+			    strpbrk(d.rcpts[i].addr, "\r\n\t") != NULL ||
+			    d.rcpts[i].state != e.rcpts[i].state ||
+			    e.rcpts[i].state < QUEUE_RCPT_PENDING ||
+			    e.rcpts[i].state > QUEUE_RCPT_FAILED ||
+			    strcmp(d.rcpts[i].diag, e.rcpts[i].diag) != 0 ||
+			    strcmp(d.rcpts[i].remote, e.rcpts[i].remote) != 0 ||
+			    strpbrk(d.rcpts[i].diag, "\r\n\t") != NULL)
 				abort();
 		queue_env_free(&d);
 		free(t);

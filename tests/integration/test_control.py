@@ -43,7 +43,7 @@ class Control(unittest.TestCase):
             st = self.inst.status()
             self.assertEqual(st["pid"], self.inst.master_pid)
             self.assertEqual({s["name"] for s in st["services"]},
-                             {"auth", "filter", "deliver", "queue", "control", "pgp"})
+                             {"auth", "filter", "deliver", "queue", "mta", "control", "pgp"})
             for s in st["services"]:
                 self.assertGreater(s["pid"], 0)
                 self.assertEqual(s["restarts"], 0)
@@ -72,7 +72,7 @@ class Control(unittest.TestCase):
     def test_bad_requests(self):
         pid = self.inst.service("control")["pid"]
         self.assertEqual(json.loads(self.ask(b"bogus\n")),
-                         {"ok": False, "message": "unknown request (status, reload, deliver)"})
+                         {"ok": False, "message": "unknown request (status, reload, deliver, queue)"})
         self.assertEqual(json.loads(self.ask(b"x" * 1000)),
                          {"ok": False, "message": "request too long"})
         self.assertEqual(json.loads(self.ask(b"sta\x00tus\n")),

@@ -100,6 +100,7 @@ class TestOutbound(unittest.TestCase):
             "mx-host=b.test,mx.b.test,10", "host-record=mx.b.test,%s" % B_HOST,
             "mx-host=dead.test,mx.dead.test,10", "host-record=mx.dead.test,%s" % DEAD_HOST,
             "mx-host=evil.test,mx.evil.test,10", "host-record=mx.evil.test,%s" % EVIL_HOST,
+            "mx-host=nullmx.test,.,0",
         ]).start()
         cls.evil = Hostile(EVIL_HOST, port)
         cls.evil.start()
@@ -224,6 +225,27 @@ class TestOutbound(unittest.TestCase):
         self.assertRegex(fields[0]["Diagnostic-Code"], r"smtp; 550")
         # the report went straight into the store, not through SMTP
         self.assertRegex(self.a.log(), r"queue event=delivered id=\w+ to=local")
+
+    def test_null_mx_and_no_such_domain_fail_at_once(self):
+        """A null MX (RFC 7505) and a domain that does not exist are
+        failures for good at the first attempt: 556 5.1.10 and 550 5.1.2,
+        in one report, no retry."""
+        self.submit(["x@nullmx.test", "y@nowhere.test"],
+                    message("outbound-nullmx", to="x@nullmx.test"))
+
+        def report():
+            for m in self.subjects(self.a, "demo@example.test"):
+                if m.get_content_type() == "multipart/report" and \
+                        "outbound-nullmx" in m.as_string():
+                    return m
+            return None
+        m = wait_for(report, 20, "the failure report", interval=0.5)
+        fields = {f["Final-Recipient"].split(";")[-1].strip(): f
+                  for f in self.report(m) if "Final-Recipient" in f}
+        self.assertEqual(fields["x@nullmx.test"]["Status"], "5.1.10")
+        self.assertIn("null MX", fields["x@nullmx.test"]["Diagnostic-Code"])
+        self.assertEqual(fields["y@nowhere.test"]["Status"], "5.1.2")
+        self.assertTrue(all(f["Action"] == "failed" for f in fields.values()))
 
     def test_remote_4xx_then_success(self):
         """B answers 452 (the mailbox is over quota): A keeps the message
