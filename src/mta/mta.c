@@ -39,6 +39,7 @@
 #include "memfd.h"
 #include "service.h"
 #include "tls.h"
+#include "mta_7bit.h"
 #include "mta_send.h"
 #include "banned.h"
 
@@ -85,6 +86,7 @@ req_free(struct req *r)
 		free(r->rcpts[i]);
 		free(r->orcpts[i]);
 	}
+	buf_free(&r->job.conv);
 	if (r->map != NULL && r->map != MAP_FAILED)
 		munmap(r->map, r->maplen);
 	if (r->msgfd != -1)
@@ -300,7 +302,9 @@ mta_msg(struct service_session *ss, struct ipc_msg *msg)
 	r->job.tls = tls_ctx;
 	r->job.m.from = r->from;
 	r->job.m.size = size;
-	r->job.m.body8 = (int)body8;
+	/* 8-bit data sent without BODY=8BITMIME still needs converting */
+	r->job.m.body8 = body8 || (size > 0 &&
+	    mta_7bit_needed(r->job.body, size));
 	r->job.m.smtputf8 = (int)utf8;
 	r->job.m.ret = (int)ret;
 	r->job.m.envid = r->envid;
@@ -373,6 +377,7 @@ mta_preload(const struct child_args *a)
 	if ((dns = mta_dns_new(child_opt(a, "resolver"), err,
 	    sizeof(err))) == NULL)
 		fatalx("mta: %s", err);
+	mta_7bit_init();	/* GMime, before the jail and the threads */
 	if ((tls_ctx = tls_client_ctx_new(err, sizeof(err))) == NULL)
 		fatalx("mta: %s", err);
 	if (pipe2(done_pipe, O_CLOEXEC | O_NONBLOCK) == -1)

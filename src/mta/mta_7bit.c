@@ -761,7 +761,7 @@ m7_edge(struct m7 *c, const char *text)
 static int
 m7_multipart(struct m7 *c, GMimeMultipart *mp, size_t mi, size_t bnd)
 {
-	size_t	bi;
+	size_t	bi = 0;
 	int	i, n;
 
 	if (m7_add_bnd(c, g_mime_multipart_get_boundary(mp), bnd, &bi) == -1)

@@ -36,6 +36,7 @@
 #include "buf.h"
 #include "io.h"
 #include "tls.h"
+#include "mta_7bit.h"
 #include "mta_data.h"
 #include "mta_send.h"
 #include "banned.h"
@@ -56,6 +57,7 @@ struct mta_conn {
 };
 
 static pthread_mutex_t	 idle_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t	 convert_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mta_conn	*idle_list;
 static size_t		 idle_n;
 
@@ -385,6 +387,78 @@ all_final(const struct mta_job *j)
 	return 1;
 }
 
+/*
+ * The server does not take 8-bit data and the message has some (RFC 6152
+ * 3): mta_client refused it before MAIL (554 5.6.3), leaving the
+ * connection usable.  Was that the reason?
+ */
+static int
+needs_7bit(const struct mta_job *j, const struct mta_conn *k)
+{
+	return j->m.body8 && !(k->c.exts & MTA_EXT_8BITMIME) &&
+	    !(j->m.smtputf8 && !(k->c.exts & MTA_EXT_SMTPUTF8)) &&
+	    !((k->c.exts & MTA_EXT_SIZE) && k->c.maxsize != 0 &&
+	    j->m.size > k->c.maxsize);
+}
+
+/*
+ * Convert the job's message to 7 bits (MIME: quoted-printable or base64
+ * for each 8-bit part), once: the job sends the converted copy from now
+ * on, to every host.  0, or -1 with why (a header with 8-bit bytes).
+ */
+static int
+to_7bit(struct mta_job *j, char *why, size_t whylen)
+{
+	struct buf	*out;
+	int		 r;
+
+	if (j->conv != NULL)
+		return 0;
+	out = buf_new(j->bodylen > MTA_7BIT_MAX_INPUT ? 0 :
+	    3 * j->bodylen + 64 * 1024);
+	pthread_mutex_lock(&convert_lock);	/* GMime, one at a time */
+	r = mta_7bit_convert(j->body, j->bodylen, out, why, whylen);
+	pthread_mutex_unlock(&convert_lock);
+	if (r == -1) {
+		buf_free(&out);
+		return -1;
+	}
+	j->conv = out;
+	j->body = out->data;
+	j->bodylen = out->len;
+	j->m.size = out->len;
+	j->m.body8 = 0;
+	return 0;
+}
+
+/*
+ * After a conversation that ended usable: if the message was refused for
+ * being 8-bit, convert it and send it again on the same connection.
+ * Returns what converse returns.
+ */
+static int
+retry_7bit(struct mta_job *j, struct mta_conn *k, struct buf *cmd,
+    int *tls_failed, int reuse)
+{
+	char	why[256], text[640];
+	size_t	i;
+	int	step;
+
+	if (!reuse || !needs_7bit(j, k))
+		return reuse;
+	if (to_7bit(j, why, sizeof(why)) == -1) {
+		snprintf(text, sizeof(text), "554 5.6.3 %s offers no 8BITMIME "
+		    "and the message cannot be made 7-bit: %s", k->host, why);
+		for (i = 0; i < j->m.nrcpts; i++)
+			strlcpy(k->c.r[i].text, text, sizeof(k->c.r[i].text));
+		return reuse;
+	}
+	buf_reset(cmd);
+	if ((step = mta_client_next(&k->c, &j->m, cmd)) == -1)
+		return reuse;
+	return converse(j, k, step, cmd, tls_failed);
+}
+
 /* Take this connection's outcomes for the recipients still open. */
 static void
 merge(struct mta_job *j, const struct mta_conn *k)
@@ -431,7 +505,8 @@ attempt(struct mta_job *j, size_t h, size_t a, int use_tls,
 	io_init(&k->io, fd, j->timeout_ms);
 	cmd = buf_new(64 * 1024);
 	/* the greeting first: no command */
-	if (converse(j, k, MTA_DO_SEND, cmd, tls_failed) == 1) {
+	if (retry_7bit(j, k, cmd, tls_failed,
+	    converse(j, k, MTA_DO_SEND, cmd, tls_failed)) == 1) {
 		merge(j, k);
 		buf_free(&cmd);
 		idle_put(k);
@@ -464,7 +539,8 @@ attempt_idle(struct mta_job *j)
 		j->reused = 1;
 		if (k->tls != NULL)
 			j->tls_used = 1;
-		if (converse(j, k, step, cmd, &tls_failed) == 1) {
+		if (retry_7bit(j, k, cmd, &tls_failed,
+		    converse(j, k, step, cmd, &tls_failed)) == 1) {
 			merge(j, k);
 			buf_free(&cmd);
 			idle_put(k);

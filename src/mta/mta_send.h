@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "mta_client.h"
 #include "mta_dns.h"
 
@@ -33,6 +34,8 @@ struct mta_job {
 	struct mta_client_msg	 m;
 	const unsigned char	*body;		/* the message, CR LF lines */
 	size_t			 bodylen;
+	struct buf		*conv;		/* its 7-bit copy, once made
+						 * (then body points into it) */
 	struct mta_dest		 dest;
 	/* out */
 	struct mta_rcpt_result	 r[MTA_CLIENT_RCPTS_MAX];

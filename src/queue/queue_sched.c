@@ -52,6 +52,8 @@
 #define HEADER_SCAN_MAX		(256 * 1024)	/* Received fields counted */
 #define POSTPONE		1	/* seconds, when a domain is busy */
 #define NO_MTA_WAIT		5	/* seconds, when the mta restarts */
+#define INFLIGHT_MAX		48	/* requests at the mta at once (its
+					 * MTA_WORKERS_MAX is 64) */
 #define NOTIFY_NEVER		0x01	/* smtp_parse.h's SMTP_NOTIFY_* */
 #define NOTIFY_FAILURE		0x04
 #define NOTIFY_DELAY		0x08
@@ -95,6 +97,7 @@ static struct qent_list	 ents = TAILQ_HEAD_INITIALIZER(ents);
 static struct qdom_list	 doms = TAILQ_HEAD_INITIALIZER(doms);
 static struct qreq_list	 reqs = TAILQ_HEAD_INITIALIZER(reqs);
 static uint32_t		 next_req = 1;
+static unsigned int	 inflight;	/* requests at the mta */
 static struct event	*ev_tick, *ev_kick;
 
 static void	finalize(struct qent *, int64_t now);
@@ -363,6 +366,7 @@ req_send(struct qent *e, struct qdom *d, const size_t *idx, size_t n)
 	d->active++;
 	d->started++;
 	e->busy++;
+	inflight++;
 }
 
 /*
@@ -378,7 +382,7 @@ send_groups(struct qent *e, int64_t now)
 	size_t		 i, j, n, idx[MTA_RCPTS_PER_REQ];
 	struct qdom	*d;
 
-	if (queue_chan(SVC_MTA) == NULL)
+	if (queue_chan(SVC_MTA) == NULL || inflight >= INFLIGHT_MAX)
 		return -1;
 	/* every domain must have room: an attempt is all or nothing */
 	for (i = 0; i < e->env.nrcpts; i++) {
@@ -438,9 +442,10 @@ local_done(void *arg, int result, const char *text)
 	case LOCAL_REMOTE:
 		if (send_groups(e, now) == 0)
 			return;
-		strlcpy(q->diag, "451 4.3.0 waiting for the mta",
-		    sizeof(q->diag));
-		break;
+		/* no room now: wait a little, no attempt counted */
+		ent_unload(e);
+		e->next = now + POSTPONE;
+		return;
 	default:
 		strlcpy(q->diag, text, sizeof(q->diag));
 		break;
@@ -648,6 +653,7 @@ sched_mta_reply(struct ipc_msg *msg)
 		log_warnx("queue event=malformed id=%s from=mta", q->e->id);
 	q->d->active--;
 	q->e->busy--;
+	inflight--;
 	finalize(q->e, now_s());
 	free(q);
 	sched_kick();
@@ -669,6 +675,7 @@ sched_mta_lost(void)
 			    sizeof(e->env.rcpts[0].diag));
 		q->d->active--;
 		e->busy--;
+		inflight--;
 		free(q);
 		finalize(e, now_s());
 	}

@@ -15,6 +15,8 @@ queue hold | release | flush | delete.
 """
 
 import email
+import email.message
+import email.policy
 import email.utils
 import os
 import re
@@ -30,7 +32,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sealpost_test import DnsServer, Instance, wait_for  # noqa: E402
 
 A_HOST, B_HOST = "127.0.0.2", "127.0.0.3"
-DEAD_HOST, EVIL_HOST = "127.0.0.4", "127.0.0.5"
+DEAD_HOST, EVIL_HOST, SEVEN_HOST = "127.0.0.4", "127.0.0.5", "127.0.0.7"
 
 
 def message(subject, body=b"hello\r\n", sender="demo@example.test", to="bob@b.test"):
@@ -89,6 +91,65 @@ class Hostile(threading.Thread):
         self.sock.close()
 
 
+class SevenBit(threading.Thread):
+    """A plain old SMTP server (RFC 821 manners): EHLO offers SIZE only,
+    no 8BITMIME, PIPELINING, STARTTLS or CHUNKING.  It keeps what it got:
+    each transaction's MAIL line and its DATA, dot-unstuffed."""
+
+    def __init__(self, host, port):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, port))
+        self.sock.listen(8)
+        self.got = []           # (MAIL line, data)
+
+    def run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    def serve(self, c):
+        f = c.makefile("rb")
+        c.settimeout(30)
+        mail = None
+        try:
+            c.sendall(b"220 seven.test ESMTP\r\n")
+            for line in f:
+                cmd = line.rstrip(b"\r\n").upper()
+                if cmd.startswith(b"EHLO"):
+                    c.sendall(b"250-seven.test\r\n250 SIZE 10000000\r\n")
+                elif cmd.startswith(b"MAIL"):
+                    mail = line.rstrip(b"\r\n")
+                    c.sendall(b"250 ok\r\n")
+                elif cmd.startswith(b"RCPT") or cmd.startswith(b"RSET"):
+                    c.sendall(b"250 ok\r\n")
+                elif cmd == b"DATA":
+                    c.sendall(b"354 go on\r\n")
+                    data = b""
+                    for l in f:
+                        if l == b".\r\n":
+                            break
+                        data += l[1:] if l.startswith(b".") else l
+                    self.got.append((mail, data))
+                    c.sendall(b"250 taken\r\n")
+                elif cmd == b"QUIT":
+                    c.sendall(b"221 bye\r\n")
+                    break
+                else:
+                    c.sendall(b"502 no\r\n")
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    def stop(self):
+        self.sock.close()
+
+
 class TestOutbound(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -101,9 +162,12 @@ class TestOutbound(unittest.TestCase):
             "mx-host=dead.test,mx.dead.test,10", "host-record=mx.dead.test,%s" % DEAD_HOST,
             "mx-host=evil.test,mx.evil.test,10", "host-record=mx.evil.test,%s" % EVIL_HOST,
             "mx-host=nullmx.test,.,0",
+            "mx-host=seven.test,mx.seven.test,10", "host-record=mx.seven.test,%s" % SEVEN_HOST,
         ]).start()
         cls.evil = Hostile(EVIL_HOST, port)
         cls.evil.start()
+        cls.seven = SevenBit(SEVEN_HOST, port)
+        cls.seven.start()
         cls.a = Instance("out-a", host=A_HOST, extra_conf=[
             "dns-resolver 127.0.0.1@%d" % cls.dns.port,
             "outbound-port %d" % port,
@@ -111,6 +175,12 @@ class TestOutbound(unittest.TestCase):
             "outbound-concurrency 2",
             "queue-first-retry 2s", "queue-retry-interval 3s",
             "queue-delay-warning 6s", "queue-lifetime 16s",
+            "instance-type test", "kdf-strength test"]).start()
+        # a second sender with outbound-rate 2: two messages a minute to a
+        # domain, the others wait (no attempt counted)
+        cls.a2 = Instance("out-a2", host="127.0.0.6", extra_conf=[
+            "dns-resolver 127.0.0.1@%d" % cls.dns.port,
+            "outbound-port %d" % port, "outbound-rate 2",
             "instance-type test", "kdf-strength test"]).start()
         cls.b.ctl("domain", "add", "b.test")
         for u in ("bob@b.test", "carol@b.test"):
@@ -120,6 +190,8 @@ class TestOutbound(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.evil.stop()
+        cls.seven.stop()
+        cls.a2.finish()
         cls.a.stop()
         cls.b.finish()
         cls.dns.stop()
@@ -131,11 +203,12 @@ class TestOutbound(unittest.TestCase):
         assert not bad, "\n".join(bad)
 
     # -- helpers ----------------------------------------------------------
-    def submit(self, rcpts, msg, sender="demo@example.test"):
-        with smtplib.SMTP(A_HOST, self.a.port("submission"), timeout=60) as s:
-            s.starttls(context=self.a.tls_context())
-            s.login("demo@example.test", self.a.demo_password)
-            s.sendmail(sender, rcpts, msg)
+    def submit(self, rcpts, msg, sender="demo@example.test", inst=None, mail_options=()):
+        inst = inst or self.a
+        with smtplib.SMTP(inst.host, inst.port("submission"), timeout=60) as s:
+            s.starttls(context=inst.tls_context())
+            s.login("demo@example.test", inst.demo_password)
+            s.sendmail(sender, rcpts, msg, mail_options=list(mail_options))
 
     @staticmethod
     def subjects(inst, user, mailbox="INBOX"):
@@ -204,7 +277,8 @@ class TestOutbound(unittest.TestCase):
         """B refuses the recipient for good: the sender gets an RFC 3464
         report in their INBOX on A, from the null sender (never by SMTP),
         and a recipient B took in the same message is not reported."""
-        self.submit(["nobody@b.test", "carol@b.test"], message("outbound-5xx"))
+        self.submit(["nobody@b.test", "carol@b.test"], message("outbound-5xx"),
+                    mail_options=["RET=FULL", "ENVID=out5xx"])
         self.wait_subject(self.b, "carol@b.test", "outbound-5xx")
 
         def bounce():
@@ -223,6 +297,11 @@ class TestOutbound(unittest.TestCase):
         self.assertTrue(fields[0]["Status"].startswith("5."))
         self.assertIn("mx.b.test", fields[0].get("Remote-MTA", ""))
         self.assertRegex(fields[0]["Diagnostic-Code"], r"smtp; 550")
+        # RET=FULL: the whole message comes back; ENVID is echoed
+        self.assertIn("Original-Envelope-Id: out5xx", m.as_string())
+        rfc822 = [p for p in m.walk() if p.get_content_type() == "message/rfc822"]
+        self.assertEqual(len(rfc822), 1)
+        self.assertIn("hello", rfc822[0].as_string())
         # the report went straight into the store, not through SMTP
         self.assertRegex(self.a.log(), r"queue event=delivered id=\w+ to=local")
 
@@ -357,6 +436,56 @@ class TestOutbound(unittest.TestCase):
                 counts[s] = counts.get(s, 0) + 1
         self.assertEqual(len(counts), n)
         self.assertTrue(all(1 <= c <= 2 for c in counts.values()), counts)
+
+    def test_8bit_to_a_7bit_server_is_converted(self):
+        """An 8-bit message (UTF-8 text and a binary attachment) to a
+        server without 8BITMIME: sent without BODY=8BITMIME, every byte
+        7-bit, every line at most 998 octets, and it decodes to the same
+        text and attachment (RFC 6152 3)."""
+        text = "Grüße aus Köln: naïve café, 東京\r\n" * 3
+        blob = bytes(range(256)) * 8
+        msg = email.message.EmailMessage()
+        msg["From"] = "demo@example.test"
+        msg["To"] = "x@seven.test"
+        msg["Subject"] = "outbound-8bit"
+        msg["Date"] = email.utils.formatdate()
+        msg["Message-ID"] = "<outbound-8bit@example.test>"
+        msg.set_content(text, cte="8bit")
+        msg.add_attachment(blob, maintype="application", subtype="octet-stream",
+                           filename="b.bin")
+        raw = msg.as_bytes(policy=email.policy.SMTP)
+        self.submit(["x@seven.test"], raw, mail_options=["BODY=8BITMIME"])
+        got = wait_for(lambda: [g for g in self.seven.got if b"outbound-8bit" in g[1]],
+                       30, "the message at the 7-bit server")[0]
+        mail, data = got
+        self.assertNotIn(b"8BITMIME", mail.upper())
+        self.assertTrue(all(b < 0x80 for b in data), "8-bit bytes on the wire")
+        self.assertTrue(all(len(l) <= 1000 for l in data.split(b"\n")))
+        back = email.message_from_bytes(data, policy=email.policy.default)
+        parts = list(back.iter_parts())
+        self.assertEqual(parts[0].get_content().replace("\r\n", "\n"),
+                         text.replace("\r\n", "\n"))
+        self.assertEqual(parts[1].get_content(), blob)
+
+    def test_rate_limit_per_domain(self):
+        """outbound-rate 2: of four messages to b.test, two are sent at
+        once; the other two wait for the next minute, never tried (a
+        limit is not a failure), and can be deleted meanwhile."""
+        for i in range(4):
+            self.submit(["bob@b.test"], message("outbound-rate-%d" % i), inst=self.a2)
+        wait_for(lambda: len([m for m in self.subjects(self.b, "bob@b.test")
+                              if (m["Subject"] or "").startswith("outbound-rate-")]) >= 2,
+                 30, "two messages through")
+        time.sleep(3)
+        got = [m for m in self.subjects(self.b, "bob@b.test")
+               if (m["Subject"] or "").startswith("outbound-rate-")]
+        self.assertEqual(len(got), 2)
+        out = self.a2.ctl("queue", "list").stdout.decode()
+        waiting = re.findall(r"^([0-9a-f]{32}) +\d+ \S+ \S+ +(\d+) ", out, re.M)
+        self.assertEqual(len(waiting), 2, out)
+        self.assertEqual({n for _, n in waiting}, {"0"})
+        for qid, _ in waiting:
+            self.a2.ctl("queue", "delete", qid)
 
     def test_one_connection_carries_several_messages(self):
         """Messages to one domain submitted together share connections:
