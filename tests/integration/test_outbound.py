@@ -250,6 +250,18 @@ class TestOutbound(unittest.TestCase):
             return None
         return wait_for(new, 10, "a new queue entry for " + rcpt)
 
+    def reports(self, tag, action):
+        """The notifications in demo@example.test's INBOX on A about the
+        message whose Subject holds tag, with a recipient of action."""
+        return [m for m in self.subjects(self.a, "demo@example.test")
+                if m.get_content_type() == "multipart/report"
+                and tag in m.as_string()
+                and any(f.get("Action") == action for f in self.report(m))]
+
+    def wait_report(self, tag, action="failed", timeout=30):
+        return wait_for(lambda: self.reports(tag, action), timeout,
+                        "a %s report about %s" % (action, tag), interval=0.5)[0]
+
     @staticmethod
     def report(msg):
         """The message/delivery-status part's fields, per recipient."""
@@ -281,13 +293,7 @@ class TestOutbound(unittest.TestCase):
                     mail_options=["RET=FULL", "ENVID=out5xx"])
         self.wait_subject(self.b, "carol@b.test", "outbound-5xx")
 
-        def bounce():
-            for m in self.subjects(self.a, "demo@example.test"):
-                if m.get_content_type() == "multipart/report" and \
-                        "outbound-5xx" in m.as_string() and "failed" in m.as_string():
-                    return m
-            return None
-        m = wait_for(bounce, 30, "a failure report", interval=0.5)
+        m = self.wait_report("outbound-5xx")
         self.assertEqual(m["Auto-Submitted"], "auto-replied")
         self.assertRegex(m["From"], r"MAILER-DAEMON@")
         fields = [f for f in self.report(m) if "Final-Recipient" in f]
@@ -312,19 +318,29 @@ class TestOutbound(unittest.TestCase):
         self.submit(["x@nullmx.test", "y@nowhere.test"],
                     message("outbound-nullmx", to="x@nullmx.test"))
 
-        def report():
-            for m in self.subjects(self.a, "demo@example.test"):
-                if m.get_content_type() == "multipart/report" and \
-                        "outbound-nullmx" in m.as_string():
-                    return m
-            return None
-        m = wait_for(report, 20, "the failure report", interval=0.5)
+        m = self.wait_report("outbound-nullmx")
         fields = {f["Final-Recipient"].split(";")[-1].strip(): f
                   for f in self.report(m) if "Final-Recipient" in f}
         self.assertEqual(fields["x@nullmx.test"]["Status"], "5.1.10")
         self.assertIn("null MX", fields["x@nullmx.test"]["Diagnostic-Code"])
         self.assertEqual(fields["y@nowhere.test"]["Status"], "5.1.2")
         self.assertTrue(all(f["Action"] == "failed" for f in fields.values()))
+
+    def test_mail_loop_is_cut_by_the_hop_limit(self):
+        """A message that already went through 100 hops (100 Received
+        fields, and ours makes 101, over max-hops 100) is not sent: its
+        sender gets a 5.4.6 failure report and B never sees it."""
+        hops = b"".join(b"Received: from hop%d.test by hop%d.test; "
+                        b"Fri, 27 Nov 2026 10:00:00 +0000\r\n" % (i, i + 1)
+                        for i in range(100))
+        self.submit(["bob@b.test"], hops + message("outbound-loop"))
+
+        m = self.wait_report("outbound-loop")
+        f = [f for f in self.report(m) if "Final-Recipient" in f][0]
+        self.assertEqual(f["Status"], "5.4.6")
+        self.assertIn("too many hops", f["Diagnostic-Code"])
+        self.assertFalse([x for x in self.subjects(self.b, "bob@b.test")
+                          if x["Subject"] == "outbound-loop"])
 
     def test_remote_4xx_then_success(self):
         """B answers 452 (the mailbox is over quota): A keeps the message
@@ -351,23 +367,18 @@ class TestOutbound(unittest.TestCase):
         self.submit(["someone@dead.test"], message("outbound-dead", to="someone@dead.test"))
         qid = self.new_queue_id(before, "someone@dead.test")
 
-        def reports(action):
-            return [m for m in self.subjects(self.a, "demo@example.test")
-                    if m.get_content_type() == "multipart/report"
-                    and "outbound-dead" in m.as_string()
-                    and any(f.get("Action") == action for f in self.report(m))]
-        warn = wait_for(lambda: reports("delayed"), 30, "a delay warning", interval=0.5)
-        self.assertEqual(len(warn), 1)
+        self.wait_report("outbound-dead", "delayed")
+        self.assertEqual(len(self.reports("outbound-dead", "delayed")), 1)
         self.assertIn(qid, self.queue_ids())         # still trying
         show = self.queue_show(qid)
         self.assertRegex(show, r"attempts:  [1-9]")
         self.assertIn("warned:", show)
-        fail = wait_for(lambda: reports("failed"), 40, "the failure report", interval=0.5)
-        fields = [f for f in self.report(fail[0]) if "Final-Recipient" in f][0]
+        fail = self.wait_report("outbound-dead", "failed", timeout=40)
+        fields = [f for f in self.report(fail) if "Final-Recipient" in f][0]
         self.assertEqual(fields["Status"], "4.4.7")
         self.assertIn("not delivered in time", fields["Diagnostic-Code"])
         wait_for(lambda: qid not in self.queue_ids(), 10, "the entry removed")
-        self.assertEqual(len(reports("delayed")), 1)  # one warning only
+        self.assertEqual(len(self.reports("outbound-dead", "delayed")), 1)  # one only
 
     def test_hostile_remote_is_a_temporary_failure(self):
         """evil.test's MX sends an endless reply, a megabyte line, garbage:
