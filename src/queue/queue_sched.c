@@ -67,6 +67,7 @@ struct qent {
 	int			 warned;
 	int			 busy;		/* requests out */
 	int			 deleted;	/* while busy */
+	int			 flush;		/* asked for while busy */
 	int			 loaded;
 	struct queue_env	 env;		/* while loaded */
 	int			 bodyfd;
@@ -492,6 +493,10 @@ start(struct qent *e, int64_t now)
 		finalize(e, now);
 		return;
 	}
+	if (e->held) {
+		ent_unload(e);
+		return;
+	}
 	if ((hops = count_received(e->bodyfd, e->env.size)) >
 	    qset.max_hops) {
 		snprintf(why, sizeof(why), "554 5.4.6 too many hops (%u "
@@ -599,6 +604,9 @@ finalize(struct qent *e, int64_t now)
 		e->next = e->created + qset.delay_warning;
 	if (e->created + (int64_t)qset.lifetime < e->next)
 		e->next = e->created + qset.lifetime;
+	if (e->flush)
+		e->next = now;
+	e->flush = 0;
 	e->env.next = e->next;
 	if (queue_store_update(qspool, qpk, &e->env, err, sizeof(err)) == -1)
 		log_warnx("queue event=update id=%s reason=\"%s\"", e->id, err);
@@ -687,7 +695,11 @@ sched_run(int64_t now)
 	struct qent	*e, *t;
 
 	TAILQ_FOREACH_SAFE(e, &ents, entry, t) {
-		if (e->busy > 0 || e->held || e->deleted || e->next > now)
+		if (e->busy > 0 || e->deleted)
+			continue;
+		/* a held message is not tried, but it still expires */
+		if (e->held ? now - e->created < (int64_t)qset.lifetime :
+		    e->next > now)
 			continue;
 		start(e, now);
 	}
@@ -747,6 +759,8 @@ sched_ctl(uint32_t op, const char *id, char *text, size_t len)
 			return -1;
 		}
 		e->next = 0;
+		if (e->busy > 0)
+			e->flush = 1;	/* again when this attempt ends */
 		sched_kick();
 		snprintf(text, len, "%s: to be tried now", id);
 		return 0;

@@ -362,10 +362,15 @@ class TestOutbound(unittest.TestCase):
 
     def test_unreachable_delay_warning_then_bounce(self):
         """Nothing listens at dead.test's MX: retries, one delay warning
-        (after 6 s), then a failure report when the 16 s lifetime is over."""
+        (after 6 s), then a failure report when the 16 s lifetime is over;
+        a message held meanwhile expires too."""
         before = set(self.queue_ids())
         self.submit(["someone@dead.test"], message("outbound-dead", to="someone@dead.test"))
         qid = self.new_queue_id(before, "someone@dead.test")
+        # a held one is not tried, but it expires all the same
+        self.submit(["held2@dead.test"], message("outbound-held2", to="held2@dead.test"))
+        hid = self.new_queue_id(before, "held2@dead.test")
+        self.a.ctl("queue", "hold", hid)
 
         self.wait_report("outbound-dead", "delayed")
         self.assertEqual(len(self.reports("outbound-dead", "delayed")), 1)
@@ -379,6 +384,8 @@ class TestOutbound(unittest.TestCase):
         self.assertIn("not delivered in time", fields["Diagnostic-Code"])
         wait_for(lambda: qid not in self.queue_ids(), 10, "the entry removed")
         self.assertEqual(len(self.reports("outbound-dead", "delayed")), 1)  # one only
+        self.wait_report("outbound-held2", "failed", timeout=20)
+        wait_for(lambda: hid not in self.queue_ids(), 10, "the held entry removed")
 
     def test_hostile_remote_is_a_temporary_failure(self):
         """evil.test's MX sends an endless reply, a megabyte line, garbage:
