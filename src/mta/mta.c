@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -175,7 +176,8 @@ dns_done(void *arg, int status, const char *why, const struct mta_dest *d)
 	struct req	*r = arg;
 	pthread_attr_t	 attr;
 	pthread_t	 t;
-	char		 text[320];
+	char		 text[800];
+	size_t		 i;
 
 	switch (status) {
 	case MTA_DNS_OK:
@@ -197,6 +199,15 @@ dns_done(void *arg, int status, const char *why, const struct mta_dest *d)
 		req_fail_all(r, MTA_RCPT_TEMP, text);
 		return;
 	}
+	/* an MX that is ourselves: a loop, never a delivery (T49) */
+	for (i = 0; i < d->route.nhosts; i++)
+		if (strcasecmp(d->route.hosts[i], helo) == 0) {
+			snprintf(text, sizeof(text), "554 5.4.6 mail for %s "
+			    "loops back to myself (MX %s)", r->job.domain,
+			    d->route.hosts[i]);
+			req_fail_all(r, MTA_RCPT_PERM, text);
+			return;
+		}
 	r->job.dest = *d;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

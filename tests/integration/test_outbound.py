@@ -162,6 +162,8 @@ class TestOutbound(unittest.TestCase):
             "mx-host=dead.test,mx.dead.test,10", "host-record=mx.dead.test,%s" % DEAD_HOST,
             "mx-host=evil.test,mx.evil.test,10", "host-record=mx.evil.test,%s" % EVIL_HOST,
             "mx-host=nullmx.test,.,0",
+            "mx-host=loop.test,mail.example.test,10",
+            "host-record=mail.example.test,%s" % A_HOST,
             "mx-host=seven.test,mx.seven.test,10", "host-record=mx.seven.test,%s" % SEVEN_HOST,
         ]).start()
         cls.evil = Hostile(EVIL_HOST, port)
@@ -312,10 +314,11 @@ class TestOutbound(unittest.TestCase):
         self.assertRegex(self.a.log(), r"queue event=delivered id=\w+ to=local")
 
     def test_null_mx_and_no_such_domain_fail_at_once(self):
-        """A null MX (RFC 7505) and a domain that does not exist are
-        failures for good at the first attempt: 556 5.1.10 and 550 5.1.2,
-        in one report, no retry."""
-        self.submit(["x@nullmx.test", "y@nowhere.test"],
+        """A null MX (RFC 7505), a domain that does not exist and an MX
+        that is our own host name are failures for good at the first
+        attempt: 556 5.1.10, 550 5.1.2 and 554 5.4.6 (T49), in one report,
+        no retry."""
+        self.submit(["x@nullmx.test", "y@nowhere.test", "z@loop.test"],
                     message("outbound-nullmx", to="x@nullmx.test"))
 
         m = self.wait_report("outbound-nullmx")
@@ -324,6 +327,9 @@ class TestOutbound(unittest.TestCase):
         self.assertEqual(fields["x@nullmx.test"]["Status"], "5.1.10")
         self.assertIn("null MX", fields["x@nullmx.test"]["Diagnostic-Code"])
         self.assertEqual(fields["y@nowhere.test"]["Status"], "5.1.2")
+        # an MX that is our own name: a loop, not a delivery to ourselves
+        self.assertEqual(fields["z@loop.test"]["Status"], "5.4.6")
+        self.assertIn("loops back to myself", fields["z@loop.test"]["Diagnostic-Code"])
         self.assertTrue(all(f["Action"] == "failed" for f in fields.values()))
 
     def test_mail_loop_is_cut_by_the_hop_limit(self):
@@ -367,6 +373,12 @@ class TestOutbound(unittest.TestCase):
         before = set(self.queue_ids())
         self.submit(["someone@dead.test"], message("outbound-dead", to="someone@dead.test"))
         qid = self.new_queue_id(before, "someone@dead.test")
+        # from the null sender: given up at the end too, but nobody is told
+        with smtplib.SMTP(A_HOST, self.a.port("submission"), timeout=60) as s:
+            s.starttls(context=self.a.tls_context())
+            s.login("demo@example.test", self.a.demo_password)
+            s.sendmail("", ["null@dead.test"], message("outbound-nobody", to="null@dead.test"))
+        nid = self.new_queue_id(before, "null@dead.test")
         # a held one is not tried, but it expires all the same
         self.submit(["held2@dead.test"], message("outbound-held2", to="held2@dead.test"))
         hid = self.new_queue_id(before, "held2@dead.test")
@@ -386,6 +398,11 @@ class TestOutbound(unittest.TestCase):
         self.assertEqual(len(self.reports("outbound-dead", "delayed")), 1)  # one only
         self.wait_report("outbound-held2", "failed", timeout=20)
         wait_for(lambda: hid not in self.queue_ids(), 10, "the held entry removed")
+        wait_for(lambda: nid not in self.queue_ids(), 10, "the null sender's entry removed")
+        self.assertRegex(self.a.log(), r"queue event=done id=%s sent=0 failed=1" % nid)
+        self.assertNotRegex(self.a.log(), r"queue event=notify id=\w+ about=%s" % nid)
+        self.assertFalse([m for m in self.subjects(self.a, "demo@example.test")
+                          if "outbound-nobody" in m.as_string()])
 
     def test_hostile_remote_is_a_temporary_failure(self):
         """evil.test's MX sends an endless reply, a megabyte line, garbage:
