@@ -23,6 +23,7 @@ import re
 import signal
 import smtplib
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -33,6 +34,7 @@ from sealpost_test import DnsServer, Instance, wait_for  # noqa: E402
 
 A_HOST, B_HOST = "127.0.0.2", "127.0.0.3"
 DEAD_HOST, EVIL_HOST, SEVEN_HOST = "127.0.0.4", "127.0.0.5", "127.0.0.7"
+INJECT_HOST = "127.0.0.8"
 
 
 def message(subject, body=b"hello\r\n", sender="demo@example.test", to="bob@b.test"):
@@ -150,6 +152,85 @@ class SevenBit(threading.Thread):
         self.sock.close()
 
 
+class Injector(threading.Thread):
+    """A remote that answers STARTTLS with "220" and, in the same segment,
+    a forged "250-injected / 250 PIPELINING" (T48, CVE-2021-38371's class):
+    a client that kept those bytes would take them for the reply to its
+    EHLO after the handshake and pipeline at once.  It records whether a
+    command came before it answered that EHLO, and the message."""
+
+    def __init__(self, host, port, cert, key):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, port))
+        self.sock.listen(4)
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.early = None
+        self.data = None
+
+    def run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                self.serve(c)
+            except (OSError, ssl.SSLError):
+                pass
+            finally:
+                c.close()
+
+    @staticmethod
+    def line(c):
+        buf = b""
+        while not buf.endswith(b"\n"):
+            b = c.recv(1)
+            if not b:
+                raise OSError("closed")
+            buf += b
+        return buf
+
+    def serve(self, c):
+        c.settimeout(20)
+        c.sendall(b"220 inject.test ESMTP\r\n")
+        self.line(c)                                  # EHLO
+        c.sendall(b"250-inject.test\r\n250 STARTTLS\r\n")
+        self.line(c)                                  # STARTTLS
+        c.sendall(b"220 go ahead\r\n250-injected\r\n250 PIPELINING\r\n")
+        t = self.ctx.wrap_socket(c, server_side=True)
+        self.line(t)                                  # EHLO again
+        time.sleep(0.5)
+        t.setblocking(False)
+        try:
+            self.early = len(t.recv(4096)) > 0
+        except (ssl.SSLWantReadError, BlockingIOError):
+            self.early = False
+        t.setblocking(True)
+        t.settimeout(20)
+        t.sendall(b"250 inject.test\r\n")
+        for reply in (b"250 ok\r\n", b"250 ok\r\n"):  # MAIL, RCPT
+            self.line(t)
+            t.sendall(reply)
+        self.line(t)                                  # DATA
+        t.sendall(b"354 go on\r\n")
+        data = b""
+        while True:
+            l = self.line(t)
+            if l == b".\r\n":
+                break
+            data += l
+        self.data = data
+        t.sendall(b"250 taken\r\n")
+        self.line(t)
+        t.sendall(b"221 bye\r\n")
+
+    def stop(self):
+        self.sock.close()
+
+
 class TestOutbound(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -164,12 +245,17 @@ class TestOutbound(unittest.TestCase):
             "mx-host=nullmx.test,.,0",
             "mx-host=loop.test,mail.example.test,10",
             "host-record=mail.example.test,%s" % A_HOST,
+            "mx-host=inject.test,mx.inject.test,10",
+            "host-record=mx.inject.test,%s" % INJECT_HOST,
             "mx-host=seven.test,mx.seven.test,10", "host-record=mx.seven.test,%s" % SEVEN_HOST,
         ]).start()
         cls.evil = Hostile(EVIL_HOST, port)
         cls.evil.start()
         cls.seven = SevenBit(SEVEN_HOST, port)
         cls.seven.start()
+        cls.inject = Injector(INJECT_HOST, port, os.path.join(cls.b.dir, "tls", "cert.pem"),
+                              os.path.join(cls.b.dir, "tls", "key.pem"))
+        cls.inject.start()
         cls.a = Instance("out-a", host=A_HOST, extra_conf=[
             "dns-resolver 127.0.0.1@%d" % cls.dns.port,
             "outbound-port %d" % port,
@@ -193,6 +279,7 @@ class TestOutbound(unittest.TestCase):
     def tearDownClass(cls):
         cls.evil.stop()
         cls.seven.stop()
+        cls.inject.stop()
         cls.a2.finish()
         cls.a.stop()
         cls.b.finish()
@@ -424,6 +511,16 @@ class TestOutbound(unittest.TestCase):
         self.assertLess(rss, 200 * 1024)             # KiB, under ASan too
         self.assertEqual(self.a.ctl("queue", "delete", qid).returncode, 0)
         self.assertNotIn(qid, self.queue_ids())
+
+    def test_starttls_response_injection_is_discarded(self):
+        """What a remote sends after its 220 to STARTTLS, before the
+        handshake, never counts as a reply inside TLS (T48): the client
+        waits for the real answer to its EHLO, then sends the message."""
+        self.submit(["x@inject.test"], message("outbound-inject", to="x@inject.test"))
+        wait_for(lambda: self.inject.data is not None, 30, "the message over TLS")
+        self.assertIs(self.inject.early, False)
+        self.assertIn(b"outbound-inject", self.inject.data)
+        self.a.wait_log(r"mta event=attempt id=\w+ domain=inject\.test .* tls=1 sent=1")
 
     def test_hold_release_delete(self):
         """A held message is not tried; release puts it back; delete removes
