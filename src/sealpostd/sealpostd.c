@@ -116,13 +116,32 @@ master_stop(struct master *m, int sig)
 		service_stop_all(m);
 }
 
+/* Do the queue's and the mta's settings differ (their -o options)? */
+static int
+outbound_changed(const struct sp_conf *a, const struct sp_conf *b)
+{
+	return strcmp(a->hostname, b->hostname) != 0 ||
+	    a->outbound_port != b->outbound_port ||
+	    (a->dns_resolver == NULL) != (b->dns_resolver == NULL) ||
+	    (a->dns_resolver != NULL &&
+	    strcmp(a->dns_resolver, b->dns_resolver) != 0) ||
+	    a->queue_first_retry != b->queue_first_retry ||
+	    a->queue_retry_interval != b->queue_retry_interval ||
+	    a->queue_lifetime != b->queue_lifetime ||
+	    a->queue_delay_warning != b->queue_delay_warning ||
+	    a->outbound_concurrency != b->outbound_concurrency ||
+	    a->outbound_rate != b->outbound_rate ||
+	    a->outbound_timeout != b->outbound_timeout ||
+	    a->max_hops != b->max_hops;
+}
+
 int
 master_reload(struct master *m, char *err, size_t errlen)
 {
 	struct sp_conf	*nc;
 	char		 why[1024];
 	struct policy_stats pst;
-	int		 tls_fd = -1, policy_fd = -1;
+	int		 tls_fd = -1, policy_fd = -1, outbound, i;
 
 	if ((nc = conf_load(m->conf->path, why, sizeof(why))) == NULL) {
 		snprintf(err, errlen, "%s", why);
@@ -155,6 +174,7 @@ master_reload(struct master *m, char *err, size_t errlen)
 		goto refused;
 	}
 	/* committed: new sessions get the new settings */
+	outbound = outbound_changed(m->conf, nc);
 	if (m->tls_fd != -1)
 		close(m->tls_fd);
 	m->tls_fd = tls_fd;
@@ -173,6 +193,20 @@ master_reload(struct master *m, char *err, size_t errlen)
 	/* the new policy and antivirus settings: a fresh filter */
 	avwatch_start(m);
 	service_renew(m, SVC_FILTER);
+	/*
+	 * New outbound settings: the queue and the mta start again with
+	 * them (everything the queue knows is on disk; attempts under way
+	 * are tried again, see design.md "Durability and duplicates").
+	 */
+	if (outbound) {
+		const enum sp_service out[] = { SVC_QUEUE, SVC_MTA };
+
+		log_info("reload: new outbound settings: restarting the queue "
+		    "and the mta");
+		for (i = 0; i < 2; i++)
+			if (m->services[out[i]].pid > 0)
+				(void)kill(m->services[out[i]].pid, SIGTERM);
+	}
 	return 0;
 refused:
 	if (tls_fd != -1)

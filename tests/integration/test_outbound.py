@@ -435,6 +435,28 @@ class TestOutbound(unittest.TestCase):
         self.assertFalse([x for x in self.subjects(self.b, "bob@b.test")
                           if x["Subject"] == "outbound-loop"])
 
+    def test_reload_applies_outbound_settings(self):
+        """A reload with new outbound settings restarts the queue and the
+        mta with them; one without leaves them running.  Mail queued
+        before goes out after."""
+        q, m = self.a.service("queue")["pid"], self.a.service("mta")["pid"]
+        self.assertEqual(self.a.ctl("reload").returncode, 0)
+        time.sleep(1)
+        self.assertEqual((self.a.service("queue")["pid"], self.a.service("mta")["pid"]), (q, m))
+        with open(self.a.conf) as f:
+            conf = f.read()
+        with open(self.a.conf, "w") as f:
+            f.write(conf.replace("outbound-concurrency 2", "outbound-concurrency 3"))
+        self.assertEqual(self.a.ctl("reload").returncode, 0)
+        self.a.wait_log(r"reload: new outbound settings: restarting the queue and the mta")
+        wait_for(lambda: all(s["ready"] and s["pid"] not in (q, m)
+                             for s in self.a.status()["services"]
+                             if s["name"] in ("queue", "mta")), 20, "a new queue and mta")
+        self.assertIn("concurrency=3", open("/proc/%d/cmdline" % self.a.service("queue")["pid"])
+                      .read().replace("\0", " "))
+        self.submit(["bob@b.test"], message("outbound-reload"))
+        self.wait_subject(self.b, "bob@b.test", "outbound-reload")
+
     def test_remote_4xx_then_success(self):
         """B answers 452 (the mailbox is over quota): A keeps the message
         and tries again; once the mailbox is larger, a flush delivers it."""
