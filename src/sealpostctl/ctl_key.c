@@ -9,6 +9,9 @@
  *	key show FINGERPRINT|ADDRESS
  *	key export FINGERPRINT|ADDRESS
  *	key remove FINGERPRINT
+ *	key publish ADDRESS		into the WKD tree DATA_DIR/wkd
+ *	key unpublish ADDRESS
+ *	key published
  *
  * import reads the file into a fresh temporary GnuPG home first and
  * inspects every key there; only when every one is acceptable (public,
@@ -21,6 +24,13 @@
  * root:_sp_pgp 0640 (gpg would write pubring.kbx root:root by its
  * umask).  Changes are serialized by flock on the keyring folder.
  *
+ * publish exports the key mail to ADDRESS is encrypted to from a copy of
+ * the keyring, with gpg itself (GPGME has no export filters): only the
+ * user IDs of ADDRESS, only self-signatures; reads the result back to
+ * check exactly that, and writes it into the Web Key Directory tree
+ * DATA_DIR/wkd (public: root 0755 folders, 0644 files; see "WKD" below)
+ * for a web server to serve.  The same lock covers the tree.
+ *
  * Process:  sealpostctl, run by root; the server need not run.  GPGME
  *           runs gpg on the keyring and on the temporary homes (in /tmp,
  *           short paths); gpg.conf says no-autostart everywhere, and
@@ -29,9 +39,14 @@
  *           in a home of its own, never into the keyring before it is
  *           inspected.  User IDs are hostile text: printed through
  *           pgp_esc() only.  Arguments are checked (a fingerprint, or an
- *           address by pgp_address_ok) before they reach gpg.
- * Limits:   CK_FILE_MAX input bytes, CK_KEYS_MAX keys in one import.
- * See also: docs/sealpostctl.8 KEYS, pgp/pgp_keys.c.
+ *           address by pgp_address_ok, or by wkd_addr_parse for the WKD
+ *           commands) before they reach gpg or name a file.  The WKD
+ *           tree is world-readable by design; a folder of it that
+ *           someone else could write is refused.
+ * Limits:   CK_FILE_MAX input bytes, CK_KEYS_MAX keys in one import;
+ *           CK_FILE_MAX bytes of a WKD file, CK_WKD_FILES_MAX listed.
+ * See also: docs/sealpostctl.8 KEYS, pgp/pgp_keys.c, pgp/wkd.c,
+ *           docs/openpgp.md "Publishing keys (WKD)".
  */
 #include "config.h"
 
@@ -45,6 +60,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +72,7 @@
 
 #include "conf.h"
 #include "pgp_keys.h"
+#include "wkd.h"
 #include "ctl_key.h"
 #include "banned.h"
 
@@ -98,7 +115,10 @@ ck_usage(void)
 	    "       sealpostctl [-c file] key list [ADDRESS]\n"
 	    "       sealpostctl [-c file] key show FINGERPRINT|ADDRESS\n"
 	    "       sealpostctl [-c file] key export FINGERPRINT|ADDRESS\n"
-	    "       sealpostctl [-c file] key remove FINGERPRINT\n");
+	    "       sealpostctl [-c file] key remove FINGERPRINT\n"
+	    "       sealpostctl [-c file] key publish ADDRESS\n"
+	    "       sealpostctl [-c file] key unpublish ADDRESS\n"
+	    "       sealpostctl [-c file] key published\n");
 	return 2;
 }
 
@@ -1201,11 +1221,1089 @@ done:
 	return rc;
 }
 
+/* ---- WKD: publish, unpublish, published -------------------------------- */
+
+/*
+ * The Web Key Directory tree, DATA_DIR/wkd (pgp/wkd.h), in the advanced
+ * method's layout, so that one web server document root serves every
+ * domain at https://openpgpkey.DOMAIN/, and for the direct method
+ * .well-known/openpgpkey/DOMAIN/ is aliased at
+ * https://DOMAIN/.well-known/openpgpkey/:
+ *
+ *	DATA_DIR/wkd/ .well-known/ openpgpkey/ DOMAIN/	root 0755 each
+ *	DATA_DIR/wkd/.well-known/openpgpkey/DOMAIN/policy	root 0644, empty
+ *	DATA_DIR/wkd/.well-known/openpgpkey/DOMAIN/hu/		root 0755
+ *	DATA_DIR/wkd/.well-known/openpgpkey/DOMAIN/hu/HASH	root 0644
+ *
+ * Everything in it is public; only root may change it.
+ */
+#define CK_WKD_DIR_MODE		0755
+#define CK_WKD_FILE_MODE	0644
+#define CK_WKD_KEYS_MAX		16	/* keys read from one WKD file */
+#define CK_WKD_FILES_MAX	100000	/* files listed by published */
+#define CK_GPG_ERR_MAX		2048	/* bytes of gpg's stderr read */
+#define CK_GPG_ERR_LINES	4	/* lines of it shown */
+
+/* The open folders of the tree for one domain (or its top only). */
+struct ck_wkd {
+	int	ofd;		/* DATA_DIR/wkd/.well-known/openpgpkey */
+	int	dfd;		/* its DOMAIN, or -1 */
+	int	hfd;		/* DOMAIN/hu, or -1 */
+	char	dir[PATH_MAX];	/* the path of the last folder opened */
+	char	ddir[PATH_MAX];	/* the path of DOMAIN, or "" */
+};
+
+static void
+ck_wkd_close(struct ck_wkd *w)
+{
+	if (w->ofd != -1)
+		close(w->ofd);
+	if (w->dfd != -1)
+		close(w->dfd);
+	if (w->hfd != -1)
+		close(w->hfd);
+	w->ofd = w->dfd = w->hfd = -1;
+}
+
+/*
+ * The folder name in parent (path shown in messages): made 0755 when
+ * missing and create is set.  It must be a folder of root's that neither
+ * group nor others may write.  The fd; -2 when it is missing and create
+ * is not set; -1 (said why).
+ */
+static int
+ck_wkd_dir(int parent, const char *name, const char *shown, int create)
+{
+	struct stat	st;
+	int		fd, made = 0;
+
+	if (create) {
+		if (mkdirat(parent, name, CK_WKD_DIR_MODE) == 0)
+			made = 1;
+		else if (errno != EEXIST) {
+			fprintf(stderr, "sealpostctl: %s: %s\n", shown,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	if ((fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ENOENT && !create)
+			return -2;
+		if (errno == ENOTDIR || errno == ELOOP)
+			fprintf(stderr, "sealpostctl: %s exists and is not a "
+			    "folder\n", shown);
+		else
+			fprintf(stderr, "sealpostctl: %s: %s\n", shown,
+			    strerror(errno));
+		return -1;
+	}
+	/* the web server reads it: not up to root's umask */
+	if (made && (fchmod(fd, CK_WKD_DIR_MODE) == -1 || fsync(parent) ==
+	    -1)) {
+		fprintf(stderr, "sealpostctl: %s: %s\n", shown,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		fprintf(stderr, "sealpostctl: %s: %s\n", shown,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/*
+	 * SECURITY: whoever can write a folder of the tree can publish a key
+	 * for any of our addresses.  Refused, never repaired.
+	 */
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		fprintf(stderr, "sealpostctl: %s exists with owner %u:%u mode "
+		    "%04o, expected a folder of root's that only root can "
+		    "write (0755)\n", shown, (unsigned int)st.st_uid,
+		    (unsigned int)st.st_gid,
+		    (unsigned int)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Open DATA_DIR/wkd/.well-known/openpgpkey, and with domain (checked by
+ * wkd_addr_parse: a host name, safe as a path component) its DOMAIN and
+ * DOMAIN/hu, made when missing with create.  0; -2 when a folder is
+ * missing (create not set); -1 (said why).
+ */
+static int
+ck_wkd_open(struct ck *ck, const char *domain, int create, struct ck_wkd *w)
+{
+	const char	*names[5] = { WKD_TREE, WKD_WELL_KNOWN, WKD_OPENPGPKEY,
+			    domain, WKD_HU };
+	size_t		 n = domain != NULL ? 5 : 3, i;
+	int		 fds[5] = { -1, -1, -1, -1, -1 }, top, parent, rc = -1;
+
+	w->ofd = w->dfd = w->hfd = -1;
+	w->ddir[0] = '\0';
+	if (strlcpy(w->dir, ck->conf->data_dir, sizeof(w->dir)) >=
+	    sizeof(w->dir)) {
+		fprintf(stderr, "sealpostctl: data-dir too long\n");
+		return -1;
+	}
+	if ((top = open(ck->conf->data_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		fprintf(stderr, "sealpostctl: %s: %s\n", ck->conf->data_dir,
+		    strerror(errno));
+		return -1;
+	}
+	parent = top;
+	for (i = 0; i < n; i++) {
+		if (strlcat(w->dir, "/", sizeof(w->dir)) >= sizeof(w->dir) ||
+		    strlcat(w->dir, names[i], sizeof(w->dir)) >=
+		    sizeof(w->dir)) {
+			fprintf(stderr, "sealpostctl: data-dir too long\n");
+			goto done;
+		}
+		if ((fds[i] = ck_wkd_dir(parent, names[i], w->dir, create)) <
+		    0) {
+			rc = fds[i];
+			fds[i] = -1;
+			goto done;
+		}
+		parent = fds[i];
+		if (i == 3)
+			strlcpy(w->ddir, w->dir, sizeof(w->ddir));
+	}
+	w->ofd = fds[2];
+	fds[2] = -1;
+	if (n == 5) {
+		w->dfd = fds[3];
+		w->hfd = fds[4];
+		fds[3] = fds[4] = -1;
+	}
+	rc = 0;
+done:
+	for (i = 0; i < n; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+	close(top);
+	return rc;
+}
+
+/*
+ * The empty policy file the draft requires in DOMAIN/ (made 0644 when
+ * missing; an existing one is left as it is, the administrator may have
+ * written options into it).  1 made, 0 there, -1 (said why).
+ */
+static int
+ck_wkd_policy(struct ck_wkd *w)
+{
+	const char	*domain_dir = w->ddir;
+	struct stat	 st;
+	int		 fd;
+
+	if (fstatat(w->dfd, WKD_POLICY, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			fprintf(stderr, "sealpostctl: %s/%s exists and is not "
+			    "a file\n", domain_dir, WKD_POLICY);
+			return -1;
+		}
+		return 0;
+	}
+	if (errno != ENOENT ||
+	    (fd = openat(w->dfd, WKD_POLICY, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, CK_WKD_FILE_MODE)) == -1) {
+		fprintf(stderr, "sealpostctl: %s/%s: %s\n", domain_dir,
+		    WKD_POLICY, strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, CK_WKD_FILE_MODE) == -1 || fsync(fd) == -1 ||
+	    close(fd) == -1 || fsync(w->dfd) == -1) {
+		fprintf(stderr, "sealpostctl: %s/%s: %s\n", domain_dir,
+		    WKD_POLICY, strerror(errno));
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * The regular file name in dfd, at most CK_FILE_MAX bytes, into a buffer
+ * the caller frees.  1 read; 0 missing; -1 with why.
+ */
+static int
+ck_wkd_read(int dfd, const char *name, char **buf_r, size_t *len_r,
+    char *why, size_t whylen)
+{
+	struct stat	 st;
+	char		*buf = NULL;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	*buf_r = NULL;
+	*len_r = 0;
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(why, whylen, "%s", errno == ELOOP ?
+		    "a symbolic link" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > CK_FILE_MAX) {
+		snprintf(why, whylen, "%s", !S_ISREG(st.st_mode) ?
+		    "not a file" : "larger than 1 MiB");
+		close(fd);
+		return -1;
+	}
+	if ((buf = malloc(CK_FILE_MAX + 1)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		close(fd);
+		return -1;
+	}
+	/* one byte past the limit: a file that grew is not cut */
+	while (len <= CK_FILE_MAX && (n = read(fd, buf + len,
+	    CK_FILE_MAX + 1 - len)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(why, whylen, "%s", strerror(errno));
+			goto fail;
+		}
+		len += (size_t)n;
+	}
+	if (len > CK_FILE_MAX) {
+		snprintf(why, whylen, "larger than 1 MiB");
+		goto fail;
+	}
+	close(fd);
+	*buf_r = buf;
+	*len_r = len;
+	return 1;
+fail:
+	free(buf);
+	close(fd);
+	return -1;
+}
+
+/*
+ * buf as the key file hash in hu/: a temporary file (0644), fsynced and
+ * renamed over it, the folder fsynced.  0, or -1 (said why).
+ */
+static int
+ck_wkd_write(struct ck_wkd *w, const char *hash, const char *path,
+    const char *buf, size_t len)
+{
+	char	tmp[WKD_HASH_LEN + 8];
+	int	fd;
+
+	snprintf(tmp, sizeof(tmp), ".%s.new", hash);
+	(void)unlinkat(w->hfd, tmp, 0);
+	if ((fd = openat(w->hfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, CK_WKD_FILE_MODE)) == -1) {
+		fprintf(stderr, "sealpostctl: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, CK_WKD_FILE_MODE) == -1 ||
+	    ck_write_all(fd, buf, len) == -1 || fsync(fd) == -1) {
+		fprintf(stderr, "sealpostctl: %s: %s\n", path, strerror(errno));
+		close(fd);
+		(void)unlinkat(w->hfd, tmp, 0);
+		return -1;
+	}
+	if (close(fd) == -1 || renameat(w->hfd, tmp, w->hfd, hash) == -1 ||
+	    fsync(w->hfd) == -1) {
+		fprintf(stderr, "sealpostctl: %s: %s\n", path, strerror(errno));
+		(void)unlinkat(w->hfd, tmp, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* Up to CK_GPG_ERR_LINES lines of what gpg wrote to fd, escaped. */
+static void
+ck_gpg_stderr(int fd, const char *what)
+{
+	char	buf[CK_GPG_ERR_MAX + 1], esc[CK_ESC_MAX], *line, *nl;
+	ssize_t	n;
+	int	lines = 0;
+
+	if ((n = pread(fd, buf, CK_GPG_ERR_MAX, 0)) <= 0) {
+		fprintf(stderr, "sealpostctl: %s: gpg failed\n", what);
+		return;
+	}
+	buf[n] = '\0';
+	for (line = buf; *line != '\0' && lines < CK_GPG_ERR_LINES;
+	    line = nl + 1) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl = '\0';
+		if (*line != '\0') {
+			fprintf(stderr, "sealpostctl: %s: %s\n", what,
+			    pgp_esc(esc, sizeof(esc), line));
+			lines++;
+		}
+		if (nl == NULL)
+			break;
+	}
+	if (lines == 0)
+		fprintf(stderr, "sealpostctl: %s: gpg failed\n", what);
+}
+
+/*
+ * The key fpr from the GnuPG home `home`, as gpg exports it for WKD:
+ * binary, only the user IDs whose address is address (privacy: the other
+ * addresses of the key are not published) and only their newest
+ * self-signatures (export-minimal: no certifications by others, which
+ * would tell who knows whom).  At most CK_FILE_MAX bytes into a buffer
+ * the caller frees.  0, or -1 (said why).
+ *
+ * GPGME has no export filters, so gpg runs here itself: the program
+ * GPGME would run, by posix_spawn (no shell), with a fixed argv and
+ * environment; sealpostctl runs as root and the home is a copy of the
+ * keyring in a temporary folder of ours.  The address, checked by
+ * wkd_addr_parse, follows the "--" flag: the filter takes it to the end
+ * of the expression, so no "&&" or "||" in it is read as an operator.
+ */
+static int
+ck_gpg_export_wkd(const char *home, const char *scratch, const char *fpr,
+    const char *address, char **buf_r, size_t *len_r)
+{
+	gpgme_engine_info_t		 e;
+	posix_spawn_file_actions_t	 fa;
+	const char			*gpg = NULL;
+	char				 filter[32 + WKD_ADDRESS_MAX];
+	char				 outp[64], errp[64], why[PGP_WHY_MAX];
+	char				*buf = NULL;
+	size_t				 len;
+	pid_t				 pid;
+	int				 out = -1, err = -1, rc = -1, status, r;
+	const char			*argv[] = { "gpg", "--homedir", home,
+					    "--batch", "--no-tty", "--quiet",
+					    "--no-autostart",
+					    "--export-options",
+					    "export-minimal",
+					    "--export-filter", filter,
+					    "--export", "--", fpr, NULL };
+	const char			*envp[] = { "PATH=/usr/bin:/bin",
+					    "LC_ALL=C", NULL };
+
+	*buf_r = NULL;
+	*len_r = 0;
+	if (gpgme_get_engine_info(&e) == 0)
+		for (; e != NULL; e = e->next)
+			if (e->protocol == GPGME_PROTOCOL_OpenPGP)
+				gpg = e->file_name;
+	if (gpg == NULL) {
+		fprintf(stderr, "sealpostctl: GPGME knows no gpg program\n");
+		return -1;
+	}
+	if ((size_t)snprintf(filter, sizeof(filter), "keep-uid=-- mbox = %s",
+	    address) >= sizeof(filter) ||
+	    (size_t)snprintf(outp, sizeof(outp), "%s/x", scratch) >=
+	    sizeof(outp) ||
+	    (size_t)snprintf(errp, sizeof(errp), "%s/e", scratch) >=
+	    sizeof(errp)) {
+		fprintf(stderr, "sealpostctl: %s: too long\n", address);
+		return -1;
+	}
+	(void)unlink(outp);
+	(void)unlink(errp);
+	if ((out = open(outp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1 || (err = open(errp, O_RDWR | O_CREAT |
+	    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
+		fprintf(stderr, "sealpostctl: %s: %s\n", scratch,
+		    strerror(errno));
+		goto done;
+	}
+	if ((r = posix_spawn_file_actions_init(&fa)) != 0) {
+		fprintf(stderr, "sealpostctl: %s: %s\n", gpg, strerror(r));
+		goto done;
+	}
+	if ((r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
+	    "/dev/null", O_RDONLY, 0)) != 0 ||
+	    (r = posix_spawn_file_actions_adddup2(&fa, out,
+	    STDOUT_FILENO)) != 0 ||
+	    (r = posix_spawn_file_actions_adddup2(&fa, err,
+	    STDERR_FILENO)) != 0 ||
+	    (r = posix_spawn(&pid, gpg, &fa, NULL, (char *const *)argv,
+	    (char *const *)envp)) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		fprintf(stderr, "sealpostctl: %s: %s\n", gpg, strerror(r));
+		goto done;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno == EINTR)
+			continue;
+		fprintf(stderr, "sealpostctl: %s: %s\n", gpg, strerror(errno));
+		goto done;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		ck_gpg_stderr(err, address);
+		goto done;
+	}
+	if ((r = ck_wkd_read(AT_FDCWD, outp, &buf, &len, why,
+	    sizeof(why))) != 1) {
+		fprintf(stderr, "sealpostctl: %s: gpg's export: %s\n", address,
+		    r == 0 ? "missing" : why);
+		goto done;
+	}
+	if (len == 0) {
+		ck_gpg_stderr(err, address);
+		free(buf);
+		goto done;
+	}
+	*buf_r = buf;
+	*len_r = len;
+	rc = 0;
+done:
+	if (out != -1)
+		close(out);
+	if (err != -1)
+		close(err);
+	(void)unlink(outp);
+	(void)unlink(errp);
+	return rc;
+}
+
+/*
+ * The keys in buf (a key file), read by gpg without importing them
+ * (GPGME's keylist from data: gpg --import-options show-only) in the
+ * context of a temporary home.  At most CK_WKD_KEYS_MAX.  0 with the
+ * NULL-terminated array (ck_keys_free) and count; -1 with why.
+ */
+static int
+ck_data_keys(gpgme_ctx_t ctx, const char *buf, size_t len,
+    gpgme_key_t **keys_r, size_t *n_r, char *why, size_t whylen)
+{
+	gpgme_data_t	 d;
+	gpgme_key_t	 key, *keys;
+	gpgme_error_t	 e;
+	size_t		 n = 0;
+	int		 many = 0;
+
+	*keys_r = NULL;
+	*n_r = 0;
+	if ((keys = calloc(CK_WKD_KEYS_MAX + 1, sizeof(*keys))) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	if ((e = gpgme_data_new_from_mem(&d, buf, len, 0)) != 0) {
+		snprintf(why, whylen, "%s", gpgme_strerror(e));
+		free(keys);
+		return -1;
+	}
+	if ((e = gpgme_op_keylist_from_data_start(ctx, d, 0)) != 0) {
+		snprintf(why, whylen, "%s", gpgme_strerror(e));
+		gpgme_data_release(d);
+		free(keys);
+		return -1;
+	}
+	while ((e = gpgme_op_keylist_next(ctx, &key)) == 0) {
+		if (n == CK_WKD_KEYS_MAX) {
+			gpgme_key_unref(key);
+			(void)gpgme_op_keylist_end(ctx);
+			many = 1;
+			break;
+		}
+		keys[n++] = key;
+	}
+	gpgme_data_release(d);
+	if (many || gpg_err_code(e) != GPG_ERR_EOF) {
+		if (many)
+			snprintf(why, whylen, "more than %d keys in it",
+			    CK_WKD_KEYS_MAX);
+		else
+			snprintf(why, whylen, "%s", gpgme_strerror(e));
+		ck_keys_free(keys, n);
+		return -1;
+	}
+	*keys_r = keys;
+	*n_r = n;
+	return 0;
+}
+
+/*
+ * Is buf what publish must write for address: binary OpenPGP, one key
+ * with primary fingerprint fpr, public only, usable at now, with user IDs
+ * all of which have exactly address (and at least one).  gpg's filter is
+ * checked on GPGME's parsing, so a user ID the two read differently is
+ * never published.  0 with the key in *key_r (gpgme_key_unref it), or -1
+ * with why.
+ */
+static int
+ck_wkd_check(gpgme_ctx_t ctx, const char *buf, size_t len, const char *fpr,
+    const char *address, time_t now, gpgme_key_t *key_r, char *why,
+    size_t whylen)
+{
+	gpgme_key_t	*keys = NULL;
+	gpgme_user_id_t	 uid;
+	char		 reason[PGP_WHY_MAX - 16];	/* and "not usable: " */
+	size_t		 n = 0;
+	int		 nuid = 0, rc = -1;
+
+	*key_r = NULL;
+	/* RFC 4880 4.2: a packet tag has bit 7 set; armor is text */
+	if (len == 0 || ((unsigned char)buf[0] & 0x80) == 0) {
+		snprintf(why, whylen, "not binary OpenPGP data");
+		return -1;
+	}
+	if (ck_data_keys(ctx, buf, len, &keys, &n, why, whylen) == -1)
+		return -1;
+	if (n != 1) {
+		snprintf(why, whylen, "%zu keys in it, not one", n);
+		goto done;
+	}
+	if (keys[0]->subkeys == NULL || keys[0]->subkeys->fpr == NULL ||
+	    strcasecmp(keys[0]->subkeys->fpr, fpr) != 0) {
+		snprintf(why, whylen, "another key than %s", fpr);
+		goto done;
+	}
+	if (keys[0]->secret) {
+		snprintf(why, whylen, "a secret key");
+		goto done;
+	}
+	for (uid = keys[0]->uids; uid != NULL; uid = uid->next) {
+		if (uid->address == NULL ||
+		    strcasecmp(uid->address, address) != 0) {
+			snprintf(why, whylen, "a user ID of another address");
+			goto done;
+		}
+		nuid++;
+	}
+	if (nuid == 0) {
+		snprintf(why, whylen, "no user ID");
+		goto done;
+	}
+	if (!pgp_key_usable(keys[0], now, reason, sizeof(reason))) {
+		snprintf(why, whylen, "not usable: %s", reason);
+		goto done;
+	}
+	*key_r = keys[0];
+	rc = 0;
+done:
+	if (rc == 0)
+		free(keys);	/* its one key is the caller's now */
+	else
+		ck_keys_free(keys, n);
+	return rc;
+}
+
+/*
+ * What publish writes for address (checked by wkd_addr_parse) now: the
+ * key mail to address is encrypted to (pgp_key_for on the stage copy of
+ * the keyring), exported by ck_gpg_export_wkd and checked in the in/
+ * home.  1 with the bytes (free them) and the key as read back
+ * (gpgme_key_unref it); 0 no usable key, with why; -1 (said why).
+ */
+static int
+ck_wkd_make(struct ck *ck, const struct ck_tmp *t, gpgme_ctx_t stage,
+    gpgme_ctx_t in, const char *address, char **buf_r, size_t *len_r,
+    gpgme_key_t *key_r, char *why, size_t whylen)
+{
+	gpgme_key_t	 key;
+	char		 fpr[PGP_FPR_LEN + 1], bad[PGP_WHY_MAX];
+	int		 r;
+
+	*buf_r = NULL;
+	*len_r = 0;
+	*key_r = NULL;
+	if ((r = pgp_key_for(stage, address, ck->now, &key, why, whylen)) ==
+	    -1) {
+		fprintf(stderr, "sealpostctl: the keyring: %s\n", why);
+		return -1;
+	}
+	if (r == 0)
+		return 0;
+	strlcpy(fpr, key->subkeys->fpr, sizeof(fpr));
+	gpgme_key_unref(key);
+	if (ck_gpg_export_wkd(t->stage, t->dir, fpr, address, buf_r,
+	    len_r) == -1)
+		return -1;
+	if (ck_wkd_check(in, *buf_r, *len_r, fpr, address, ck->now, key_r,
+	    bad, sizeof(bad)) == -1) {
+		fprintf(stderr, "sealpostctl: %s: gpg's export of %s is not "
+		    "what WKD may publish: %s\n", address, fpr, bad);
+		free(*buf_r);
+		*buf_r = NULL;
+		*len_r = 0;
+		return -1;
+	}
+	return 1;
+}
+
+/* Is domain (lower case) one of the conf's "domain" lines? */
+static int
+ck_local_domain(const struct sp_conf *conf, const char *domain)
+{
+	size_t	i;
+
+	for (i = 0; i < conf->ndomains; i++)
+		if (strcasecmp(conf->domains[i], domain) == 0)
+			return 1;
+	return 0;
+}
+
+/* For key publish and published: the homes a key export needs. */
+struct ck_wkd_env {
+	struct ck_tmp	t;
+	gpgme_ctx_t	stage;		/* a copy of the keyring */
+	gpgme_ctx_t	in;		/* empty: files are read here */
+};
+
+static int
+ck_wkd_env_open(struct ck *ck, struct ck_wkd_env *env)
+{
+	memset(env, 0, sizeof(*env));
+	if (ck_tmp_make(&env->t) == -1 || ck_stage(ck, &env->t) == -1 ||
+	    (env->stage = ck_ctx(env->t.stage)) == NULL ||
+	    (env->in = ck_ctx(env->t.in)) == NULL)
+		return -1;
+	return 0;
+}
+
+static void
+ck_wkd_env_close(struct ck_wkd_env *env)
+{
+	if (env->stage != NULL)
+		gpgme_release(env->stage);
+	if (env->in != NULL)
+		gpgme_release(env->in);
+	env->stage = env->in = NULL;
+	ck_tmp_remove(&env->t);
+}
+
+static int
+ck_publish(struct ck *ck, const char *arg)
+{
+	struct wkd_addr		 a;
+	struct ck_wkd		 w = { .ofd = -1, .dfd = -1, .hfd = -1 };
+	struct ck_wkd_env	 env;
+	gpgme_key_t		 key = NULL;
+	gpgme_user_id_t		 uid;
+	struct stat		 st;
+	const char		*errstr, *word;
+	char			 address[WKD_LOCAL_MAX + WKD_DOMAIN_MAX + 2];
+	char			 rel[WKD_PATH_MAX], url[WKD_URL_MAX];
+	char			 path[PATH_MAX + WKD_PATH_MAX];
+	char			 why[PGP_WHY_MAX], esc[CK_ESC_MAX];
+	char			*buf = NULL, *old = NULL;
+	size_t			 len, oldlen;
+	int			 rc = 1, r, policy;
+
+	memset(&env, 0, sizeof(env));
+	if (wkd_addr_parse(arg, &a, &errstr) == -1) {	/* checked before */
+		fprintf(stderr, "sealpostctl: %s\n", errstr);
+		return 2;
+	}
+	snprintf(address, sizeof(address), "%s@%s", a.local, a.domain);
+	if (!ck_local_domain(ck->conf, a.domain)) {
+		fprintf(stderr, "sealpostctl: %s is not a domain of this "
+		    "server (no \"domain %s\" line in %s): nothing "
+		    "published\n", a.domain, a.domain, ck->conf->path);
+		return 1;
+	}
+	if (wkd_path(&a, rel, sizeof(rel)) == -1 || (size_t)snprintf(path,
+	    sizeof(path), "%s/%s/%s", ck->conf->data_dir, WKD_TREE, rel) >=
+	    sizeof(path)) {
+		fprintf(stderr, "sealpostctl: data-dir too long\n");
+		return 1;
+	}
+	if (ck_lock(ck) == -1 || ck_wkd_env_open(ck, &env) == -1)
+		goto done;
+	if ((r = ck_wkd_make(ck, &env.t, env.stage, env.in, address, &buf,
+	    &len, &key, why, sizeof(why))) == -1)
+		goto done;
+	if (r == 0) {
+		if (strcmp(why, "no key") == 0)
+			fprintf(stderr, "sealpostctl: no key for %s in the "
+			    "keyring: nothing published\n", address);
+		else
+			fprintf(stderr, "sealpostctl: %s: nothing published\n",
+			    why);
+		/* what was published before stays: say so */
+		if (ck_wkd_open(ck, a.domain, 0, &w) == 0 &&
+		    fstatat(w.hfd, a.hash, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			fprintf(stderr, "sealpostctl: the key published "
+			    "before for %s stays in %s (sealpostctl key "
+			    "unpublish %s removes it)\n", address, path,
+			    address);
+		goto done;
+	}
+	if (ck_wkd_open(ck, a.domain, 1, &w) == -1 ||
+	    (policy = ck_wkd_policy(&w)) == -1)
+		goto done;
+	if ((r = ck_wkd_read(w.hfd, a.hash, &old, &oldlen, why,
+	    sizeof(why))) == -1) {
+		fprintf(stderr, "sealpostctl: %s: %s\n", path, why);
+		goto done;
+	}
+	if (r == 1 && oldlen == len && memcmp(old, buf, len) == 0)
+		word = "unchanged";
+	else {
+		if (ck_wkd_write(&w, a.hash, path, buf, len) == -1)
+			goto done;
+		word = r == 1 ? "updated" : "published";
+	}
+	printf("%s %s: key %s\n", word, address, key->subkeys->fpr);
+	for (uid = key->uids; uid != NULL; uid = uid->next)
+		printf("  user ID:  %s\n", pgp_esc(esc, sizeof(esc),
+		    uid->uid != NULL ? uid->uid : ""));
+	printf("  file:     %s\n", path);
+	if (policy == 1)
+		printf("  policy:   %s/%s (made, empty)\n", w.ddir,
+		    WKD_POLICY);
+	if (wkd_url(&a, WKD_ADVANCED, url, sizeof(url)) == 0)
+		printf("  advanced: %s\n", url);
+	else
+		printf("  advanced: none (openpgpkey.%s is too long for a "
+		    "host name)\n", a.domain);
+	if (wkd_url(&a, WKD_DIRECT, url, sizeof(url)) == 0)
+		printf("  direct:   %s\n", url);
+	rc = 0;
+done:
+	if (key != NULL)
+		gpgme_key_unref(key);
+	free(buf);
+	free(old);
+	ck_wkd_close(&w);
+	ck_wkd_env_close(&env);
+	return rc;
+}
+
+static int
+ck_unpublish(struct ck *ck, const char *arg)
+{
+	struct wkd_addr	 a;
+	struct ck_wkd	 w = { .ofd = -1, .dfd = -1, .hfd = -1 };
+	const char	*errstr;
+	char		 rel[WKD_PATH_MAX], path[PATH_MAX + WKD_PATH_MAX];
+	int		 rc = 1, r;
+
+	if (wkd_addr_parse(arg, &a, &errstr) == -1) {	/* checked before */
+		fprintf(stderr, "sealpostctl: %s\n", errstr);
+		return 2;
+	}
+	if (wkd_path(&a, rel, sizeof(rel)) == -1 || (size_t)snprintf(path,
+	    sizeof(path), "%s/%s/%s", ck->conf->data_dir, WKD_TREE, rel) >=
+	    sizeof(path)) {
+		fprintf(stderr, "sealpostctl: data-dir too long\n");
+		return 1;
+	}
+	/* no domain check: a domain given up may still have keys out */
+	if (ck_lock(ck) == -1 || (r = ck_wkd_open(ck, a.domain, 0, &w)) == -1)
+		goto done;
+	if (r == -2 || unlinkat(w.hfd, a.hash, 0) == -1) {
+		if (r == -2 || errno == ENOENT)
+			fprintf(stderr, "sealpostctl: %s@%s is not published\n",
+			    a.local, a.domain);
+		else
+			fprintf(stderr, "sealpostctl: %s: %s\n", path,
+			    strerror(errno));
+		goto done;
+	}
+	if (fsync(w.hfd) == -1) {
+		fprintf(stderr, "sealpostctl: %s: %s\n", w.dir,
+		    strerror(errno));
+		goto done;
+	}
+	printf("unpublished %s@%s: removed %s\n", a.local, a.domain, path);
+	rc = 0;
+done:
+	ck_wkd_close(&w);
+	return rc;
+}
+
+/* One file of the tree, for published. */
+struct ck_pub {
+	char		*domain;
+	char		*name;				/* in hu/ */
+	/* "" while unknown */
+	char		 address[WKD_LOCAL_MAX + WKD_DOMAIN_MAX + 2];
+	char		 fpr[PGP_FPR_LEN + 1];		/* "" unknown */
+	const char	*status;
+	char		 note[PGP_WHY_MAX + WKD_LOCAL_MAX + WKD_DOMAIN_MAX];
+};
+
+static int
+ck_pub_cmp(const void *x, const void *y)
+{
+	const struct ck_pub	*a = x, *b = y;
+	int			 c;
+
+	if ((c = strcmp(a->domain, b->domain)) != 0)
+		return c;
+	if ((c = strcasecmp(a->address, b->address)) != 0)
+		return c;
+	return strcmp(a->name, b->name);
+}
+
+/*
+ * Judge one file of DOMAIN/hu/: which address and key it holds, and
+ * whether it is what publish would write now.  0, or -1 (said why).
+ */
+static int
+ck_pub_judge(struct ck *ck, struct ck_wkd_env *env, int hfd,
+    struct ck_pub *p)
+{
+	struct wkd_addr	 a;
+	gpgme_key_t	*keys = NULL, key = NULL;
+	gpgme_user_id_t	 uid;
+	const char	*errstr;
+	char		*buf = NULL, *now = NULL;
+	size_t		 len, nowlen, n = 0;
+	int		 r, rc = -1, others = 0;
+
+	p->status = "invalid";
+	if (strlen(p->name) != WKD_HASH_LEN) {
+		snprintf(p->note, sizeof(p->note), "the name is not a WKD "
+		    "hash");
+		return 0;
+	}
+	if ((r = ck_wkd_read(hfd, p->name, &buf, &len, p->note,
+	    sizeof(p->note))) != 1) {
+		if (r == 0)
+			snprintf(p->note, sizeof(p->note), "gone");
+		return 0;
+	}
+	if (len == 0 || ((unsigned char)buf[0] & 0x80) == 0) {
+		snprintf(p->note, sizeof(p->note), "not binary OpenPGP data");
+		rc = 0;
+		goto done;
+	}
+	if (ck_data_keys(env->in, buf, len, &keys, &n, p->note,
+	    sizeof(p->note)) == -1 || n != 1) {
+		if (n != 1 && keys != NULL)
+			snprintf(p->note, sizeof(p->note), "%zu keys in it, "
+			    "not one", n);
+		rc = 0;
+		goto done;
+	}
+	if (keys[0]->subkeys != NULL && keys[0]->subkeys->fpr != NULL)
+		strlcpy(p->fpr, keys[0]->subkeys->fpr, sizeof(p->fpr));
+	/* the user ID whose address hashes to the file's name */
+	for (uid = keys[0]->uids; uid != NULL; uid = uid->next) {
+		if (uid->address != NULL && wkd_addr_parse(uid->address, &a,
+		    &errstr) == 0 && strcmp(a.domain, p->domain) == 0 &&
+		    strcmp(a.hash, p->name) == 0) {
+			if (p->address[0] == '\0')
+				snprintf(p->address, sizeof(p->address),
+				    "%s@%s", a.local, a.domain);
+			else if (strcasecmp(p->address, uid->address) != 0)
+				others = 1;
+		} else
+			others = 1;
+	}
+	if (p->address[0] == '\0') {
+		snprintf(p->note, sizeof(p->note), "no user ID in %s whose "
+		    "local part has this hash", p->domain);
+		rc = 0;
+		goto done;
+	}
+	if (others) {
+		snprintf(p->note, sizeof(p->note), "it also has user IDs of "
+		    "other addresses");
+		rc = 0;
+		goto done;
+	}
+	if ((r = ck_wkd_make(ck, &env->t, env->stage, env->in, p->address,
+	    &now, &nowlen, &key, p->note, sizeof(p->note))) == -1)
+		goto done;
+	if (r == 0) {
+		p->status = "unusable";
+		if (strcmp(p->note, "no key") == 0)
+			snprintf(p->note, sizeof(p->note), "no key for it in "
+			    "the keyring");
+	} else if (nowlen == len && memcmp(now, buf, len) == 0) {
+		p->status = "current";
+		p->note[0] = '\0';
+	} else {
+		p->status = "outdated";
+		snprintf(p->note, sizeof(p->note), "the keyring has %s: "
+		    "sealpostctl key publish %s updates the file",
+		    strcmp(key->subkeys->fpr, p->fpr) == 0 ?
+		    "changes to the key" : "a newer key", p->address);
+	}
+	rc = 0;
+done:
+	if (key != NULL)
+		gpgme_key_unref(key);
+	if (keys != NULL)
+		ck_keys_free(keys, n);
+	free(now);
+	free(buf);
+	return rc;
+}
+
+/* Add every file of DOMAIN/hu/ to *rows.  0, or -1 (said why). */
+static int
+ck_pub_domain(struct ck *ck, struct ck_wkd_env *env, struct ck_wkd *w,
+    const char *domain, struct ck_pub **rows, size_t *nrows)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct ck_pub	*nr, *p;
+	char		 shown[PATH_MAX];
+	int		 dfd, hfd, fd, rc = -1;
+
+	if ((size_t)snprintf(shown, sizeof(shown), "%s/%s", w->dir, domain) >=
+	    sizeof(shown)) {
+		fprintf(stderr, "sealpostctl: data-dir too long\n");
+		return -1;
+	}
+	if ((dfd = ck_wkd_dir(w->ofd, domain, shown, 0)) == -1)
+		return -1;
+	if (dfd == -2)
+		return 0;	/* gone since */
+	if (strlcat(shown, "/" WKD_HU, sizeof(shown)) >= sizeof(shown)) {
+		fprintf(stderr, "sealpostctl: data-dir too long\n");
+		close(dfd);
+		return -1;
+	}
+	if ((hfd = ck_wkd_dir(dfd, WKD_HU, shown, 0)) == -1) {
+		close(dfd);
+		return -1;
+	}
+	close(dfd);
+	if (hfd == -2)
+		return 0;
+	if ((fd = dup(hfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		fprintf(stderr, "sealpostctl: %s: %s\n", shown,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		close(hfd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		/* dot names: ".", "..", a write in progress (.HASH.new) */
+		if (de->d_name[0] == '.')
+			continue;
+		if (*nrows == CK_WKD_FILES_MAX) {
+			fprintf(stderr, "sealpostctl: more than %d files "
+			    "published\n", CK_WKD_FILES_MAX);
+			goto done;
+		}
+		if ((nr = reallocarray(*rows, *nrows + 1, sizeof(**rows))) ==
+		    NULL) {
+			fprintf(stderr, "sealpostctl: out of memory\n");
+			goto done;
+		}
+		*rows = nr;
+		p = &nr[*nrows];
+		memset(p, 0, sizeof(*p));
+		if ((p->domain = strdup(domain)) == NULL ||
+		    (p->name = strdup(de->d_name)) == NULL) {
+			free(p->domain);
+			fprintf(stderr, "sealpostctl: out of memory\n");
+			goto done;
+		}
+		(*nrows)++;
+		if (ck_pub_judge(ck, env, hfd, p) == -1)
+			goto done;
+	}
+	rc = 0;
+done:
+	closedir(d);
+	close(hfd);
+	return rc;
+}
+
+static int
+ck_published(struct ck *ck)
+{
+	struct ck_wkd		 w = { .ofd = -1, .dfd = -1, .hfd = -1 };
+	struct ck_wkd_env	 env;
+	struct ck_pub		*rows = NULL, *p;
+	struct wkd_addr		 a;
+	const char		*errstr;
+	DIR			*d = NULL;
+	struct dirent		*de;
+	char			 dom[WKD_ADDRESS_MAX + 1], esc[CK_ESC_MAX];
+	char			 esc2[CK_ESC_MAX];
+	size_t			 nrows = 0, i;
+	int			 rc = 1, r, fd;
+
+	memset(&env, 0, sizeof(env));
+	if (ck_lock(ck) == -1 || (r = ck_wkd_open(ck, NULL, 0, &w)) == -1)
+		goto done;
+	if (r == -2) {
+		printf("nothing is published\n");
+		rc = 0;
+		goto done;
+	}
+	if (ck_wkd_env_open(ck, &env) == -1)
+		goto done;
+	if ((fd = dup(w.ofd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		fprintf(stderr, "sealpostctl: %s: %s\n", w.dir,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		goto done;
+	}
+	while ((de = readdir(d)) != NULL) {
+		/* only the folders publish makes: a host name each */
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		if ((size_t)snprintf(dom, sizeof(dom), "x@%s", de->d_name) >=
+		    sizeof(dom) || wkd_addr_parse(dom, &a, &errstr) == -1 ||
+		    strcmp(a.domain, de->d_name) != 0)
+			continue;
+		if (ck_pub_domain(ck, &env, &w, a.domain, &rows, &nrows) == -1)
+			goto done;
+	}
+	if (nrows == 0) {
+		printf("nothing is published\n");
+		rc = 0;
+		goto done;
+	}
+	qsort(rows, nrows, sizeof(*rows), ck_pub_cmp);
+	printf("%-32s %-40s %-9s %s\n", "ADDRESS", "FINGERPRINT", "STATUS",
+	    "FILE");
+	for (i = 0; i < nrows; i++) {
+		p = &rows[i];
+		printf("%-32s %-40s %-9s %s/%s/%s/%s\n", p->address[0] !=
+		    '\0' ? pgp_esc(esc, sizeof(esc), p->address) : "-",
+		    p->fpr[0] != '\0' ? p->fpr : "-", p->status, w.dir,
+		    p->domain, WKD_HU, pgp_esc(esc2, sizeof(esc2), p->name));
+	}
+	/* why each file that is not current is not */
+	for (i = 0; i < nrows; i++) {
+		p = &rows[i];
+		if (p->note[0] == '\0')
+			continue;
+		if (p->address[0] != '\0')
+			printf("%s: %s\n", pgp_esc(esc, sizeof(esc),
+			    p->address), pgp_esc(esc2, sizeof(esc2), p->note));
+		else
+			printf("%s/%s/%s/%s: %s\n", w.dir, p->domain, WKD_HU,
+			    pgp_esc(esc, sizeof(esc), p->name),
+			    pgp_esc(esc2, sizeof(esc2), p->note));
+	}
+	rc = 0;
+done:
+	if (d != NULL)
+		closedir(d);
+	for (i = 0; i < nrows; i++) {
+		free(rows[i].domain);
+		free(rows[i].name);
+	}
+	free(rows);
+	ck_wkd_close(&w);
+	ck_wkd_env_close(&env);
+	return rc;
+}
+
 int
 ctl_key_main(const char *conffile, int argc, char **argv)
 {
 	struct ck	 ck;
-	const char	*cmd, *arg;
+	struct wkd_addr	 wa;
+	const char	*cmd, *arg, *errstr;
 	int		 rc = 1;
 
 	if (argc < 2)
@@ -1213,11 +2311,15 @@ ctl_key_main(const char *conffile, int argc, char **argv)
 	cmd = argv[1];
 	arg = argc > 2 ? argv[2] : NULL;
 	if (strcmp(cmd, "import") == 0 || strcmp(cmd, "show") == 0 ||
-	    strcmp(cmd, "export") == 0 || strcmp(cmd, "remove") == 0) {
+	    strcmp(cmd, "export") == 0 || strcmp(cmd, "remove") == 0 ||
+	    strcmp(cmd, "publish") == 0 || strcmp(cmd, "unpublish") == 0) {
 		if (argc != 3)
 			return ck_usage();
 	} else if (strcmp(cmd, "list") == 0) {
 		if (argc > 3)
+			return ck_usage();
+	} else if (strcmp(cmd, "published") == 0) {
+		if (argc != 2)
 			return ck_usage();
 	} else
 		return ck_usage();
@@ -1238,6 +2340,13 @@ ctl_key_main(const char *conffile, int argc, char **argv)
 		fprintf(stderr, "sealpostctl: key list: not an address\n");
 		return 2;
 	}
+	/* SECURITY: the address names a file and reaches gpg's filter */
+	if ((strcmp(cmd, "publish") == 0 || strcmp(cmd, "unpublish") == 0) &&
+	    wkd_addr_parse(arg, &wa, &errstr) == -1) {
+		fprintf(stderr, "sealpostctl: key %s: not a plain address "
+		    "(local@domain): %s\n", cmd, errstr);
+		return 2;
+	}
 	if (ck_open(&ck, conffile) == -1) {
 		ck_close(&ck);
 		return 1;
@@ -1250,6 +2359,12 @@ ctl_key_main(const char *conffile, int argc, char **argv)
 		rc = ck_show(&ck, arg);
 	else if (strcmp(cmd, "export") == 0)
 		rc = ck_export(&ck, arg);
+	else if (strcmp(cmd, "publish") == 0)
+		rc = ck_publish(&ck, arg);
+	else if (strcmp(cmd, "unpublish") == 0)
+		rc = ck_unpublish(&ck, arg);
+	else if (strcmp(cmd, "published") == 0)
+		rc = ck_published(&ck);
 	else
 		rc = ck_remove(&ck, arg);
 	ck_close(&ck);

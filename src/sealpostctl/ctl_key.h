@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * ctl_key.h - sealpostctl key import|list|show|export|remove: the
- * organization's OpenPGP keyring (ctl_key.c).
+ * organization's OpenPGP keyring; key publish|unpublish|published: its
+ * keys of local addresses in the Web Key Directory tree (ctl_key.c).
  */
 #ifndef SP_CTL_KEY_H
 #define SP_CTL_KEY_H

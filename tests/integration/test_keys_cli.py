@@ -5,9 +5,16 @@ temporary home (ed25519/cv25519, about 50 ms each).  Every refusal leaves
 the keyring byte for byte as it was; every command leaves no gpg-agent
 and no temporary home behind; the keyring's files stay root:_sp_pgp,
 the folder 0750 and the files 0640, readable by the pgp service's user
-and by nobody else."""
+and by nobody else.
+
+key publish|unpublish|published: the Web Key Directory tree DATA_DIR/wkd
+(draft-koch-openpgp-webkey-service, advanced layout), checked with gpg
+itself: the file at the hash gpg-wks-client computes, binary, only the
+published address's user IDs and no certification by another key, root's
+0755/0644, the empty policy file; refusals with their exact lines."""
 
 import grp
+import hashlib
 import os
 import shutil
 import stat
@@ -19,6 +26,15 @@ import unittest
 from sealpost_test import TOP, Instance
 
 MiB = 1024 * 1024
+ZBASE32 = "ybndrfg8ejkmcpqxot1uwisza345h769"
+WKS_CLIENT = "/usr/lib/gnupg/gpg-wks-client"
+
+
+def wkd_hash(local):
+    """The draft's hash: SHA-1 of the local part with ASCII A-Z lowered
+    (bytes.lower() lowers ASCII only), z-base-32."""
+    n = int.from_bytes(hashlib.sha1(local.encode().lower()).digest(), "big")
+    return "".join(ZBASE32[(n >> (155 - 5 * i)) & 31] for i in range(32))
 
 
 def make_instance(name):
@@ -82,6 +98,7 @@ class KeysCli(unittest.TestCase):
     def setUp(self):
         # every test starts with no keyring: sealpostctl makes it again
         shutil.rmtree(self.ring, ignore_errors=True)
+        shutil.rmtree(os.path.join(self.data, "wkd"), ignore_errors=True)
 
     # -- keys made with gpg -----------------------------------------------------
     @classmethod
@@ -121,8 +138,14 @@ class KeysCli(unittest.TestCase):
           "default", "never")
         g("--quick-gen-key", "Evil \x1b[31mRed\x1b[0m \\ \x07 <evil@example.test>",
           "future-default", "default", "never")
+        # Grace: two addresses (one private), certified by Alice
+        g("--quick-gen-key", "Grace <grace@example.test>", "future-default",
+          "default", "never")
         cls.f = {a: cls.fpr(a + "@example.test")
-                 for a in ("alice", "bob", "carol", "dave", "eve", "frank", "evil")}
+                 for a in ("alice", "bob", "carol", "dave", "eve", "frank", "evil",
+                           "grace")}
+        g("--quick-add-uid", cls.f["grace"], "Grace Private <grace@private.test>")
+        g("--default-key", cls.f["alice"], "--quick-sign-key", cls.f["grace"])
         cls.file["dave-unrevoked"] = os.path.join(cls.tmp, "dave-unrevoked.asc")
         g("--armor", "--export", cls.f["dave"], out=cls.file["dave-unrevoked"])
         # Dave revoked with the certificate gpg stored when it made the key
@@ -136,6 +159,10 @@ class KeysCli(unittest.TestCase):
         for a in ("alice", "bob", "carol", "dave", "eve", "frank", "evil"):
             cls.file[a] = os.path.join(cls.tmp, a + ".asc")
             g("--armor", "--export", cls.f[a], out=cls.file[a])
+        # with Alice's key in the same file, import keeps her certification
+        cls.file["alice+grace"] = os.path.join(cls.tmp, "alice+grace.asc")
+        g("--armor", "--export", cls.f["alice"], cls.f["grace"],
+          out=cls.file["alice+grace"])
         cls.file["bob.gpg"] = os.path.join(cls.tmp, "bob.gpg")
         g("--export", cls.f["bob"], out=cls.file["bob.gpg"])
         cls.file["alice-secret"] = os.path.join(cls.tmp, "alice-secret.asc")
@@ -485,9 +512,14 @@ class KeysCli(unittest.TestCase):
                  "       sealpostctl [-c file] key list [ADDRESS]\n"
                  "       sealpostctl [-c file] key show FINGERPRINT|ADDRESS\n"
                  "       sealpostctl [-c file] key export FINGERPRINT|ADDRESS\n"
-                 "       sealpostctl [-c file] key remove FINGERPRINT\n")
+                 "       sealpostctl [-c file] key remove FINGERPRINT\n"
+                 "       sealpostctl [-c file] key publish ADDRESS\n"
+                 "       sealpostctl [-c file] key unpublish ADDRESS\n"
+                 "       sealpostctl [-c file] key published\n")
         for args in ((), ("frob",), ("import",), ("import", "a", "b"),
-                     ("show",), ("export",), ("remove",), ("list", "a", "b")):
+                     ("show",), ("export",), ("remove",), ("list", "a", "b"),
+                     ("publish",), ("publish", "a@b", "c"), ("unpublish",),
+                     ("published", "a@example.test")):
             rc, out, err = self.ctl(*args)
             self.assertEqual((rc, out, err), (2, "", usage), args)
         for args, msg in ((("show", "alice"), "key show: not a fingerprint (40 hex "
@@ -559,6 +591,323 @@ class KeysCli(unittest.TestCase):
         rc, out, err = self.ctl("import", self.file["bob"])
         self.assertEqual(rc, 1)
         self.assertIn("gpg.conf has a line sealpost did not write", err)
+
+    # -- WKD: key publish, unpublish, published ---------------------------------
+    def wkd_file(self, local, domain="example.test"):
+        return os.path.join(self.data, "wkd", ".well-known", "openpgpkey", domain,
+                            "hu", wkd_hash(local))
+
+    def packets(self, path):
+        """gpg --list-packets of a file: [(kind, detail)] for the user ID
+        packets (their text) and signatures (the issuer's key id)."""
+        out = self.gpg("--list-packets", path).decode(errors="replace")
+        res = []
+        for line in out.splitlines():
+            if line.startswith(":user ID packet:"):
+                res.append(("uid", line.split('"', 1)[1].rsplit('"', 1)[0]))
+            elif line.startswith(":signature packet:"):
+                res.append(("sig", line.rsplit("keyid ", 1)[1].strip()))
+            elif line.startswith(":"):
+                res.append((line.strip(":").split(":")[0].strip(), ""))
+        return res
+
+    def show_only(self, path):
+        """What a fresh gpg reads in the file: {fingerprint: [user IDs]}."""
+        out = self.gpg("--with-colons", "--import-options", "show-only",
+                       "--import", path).decode()
+        keys, fpr = {}, None
+        for line in out.splitlines():
+            f = line.split(":")
+            if f[0] == "pub":
+                fpr = None
+            elif f[0] == "fpr" and fpr is None:
+                fpr = f[9]
+                keys[fpr] = []
+            elif f[0] == "uid":
+                keys[fpr].append(f[9])
+        return keys
+
+    def published(self):
+        """key published as {address: (fingerprint, status, file)} and the
+        note lines after the table."""
+        out = self.ok("published")
+        if out == "nothing is published\n":
+            return {}, []
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split(), ["ADDRESS", "FINGERPRINT", "STATUS",
+                                            "FILE"])
+        rows, notes = {}, []
+        for l in lines[1:]:
+            w = l.split()
+            if len(w) == 4 and w[2] in ("current", "outdated", "unusable",
+                                        "invalid"):
+                rows[w[0]] = (w[1], w[2], w[3])
+            else:
+                notes.append(l)
+        return rows, notes
+
+    def test_wkd_hash(self):
+        """The test's own hash against the draft's vector and gpg's."""
+        self.assertEqual(wkd_hash("Joe.Doe"), "iy9q119eutrkn8s1mk4r39qejnbu3n5q")
+        if not os.path.exists(WKS_CLIENT):
+            self.skipTest("no %s" % WKS_CLIENT)
+        for address in ("Joe.Doe@Example.ORG", "grace@example.test",
+                        "J\u00d6RG@example.test"):
+            r = subprocess.run([WKS_CLIENT, "--print-wkd-hash", address],
+                               capture_output=True, check=True)
+            self.assertEqual(r.stdout.decode().split()[0],
+                             wkd_hash(address.split("@")[0]))
+
+    def test_publish(self):
+        self.ok("import", self.file["alice+grace"])
+        # the keyring has Alice's certification of Grace's user IDs
+        exported = self.write("grace-ring.asc", self.ok("export",
+                                                         self.f["grace"]).encode())
+        self.assertIn(("sig", self.f["alice"][-16:]), self.packets(exported))
+        # root's umask does not decide the modes
+        old = os.umask(0o077)
+        try:
+            out = self.ok("publish", "Grace@Example.TEST")
+        finally:
+            os.umask(old)
+        path = self.wkd_file("grace")
+        top = os.path.join(self.data, "wkd")
+        dom = os.path.join(top, ".well-known", "openpgpkey", "example.test")
+        h = wkd_hash("grace")
+        self.assertEqual(out, (
+            "published Grace@example.test: key %s\n"
+            "  user ID:  Grace <grace@example.test>\n"
+            "  file:     %s\n"
+            "  policy:   %s/policy (made, empty)\n"
+            "  advanced: https://openpgpkey.example.test/.well-known/openpgpkey/"
+            "example.test/hu/%s?l=Grace\n"
+            "  direct:   https://example.test/.well-known/openpgpkey/hu/%s"
+            "?l=Grace\n") % (self.f["grace"], path, dom, h, h))
+        if os.path.exists(WKS_CLIENT):
+            r = subprocess.run([WKS_CLIENT, "--print-wkd-hash",
+                                "grace@example.test"], capture_output=True,
+                               check=True)
+            self.assertEqual(os.path.basename(path), r.stdout.decode().split()[0])
+        with open(path, "rb") as f:
+            data = f.read()
+        # binary OpenPGP (a packet tag has bit 7 set), not armor
+        self.assertTrue(data[0] & 0x80, data[:16])
+        self.assertNotIn(b"-----BEGIN", data)
+        self.assertNotIn(b"private.test", data)
+        # only the published address's user ID, only self-signatures
+        pk = self.packets(path)
+        self.assertEqual([d for k, d in pk if k == "uid"],
+                         ["Grace <grace@example.test>"])
+        self.assertEqual({d for k, d in pk if k == "sig"}, {self.f["grace"][-16:]})
+        self.assertEqual(self.show_only(path),
+                         {self.f["grace"]: ["Grace <grace@example.test>"]})
+        # the tree: root's, folders 0755, files 0644, the empty policy file
+        for d in (top, os.path.join(top, ".well-known"),
+                  os.path.dirname(dom), dom, os.path.join(dom, "hu")):
+            st = os.lstat(d)
+            self.assertTrue(stat.S_ISDIR(st.st_mode), d)
+            self.assertEqual((st.st_uid, stat.S_IMODE(st.st_mode)), (0, 0o755), d)
+        for f in (path, os.path.join(dom, "policy")):
+            st = os.lstat(f)
+            self.assertTrue(stat.S_ISREG(st.st_mode), f)
+            self.assertEqual((st.st_uid, stat.S_IMODE(st.st_mode)), (0, 0o644), f)
+        self.assertEqual(os.path.getsize(os.path.join(dom, "policy")), 0)
+        self.assertEqual(sorted(os.listdir(dom)), ["hu", "policy"])
+        self.assertEqual(os.listdir(os.path.join(dom, "hu")), [h])
+        # the same again: nothing to write; the policy file stays as it is
+        with open(os.path.join(dom, "policy"), "w") as f:
+            f.write("protocol-version: 5\n")
+        out = self.ok("publish", "grace@example.test")
+        self.assertTrue(out.startswith("unchanged grace@example.test: key %s\n"
+                                       % self.f["grace"]), out)
+        self.assertNotIn("policy:", out)
+        with open(os.path.join(dom, "policy")) as f:
+            self.assertEqual(f.read(), "protocol-version: 5\n")
+        self.assertEqual(self.published(), ({"grace@example.test": (
+            self.f["grace"], "current", path)}, []))
+        # a second address
+        self.ok("publish", "alice@example.test")
+        st = os.lstat(self.wkd_file("alice"))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o644)
+        rows, notes = self.published()
+        self.assertEqual(sorted(rows), ["alice@example.test", "grace@example.test"])
+        self.assertEqual(notes, [])
+
+    def test_publish_refused(self):
+        self.ok("import", self.file["alice+grace"])
+        conf = self.inst.conf
+        for args, status, line in (
+                (("publish", "nobody@example.test"), 1,
+                 "no key for nobody@example.test in the keyring: nothing "
+                 "published"),
+                (("publish", "grace@private.test"), 1,
+                 'private.test is not a domain of this server (no "domain '
+                 'private.test" line in %s): nothing published' % conf),
+                (("publish", "grace"), 2, "key publish: not a plain address "
+                 "(local@domain): no @ in the address"),
+                (("publish", '"grace"@example.test'), 2, "key publish: not a "
+                 "plain address (local@domain): a quoted local part is not "
+                 "supported"),
+                (("publish", "<grace@example.test>"), 2, "key publish: not a "
+                 "plain address (local@domain): a character not allowed in a "
+                 "plain local part"),
+                (("publish", "grace@../../etc"), 2, "key publish: not a plain "
+                 "address (local@domain): the domain is not a host name"),
+                (("publish", "gr\x1bce@example.test"), 2, "key publish: not a "
+                 "plain address (local@domain): a control character in the "
+                 "address"),
+                (("unpublish", "a b@example.test"), 2, "key unpublish: not a "
+                 "plain address (local@domain): white space in the address")):
+            rc, out, err = self.ctl(*args)
+            self.assertEqual((rc, out, err),
+                             (status, "", "sealpostctl: %s\n" % line), args)
+        self.assertFalse(os.path.exists(os.path.join(self.data, "wkd")))
+        # an unusable key: revoked, then sign-only
+        self.ok("import", self.file["dave-unrevoked"])
+        self.ok("publish", "dave@example.test")
+        self.ok("import", self.file["dave"])
+        rc, out, err = self.ctl("publish", "dave@example.test")
+        self.assertEqual((rc, out), (1, ""))
+        self.assertEqual(err, (
+            "sealpostctl: the key for dave@example.test is not usable: "
+            "revoked: nothing published\n"
+            "sealpostctl: the key published before for dave@example.test "
+            "stays in %s (sealpostctl key unpublish dave@example.test removes "
+            "it)\n") % self.wkd_file("dave"))
+        rows, notes = self.published()
+        self.assertEqual(rows["dave@example.test"][:2], (self.f["dave"],
+                                                         "unusable"))
+        self.assertEqual(notes, ["dave@example.test: the key for "
+                                 "dave@example.test is not usable: revoked"])
+        self.assertEqual(self.ok("unpublish", "dave@example.test"),
+                         "unpublished dave@example.test: removed %s\n"
+                         % self.wkd_file("dave"))
+        self.assertEqual(self.published(), ({}, []))
+
+    def test_unpublish(self):
+        self.ok("import", self.file["alice"])
+        self.ok("import", self.file["bob"])
+        self.assertEqual(self.ok("published"), "nothing is published\n")
+        rc, out, err = self.ctl("unpublish", "alice@example.test")
+        self.assertEqual((rc, out, err), (1, "", "sealpostctl: alice@example.test "
+                                          "is not published\n"))
+        self.ok("publish", "alice@example.test")
+        self.ok("publish", "bob@example.test")
+        self.assertEqual(self.ok("unpublish", "ALICE@example.test"),
+                         "unpublished ALICE@example.test: removed %s\n"
+                         % self.wkd_file("alice"))
+        self.assertFalse(os.path.exists(self.wkd_file("alice")))
+        self.assertTrue(os.path.exists(self.wkd_file("bob")))
+        rc, out, err = self.ctl("unpublish", "alice@example.test")
+        self.assertEqual((rc, out, err), (1, "", "sealpostctl: alice@example.test "
+                                          "is not published\n"))
+        # a domain with nothing published at all
+        rc, out, err = self.ctl("unpublish", "alice@other.test")
+        self.assertEqual((rc, err), (1, "sealpostctl: alice@other.test is not "
+                                     "published\n"))
+        # removing the key does not unpublish it: published says so
+        self.ok("remove", self.f["bob"])
+        rows, notes = self.published()
+        self.assertEqual(rows, {"bob@example.test": (
+            self.f["bob"], "unusable", self.wkd_file("bob"))})
+        self.assertEqual(notes, ["bob@example.test: no key for it in the "
+                                 "keyring"])
+        self.ok("unpublish", "bob@example.test")
+        self.assertEqual(self.ok("published"), "nothing is published\n")
+
+    def test_republish_updated(self):
+        home = tempfile.mkdtemp(prefix="spu.", dir="/tmp")
+        try:
+            subprocess.run(["cp", "-a", self.gen + "/.", home], check=True)
+            subprocess.run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"],
+                           capture_output=True)
+            self.ok("import", self.file["frank"])
+            self.ok("publish", "frank@example.test")
+            path = self.wkd_file("frank")
+            with open(path, "rb") as f:
+                before = f.read()
+            # a new expiry and a second address on the key, imported
+            self.gpg("--quick-set-expire", self.f["frank"], "2y", home=home)
+            self.gpg("--quick-add-uid", self.f["frank"],
+                     "Frank Home <frank@home.test>", home=home)
+            upd = os.path.join(self.tmp, "frank-upd.gpg")
+            self.gpg("--export", self.f["frank"], out=upd, home=home)
+            self.ok("import", upd)
+            rows, notes = self.published()
+            self.assertEqual(rows["frank@example.test"][1], "outdated")
+            self.assertEqual(notes, [
+                "frank@example.test: the keyring has changes to the key: "
+                "sealpostctl key publish frank@example.test updates the file"])
+            out = self.ok("publish", "frank@example.test")
+            self.assertTrue(out.startswith("updated frank@example.test: key %s\n"
+                                           % self.f["frank"]), out)
+            with open(path, "rb") as f:
+                after = f.read()
+            self.assertNotEqual(after, before)
+            self.assertNotIn(b"home.test", after)
+            exp = self.gpg("--with-colons", "--import-options", "show-only",
+                           "--import", path).decode()
+            pub = [l for l in exp.splitlines() if l.startswith("pub:")][0]
+            self.assertNotEqual(pub.split(":")[6], "")     # it expires now
+            self.assertEqual(self.show_only(path),
+                             {self.f["frank"]: ["Frank <frank@example.test>"]})
+            self.assertEqual(os.listdir(os.path.dirname(path)),
+                             [os.path.basename(path)])
+            self.assertEqual(self.published()[0]["frank@example.test"][1],
+                             "current")
+        finally:
+            subprocess.run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"],
+                           capture_output=True)
+            shutil.rmtree(home)
+
+    def test_published_odd_files_and_tree(self):
+        self.ok("import", self.file["alice"])
+        self.ok("import", self.file["bob"])
+        self.ok("publish", "alice@example.test")
+        hu = os.path.dirname(self.wkd_file("alice"))
+        # Bob's key under Alice's name; junk; a name that is no hash
+        shutil.copy(self.file["bob.gpg"], os.path.join(hu, wkd_hash("carl")))
+        with open(os.path.join(hu, wkd_hash("junk")), "wb") as f:
+            f.write(b"\x99junk")
+        with open(os.path.join(hu, "README"), "w") as f:
+            f.write("hello\n")
+        rc, out, err = self.ctl("published")
+        self.assertEqual((rc, err), (0, ""))
+        self.assertIn(["-", "-", "invalid", os.path.join(hu, "README")],
+                      [l.split() for l in out.splitlines()])
+        rows = [l.split() for l in out.splitlines()]
+        self.assertIn(["alice@example.test", self.f["alice"], "current",
+                       self.wkd_file("alice")], rows)
+        self.assertIn(["-", self.f["bob"], "invalid",
+                       os.path.join(hu, wkd_hash("carl"))], rows)
+        self.assertIn("%s: the name is not a WKD hash\n"
+                      % os.path.join(hu, "README"), out)
+        self.assertIn("%s: no user ID in example.test whose local part has "
+                      "this hash\n" % os.path.join(hu, wkd_hash("carl")), out)
+        self.assertIn(os.path.join(hu, wkd_hash("junk")) + ": ", out)
+        # a folder of the tree others could write: refused, not repaired
+        os.chmod(hu, 0o777)
+        try:
+            for args in (("publish", "alice@example.test"),
+                         ("unpublish", "alice@example.test"), ("published",)):
+                rc, out, err = self.ctl(*args)
+                self.assertEqual((rc, out), (1, ""), args)
+                self.assertEqual(err, "sealpostctl: %s exists with owner 0:0 "
+                                 "mode 0777, expected a folder of root's that "
+                                 "only root can write (0755)\n" % hu, args)
+        finally:
+            os.chmod(hu, 0o755)
+        # a symbolic link in place of a folder
+        dom = os.path.dirname(hu)
+        shutil.rmtree(dom)
+        os.symlink("/tmp", dom)
+        try:
+            rc, out, err = self.ctl("publish", "alice@example.test")
+            self.assertEqual((rc, err), (1, "sealpostctl: %s exists and is not "
+                                         "a folder\n" % dom))
+        finally:
+            os.unlink(dom)
+        self.ok("publish", "alice@example.test")
 
     def test_zz_timing(self):
         """Not a check: how long key generation and an import take."""
