@@ -105,6 +105,10 @@ class SevenBit(threading.Thread):
         self.sock.bind((host, port))
         self.sock.listen(8)
         self.got = []           # (MAIL line, data)
+        self.delay = 0          # seconds before the reply to the dot
+        self.open = 0           # connections open now, and at most
+        self.most = 0
+        self.lock = threading.Lock()
 
     def run(self):
         while True:
@@ -118,6 +122,9 @@ class SevenBit(threading.Thread):
         f = c.makefile("rb")
         c.settimeout(30)
         mail = None
+        with self.lock:
+            self.open += 1
+            self.most = max(self.most, self.open)
         try:
             c.sendall(b"220 seven.test ESMTP\r\n")
             for line in f:
@@ -137,6 +144,7 @@ class SevenBit(threading.Thread):
                             break
                         data += l[1:] if l.startswith(b".") else l
                     self.got.append((mail, data))
+                    time.sleep(self.delay)
                     c.sendall(b"250 taken\r\n")
                 elif cmd == b"QUIT":
                     c.sendall(b"221 bye\r\n")
@@ -146,6 +154,8 @@ class SevenBit(threading.Thread):
         except OSError:
             pass
         finally:
+            with self.lock:
+                self.open -= 1
             c.close()
 
     def stop(self):
@@ -620,6 +630,21 @@ class TestOutbound(unittest.TestCase):
         self.assertEqual(parts[0].get_content().replace("\r\n", "\n"),
                          text.replace("\r\n", "\n"))
         self.assertEqual(parts[1].get_content(), blob)
+
+    def test_concurrency_per_domain(self):
+        """outbound-concurrency 2: however many messages wait for one
+        domain, at most two connections to it are open at once (idle ones
+        included: the next message takes an idle one first)."""
+        self.seven.delay = 0.5
+        try:
+            n = len(self.seven.got)
+            for i in range(6):
+                self.submit(["c%d@seven.test" % i], message("outbound-conc-%d" % i,
+                                                           to="c%d@seven.test" % i))
+            wait_for(lambda: len(self.seven.got) >= n + 6, 60, "six messages")
+        finally:
+            self.seven.delay = 0
+        self.assertLessEqual(self.seven.most, 2)
 
     def test_rate_limit_per_domain(self):
         """outbound-rate 2: of four messages to b.test, two are sent at
