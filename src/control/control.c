@@ -32,6 +32,7 @@
 #include "memfd.h"
 #include "xmalloc.h"
 #include "ipc_types.h"
+#include "ipc_deliver.h"
 #include "service.h"
 #include "banned.h"
 
@@ -139,8 +140,6 @@ ctl_client_json(struct ctl_client *c, int ok, const char *message)
 static void
 ctl_client_deliver(struct ctl_client *c, const char *addr)
 {
-	struct ipc_out	*out;
-
 	if (c->msgfd == -1 ||
 	    memfd_check_sealed(c->msgfd, CTL_MSG_MAX, &c->msglen) == -1) {
 		ctl_client_json(c, 0, "deliver needs the message as a sealed "
@@ -153,9 +152,8 @@ ctl_client_deliver(struct ctl_client *c, const char *addr)
 		return;
 	}
 	strlcpy(c->rcpt, addr, sizeof(c->rcpt));
-	out = ipc_out_new(IMSG_AUTH_RCPT, c->id, -1);
-	ipc_add_str(out, c->rcpt);
-	(void)ipc_chan_send(svc_chan[SVC_AUTH], out);
+	(void)ipc_chan_send(svc_chan[SVC_AUTH], ipc_auth_rcpt_req(c->id,
+	    c->rcpt));
 	c->waiting = 1;
 	event_del(c->ev);
 }
@@ -352,15 +350,10 @@ static void ctl_svc_dispatch(struct ipc_chan *, struct ipc_msg *, void *);
 static void
 ctl_client_quota_back(struct ctl_client *c)
 {
-	struct ipc_out	*out;
-
 	if (svc_chan[SVC_AUTH] == NULL)
 		return;
-	out = ipc_out_new(IMSG_AUTH_QUOTA, 0, -1);
-	ipc_add_u64(out, c->account);
-	ipc_add_u64(out, c->msglen);
-	ipc_add_u32(out, 1);
-	(void)ipc_chan_send(svc_chan[SVC_AUTH], out);
+	(void)ipc_chan_send(svc_chan[SVC_AUTH], ipc_auth_quota_req(0,
+	    c->account, c->msglen, 1));
 }
 static void ctl_svc_closed(struct ipc_chan *, int, void *);
 
@@ -424,11 +417,9 @@ ctl_svc_dispatch(struct ipc_chan *chan, struct ipc_msg *msg, void *arg)
 {
 	struct ctl_client	*c = ctl_find(msg->hdr.id);
 	struct ipc_out		*out;
-	const void		*pk;
+	struct ipc_rcpt_info	 ri;
 	const char		*text, *name;
-	uint64_t		 account, quota, usage;
-	uint32_t		 found, ok, result;
-	size_t			 pklen;
+	uint32_t		 ok, result;
 	char			 answer[256];
 
 	(void)arg;
@@ -442,28 +433,21 @@ ctl_svc_dispatch(struct ipc_chan *chan, struct ipc_msg *msg, void *arg)
 			ctl_client_json(c, ok != 0, text);
 		return;
 	case IMSG_AUTH_RCPT:
-		if (ipc_get_u32(msg, &found) == -1 ||
-		    ipc_get_u64(msg, &account) == -1 ||
-		    ipc_get_data(msg, &pk, &pklen) == -1 || pklen != 32 ||
-		    ipc_get_u64(msg, &quota) == -1 ||
-		    ipc_get_u64(msg, &usage) == -1 || ipc_end(msg) == -1)
+		if (ipc_auth_rcpt_reply(msg, &ri) == -1)
 			fatalx("control: malformed reply from auth");
 		if (c == NULL)
 			return;
-		if (!found) {
+		if (!ri.found) {
 			ctl_client_json(c, 0, "no such local recipient");
 			return;
 		}
-		c->account = account;
-		memcpy(c->pk, pk, sizeof(c->pk));
-		out = ipc_out_new(IMSG_AUTH_QUOTA, c->id, -1);
-		ipc_add_u64(out, c->account);
-		ipc_add_u64(out, c->msglen);
-		ipc_add_u32(out, 0);
-		(void)ipc_chan_send(chan, out);
+		c->account = ri.account;
+		memcpy(c->pk, ri.pk, sizeof(c->pk));
+		(void)ipc_chan_send(chan, ipc_auth_quota_req(c->id, c->account,
+		    c->msglen, 0));
 		return;
 	case IMSG_AUTH_QUOTA:
-		if (ipc_get_u32(msg, &ok) == -1 || ipc_end(msg) == -1)
+		if (ipc_auth_quota_reply(msg, &ok) == -1)
 			fatalx("control: malformed reply from auth");
 		if (c == NULL)
 			return;
@@ -477,19 +461,13 @@ ctl_svc_dispatch(struct ipc_chan *chan, struct ipc_msg *msg, void *arg)
 			return;
 		}
 		/* the message fd goes with the request (closed once sent) */
-		out = ipc_out_new(IMSG_DELIVER_MSG, c->id, c->msgfd);
+		out = ipc_deliver_req(c->id, c->msgfd, c->account, c->pk,
+		    "INBOX", "", c->rcpt);
 		c->msgfd = -1;
-		ipc_add_u64(out, c->account);
-		ipc_add_data(out, c->pk, sizeof(c->pk));
-		ipc_add_str(out, "INBOX");
-		ipc_add_str(out, "");
-		ipc_add_str(out, c->rcpt);
 		(void)ipc_chan_send(svc_chan[SVC_DELIVER], out);
 		return;
 	case IMSG_DELIVER_MSG:
-		if (ipc_get_u32(msg, &result) == -1 ||
-		    ipc_get_str(msg, &text, 256) == -1 ||
-		    ipc_get_str(msg, &name, 64) == -1 || ipc_end(msg) == -1)
+		if (ipc_deliver_reply(msg, &result, &text, &name) == -1)
 			fatalx("control: malformed reply from deliver");
 		if (c == NULL)
 			return;

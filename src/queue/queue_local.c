@@ -21,6 +21,7 @@
 #include "log.h"
 #include "xmalloc.h"
 #include "ipc_types.h"
+#include "ipc_deliver.h"
 #include "queue.h"
 #include "banned.h"
 
@@ -31,7 +32,7 @@ struct lreq {
 	int			 bodyfd;	/* not ours: the entry's */
 	uint64_t		 size;
 	uint64_t		 account;
-	unsigned char		 pk[32];
+	unsigned char		 pk[IPC_ACCOUNT_KEY_LEN];
 	int			 reserved;
 	local_cb		 done;
 	void			*arg;
@@ -45,17 +46,12 @@ static uint32_t		 next_id = 0x80000000u;
 static void
 lreq_end(struct lreq *l, int result, const char *text)
 {
-	struct ipc_out	*out;
-
 	TAILQ_REMOVE(&lreqs, l, entry);
 	if (result != LOCAL_DELIVERED && l->reserved &&
 	    queue_chan(SVC_AUTH) != NULL) {
 		/* give the quota back; the answer is not waited for */
-		out = ipc_out_new(IMSG_AUTH_QUOTA, 0, -1);
-		ipc_add_u64(out, l->account);
-		ipc_add_u64(out, l->size);
-		ipc_add_u32(out, 1);
-		(void)ipc_chan_send(queue_chan(SVC_AUTH), out);
+		(void)ipc_chan_send(queue_chan(SVC_AUTH),
+		    ipc_auth_quota_req(0, l->account, l->size, 1));
 	}
 	l->done(l->arg, result, text);
 	free(l);
@@ -66,7 +62,6 @@ local_deliver(const char *rcpt, int bodyfd, uint64_t size, local_cb done,
     void *arg)
 {
 	struct lreq	*l = xcalloc(1, sizeof(*l));
-	struct ipc_out	*out;
 
 	strlcpy(l->rcpt, rcpt, sizeof(l->rcpt));
 	l->bodyfd = bodyfd;
@@ -77,51 +72,40 @@ local_deliver(const char *rcpt, int bodyfd, uint64_t size, local_cb done,
 	if (next_id == 0)
 		next_id = 0x80000000u;
 	TAILQ_INSERT_TAIL(&lreqs, l, entry);
-	out = ipc_out_new(IMSG_AUTH_RCPT, l->id, -1);
-	ipc_add_str(out, rcpt);
-	(void)ipc_chan_send(queue_chan(SVC_AUTH), out);
+	(void)ipc_chan_send(queue_chan(SVC_AUTH), ipc_auth_rcpt_req(l->id,
+	    rcpt));
 }
 
 void
 local_reply(struct ipc_msg *msg)
 {
-	struct lreq	*l;
-	struct ipc_out	*out;
-	const void	*pk;
-	const char	*text, *name;
-	uint64_t	 account, quota, usage;
-	uint32_t	 found, ok, result;
-	size_t		 pklen;
-	char		 answer[320];
-	int		 fd;
+	struct lreq		*l;
+	struct ipc_rcpt_info	 ri;
+	const char		*text, *name;
+	uint32_t		 ok, result;
+	char			 answer[320];
+	int			 fd;
 
 	TAILQ_FOREACH(l, &lreqs, entry)
 		if (l->id == msg->hdr.id)
 			break;
 	switch (msg->hdr.type) {
 	case IMSG_AUTH_RCPT:
-		if (ipc_get_u32(msg, &found) == -1 ||
-		    ipc_get_u64(msg, &account) == -1 ||
-		    ipc_get_data(msg, &pk, &pklen) == -1 || pklen != 32 ||
-		    ipc_get_u64(msg, &quota) == -1 ||
-		    ipc_get_u64(msg, &usage) == -1 || ipc_end(msg) == -1)
+		if (ipc_auth_rcpt_reply(msg, &ri) == -1)
 			fatalx("queue: malformed reply from auth");
 		if (l == NULL)
 			return;
-		if (!found) {
+		if (!ri.found) {
 			lreq_end(l, LOCAL_REMOTE, "");
 			return;
 		}
-		l->account = account;
-		memcpy(l->pk, pk, sizeof(l->pk));
-		out = ipc_out_new(IMSG_AUTH_QUOTA, l->id, -1);
-		ipc_add_u64(out, l->account);
-		ipc_add_u64(out, l->size);
-		ipc_add_u32(out, 0);
-		(void)ipc_chan_send(queue_chan(SVC_AUTH), out);
+		l->account = ri.account;
+		memcpy(l->pk, ri.pk, sizeof(l->pk));
+		(void)ipc_chan_send(queue_chan(SVC_AUTH),
+		    ipc_auth_quota_req(l->id, l->account, l->size, 0));
 		return;
 	case IMSG_AUTH_QUOTA:
-		if (ipc_get_u32(msg, &ok) == -1 || ipc_end(msg) == -1)
+		if (ipc_auth_quota_reply(msg, &ok) == -1)
 			fatalx("queue: malformed reply from auth");
 		if (l == NULL)
 			return;		/* a release, or a request gone */
@@ -137,18 +121,11 @@ local_reply(struct ipc_msg *msg)
 			    "restarting");
 			return;
 		}
-		out = ipc_out_new(IMSG_DELIVER_MSG, l->id, fd);
-		ipc_add_u64(out, l->account);
-		ipc_add_data(out, l->pk, sizeof(l->pk));
-		ipc_add_str(out, "INBOX");
-		ipc_add_str(out, "");
-		ipc_add_str(out, l->rcpt);
-		(void)ipc_chan_send(queue_chan(SVC_DELIVER), out);
+		(void)ipc_chan_send(queue_chan(SVC_DELIVER), ipc_deliver_req(
+		    l->id, fd, l->account, l->pk, "INBOX", "", l->rcpt));
 		return;
 	case IMSG_DELIVER_MSG:
-		if (ipc_get_u32(msg, &result) == -1 ||
-		    ipc_get_str(msg, &text, 256) == -1 ||
-		    ipc_get_str(msg, &name, 64) == -1 || ipc_end(msg) == -1)
+		if (ipc_deliver_reply(msg, &result, &text, &name) == -1)
 			fatalx("queue: malformed reply from deliver");
 		if (l == NULL)
 			return;

@@ -40,6 +40,7 @@
 #include "xmalloc.h"
 #include "ipc.h"
 #include "ipc_types.h"
+#include "ipc_deliver.h"
 #include "smtp.h"
 #include "sasl.h"
 #include "banned.h"
@@ -145,22 +146,17 @@ smtp_lookup(struct smtp *sm, const char *addr, struct smtp_rcpt_ent *r,
     uint64_t *quota_r, uint64_t *usage_r)
 {
 	static struct ipc_msg	 reply;
-	struct ipc_out		*out;
-	const void		*pk;
-	size_t			 pklen;
-	uint32_t		 found;
+	struct ipc_rcpt_info	 ri;
 
-	out = ipc_out_new(IMSG_AUTH_RCPT, 0, -1);
-	ipc_add_str(out, addr);
-	if (session_call(sm->s, SVC_AUTH, out, &reply) == -1 ||
-	    ipc_get_u32(&reply, &found) == -1 ||
-	    ipc_get_u64(&reply, &r->account) == -1 ||
-	    ipc_get_data(&reply, &pk, &pklen) == -1 || pklen != SMTP_KEY_LEN ||
-	    ipc_get_u64(&reply, quota_r) == -1 ||
-	    ipc_get_u64(&reply, usage_r) == -1 || ipc_end(&reply) == -1)
+	_Static_assert(SMTP_KEY_LEN == IPC_ACCOUNT_KEY_LEN, "key lengths");
+	if (session_call(sm->s, SVC_AUTH, ipc_auth_rcpt_req(0, addr),
+	    &reply) == -1 || ipc_auth_rcpt_reply(&reply, &ri) == -1)
 		return -1;
-	memcpy(r->pk, pk, SMTP_KEY_LEN);
-	return found ? 1 : 0;
+	r->account = ri.account;
+	memcpy(r->pk, ri.pk, sizeof(r->pk));
+	*quota_r = ri.quota;
+	*usage_r = ri.usage;
+	return ri.found ? 1 : 0;
 }
 
 static void

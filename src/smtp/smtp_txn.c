@@ -32,6 +32,7 @@
 #include "buf.h"
 #include "ipc.h"
 #include "ipc_types.h"
+#include "ipc_deliver.h"
 #include "memfd.h"
 #include "xmalloc.h"
 #include "tls.h"
@@ -313,15 +314,11 @@ static int
 smtp_quota(struct smtp *sm, uint64_t account, uint64_t bytes, int release)
 {
 	static struct ipc_msg	 reply;
-	struct ipc_out		*out;
 	uint32_t		 ok;
 
-	out = ipc_out_new(IMSG_AUTH_QUOTA, 0, -1);
-	ipc_add_u64(out, account);
-	ipc_add_u64(out, bytes);
-	ipc_add_u32(out, (uint32_t)release);
-	if (session_call(sm->s, SVC_AUTH, out, &reply) == -1 ||
-	    ipc_get_u32(&reply, &ok) == -1 || ipc_end(&reply) == -1)
+	if (session_call(sm->s, SVC_AUTH, ipc_auth_quota_req(0, account,
+	    bytes, release), &reply) == -1 ||
+	    ipc_auth_quota_reply(&reply, &ok) == -1)
 		return -1;
 	return ok ? 1 : 0;
 }
@@ -405,23 +402,15 @@ static uint32_t
 smtp_deliver_one(struct smtp *sm, const struct smtp_rcpt_ent *r, int fd)
 {
 	static struct ipc_msg	 reply;
-	struct ipc_out		*out;
 	const char		*text, *name;
 	uint32_t		 result;
 
-	out = ipc_out_new(IMSG_DELIVER_MSG, 0, fd);
-	ipc_add_u64(out, r->account);
-	ipc_add_data(out, r->pk, sizeof(r->pk));
 	/* the filter's junk verdict: local recipients get it in Junk */
-	ipc_add_str(out, sm->junk ? "Junk" : "INBOX");
-	ipc_add_str(out, sm->mail.addr);
-	ipc_add_str(out, r->addr);
-	if (session_call(sm->s, SVC_DELIVER, out, &reply) == -1)
+	if (session_call(sm->s, SVC_DELIVER, ipc_deliver_req(0, fd,
+	    r->account, r->pk, sm->junk ? "Junk" : "INBOX", sm->mail.addr,
+	    r->addr), &reply) == -1)
 		return SMTP_DELIVER_LOST;
-	if (ipc_get_u32(&reply, &result) == -1 ||
-	    ipc_get_str(&reply, &text, 256) == -1 ||
-	    ipc_get_str(&reply, &name, 64) == -1 || ipc_end(&reply) == -1 ||
-	    result > DELIVER_PERM)
+	if (ipc_deliver_reply(&reply, &result, &text, &name) == -1)
 		return DELIVER_TEMP;
 	return result;
 }

@@ -25,6 +25,8 @@
 #include <event2/event.h>
 
 #include "ipc.h"
+#include "ipc_deliver.h"
+#include "ipc_types.h"	/* ipc_deliver.c's messages only */
 #include "test.h"
 #include "banned.h"
 
@@ -302,6 +304,83 @@ test_ipc_trailing(void)
 	test_assert(ipc_get_u32(&m, &v) == 0 && v == 1);
 	errno = 0;
 	test_assert(ipc_end(&m) == -1 && errno == EBADMSG);
+	test_end();
+}
+
+/* The local delivery messages (ipc_deliver.c): each reply read back as
+ * built; a short key, a missing or an extra field, a result out of range
+ * refused. */
+static void
+test_ipc_deliver(void)
+{
+	struct ipc_rcpt_info	 ri;
+	struct ipc_out		*o;
+	unsigned char		 pk[IPC_ACCOUNT_KEY_LEN];
+	const char		*s, *text, *name;
+	uint32_t		 u, ok, result;
+	uint64_t		 a, b;
+
+	test_begin("ipc_deliver: requests as laid out, replies checked");
+	memset(pk, 7, sizeof(pk));
+	o = ipc_auth_rcpt_req(5, "a@example.test");
+	test_assert(decode_out(o) == 0 && m.hdr.type == IMSG_AUTH_RCPT &&
+	    m.hdr.id == 5 && ipc_get_str(&m, &s, 254) == 0 &&
+	    strcmp(s, "a@example.test") == 0 && ipc_end(&m) == 0);
+	ipc_out_free(o);
+	o = ipc_auth_quota_req(6, 9, 1000, 1);
+	test_assert(decode_out(o) == 0 && m.hdr.type == IMSG_AUTH_QUOTA &&
+	    ipc_get_u64(&m, &a) == 0 && a == 9 && ipc_get_u64(&m, &b) == 0 &&
+	    b == 1000 && ipc_get_u32(&m, &u) == 0 && u == 1 &&
+	    ipc_end(&m) == 0);
+	ipc_out_free(o);
+	o = ipc_deliver_req(7, -1, 9, pk, "Junk", "", "r@example.test");
+	test_assert(decode_out(o) == 0 && m.hdr.type == IMSG_DELIVER_MSG &&
+	    ipc_get_u64(&m, &a) == 0 && a == 9);
+	ipc_out_free(o);
+	/* auth's reply to RCPT */
+	o = ipc_out_new(IMSG_AUTH_RCPT, 5, -1);
+	ipc_add_u32(o, 1);
+	ipc_add_u64(o, 9);
+	ipc_add_data(o, pk, sizeof(pk));
+	ipc_add_u64(o, 100);
+	ipc_add_u64(o, 50);
+	test_assert(decode_out(o) == 0 && ipc_auth_rcpt_reply(&m, &ri) == 0 &&
+	    ri.found == 1 && ri.account == 9 && ri.quota == 100 &&
+	    ri.usage == 50 && memcmp(ri.pk, pk, sizeof(pk)) == 0);
+	ipc_add_u32(o, 0);			/* one field too many */
+	test_assert(decode_out(o) == 0 && ipc_auth_rcpt_reply(&m, &ri) == -1);
+	ipc_out_free(o);
+	o = ipc_out_new(IMSG_AUTH_RCPT, 5, -1);
+	ipc_add_u32(o, 1);
+	ipc_add_u64(o, 9);
+	ipc_add_data(o, pk, sizeof(pk) - 1);	/* a short key */
+	ipc_add_u64(o, 100);
+	ipc_add_u64(o, 50);
+	test_assert(decode_out(o) == 0 && ipc_auth_rcpt_reply(&m, &ri) == -1);
+	ipc_out_free(o);
+	/* quota and deliver replies */
+	o = ipc_out_new(IMSG_AUTH_QUOTA, 6, -1);
+	ipc_add_u32(o, 1);
+	test_assert(decode_out(o) == 0 && ipc_auth_quota_reply(&m, &ok) == 0 &&
+	    ok == 1);
+	ipc_out_free(o);
+	o = ipc_out_new(IMSG_AUTH_QUOTA, 6, -1);
+	test_assert(decode_out(o) == 0 && ipc_auth_quota_reply(&m, &ok) == -1);
+	ipc_out_free(o);
+	o = ipc_out_new(IMSG_DELIVER_MSG, 7, -1);
+	ipc_add_u32(o, DELIVER_OK);
+	ipc_add_str(o, "stored");
+	ipc_add_str(o, "12.blob");
+	test_assert(decode_out(o) == 0 && ipc_deliver_reply(&m, &result, &text,
+	    &name) == 0 && result == DELIVER_OK && strcmp(name, "12.blob") == 0);
+	ipc_out_free(o);
+	o = ipc_out_new(IMSG_DELIVER_MSG, 7, -1);
+	ipc_add_u32(o, DELIVER_PERM + 1);	/* no such result */
+	ipc_add_str(o, "?");
+	ipc_add_str(o, "");
+	test_assert(decode_out(o) == 0 && ipc_deliver_reply(&m, &result, &text,
+	    &name) == -1);
+	ipc_out_free(o);
 	test_end();
 }
 
@@ -974,7 +1053,8 @@ main(void)
 	static void (*tests[])(void) = {
 		test_ipc_roundtrip, test_ipc_empty, test_ipc_get_short,
 		test_ipc_get_str_bounds, test_ipc_get_data_bounds,
-		test_ipc_trailing, test_ipc_decode, test_ipc_max_payload,
+		test_ipc_trailing, test_ipc_decode, test_ipc_deliver,
+		test_ipc_max_payload,
 		test_ipc_fd_passing, test_ipc_too_many_fds,
 		test_ipc_bad_datagrams, test_ipc_eof_timeout,
 		test_ipc_recv_eintr, test_ipc_send_full,
