@@ -92,6 +92,21 @@ child_opt(const struct child_args *a, const char *name)
 	return NULL;
 }
 
+long long
+child_opt_num(const struct child_args *a, const char *name, long long min,
+    long long max, long long def)
+{
+	const char	*v, *errstr;
+	long long	 n;
+
+	if ((v = child_opt(a, name)) == NULL)
+		return def;
+	n = strtonum(v, min, max, &errstr);
+	if (errstr != NULL)
+		fatalx("-o %s=%s from the master: %s", name, v, errstr);
+	return n;
+}
+
 void
 child_args_check(const struct child_args *a, const char *name)
 {

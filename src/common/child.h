@@ -35,6 +35,12 @@ int	child_getopt(int ch, const char *arg, struct child_args *);
  * NULL when it was not given.
  */
 const char	*child_opt(const struct child_args *, const char *name);
+/*
+ * The same as a number in [min, max], or def when not given; fatalx on
+ * anything else (the master checked it: a bug between trusted processes).
+ */
+long long	 child_opt_num(const struct child_args *, const char *name,
+		    long long min, long long max, long long def);
 /* After getopt: everything given?  fatalx otherwise. */
 void	child_args_check(const struct child_args *, const char *name);
 /*

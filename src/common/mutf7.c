@@ -42,7 +42,7 @@ mu_b64_val(char c)
 }
 
 /*
- * A scalar value (from mu_utf8_next()) a name may hold: no C0 control,
+ * A scalar value (from utf8_next()) a name may hold: no C0 control,
  * DEL or C1 control (RFC 5198 2).
  */
 static int
@@ -51,13 +51,8 @@ mu_cp_ok(uint32_t cp)
 	return cp >= 0x20 && (cp < 0x7f || cp > 0x9f);
 }
 
-/*
- * The code point at s[*i] (*i < len), strictly as RFC 3629 4 has it: no
- * overlong form, no surrogate, nothing past U+10FFFF, no sequence cut
- * by len.  *i moves past it.  0, or -1 when the bytes are not UTF-8.
- */
-static int
-mu_utf8_next(const unsigned char *s, size_t len, size_t *i, uint32_t *cp_r)
+int
+utf8_next(const unsigned char *s, size_t len, size_t *i, uint32_t *cp_r)
 {
 	uint32_t	cp, min;
 	size_t		n, k;
@@ -253,7 +248,7 @@ utf8_to_mutf7(const char *in, char *out, size_t outlen)
 		return -1;
 	outlen = mu_outlen(outlen);
 	while (i < len) {
-		if (mu_utf8_next(s, len, &i, &cp) == -1 || !mu_cp_ok(cp))
+		if (utf8_next(s, len, &i, &cp) == -1 || !mu_cp_ok(cp))
 			goto bad;
 		if (cp < 0x80) {
 			/* printable US-ASCII, mu_cp_ok() says */
@@ -310,7 +305,7 @@ utf8_valid_text(const char *s, size_t len)
 	size_t		i = 0;
 
 	while (i < len)
-		if (mu_utf8_next((const unsigned char *)s, len, &i, &cp) ==
+		if (utf8_next((const unsigned char *)s, len, &i, &cp) ==
 		    -1 || !mu_cp_ok(cp))
 			return 0;
 	return 1;

@@ -7,6 +7,7 @@
 #define SP_MUTF7_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Decode the NUL-terminated modified UTF-7 name in (untrusted: the
@@ -44,5 +45,13 @@ int	utf8_to_mutf7(const char *in, char *out, size_t outlen);
  * sequence) without a C0 control, DEL or C1 control; else 0.
  */
 int	utf8_valid_text(const char *s, size_t len);
+
+/*
+ * The code point at s[*i] (*i < len), strictly as RFC 3629 4 has it: no
+ * overlong form, no surrogate, nothing past U+10FFFF, no sequence cut
+ * by len.  *i moves past it.  0, or -1 when the bytes are not UTF-8.
+ */
+int	utf8_next(const unsigned char *s, size_t len, size_t *i,
+	    uint32_t *cp_r);
 
 #endif

@@ -424,22 +424,6 @@ filter_session_gone(struct service_session *ss)
 			j->ss = NULL;
 }
 
-/* A number the master passed with -o key=N, or def. */
-static long long
-filter_opt(const struct child_args *a, const char *key, long long min,
-    long long max, long long def)
-{
-	const char	*v, *errstr;
-	long long	 n;
-
-	if ((v = child_opt(a, key)) == NULL)
-		return def;
-	n = strtonum(v, min, max, &errstr);
-	if (errstr != NULL)
-		fatalx("filter: bad %s from the master", key);
-	return n;
-}
-
 /*
  * The policy the master read and checked, as a sealed memfd on
  * SP_FD_POLICY (this process cannot open the files).  It loaded there, so
@@ -479,15 +463,15 @@ filter_preload(const struct child_args *a)
 	l.max_file = 25ULL << 20;
 	l.max_recursion = 16;
 	l.max_files = 10000;
-	nworkers = (unsigned int)filter_opt(a, "workers", 1,
+	nworkers = (unsigned int)child_opt_num(a, "workers", 1,
 	    FILTER_WORKERS_MAX, nworkers);
-	l.max_scan = (uint64_t)filter_opt(a, "av-max-scan", 1, 1LL << 40,
+	l.max_scan = (uint64_t)child_opt_num(a, "av-max-scan", 1, 1LL << 40,
 	    (long long)l.max_scan);
-	l.max_file = (uint64_t)filter_opt(a, "av-max-file", 1, 1LL << 40,
+	l.max_file = (uint64_t)child_opt_num(a, "av-max-file", 1, 1LL << 40,
 	    (long long)l.max_file);
-	l.max_recursion = (unsigned int)filter_opt(a, "av-max-recursion", 1,
+	l.max_recursion = (unsigned int)child_opt_num(a, "av-max-recursion", 1,
 	    64, l.max_recursion);
-	l.max_files = (unsigned int)filter_opt(a, "av-max-files", 1, 1000000,
+	l.max_files = (unsigned int)child_opt_num(a, "av-max-files", 1, 1000000,
 	    l.max_files);
 	if ((dir = child_opt(a, "av-database")) == NULL)
 		dir = "/var/lib/clamav";

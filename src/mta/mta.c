@@ -369,16 +369,9 @@ mta_preload(const struct child_args *a)
 
 	if ((v = child_opt(a, "hostname")) != NULL)
 		strlcpy(helo, v, sizeof(helo));
-	if ((v = child_opt(a, "port")) != NULL) {
-		port = (uint16_t)strtonum(v, 1, 65535, &errstr);
-		if (errstr != NULL)
-			fatalx("mta: port %s", errstr);
-	}
-	if ((v = child_opt(a, "timeout")) != NULL) {
-		timeout_ms = (int)strtonum(v, 1, 3600, &errstr) * 1000;
-		if (errstr != NULL)
-			fatalx("mta: timeout %s", errstr);
-	}
+	port = (uint16_t)child_opt_num(a, "port", 1, 65535, port);
+	timeout_ms = (int)child_opt_num(a, "timeout", 1, 3600,
+	    timeout_ms / 1000) * 1000;
 	sandbox_allow_connect(port);
 	sandbox_allow_connect(53);		/* DNS over TCP */
 	if ((v = child_opt(a, "resolver")) != NULL &&

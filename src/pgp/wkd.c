@@ -21,6 +21,7 @@
 
 #include <openssl/evp.h>
 
+#include "mutf7.h"
 #include "wkd.h"
 #include "banned.h"
 
@@ -35,43 +36,6 @@ wkd_atext(unsigned char c)
 	    (c >= '0' && c <= '9'))
 		return 1;
 	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
-
-/*
- * The length of one UTF-8 sequence beyond ASCII at s (n bytes left) when
- * it is valid, shortest form, not a surrogate, at most U+10FFFF and not a
- * C1 control, with its code point in *cp_r; else 0.
- */
-static size_t
-wkd_utf8(const unsigned char *s, size_t n, unsigned long *cp_r)
-{
-	unsigned long	cp;
-	size_t		len, i;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;	/* ASCII, a continuation byte, C0, C1, F5.. */
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-	    (cp >= 0x80 && cp <= 0x9f))
-		return 0;
-	*cp_r = cp;
-	return len;
 }
 
 /*
@@ -93,8 +57,8 @@ static int
 wkd_local_ok(const char *s, size_t n, const char **errstr_r)
 {
 	const unsigned char	*u = (const unsigned char *)s;
-	unsigned long		 cp;
-	size_t			 i, len;
+	uint32_t		 cp;
+	size_t			 i, j, len;
 
 	if (u[0] == '"') {
 		*errstr_r = "a quoted local part is not supported";
@@ -113,10 +77,13 @@ wkd_local_ok(const char *s, size_t n, const char **errstr_r)
 				return 0;
 			}
 		} else if (u[i] >= 0x80) {
-			if ((len = wkd_utf8(u + i, n - i, &cp)) == 0) {
+			/* RFC 3629, and no C1 control */
+			j = i;
+			if (utf8_next(u, n, &j, &cp) == -1 || cp <= 0x9f) {
 				*errstr_r = "invalid UTF-8 in the local part";
 				return 0;
 			}
+			len = j - i;
 			if (wkd_cp_bad(cp)) {
 				*errstr_r = "a Unicode space, format or bidi "
 				    "character in the local part";

@@ -240,21 +240,6 @@ queue_master_msg(struct ipc_msg *msg)
 	return 0;
 }
 
-static unsigned int
-queue_opt_num(const struct child_args *a, const char *name, unsigned int def,
-    unsigned int min, unsigned int max)
-{
-	const char	*v, *errstr;
-	unsigned int	 n;
-
-	if ((v = child_opt(a, name)) == NULL)
-		return def;
-	n = (unsigned int)strtonum(v, min, max, &errstr);
-	if (errstr != NULL)
-		fatalx("queue: -o %s: %s", name, errstr);
-	return n;
-}
-
 /* Before the jail, as root: the queue key (made on the first start). */
 static void
 queue_preload(const struct child_args *a)
@@ -267,18 +252,20 @@ queue_preload(const struct child_args *a)
 	if (child_opt(a, "hostname") != NULL)
 		strlcpy(qset.hostname, child_opt(a, "hostname"),
 		    sizeof(qset.hostname));
-	qset.first_retry = queue_opt_num(a, "first-retry", qset.first_retry,
-	    1, 366 * 86400);
-	qset.retry_interval = queue_opt_num(a, "retry-interval",
-	    qset.retry_interval, 1, 366 * 86400);
-	qset.lifetime = queue_opt_num(a, "lifetime", qset.lifetime, 1,
-	    366 * 86400);
-	qset.delay_warning = queue_opt_num(a, "delay-warning",
-	    qset.delay_warning, 0, 366 * 86400);
-	qset.concurrency = queue_opt_num(a, "concurrency", qset.concurrency,
-	    1, 100);
-	qset.rate = queue_opt_num(a, "rate", qset.rate, 0, 100000);
-	qset.max_hops = queue_opt_num(a, "max-hops", qset.max_hops, 1, 1000);
+	qset.first_retry = (unsigned int)child_opt_num(a, "first-retry", 1,
+	    366 * 86400, qset.first_retry);
+	qset.retry_interval = (unsigned int)child_opt_num(a, "retry-interval",
+	    1, 366 * 86400, qset.retry_interval);
+	qset.lifetime = (unsigned int)child_opt_num(a, "lifetime", 1,
+	    366 * 86400, qset.lifetime);
+	qset.delay_warning = (unsigned int)child_opt_num(a, "delay-warning", 0,
+	    366 * 86400, qset.delay_warning);
+	qset.concurrency = (unsigned int)child_opt_num(a, "concurrency", 1,
+	    100, qset.concurrency);
+	qset.rate = (unsigned int)child_opt_num(a, "rate", 0, 100000,
+	    qset.rate);
+	qset.max_hops = (unsigned int)child_opt_num(a, "max-hops", 1, 1000,
+	    qset.max_hops);
 	if ((qsk = sodium_malloc(QUEUE_KEY_LEN)) == NULL)
 		fatal("queue: sodium_malloc");
 	n = snprintf(path, sizeof(path), "%s/keys/queue.key", a->data_dir);
