@@ -44,12 +44,9 @@ def message(subject, body=b"hello\r\n", sender="demo@example.test", to="bob@b.te
             + b"@example.test>\r\n\r\n" + body)
 
 
-class Hostile(threading.Thread):
-    """A remote that misbehaves in turn on each connection (T48): an
-    endless multi-line greeting, a greeting line of a megabyte without an
-    end, and binary garbage.  It counts connections and bytes it read."""
-
-    MODES = ("endless", "hugeline", "garbage")
+class Remote(threading.Thread):
+    """A stand-in for another MTA on host:port: each connection is given
+    to serve() in a thread of its own."""
 
     def __init__(self, host, port):
         super().__init__(daemon=True)
@@ -57,20 +54,35 @@ class Hostile(threading.Thread):
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, port))
         self.sock.listen(16)
-        self.connections = 0
-        self.stopping = False
+        self.lock = threading.Lock()
 
     def run(self):
-        while not self.stopping:
+        while True:
             try:
                 c, _ = self.sock.accept()
             except OSError:
                 return
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    def stop(self):
+        self.sock.close()
+
+
+class Hostile(Remote):
+    """A remote that misbehaves in turn on each connection (T48): an
+    endless multi-line greeting, a greeting line of a megabyte without an
+    end, and binary garbage.  It counts connections and bytes it read."""
+
+    MODES = ("endless", "hugeline", "garbage")
+
+    def __init__(self, host, port):
+        super().__init__(host, port)
+        self.connections = 0
+
+    def serve(self, c):
+        with self.lock:
             mode = self.MODES[self.connections % len(self.MODES)]
             self.connections += 1
-            threading.Thread(target=self.serve, args=(c, mode), daemon=True).start()
-
-    def serve(self, c, mode):
         c.settimeout(30)
         try:
             if mode == "endless":
@@ -88,35 +100,18 @@ class Hostile(threading.Thread):
         finally:
             c.close()
 
-    def stop(self):
-        self.stopping = True
-        self.sock.close()
 
-
-class SevenBit(threading.Thread):
+class SevenBit(Remote):
     """A plain old SMTP server (RFC 821 manners): EHLO offers SIZE only,
     no 8BITMIME, PIPELINING, STARTTLS or CHUNKING.  It keeps what it got:
     each transaction's MAIL line and its DATA, dot-unstuffed."""
 
     def __init__(self, host, port):
-        super().__init__(daemon=True)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host, port))
-        self.sock.listen(8)
+        super().__init__(host, port)
         self.got = []           # (MAIL line, data)
         self.delay = 0          # seconds before the reply to the dot
         self.open = 0           # connections open now, and at most
         self.most = 0
-        self.lock = threading.Lock()
-
-    def run(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
 
     def serve(self, c):
         f = c.makefile("rb")
@@ -158,11 +153,8 @@ class SevenBit(threading.Thread):
                 self.open -= 1
             c.close()
 
-    def stop(self):
-        self.sock.close()
 
-
-class Injector(threading.Thread):
+class Injector(Remote):
     """A remote that answers STARTTLS with "220" and, in the same segment,
     a forged "250-injected / 250 PIPELINING" (T48, CVE-2021-38371's class):
     a client that kept those bytes would take them for the reply to its
@@ -170,28 +162,19 @@ class Injector(threading.Thread):
     command came before it answered that EHLO, and the message."""
 
     def __init__(self, host, port, cert, key):
-        super().__init__(daemon=True)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host, port))
-        self.sock.listen(4)
+        super().__init__(host, port)
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(cert, key)
         self.early = None
         self.data = None
 
-    def run(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            try:
-                self.serve(c)
-            except (OSError, ssl.SSLError):
-                pass
-            finally:
-                c.close()
+    def serve(self, c):
+        try:
+            self.converse(c)
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            c.close()
 
     @staticmethod
     def line(c):
@@ -203,7 +186,7 @@ class Injector(threading.Thread):
             buf += b
         return buf
 
-    def serve(self, c):
+    def converse(self, c):
         c.settimeout(20)
         c.sendall(b"220 inject.test ESMTP\r\n")
         self.line(c)                                  # EHLO
@@ -236,9 +219,6 @@ class Injector(threading.Thread):
         t.sendall(b"250 taken\r\n")
         self.line(t)
         t.sendall(b"221 bye\r\n")
-
-    def stop(self):
-        self.sock.close()
 
 
 class TestOutbound(unittest.TestCase):
