@@ -8,7 +8,7 @@
 #ifndef SP_IPC_TYPES_H
 #define SP_IPC_TYPES_H
 
-#define IPC_VERSION	17
+#define IPC_VERSION	18
 
 enum imsg_type {
 	IMSG_NONE = 0,
@@ -137,6 +137,28 @@ enum imsg_type {
 				 * message, flush only); reply: u32 ok, str
 				 * text */
 
+	/* pgp -> mta: fetch a Web Key Directory key for an address
+	 * (draft-koch-openpgp-webkey-service): the advanced method when
+	 * openpgpkey.DOMAIN has an address, else the direct method */
+	IMSG_MTA_WKD,		/* str domain (lower case), str hash (32
+				 * z-base-32 characters, wkd.h), str local
+				 * part as written (the "l=" parameter);
+				 * reply: u32 WKD_*, str what happened
+				 * ("advanced 200", "direct 404", "tls: ..."
+				 * never the address); fd (WKD_FOUND): the
+				 * response body, a sealed memfd of at most
+				 * WKD_KEY_MAX bytes */
+
+	/* smtp session -> pgp: an authenticated sender's accepted message,
+	 * for its Autocrypt header (the policy's "autocrypt yes") */
+	IMSG_PGP_AUTOCRYPT,	/* str envelope sender (owned by the
+				 * account that logged in); fd: the message,
+				 * a sealed memfd.  reply: u32 PGP_AC_* */
+
+	/* control -> pgp: sealpostctl key pending|discovered */
+	IMSG_PGP_CTL,		/* u32 PGP_CTL_*, str address ("" for the
+				 * lists); reply: u32 ok, str text */
+
 	/* test hooks (--enable-test-hooks builds only) */
 	IMSG_AUTH_TEST_ACCOUNT,	/* master -> auth: str address, data password,
 				 * u64 account id */
@@ -168,10 +190,37 @@ enum imsg_type {
 #define PGP_F_PROTECT_SUBJECT	0x01
 #define PGP_F_TO_SENDER		0x02	/* and to the sender's key (an
 					 * authenticated submission's) */
+#define PGP_F_SIGN		0x04	/* sign with the organization's key */
+#define PGP_F_WKD		0x08	/* may look the key up in the
+					 * recipient domain's Web Key Directory */
 #define PGP_ENCRYPTED		0	/* the reply's fd is the copy */
 #define PGP_NO_KEY		1	/* no usable key: the original */
 #define PGP_ALREADY		2	/* already encrypted: the original */
 #define PGP_TEMP		3	/* gpg failed: try again later */
+
+/* IMSG_MTA_WKD results */
+#define WKD_FOUND		0	/* 200: the reply's fd is the body */
+#define WKD_NONE		1	/* none published: 404, no such host */
+#define WKD_TEMP		2	/* DNS, connection, TLS, 5xx, too big */
+#define WKD_KEY_MAX		((size_t)256 * 1024)
+
+/* IMSG_PGP_AUTOCRYPT results (the sender is not told: only logged) */
+#define PGP_AC_NONE		0	/* no usable header */
+#define PGP_AC_SAME		1	/* the key we have */
+#define PGP_AC_NEW		2	/* a first key: in use at once */
+#define PGP_AC_PENDING		3	/* a changed key: held for the admin */
+#define PGP_AC_IGNORED		4	/* the admin keyring names the address */
+#define PGP_AC_ERROR		5
+
+/* IMSG_PGP_CTL operations */
+#define PGP_CTL_PENDING		0	/* list held Autocrypt key changes */
+#define PGP_CTL_ACCEPT		1	/* use the held key for address */
+#define PGP_CTL_REJECT		2	/* drop it, keep the old one */
+#define PGP_CTL_DISCOVERED	3	/* list WKD and Autocrypt keys */
+#define PGP_CTL_FORGET		4	/* drop what was learnt for address */
+
+/* IMSG_FILTER_CHECK flags: FILTER_F_JUNK, and */
+#define FILTER_F_AUTOCRYPT	0x02	/* harvest the sender's Autocrypt key */
 
 /* IMSG_QUEUE_MSG results */
 #define QUEUE_OK		0

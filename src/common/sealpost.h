@@ -62,6 +62,8 @@ enum sp_listener_kind {
 #define SP_KIND_CONTROL	SP_LISTEN_KIND_MAX
 /* Not a listener: the queue service's channels to mta, auth and deliver. */
 #define SP_KIND_QUEUE	(SP_LISTEN_KIND_MAX + 1)
+/* Not a listener: the pgp service's channel to the mta (WKD lookups). */
+#define SP_KIND_PGP	(SP_LISTEN_KIND_MAX + 2)
 
 /* Limits with names (STYLE.md 1.4). */
 #define SP_CONF_MAX_SIZE	(1024 * 1024)	/* sealpost.conf file size */

@@ -155,7 +155,7 @@ service_master_dispatch(struct ipc_chan *chan, struct ipc_msg *msg,
 		if (msg->fd == -1 || ipc_get_u64(msg, &connid) == -1 ||
 		    ipc_get_u32(msg, &kind) == -1 ||
 		    ipc_get_str(msg, &client, 63) == -1 ||
-		    ipc_end(msg) == -1 || kind > SP_KIND_QUEUE)
+		    ipc_end(msg) == -1 || kind > SP_KIND_PGP)
 			fatalx("%s: malformed IMSG_MASTER_SESSION", ops->name);
 		ss = xcalloc(1, sizeof(*ss));
 		ss->connid = connid;

@@ -375,7 +375,7 @@ ctl_master_msg(struct ipc_msg *msg)
 		if (msg->fd == -1 || ipc_get_u32(msg, &svc) == -1 ||
 		    ipc_end(msg) == -1 ||
 		    (svc != SVC_AUTH && svc != SVC_DELIVER &&
-		    svc != SVC_QUEUE))
+		    svc != SVC_QUEUE && svc != SVC_PGP))
 			return -1;
 		if (svc_chan[svc] != NULL)
 			ipc_chan_free(svc_chan[svc]);

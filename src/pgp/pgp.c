@@ -63,6 +63,8 @@
 #define PGP_WATCHDOG	10
 
 static gpgme_ctx_t	ctx;
+/* the master's channel to the mta (WKD lookups), used blocking; -1 none */
+int			pgp_mta_fd = -1;
 
 /* SIGALRM: an operation outlived PGP_WATCHDOG.  Async-signal-safe only. */
 static void
@@ -324,12 +326,30 @@ pgp_init(struct event_base *base)
 		fatal("pgp: sigaction");
 }
 
+/* The master's channel to the mta: a newer one replaces the old. */
+static int
+pgp_master_msg(struct ipc_msg *msg)
+{
+	uint32_t	svc;
+
+	if (msg->hdr.type != IMSG_MASTER_CHANNEL || msg->fd == -1 ||
+	    ipc_get_u32(msg, &svc) == -1 || ipc_end(msg) == -1 ||
+	    svc != SVC_MTA)
+		return -1;
+	if (pgp_mta_fd != -1)
+		close(pgp_mta_fd);
+	pgp_mta_fd = msg->fd;
+	msg->fd = -1;
+	return 0;
+}
+
 static const struct service_ops pgp_ops = {
 	.name = "pgp",
 	.role = ROLE_PGP,
 	.preload = pgp_preload,
 	.init = pgp_init,
 	.session_msg = pgp_session_msg,
+	.master_msg = pgp_master_msg,
 };
 
 int

@@ -60,6 +60,10 @@ const struct proc_link proctab_links[] = {
 	{ SVC_QUEUE, SVC_MTA },
 	{ SVC_QUEUE, SVC_AUTH },
 	{ SVC_QUEUE, SVC_DELIVER },
+	/* sealpostctl key pending|discovered */
+	{ SVC_CONTROL, SVC_PGP },
+	/* Web Key Directory lookups: the mta is the one that reaches out */
+	{ SVC_PGP, SVC_MTA },
 };
 const size_t proctab_nlinks = sizeof(proctab_links) / sizeof(proctab_links[0]);
 

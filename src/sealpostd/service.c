@@ -79,8 +79,8 @@ service_test_accounts(struct service *s)
  * The channels between services (proctab_links): control's to auth,
  * deliver and queue; the queue's to mta, auth and deliver.  Made whenever
  * both ends are ready, and remade after either restarts or is renewed.
- * The receiving end sees a session of kind SP_KIND_CONTROL or
- * SP_KIND_QUEUE; the sending end gets IMSG_MASTER_CHANNEL.
+ * The receiving end sees a session of kind SP_KIND_CONTROL, SP_KIND_QUEUE
+ * or SP_KIND_PGP; the sending end gets IMSG_MASTER_CHANNEL.
  */
 static void
 service_link(struct master *m)
@@ -104,7 +104,8 @@ service_link(struct master *m)
 			continue;
 		}
 		service_send_session(t, 0, f->id == SVC_CONTROL ?
-		    SP_KIND_CONTROL : SP_KIND_QUEUE, "", sv[0]);
+		    SP_KIND_CONTROL : f->id == SVC_PGP ? SP_KIND_PGP :
+		    SP_KIND_QUEUE, "", sv[0]);
 		out = ipc_out_new(IMSG_MASTER_CHANNEL, 0, sv[1]);
 		ipc_add_u32(out, (uint32_t)t->id);
 		(void)ipc_chan_send(f->chan, out);
