@@ -109,7 +109,9 @@ enum imsg_type {
 				 * DELIVER_*, str text, str quarantine id */
 
 	/* smtp session -> pgp: is there a usable key for this recipient? */
-	IMSG_PGP_LOOKUP,	/* str address; reply: u32 found, str the
+	IMSG_PGP_LOOKUP,	/* str address, u32 PGP_F_* (PGP_F_WKD);
+				 * reply: u32 found (1 yes, 0 no, 2 not
+				 * now: a WKD lookup failed), str the
 				 * fingerprint, or why there is none */
 	/* smtp session -> pgp: this recipient's copy, encrypted when it has
 	 * a usable key (RFC 3156 PGP/MIME) */
@@ -193,6 +195,7 @@ enum imsg_type {
 #define PGP_F_SIGN		0x04	/* sign with the organization's key */
 #define PGP_F_WKD		0x08	/* may look the key up in the
 					 * recipient domain's Web Key Directory */
+#define PGP_F_ALL		0x0f
 #define PGP_ENCRYPTED		0	/* the reply's fd is the copy */
 #define PGP_NO_KEY		1	/* no usable key: the original */
 #define PGP_ALREADY		2	/* already encrypted: the original */

@@ -407,6 +407,14 @@ jail_pgp(const char *mailroot, const char *keyring_dir)
 	}
 	if (fchdir(kfd) == -1)
 		goto fail;
+	/* the keys it learns (pgp_discovered_prepare): the pgp user's own */
+	if (lstat("../discovered", &st) == -1)
+		goto fail;
+	if (!S_ISDIR(st.st_mode) || st.st_uid == 0 ||
+	    (st.st_mode & 077) != 0) {
+		errno = EPERM;
+		goto fail;
+	}
 	close(kfd);
 	kfd = -1;
 	if (unshare(CLONE_NEWNS) == -1 ||
@@ -418,6 +426,7 @@ jail_pgp(const char *mailroot, const char *keyring_dir)
 	if ((rfd = open(mailroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    mkdirat(rfd, "usr", 0755) == -1 ||
 	    mkdirat(rfd, "gnupg", 0755) == -1 ||
+	    mkdirat(rfd, "discovered", 0755) == -1 ||
 	    mkdirat(rfd, "dev", 0755) == -1)
 		goto fail;
 	if ((fd = openat(rfd, "dev/null", O_WRONLY | O_CREAT | O_EXCL |
@@ -432,6 +441,10 @@ jail_pgp(const char *mailroot, const char *keyring_dir)
 	/* "." is the keyring: the cwd moved into the new namespace */
 	if (jail_path(dst, sizeof(dst), mailroot, "/gnupg") == -1 ||
 	    jail_bind(".", dst, MS_RDONLY | MS_NOSUID | MS_NODEV |
+	    MS_NOEXEC) == -1)
+		goto fail;
+	if (jail_path(dst, sizeof(dst), mailroot, "/discovered") == -1 ||
+	    jail_bind("../discovered", dst, MS_NOSUID | MS_NODEV |
 	    MS_NOEXEC) == -1)
 		goto fail;
 	if (jail_path(dst, sizeof(dst), mailroot, "/usr") == -1 ||

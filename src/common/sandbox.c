@@ -611,6 +611,12 @@ static const struct sb_path sb_pgp_paths[] = {
 	{ "/usr/lib64/ld-linux-x86-64.so.2", LANDLOCK_ACCESS_FS_EXECUTE |
 	    LANDLOCK_ACCESS_FS_READ_FILE },
 	{ "/gnupg", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR },
+	/* the learnt keys: their index, keyrings gpg rewrites (a temporary
+	 * file renamed over, a lock made by link) */
+	{ "/discovered", LANDLOCK_ACCESS_FS_READ_FILE |
+	    LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
+	    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+	    SB_LL_FS_TRUNCATE },
 	{ "/dev/null", LANDLOCK_ACCESS_FS_READ_FILE |
 	    LANDLOCK_ACCESS_FS_WRITE_FILE }
 };
@@ -679,6 +685,19 @@ static const struct sb_rule sb_pgp[] = {
 	    .arg = { { 1, SCMP_CMP_EQ, MFD_CLOEXEC | MFD_ALLOW_SEALING, 0 } } },
 	{ .name = "fcntl", .nargs = 1,
 	    .arg = { { 1, SCMP_CMP_EQ, F_ADD_SEALS, 0 } } },
+	/*
+	 * gpg importing into the learnt keyrings (/discovered, pgp_learn.c):
+	 * a lock made by link, pubring.kbx.tmp renamed over pubring.kbx
+	 * (the old one kept as pubring.kbx~), the lock files removed;
+	 * mlock for its secure memory.  Landlock keeps all of it beneath
+	 * /discovered (the administrator's keyring is read-only).
+	 */
+	{ .name = "link" },
+	{ .name = "rename" },
+	{ .name = "unlink" },
+	{ .name = "mlock" },
+	/* pgp_disc.c: the index, written to index.tmp and renamed */
+	{ .name = "renameat" },
 	SB_SODIUM_RULES
 };
 /* the encrypted copy is written to a memfd: a file for RLIMIT_FSIZE */

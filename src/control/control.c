@@ -55,6 +55,7 @@ struct ctl_client {
 	size_t			 len;
 	int			 waiting;	/* asked the master */
 	int			 on_queue;	/* asked the queue */
+	int			 on_pgp;	/* asked pgp */
 };
 TAILQ_HEAD(ctl_client_list, ctl_client);
 
@@ -158,6 +159,60 @@ ctl_client_deliver(struct ctl_client *c, const char *addr)
 	event_del(c->ev);
 }
 
+/*
+ * "key pending", "key pending accept|reject ADDRESS", "key discovered",
+ * "key forget ADDRESS": the pgp service owns what it learnt.
+ */
+static void
+ctl_client_key(struct ctl_client *c, const char *req)
+{
+	static const struct {
+		const char	*word;
+		uint32_t	 op;
+		int		 addr;
+	} ops[] = {
+		{ "pending accept ", PGP_CTL_ACCEPT, 1 },
+		{ "pending reject ", PGP_CTL_REJECT, 1 },
+		{ "pending", PGP_CTL_PENDING, 0 },
+		{ "discovered", PGP_CTL_DISCOVERED, 0 },
+		{ "forget ", PGP_CTL_FORGET, 1 },
+	};
+	struct ipc_out	*out;
+	const char	*addr = "";
+	size_t		 i, n;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		n = strlen(ops[i].word);
+		if (ops[i].addr ? strncmp(req, ops[i].word, n) == 0 :
+		    strcmp(req, ops[i].word) == 0)
+			break;
+	}
+	if (i == sizeof(ops) / sizeof(ops[0])) {
+		ctl_client_json(c, 0, "unknown key request (pending, pending "
+		    "accept|reject ADDRESS, discovered, forget ADDRESS)");
+		return;
+	}
+	if (ops[i].addr) {
+		addr = req + n;
+		if (addr[0] == '\0' || strlen(addr) > 254) {
+			ctl_client_json(c, 0, "an address is needed");
+			return;
+		}
+	}
+	if (svc_chan[SVC_PGP] == NULL) {
+		ctl_client_json(c, 0, "the pgp service is restarting: try "
+		    "again");
+		return;
+	}
+	out = ipc_out_new(IMSG_PGP_CTL, c->id, -1);
+	ipc_add_u32(out, ops[i].op);
+	ipc_add_str(out, addr);
+	(void)ipc_chan_send(svc_chan[SVC_PGP], out);
+	c->waiting = 1;
+	c->on_pgp = 1;
+	event_del(c->ev);
+}
+
 /* "queue flush|hold|release|delete [ID]": the queue service decides. */
 static void
 ctl_client_queue(struct ctl_client *c, const char *req)
@@ -213,13 +268,17 @@ ctl_client_request(struct ctl_client *c)
 		ctl_client_queue(c, c->line + 6);
 		return;
 	}
+	if (strncmp(c->line, "key ", 4) == 0) {
+		ctl_client_key(c, c->line + 4);
+		return;
+	}
 	if (strcmp(c->line, "status") == 0)
 		type = IMSG_CTL_STATUS;
 	else if (strcmp(c->line, "reload") == 0)
 		type = IMSG_CTL_RELOAD;
 	else {
 		ctl_client_json(c, 0, "unknown request (status, reload, "
-		    "deliver, queue)");
+		    "deliver, queue, key)");
 		return;
 	}
 	out = ipc_out_new(type, c->id, -1);
@@ -432,6 +491,14 @@ ctl_svc_dispatch(struct ipc_chan *chan, struct ipc_msg *msg, void *arg)
 		if (c != NULL)
 			ctl_client_json(c, ok != 0, text);
 		return;
+	case IMSG_PGP_CTL:
+		if (ipc_get_u32(msg, &ok) == -1 ||
+		    ipc_get_str(msg, &text, IPC_MAX_PAYLOAD) == -1 ||
+		    ipc_end(msg) == -1)
+			fatalx("control: malformed reply from pgp");
+		if (c != NULL)
+			ctl_client_json(c, ok != 0, text);
+		return;
 	case IMSG_AUTH_RCPT:
 		if (ipc_auth_rcpt_reply(msg, &ri) == -1)
 			fatalx("control: malformed reply from auth");
@@ -502,10 +569,12 @@ ctl_svc_closed(struct ipc_chan *chan, int reason, void *arg)
 	for (c = TAILQ_FIRST(&clients); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (!c->waiting || (svc == SVC_QUEUE ? !c->on_queue :
-		    c->rcpt[0] == '\0'))
+		    svc == SVC_PGP ? !c->on_pgp : c->rcpt[0] == '\0'))
 			continue;
-		if (svc == SVC_QUEUE) {
-			ctl_client_json(c, 0, "the queue restarted: try again");
+		if (svc == SVC_QUEUE || svc == SVC_PGP) {
+			ctl_client_json(c, 0, svc == SVC_QUEUE ? "the queue "
+			    "restarted: try again" : "the pgp service "
+			    "restarted: try again");
 			continue;
 		}
 		if (svc == SVC_DELIVER)

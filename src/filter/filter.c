@@ -221,6 +221,9 @@ filter_done(struct filter_job *j)
 	if (verdict == FILTER_ACCEPT && j->spam != -1)
 		filter_spam_verdict(j, &verdict, reply, sizeof(reply), hdrs,
 		    sizeof(hdrs), &flags, &act);
+	/* the session harvests only from a sender that logged in */
+	if (verdict == FILTER_ACCEPT && j->pv.autocrypt)
+		flags |= FILTER_F_AUTOCRYPT;
 	{
 		char	spam[96];
 
@@ -398,7 +401,8 @@ filter_rcpt(struct service_session *ss, struct ipc_msg *msg)
 	ipc_add_u64(out, pr.v.max_size);
 	ipc_add_u32(out, (uint32_t)pr.v.pgp);
 	ipc_add_u32(out, (pr.v.protect_subject ? PGP_F_PROTECT_SUBJECT : 0) |
-	    (pr.v.encrypt_to_sender ? PGP_F_TO_SENDER : 0));
+	    (pr.v.encrypt_to_sender ? PGP_F_TO_SENDER : 0) |
+	    (pr.v.wkd ? PGP_F_WKD : 0));
 	(void)ipc_chan_send(ss->chan, out);
 	return 0;
 }

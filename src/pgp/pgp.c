@@ -48,6 +48,7 @@
 #include "service.h"
 #include "pgp_keys.h"
 #include "pgp_mime.h"
+#include "pgp_learn.h"
 #include "banned.h"
 
 #define PGP_MSG_MAX	((size_t)64 * 1024 * 1024)
@@ -63,7 +64,8 @@
 #define PGP_WATCHDOG	10
 
 static gpgme_ctx_t	ctx;
-/* the master's channel to the mta (WKD lookups), used blocking; -1 none */
+/* the master's channel to the mta (WKD lookups, pgp_learn.c), used
+ * blocking, outside the event loop; -1 none */
 int			pgp_mta_fd = -1;
 
 /* SIGALRM: an operation outlived PGP_WATCHDOG.  Async-signal-safe only. */
@@ -139,25 +141,69 @@ pgp_keyring_mentions(const char *addr)
 	return found;
 }
 
+/*
+ * The key for address, in the trust order (pgp_learn.h): the
+ * administrator's keyring decides every address it names; for the
+ * others, what was learnt (WKD when flags allow, then Autocrypt).
+ * pgp_key_for's answers, and 2: none for now (a WKD lookup failed).
+ * *src_r: "admin", "wkd" or "autocrypt" with a key.
+ */
+static int
+pgp_choose(const char *addr, uint32_t flags, gpgme_key_t *key_r,
+    const char **src_r, char *why, size_t whylen)
+{
+	time_t	now = time(NULL);
+	int	r;
+
+	*src_r = "admin";
+	r = pgp_key_for(ctx, addr, now, key_r, why, whylen);
+	if (r != 0 || strcmp(why, "no key") != 0)
+		return r;
+	if (pgp_keyring_mentions(addr)) {
+		strlcpy(why, "gpg listed no key for an address the keyring "
+		    "names", whylen);
+		return -1;
+	}
+	return learn_key_for(addr, flags, now, key_r, src_r, why, whylen);
+}
+
+/* 1 when the keyring of the administrator has a say for addr. */
+static int
+pgp_admin_names(const char *addr)
+{
+	gpgme_key_t	 key = NULL;
+	char		 why[PGP_WHY_MAX];
+	int		 r;
+
+	r = pgp_key_for(ctx, addr, time(NULL), &key, why, sizeof(why));
+	if (key != NULL)
+		gpgme_key_unref(key);
+	return r != 0 || strcmp(why, "no key") != 0 ||
+	    pgp_keyring_mentions(addr);
+}
+
+static int
+pgp_smtp_kind(enum sp_listener_kind k)
+{
+	return k < SP_LISTEN_KIND_MAX;
+}
+
 static int
 pgp_lookup(struct service_session *ss, struct ipc_msg *msg)
 {
 	gpgme_key_t	 key = NULL;
-	const char	*addr;
+	const char	*addr, *src;
 	char		 why[256];
+	uint32_t	 flags;
 	int		 r;
 
-	if (ipc_get_str(msg, &addr, 320) == -1 || ipc_end(msg) == -1)
+	if (ipc_get_str(msg, &addr, 320) == -1 ||
+	    ipc_get_u32(msg, &flags) == -1 || ipc_end(msg) == -1 ||
+	    (flags & ~PGP_F_ALL) != 0)
 		return -1;
 	alarm(PGP_WATCHDOG);
-	r = pgp_key_for(ctx, addr, time(NULL), &key, why, sizeof(why));
+	r = pgp_choose(addr, flags, &key, &src, why, sizeof(why));
 	alarm(0);
-	if (r == 0 && strcmp(why, "no key") == 0 &&
-	    pgp_keyring_mentions(addr)) {
-		r = -1;
-		strlcpy(why, "gpg listed no key for an address the keyring "
-		    "names", sizeof(why));
-	}
 	if (r == 1) {
 		strlcpy(why, key->subkeys != NULL && key->subkeys->fpr != NULL ?
 		    key->subkeys->fpr : "", sizeof(why));
@@ -165,7 +211,9 @@ pgp_lookup(struct service_session *ss, struct ipc_msg *msg)
 	} else if (r == -1)
 		log_warnx("%016" PRIx64 " pgp event=lookup result=error "
 		    "reason=%s", ss->connid, why);
-	pgp_reply(ss, IMSG_PGP_LOOKUP, msg->hdr.id, r == 1, why, -1);
+	/* 1 a key, 0 none, 2 none for now (r == 2: WKD failed) */
+	pgp_reply(ss, IMSG_PGP_LOOKUP, msg->hdr.id, r == 1 ? 1 : r == 2 ? 2 :
+	    0, why, -1);
 	return 0;
 }
 
@@ -175,7 +223,7 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 	gpgme_key_t	 key = NULL, skey = NULL;
 	struct timespec	 t0, t1;
 	unsigned char	*buf = NULL;
-	const char	*rcpt, *sender;
+	const char	*rcpt, *sender, *src = "", *ssrc = "";
 	char		 why[256], err[256], esc[128];
 	uint32_t	 flags, result;
 	size_t		 size;
@@ -185,20 +233,16 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 	if (msg->fd == -1 || ipc_get_str(msg, &rcpt, 320) == -1 ||
 	    ipc_get_u32(msg, &flags) == -1 ||
 	    ipc_get_str(msg, &sender, 320) == -1 || ipc_end(msg) == -1 ||
-	    (flags & ~(PGP_F_PROTECT_SUBJECT | PGP_F_TO_SENDER)) != 0)
+	    (flags & ~PGP_F_ALL) != 0)
 		return -1;
 	/* SECURITY: only a sealed memfd: what we encrypt is what was sent */
 	if (memfd_check_sealed(msg->fd, PGP_MSG_MAX, &size) == -1)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	alarm(PGP_WATCHDOG);
-	r = pgp_key_for(ctx, rcpt, time(NULL), &key, why, sizeof(why));
-	if (r == 0 && strcmp(why, "no key") == 0 &&
-	    pgp_keyring_mentions(rcpt)) {
-		r = -1;
-		strlcpy(why, "gpg listed no key for an address the keyring "
-		    "names", sizeof(why));
-	}
+	r = pgp_choose(rcpt, flags, &key, &src, why, sizeof(why));
+	if (r == 2)
+		r = 0;		/* "pgp required" defers: smtp_copy */
 	if (r == 0) {
 		/*
 		 * Most copies: debug only.  SECURITY: no reason (it may name
@@ -215,10 +259,10 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 	}
 	result = PGP_TEMP;
 	err[0] = '\0';
-	/* and the sender's key too, when the policy says so and it has one */
+	/* and the sender's key too, when the policy says so and it has one
+	 * (its Autocrypt key counts: the sender is one of our users) */
 	if (r == 1 && (flags & PGP_F_TO_SENDER) && sender[0] != '\0' &&
-	    pgp_key_for(ctx, sender, time(NULL), &skey, err,
-	    sizeof(err)) == -1) {
+	    pgp_choose(sender, 0, &skey, &ssrc, err, sizeof(err)) == -1) {
 		r = -1;
 		strlcpy(why, err, sizeof(why));
 	}
@@ -233,7 +277,10 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 			snprintf(err, sizeof(err), "memfd: %s",
 			    strerror(errno));
 		else {
-			r = pgp_mime_encrypt(ctx, key, skey, buf, size,
+			/* a learnt key: gpg sees every keyring at once */
+			r = pgp_mime_encrypt(strcmp(src, "admin") != 0 ||
+			    (skey != NULL && strcmp(ssrc, "admin") != 0) ?
+			    learn_ctx_all() : ctx, key, skey, buf, size,
 			    (flags & PGP_F_PROTECT_SUBJECT) != 0, out, err,
 			    sizeof(err));
 			if (r == 0 && memfd_seal(out) == 0)
@@ -258,10 +305,11 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 		    log_esc(esc, sizeof(esc), err, strlen(err)));
 	else
 		log_info("%016" PRIx64 " pgp event=encrypt result=%s size=%zu "
-		    "key=%s%s%s ms=%ld%s", ss->connid, result == PGP_ENCRYPTED ?
-		    "encrypted" : "already-encrypted", size,
-		    key->subkeys->fpr, skey != NULL ? " sender_key=" : "",
-		    skey != NULL ? skey->subkeys->fpr : "", ms,
+		    "key=%s%s%s source=%s ms=%ld%s", ss->connid,
+		    result == PGP_ENCRYPTED ? "encrypted" : "already-encrypted",
+		    size, key->subkeys->fpr, skey != NULL ?
+		    " sender_key=" : "",
+		    skey != NULL ? skey->subkeys->fpr : "", src, ms,
 		    (flags & PGP_F_PROTECT_SUBJECT) ? " protect-subject=yes" :
 		    "");
 	if (result != PGP_ENCRYPTED && out != -1) {
@@ -279,13 +327,73 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 	return 0;
 }
 
+/*
+ * An authenticated sender's accepted message: its Autocrypt key.  The
+ * sender is not waiting for the outcome (smtp has replied): it is only
+ * logged.
+ */
+static int
+pgp_autocrypt(struct service_session *ss, struct ipc_msg *msg)
+{
+	const char	*sender;
+	char		 why[256], esc[128];
+	uint32_t	 r;
+
+	if (msg->fd == -1 || ipc_get_str(msg, &sender, 320) == -1 ||
+	    ipc_end(msg) == -1)
+		return -1;
+	alarm(PGP_WATCHDOG);
+	if (!pgp_address_ok(sender)) {
+		r = PGP_AC_NONE;
+		strlcpy(why, "not an address", sizeof(why));
+	} else
+		r = learn_autocrypt(sender, msg->fd, pgp_admin_names(sender),
+		    why, sizeof(why));
+	alarm(0);
+	/* SECURITY: never the address; the key's fingerprint is public */
+	log_info("%016" PRIx64 " pgp event=autocrypt result=%s %s=%s",
+	    ss->connid, r == PGP_AC_SAME ? "same" : r == PGP_AC_NEW ? "new" :
+	    r == PGP_AC_PENDING ? "pending" : r == PGP_AC_IGNORED ?
+	    "ignored" : r == PGP_AC_ERROR ? "error" : "none",
+	    r == PGP_AC_NEW || r == PGP_AC_SAME || r == PGP_AC_PENDING ?
+	    "key" : "reason", log_esc(esc, sizeof(esc), why, strlen(why)));
+	pgp_reply(ss, IMSG_PGP_AUTOCRYPT, msg->hdr.id, r, "", -1);
+	ipc_msg_clear(msg);
+	return 0;
+}
+
+/* sealpostctl key pending|discovered|forget, through control. */
+static int
+pgp_ctl(struct service_session *ss, struct ipc_msg *msg)
+{
+	const char	*addr;
+	char		*text = NULL;
+	uint32_t	 op;
+	int		 ok;
+
+	if (ipc_get_u32(msg, &op) == -1 ||
+	    ipc_get_str(msg, &addr, 320) == -1 || ipc_end(msg) == -1 ||
+	    op > PGP_CTL_FORGET)
+		return -1;
+	ok = learn_ctl(op, addr, &text);
+	pgp_reply(ss, IMSG_PGP_CTL, msg->hdr.id, (uint32_t)ok, text, -1);
+	free(text);
+	return 0;
+}
+
 static int
 pgp_session_msg(struct service_session *ss, struct ipc_msg *msg)
 {
+	if (ss->kind == SP_KIND_CONTROL)
+		return msg->hdr.type == IMSG_PGP_CTL ? pgp_ctl(ss, msg) : -1;
+	if (!pgp_smtp_kind(ss->kind))
+		return -1;
 	if (msg->hdr.type == IMSG_PGP_LOOKUP)
 		return pgp_lookup(ss, msg);
 	if (msg->hdr.type == IMSG_PGP_ENCRYPT)
 		return pgp_encrypt(ss, msg);
+	if (msg->hdr.type == IMSG_PGP_AUTOCRYPT)
+		return pgp_autocrypt(ss, msg);
 	return -1;
 }
 
@@ -324,6 +432,7 @@ pgp_init(struct event_base *base)
 	sigfillset(&sa.sa_mask);
 	if (sigaction(SIGALRM, &sa, NULL) == -1)
 		fatal("pgp: sigaction");
+	learn_init();
 }
 
 /* The master's channel to the mta: a newer one replaces the old. */

@@ -350,6 +350,149 @@ done:
 	return rc;
 }
 
+/*
+ * An entry of the learnt-keys folder: made owner:gid mode when missing
+ * (a directory, or a file with data), then it must be exactly that.
+ * 0 ok, -1 with err.
+ */
+static int
+pgp_disc_entry(int parent, const char *in, const char *name, int dir,
+    const void *data, size_t len, uid_t uid, gid_t gid, mode_t mode,
+    char *err, size_t errlen)
+{
+	struct stat	st;
+	char		shown[96];
+	int		fd;
+
+	snprintf(shown, sizeof(shown), "DATA_DIR/%s%s", in, name);
+	if (dir) {
+		if (mkdirat(parent, name, mode) == 0) {
+			if ((fd = openat(parent, name, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+			    fchown(fd, uid, gid) == -1 || fchmod(fd, mode) == -1)
+				goto fail;
+			close(fd);
+		} else if (errno != EEXIST)
+			goto fail;
+	} else if ((fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, mode)) != -1) {
+		if (fchown(fd, uid, gid) == -1 || fchmod(fd, mode) == -1 ||
+		    write(fd, data, len) != (ssize_t)len || fsync(fd) == -1) {
+			close(fd);
+			goto fail;
+		}
+		close(fd);
+	} else if (errno != EEXIST)
+		goto fail;
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		goto fail;
+	if ((st.st_mode & S_IFMT) != (dir ? S_IFDIR : S_IFREG) ||
+	    st.st_uid != uid || (st.st_mode & 07777) != mode) {
+		snprintf(err, errlen, "%s must be a %s of user %lu, mode %04o",
+		    shown, dir ? "directory" : "regular file",
+		    (unsigned long)uid, (unsigned)mode);
+		return -1;
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", shown, strerror(errno));
+	return -1;
+}
+
+int
+pgp_discovered_prepare(const char *data_dir, uid_t uid, gid_t gid,
+    char *err, size_t errlen)
+{
+	static const char *const homes[] = { "wkd", "autocrypt" };
+	char		conf[sizeof(PGP_CONF_COMMENT) + 512], path[64];
+	/* path: for messages only */
+	unsigned char	kbx[32];
+	size_t		i, len;
+	int		keys, disc = -1, home, rc = -1;
+
+	len = strlcpy(conf, PGP_CONF_COMMENT, sizeof(conf));
+	for (i = 0; i < PGP_CONF_NLINES; i++) {
+		len = strlcat(conf, pgp_conf_lines[i], sizeof(conf));
+		len = strlcat(conf, "\n", sizeof(conf));
+	}
+	if (len >= sizeof(conf)) {
+		snprintf(err, errlen, "gpg.conf: too long");	/* a bug */
+		return -1;
+	}
+	pgp_kbx_header(kbx, time(NULL));
+	if ((keys = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (disc = openat(keys, "keys", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "DATA_DIR/keys: %s", strerror(errno));
+		goto done;
+	}
+	close(keys);
+	keys = disc;
+	disc = -1;
+	if (pgp_disc_entry(keys, "keys/", "discovered", 1, NULL, 0, uid, gid,
+	    0700, err, errlen) == -1)
+		goto done;
+	if ((disc = openat(keys, "discovered", O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "DATA_DIR/%s: %s", PGP_DISC_DIR,
+		    strerror(errno));
+		goto done;
+	}
+	for (i = 0; i < sizeof(homes) / sizeof(homes[0]); i++) {
+		if (pgp_disc_entry(disc, PGP_DISC_DIR "/", homes[i], 1, NULL,
+		    0, uid, gid, 0700, err, errlen) == -1)
+			goto done;
+		if ((home = openat(disc, homes[i], O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC)) == -1) {
+			snprintf(err, errlen, "DATA_DIR/%s/%s: %s",
+			    PGP_DISC_DIR, homes[i], strerror(errno));
+			goto done;
+		}
+		/* SECURITY: through the folder's fd, never "wkd/...": the
+		 * pgp user could have swapped the name for a link */
+		snprintf(path, sizeof(path), "%s/%s/", PGP_DISC_DIR, homes[i]);
+		if (pgp_disc_entry(home, path, "gpg.conf", 0, conf, len, uid,
+		    gid, 0600, err, errlen) == -1 ||
+		    pgp_disc_entry(home, path, "pubring.kbx", 0, kbx,
+		    sizeof(kbx), uid, gid, 0600, err, errlen) == -1) {
+			close(home);
+			goto done;
+		}
+		(void)fsync(home);
+		close(home);
+	}
+	/* every keyring at once, for gpg to encrypt to keys of several */
+	if (pgp_disc_entry(disc, PGP_DISC_DIR "/", "all", 1, NULL, 0, uid,
+	    gid, 0700, err, errlen) == -1)
+		goto done;
+	if ((home = openat(disc, "all", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "DATA_DIR/%s/all: %s", PGP_DISC_DIR,
+		    strerror(errno));
+		goto done;
+	}
+	len = strlcat(conf, "no-default-keyring\n"
+	    "keyring /gnupg/pubring.kbx\n"
+	    "keyring /discovered/wkd/pubring.kbx\n"
+	    "keyring /discovered/autocrypt/pubring.kbx\n", sizeof(conf));
+	if (len >= sizeof(conf) || pgp_disc_entry(home, PGP_DISC_DIR "/all/",
+	    "gpg.conf", 0, conf, len, uid, gid, 0600, err, errlen) == -1) {
+		if (len >= sizeof(conf))
+			snprintf(err, errlen, "gpg.conf: too long");
+		close(home);
+		goto done;
+	}
+	close(home);
+	(void)fsync(disc);
+	rc = 0;
+done:
+	if (disc != -1)
+		close(disc);
+	if (keys != -1)
+		close(keys);
+	return rc;
+}
+
 /* ---- GPGME --------------------------------------------------------- */
 
 static pthread_once_t	pgp_once = PTHREAD_ONCE_INIT;

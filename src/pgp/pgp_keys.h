@@ -50,6 +50,18 @@ int	pgp_keyring_prepare(const char *data_dir, gid_t gid, char *err,
 	    size_t errlen);
 
 /*
+ * The keys the pgp service learns by itself (pgp_disc.h): make what is
+ * missing of DATA_DIR/keys/discovered (uid:gid 0700; DATA_DIR/keys must
+ * exist) and the GnuPG homes wkd/ and autocrypt/ in it (0700,
+ * with gpg.conf as above and an empty pubring.kbx, 0600), all uid's:
+ * the pgp service writes there.  An existing entry of another type,
+ * owner or mode is an error.  Run as root.  0 ok, -1 with err.
+ */
+#define PGP_DISC_DIR		"keys/discovered"	/* under DATA_DIR */
+int	pgp_discovered_prepare(const char *data_dir, uid_t uid, gid_t gid,
+	    char *err, size_t errlen);
+
+/*
  * A new GPGME context for OpenPGP with engine home `home` (no other
  * state: GNUPGHOME is not consulted), armor off, keylist mode local,
  * offline.  gpgme_check_version runs once per process.  NULL with err.

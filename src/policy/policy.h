@@ -45,6 +45,7 @@ enum policy_setting {
 	POLICY_SIGN,
 	POLICY_PROTECT_SUBJECT,
 	POLICY_ENCRYPT_TO_SENDER,
+	POLICY_WKD,
 	POLICY_ANTIVIRUS,		/* DATA phase */
 	POLICY_SPAM_REJECT,
 	POLICY_SPAM_JUNK,
@@ -52,6 +53,7 @@ enum policy_setting {
 	POLICY_SCANNER_FAILURE,
 	POLICY_SCANNER_TIMEOUT,
 	POLICY_HEADERS,
+	POLICY_AUTOCRYPT,
 	POLICY_SETTING_MAX
 };
 
@@ -101,6 +103,7 @@ struct policy_values {
 	bool			sign;
 	bool			protect_subject;
 	bool			encrypt_to_sender;	/* submissions */
+	bool			wkd;		/* look keys up (WKD) */
 	enum policy_av		antivirus;
 	int32_t			spam_reject;	/* hundredths, or */
 	int32_t			spam_junk;	/*   POLICY_SCORE_NEVER */
@@ -108,6 +111,7 @@ struct policy_values {
 	enum policy_scanfail	scanner_failure;
 	unsigned int		scanner_timeout;	/* seconds */
 	unsigned int		headers;	/* POLICY_HDR_* */
+	bool			autocrypt;	/* learn the sender's key */
 };
 
 /* Who set a value: a rule's index (>= 0, its position in the files), or */

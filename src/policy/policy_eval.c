@@ -190,6 +190,12 @@ apply(struct policy_result *res, const struct policy_block *b, int src)
 		case POLICY_ENCRYPT_TO_SENDER:
 			v->encrypt_to_sender = f->encrypt_to_sender;
 			break;
+		case POLICY_WKD:
+			v->wkd = f->wkd;
+			break;
+		case POLICY_AUTOCRYPT:
+			v->autocrypt = f->autocrypt;
+			break;
 		case POLICY_ANTIVIRUS:
 			v->antivirus = f->antivirus;
 			break;
@@ -371,6 +377,12 @@ policy_value_str(enum policy_setting s, const struct policy_values *v,
 	case POLICY_ENCRYPT_TO_SENDER:
 		(void)snprintf(buf, len, "%s", v->encrypt_to_sender ? "yes" :
 		    "no");
+		break;
+	case POLICY_WKD:
+		(void)snprintf(buf, len, "%s", v->wkd ? "yes" : "no");
+		break;
+	case POLICY_AUTOCRYPT:
+		(void)snprintf(buf, len, "%s", v->autocrypt ? "yes" : "no");
 		break;
 	case POLICY_ANTIVIRUS:
 		(void)snprintf(buf, len, "%s", v->antivirus ==

@@ -118,9 +118,9 @@ struct policy_escbuf {
 };
 
 #define SETTINGS_LIST	"max-size, pgp, tls, sign, protect-subject, " \
-			"encrypt-to-sender, " \
+			"encrypt-to-sender, wkd, " \
 			"antivirus, spam, scanner-failure, scanner-timeout, " \
-			"headers"
+			"headers, autocrypt"
 #define MATCHERS_LIST	"sender, recipient, listener or authenticated"
 
 struct policy_choice {

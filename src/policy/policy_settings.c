@@ -23,16 +23,16 @@
 
 static const char *const setting_names[POLICY_SETTING_MAX] = {
 	"max-size", "pgp", "tls", "sign", "protect-subject",
-	"encrypt-to-sender", "antivirus",
+	"encrypt-to-sender", "wkd", "antivirus",
 	"spam reject", "spam junk", "spam tag", "scanner-failure",
-	"scanner-timeout", "headers"
+	"scanner-timeout", "headers", "autocrypt"
 };
 
 /* The keywords that start a setting line ("spam" has three settings). */
 static const char *const keywords[] = {
 	"max-size", "pgp", "tls", "sign", "protect-subject",
-	"encrypt-to-sender", "antivirus",
-	"spam", "scanner-failure", "scanner-timeout", "headers"
+	"encrypt-to-sender", "wkd", "antivirus",
+	"spam", "scanner-failure", "scanner-timeout", "headers", "autocrypt"
 };
 #define NKEYWORDS	(sizeof(keywords) / sizeof(keywords[0]))
 
@@ -424,6 +424,8 @@ policy_parse_setting(struct policy_parser *ps, const struct policy_tok *kw,
 	case POLICY_SIGN:
 	case POLICY_PROTECT_SUBJECT:
 	case POLICY_ENCRYPT_TO_SENDER:
+	case POLICY_WKD:
+	case POLICY_AUTOCRYPT:
 		if (parse_choice(ps, setting_names[s], yesno_choices,
 		    "yes or no", &v) == -1)
 			return -1;
@@ -431,6 +433,10 @@ policy_parse_setting(struct policy_parser *ps, const struct policy_tok *kw,
 			b->v.sign = v != 0;
 		else if (s == POLICY_PROTECT_SUBJECT)
 			b->v.protect_subject = v != 0;
+		else if (s == POLICY_WKD)
+			b->v.wkd = v != 0;
+		else if (s == POLICY_AUTOCRYPT)
+			b->v.autocrypt = v != 0;
 		else
 			b->v.encrypt_to_sender = v != 0;
 		break;

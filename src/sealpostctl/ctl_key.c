@@ -118,7 +118,10 @@ ck_usage(void)
 	    "       sealpostctl [-c file] key remove FINGERPRINT\n"
 	    "       sealpostctl [-c file] key publish ADDRESS\n"
 	    "       sealpostctl [-c file] key unpublish ADDRESS\n"
-	    "       sealpostctl [-c file] key published\n");
+	    "       sealpostctl [-c file] key published\n"
+	    "       sealpostctl [-c file] key pending [accept|reject ADDRESS]\n"
+	    "       sealpostctl [-c file] key discovered\n"
+	    "       sealpostctl [-c file] key forget ADDRESS\n");
 	return 2;
 }
 

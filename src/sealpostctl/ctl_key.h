@@ -16,4 +16,13 @@ int	ctl_key_is_command(const char *word);
  */
 int	ctl_key_main(const char *conffile, int argc, char **argv);
 
+/*
+ * key pending [accept|reject ADDRESS], key discovered, key forget
+ * ADDRESS (ctl_key_learnt.c): through the running server's control
+ * socket sock (NULL: the configuration's).
+ */
+int	ctl_key_is_learnt_op(int argc, char **argv);
+int	ctl_key_learnt_op(const char *conffile, const char *sock, int argc,
+	    char **argv);
+
 #endif

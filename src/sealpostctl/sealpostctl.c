@@ -183,6 +183,8 @@ main(int argc, char **argv)
 		return ctl_queue_main(conffile, argc, argv);
 	if (argc >= 1 && ctl_policy_is_command(argv[0]))
 		return ctl_policy_main(conffile, argc, argv);
+	if (ctl_key_is_learnt_op(argc, argv))
+		return ctl_key_learnt_op(conffile, sock, argc, argv);
 	if (argc >= 1 && ctl_key_is_command(argv[0]))
 		return ctl_key_main(conffile, argc, argv);
 	if (argc >= 1 && ctl_quarantine_is_command(argv[0]))

@@ -392,7 +392,10 @@ master_keyring_dir(struct master *m)
 	if (n < 0 || (size_t)n >= sizeof(m->keyringdir))
 		fatalx("data-dir path too long");
 	if (pgp_keyring_prepare(m->conf->data_dir,
-	    m->services[SVC_PGP].ids.gid, err, sizeof(err)) == -1)
+	    m->services[SVC_PGP].ids.gid, err, sizeof(err)) == -1 ||
+	    pgp_discovered_prepare(m->conf->data_dir,
+	    m->services[SVC_PGP].ids.uid, m->services[SVC_PGP].ids.gid, err,
+	    sizeof(err)) == -1)
 		fatalx("%s", err);
 }
 

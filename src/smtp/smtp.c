@@ -512,11 +512,20 @@ smtp_pgp_required(struct smtp *sm, const struct smtp_rcpt_ent *r)
 
 	out = ipc_out_new(IMSG_PGP_LOOKUP, 0, -1);
 	ipc_add_str(out, r->addr);
+	ipc_add_u32(out, r->pgp_flags & PGP_F_WKD);
 	if (session_call(sm->s, SVC_PGP, out, &reply) == -1 ||
 	    ipc_get_u32(&reply, &found) == -1 ||
-	    ipc_get_str(&reply, &why, 256) == -1 || ipc_end(&reply) == -1) {
+	    ipc_get_str(&reply, &why, 256) == -1 || ipc_end(&reply) == -1 ||
+	    found > 2) {
 		session_reply(sm->s, "451 4.3.0 Temporary failure, try again "
 		    "later\r\n");
+		return -1;
+	}
+	if (found == 2) {
+		/* its Web Key Directory could not be asked: not a refusal */
+		session_reply(sm->s, "451 4.7.1 Recipient requires encrypted "
+		    "mail and its OpenPGP key cannot be looked up now, try "
+		    "again later\r\n");
 		return -1;
 	}
 	if (!found) {
@@ -555,7 +564,7 @@ smtp_rcpt_policy(struct smtp *sm, struct smtp_rcpt_ent *r)
 	    ipc_get_u32(&reply, &pgp) == -1 ||
 	    ipc_get_u32(&reply, &flags) == -1 || ipc_end(&reply) == -1 ||
 	    pgp > SMTP_PGP_NEVER ||
-	    (flags & ~(PGP_F_PROTECT_SUBJECT | PGP_F_TO_SENDER)) != 0) {
+	    (flags & ~PGP_F_ALL) != 0) {
 		session_reply(sm->s, "451 4.3.0 Temporary failure, try again "
 		    "later\r\n");
 		return -1;

@@ -67,6 +67,8 @@ struct smtp {
 	int			 msgfd;		/* the memfd, or -1 */
 	unsigned int		 added_lines;	/* our Received: header's */
 	bool			 junk;		/* the filter said: into Junk */
+	bool			 autocrypt;	/* the policy: learn the
+						   sender's Autocrypt key */
 	char			 group[SMTP_GROUP_TOKEN_MAX + 1];	/* the
 					   first recipient's policy group */
 	uint64_t		 rcpt_max;	/* smallest max-size, 0 none */

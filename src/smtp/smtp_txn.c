@@ -132,6 +132,7 @@ smtp_txn_reset(struct smtp *sm)
 		close(sm->msgfd);
 	sm->msgfd = -1;
 	sm->junk = false;
+	sm->autocrypt = false;
 	sm->group[0] = '\0';
 	sm->rcpt_max = 0;
 	memset(&sm->mail, 0, sizeof(sm->mail));
@@ -293,6 +294,7 @@ smtp_filter(struct smtp *sm, struct smtp_held *held)
 			return -1;
 		}
 		sm->junk = (flags & FILTER_F_JUNK) != 0;
+		sm->autocrypt = (flags & FILTER_F_AUTOCRYPT) != 0;
 		return 0;
 	}
 	if (verdict == FILTER_QUARANTINE) {
@@ -505,6 +507,8 @@ smtp_queue(struct smtp *sm, char *id, size_t idlen)
  * copies already written stay (the client retries: the only duplicates
  * sealpost makes, documented).
  */
+static void	smtp_autocrypt(struct smtp *);
+
 static void
 smtp_deliver(struct smtp *sm, uint64_t size)
 {
@@ -562,9 +566,33 @@ smtp_deliver(struct smtp *sm, uint64_t size)
 	    fail == NULL ? "accepted" : "deferred");
 	if (fail != NULL)
 		session_reply(sm->s, "%s\r\n", fail);
-	else
+	else {
 		session_reply(sm->s, "250 2.0.0 Ok: queued as %016" PRIx64
 		    ".%u\r\n", sm->s->id, sm->txns);
+		smtp_autocrypt(sm);
+	}
+}
+
+/*
+ * After the 250 of an authenticated sender's message, when the policy
+ * says "autocrypt yes": the pgp service learns the key of its Autocrypt
+ * header (pgp_learn.c).  The envelope sender is the one the account was
+ * checked to own at MAIL; the outcome is only the pgp service's log.
+ */
+static void
+smtp_autocrypt(struct smtp *sm)
+{
+	static struct ipc_msg	 reply;
+	struct ipc_out		*out;
+	int			 fd;
+
+	if (!sm->authed || !sm->autocrypt || sm->mail.addr[0] == '\0' ||
+	    (fd = smtp_msgfd(sm)) == -1)
+		return;
+	out = ipc_out_new(IMSG_PGP_AUTOCRYPT, 0, fd);
+	ipc_add_str(out, sm->mail.addr);
+	if (session_call(sm->s, SVC_PGP, out, &reply) == 0)
+		ipc_msg_clear(&reply);
 }
 
 /*

@@ -72,7 +72,7 @@ class Control(unittest.TestCase):
     def test_bad_requests(self):
         pid = self.inst.service("control")["pid"]
         self.assertEqual(json.loads(self.ask(b"bogus\n")),
-                         {"ok": False, "message": "unknown request (status, reload, deliver, queue)"})
+                         {"ok": False, "message": "unknown request (status, reload, deliver, queue, key)"})
         self.assertEqual(json.loads(self.ask(b"x" * 1000)),
                          {"ok": False, "message": "request too long"})
         self.assertEqual(json.loads(self.ask(b"sta\x00tus\n")),

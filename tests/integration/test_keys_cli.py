@@ -515,7 +515,10 @@ class KeysCli(unittest.TestCase):
                  "       sealpostctl [-c file] key remove FINGERPRINT\n"
                  "       sealpostctl [-c file] key publish ADDRESS\n"
                  "       sealpostctl [-c file] key unpublish ADDRESS\n"
-                 "       sealpostctl [-c file] key published\n")
+                 "       sealpostctl [-c file] key published\n"
+                 "       sealpostctl [-c file] key pending [accept|reject ADDRESS]\n"
+                 "       sealpostctl [-c file] key discovered\n"
+                 "       sealpostctl [-c file] key forget ADDRESS\n")
         for args in ((), ("frob",), ("import",), ("import", "a", "b"),
                      ("show",), ("export",), ("remove",), ("list", "a", "b"),
                      ("publish",), ("publish", "a@b", "c"), ("unpublish",),

@@ -73,12 +73,19 @@ class Confinement:
             # keyring read-only at /gnupg, the merged-/usr links
             root = "/proc/%d/root/" % pid
             self.assertEqual(sorted(os.listdir(root)),
-                             ["bin", "dev", "gnupg", "lib", "lib64", "usr"], role)
+                             ["bin", "dev", "discovered", "gnupg", "lib", "lib64",
+                              "usr"], role)
             self.assertEqual(os.listdir(root + "dev"), ["null"])
             self.assertEqual(sorted(os.listdir(root + "gnupg")),
                              ["gpg.conf", "pubring.kbx"])
             with self.assertRaises(OSError):
                 open(root + "gnupg/x", "w")     # read-only, even for root
+            # the learnt keys: the pgp user's own, nobody else's
+            self.assertEqual(sorted(os.listdir(root + "discovered")),
+                             ["all", "autocrypt", "wkd"])
+            st = os.stat(root + "discovered")
+            self.assertEqual(st.st_mode & 0o777, 0o700)
+            self.assertNotEqual(st.st_uid, 0)
             return
         self.assertEqual(os.readlink("/proc/%d/root" % pid),
                          os.path.join(self.inst.dir, "run", "empty"), role)

@@ -421,19 +421,19 @@ test_structure(void)
 	    "above 5\n}\n"),
 	    "t.policy:3:2: unknown setting \"spamm\" (expected one of: "
 	    "max-size, pgp, tls, sign, protect-subject, encrypt-to-sender, "
-	    "antivirus, spam, "
-	    "scanner-failure, scanner-timeout, headers; or a matcher: sender, "
+	    "wkd, antivirus, spam, "
+	    "scanner-failure, scanner-timeout, headers, autocrypt; or a matcher: sender, "
 	    "recipient, listener or authenticated)");
 	test_assert_streq(E("defaults {\n    spamm\n"),
 	    "t.policy:2:5: unknown setting \"spamm\" (expected one of: "
 	    "max-size, pgp, tls, sign, protect-subject, encrypt-to-sender, "
-	    "antivirus, spam, "
-	    "scanner-failure, scanner-timeout, headers)");
+	    "wkd, antivirus, spam, "
+	    "scanner-failure, scanner-timeout, headers, autocrypt)");
 	test_assert_streq(E(in_rule("PGP required")),
 	    "t.policy:3:2: unknown setting \"PGP\" (expected one of: "
 	    "max-size, pgp, tls, sign, protect-subject, encrypt-to-sender, "
-	    "antivirus, spam, "
-	    "scanner-failure, scanner-timeout, headers; or a matcher: sender, "
+	    "wkd, antivirus, spam, "
+	    "scanner-failure, scanner-timeout, headers, autocrypt; or a matcher: sender, "
 	    "recipient, listener or authenticated)");
 	test_end();
 
@@ -1215,6 +1215,7 @@ test_precedence(void)
 	    "sign no (built-in)\n"
 	    "protect-subject no (built-in)\n"
 	    "encrypt-to-sender no (built-in)\n"
+	    "wkd no (built-in)\n"
 	    "antivirus reject (built-in)\n"
 	    "spam reject above 12 (rule \"mx\", t.policy:19)\n"
 	    "spam junk above 4 (rule \"mx\", t.policy:18)\n"
@@ -1222,7 +1223,8 @@ test_precedence(void)
 	    "scanner-failure tempfail (built-in)\n"
 	    "scanner-timeout 30s (built-in)\n"
 	    "headers spam-score spam-status authentication-results "
-	    "(built-in)\n");
+	    "(built-in)\n"
+	    "autocrypt no (built-in)\n");
 
 	/* boss@: boss (3 + 1) beats legal's pgp although legal is earlier */
 	eval(p, SP_LISTEN_SMTP, false, "x@y", "Boss@Legal.Example.Org", &r);
