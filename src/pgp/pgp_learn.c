@@ -293,6 +293,7 @@ learn_wkd_refresh(const char *address, time_t now)
 	uint32_t		 result;
 	size_t			 size = 0;
 	char			 why[256], fpr[PGP_FPR_LEN + 1], old[PGP_FPR_LEN + 1];
+	char			 esc[256];
 	unsigned int		 watchdog;
 	int			 fd = -1, r = 0;
 
@@ -366,11 +367,12 @@ learn_wkd_refresh(const char *address, time_t now)
 		learn_drop_key(ctx_wkd, old, e);
 	learn_save();
 	/* SECURITY: the domain, never the local part */
-	log_info("pgp event=wkd domain=%s result=%s%s%s ms=%ld detail=\"%s\"",
+	log_info("pgp event=wkd domain=%s result=%s%s%s ms=%ld detail=%s",
 	    a.domain, result == WKD_FOUND ? "key" : result == WKD_NONE ?
 	    "none" : "failed", result == WKD_FOUND ? " key=" : "",
 	    result == WKD_FOUND ? fpr : "", (long)((t1.tv_sec - t0.tv_sec) *
-	    1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000), why);
+	    1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
+	    log_esc(esc, sizeof(esc), why, strlen(why)));
 }
 
 int
