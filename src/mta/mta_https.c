@@ -179,8 +179,9 @@ static void
 https_error(struct mta_https_get *g, const struct https_body *b, CURL *curl,
     CURLcode rc, const char *errbuf)
 {
-	long	oserr = 0;
-	char	ebuf[96];
+	curl_off_t	appconnect = 0;
+	long		oserr = 0;
+	char		ebuf[96];
 
 	if (b->toolarge || rc == CURLE_FILESIZE_EXCEEDED) {
 		g->result = MTA_HTTPS_TOO_BIG;
@@ -196,9 +197,16 @@ https_error(struct mta_https_get *g, const struct https_body *b, CURL *curl,
 	}
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
+		/* connect_ms covers the TCP and the TLS handshakes */
 		g->result = MTA_HTTPS_TIMEOUT;
-		(void)snprintf(ebuf, sizeof(ebuf), "no answer within %ld ms",
-		    g->total_ms);
+		(void)curl_easy_getinfo(curl, CURLINFO_APPCONNECT_TIME_T,
+		    &appconnect);
+		if (appconnect == 0)
+			(void)snprintf(ebuf, sizeof(ebuf), "no TLS connection "
+			    "within %ld ms", g->connect_ms);
+		else
+			(void)snprintf(ebuf, sizeof(ebuf), "no answer within "
+			    "%ld ms", g->total_ms);
 		https_why(g, "timeout", ebuf);
 		return;
 	case CURLE_COULDNT_CONNECT:
