@@ -323,7 +323,6 @@ mta_dns_lookup(struct mta_dns *d, const char *domain, uint32_t seed,
 /* --- one host's addresses (mta_dns_host) ---------------------------- */
 
 struct hostq {
-	struct mta_dns		*d;
 	mta_dns_host_cb		 cb;
 	void			*arg;
 	int			 pending;	/* queries, and the hold */
@@ -418,7 +417,6 @@ mta_dns_host(struct mta_dns *d, const char *host, mta_dns_host_cb cb,
 
 	if (!mta_host_ok(host) || (h = calloc(1, sizeof(*h))) == NULL)
 		return -1;
-	h->d = d;
 	h->cb = cb;
 	h->arg = arg;
 	h->pending = 1;		/* held until both queries are asked */

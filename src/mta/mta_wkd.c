@@ -125,10 +125,12 @@ wkd_answer(struct wkd_req *r, int result, const char *what)
 			what = "mta: out of memory";
 		}
 	}
+	/* r->get is the worker's while it runs (the deadline came first) */
 	log_info("mta event=wkd domain=%s method=%s result=%s status=%ld "
 	    "ms=%ld bytes=%zu what=\"%s\"", r->domain, r->host[0] != '\0' ?
-	    wkd_method_name(r) : "-", names[result], r->get.status, wkd_ms(r),
-	    result == WKD_FOUND ? r->get.len : (size_t)0, what);
+	    wkd_method_name(r) : "-", names[result], r->busy ? 0 :
+	    r->get.status, wkd_ms(r), result == WKD_FOUND ? r->get.len :
+	    (size_t)0, what);
 	if (r->ss != NULL) {
 		out = ipc_out_new(IMSG_MTA_WKD, r->id, fd);
 		ipc_add_u32(out, (uint32_t)result);
