@@ -325,9 +325,9 @@ mta_dns_lookup(struct mta_dns *d, const char *domain, uint32_t seed,
 struct hostq {
 	mta_dns_host_cb		 cb;
 	void			*arg;
-	int			 pending;	/* queries, and the hold */
-	int			 nx;		/* an answer said NXDOMAIN */
-	int			 temp;		/* a query failed for now */
+	int			 pending;	/* queries, the hold */
+	int			 nx;		/* a NXDOMAIN came */
+	int			 temp;		/* a query failed */
 	char			 why[128];
 	size_t			 naddrs;
 	struct sockaddr_storage	 addrs[MTA_ADDRS_MAX];

@@ -40,7 +40,7 @@ struct https_body {
 	size_t			 cap;
 	int			 toolarge;
 	int			 nomem;
-	int			 notwanted;	/* a status other than 200 */
+	int			 notwanted;	/* status not 200 */
 };
 
 int

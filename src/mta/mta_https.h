@@ -16,33 +16,33 @@
 #include "mta_dns.h"
 
 /* how a GET ended, before any HTTP status is looked at */
-#define MTA_HTTPS_OK		0	/* a complete response: see status */
+#define MTA_HTTPS_OK		0	/* complete: see status */
 #define MTA_HTTPS_TOO_BIG	1	/* the body passed max */
 #define MTA_HTTPS_TLS		2	/* handshake, certificate, name */
 #define MTA_HTTPS_TIMEOUT	3	/* connect_ms or total_ms passed */
 #define MTA_HTTPS_CONNECT	4	/* no address took the connection */
-#define MTA_HTTPS_ERROR		5	/* anything else (why says what) */
+#define MTA_HTTPS_ERROR		5	/* other (why says what) */
 
 struct mta_https_get {
-	/* in: the caller's, untouched */
-	const char		*url;	/* https://HOST[:PORT]/PATH?QUERY */
-	const char		*host;	/* HOST, as in the URL */
-	uint16_t		 port;	/* PORT, or 443 */
-	const struct sockaddr_storage *addrs;	/* HOST's: the only ones */
-	size_t			 naddrs;	/* 1..MTA_ADDRS_MAX */
-	const void		*ca;	/* PEM bundle, kept while it runs */
-	size_t			 calen;
-	long			 connect_ms;
-	long			 total_ms;	/* the whole GET */
-	size_t			 max;	/* body bytes kept at most */
+	/* in: the caller's, untouched while it runs */
+	const char	*url;		/* https://HOST[:PORT]/P?Q */
+	const char	*host;		/* HOST, as in the URL */
+	uint16_t	 port;		/* PORT, or 443 */
+	/* HOST's addresses, 1..MTA_ADDRS_MAX: the only ones tried */
+	const struct sockaddr_storage *addrs;
+	size_t		 naddrs;
+	const void	*ca;		/* PEM bundle */
+	size_t		 calen;
+	long		 connect_ms;	/* TCP and TLS handshakes */
+	long		 total_ms;	/* the whole GET */
+	size_t		 max;		/* body bytes kept at most */
 	/* out */
-	int			 result;	/* MTA_HTTPS_* */
-	long			 status;	/* HTTP status, 0: none came */
-	unsigned char		*body;	/* malloc'd, the caller frees;
-					 * only with status 200 */
-	size_t			 len;
-	long			 ms;	/* how long it took */
-	char			 why[160];	/* printable ASCII, for logs */
+	int		 result;	/* MTA_HTTPS_* */
+	long		 status;	/* HTTP status, 0: none came */
+	unsigned char	*body;		/* 200 only; caller frees */
+	size_t		 len;
+	long		 ms;		/* how long it took */
+	char		 why[160];	/* printable ASCII, for logs */
 };
 
 /*

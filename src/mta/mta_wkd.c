@@ -48,10 +48,11 @@
 
 struct wkd_req {
 	TAILQ_ENTRY(wkd_req)	 entry;
-	struct service_session	*ss;		/* NULL: the pgp side went */
+	struct service_session	*ss;		/* NULL: pgp went */
 	uint32_t		 id;
 	int			 answered;
-	int			 busy;		/* DNS or the worker has it */
+	int			 busy;		/* DNS, the worker */
+	int			 fetching;	/* worker started */
 	enum wkd_method		 method;
 	struct timespec		 t0;
 	struct event		*ev_deadline;
@@ -59,20 +60,21 @@ struct wkd_req {
 	char			 hash[WKD_HASH_LEN + 1];
 	char			 local[WKD_LOCAL_MAX + 1];
 	char			 host[MTA_HOST_MAX + 1];
-	char			 url[WKD_URL_MAX + 8];	/* and ":PORT" */
+	char			 url[WKD_URL_MAX + 8];	/* ":PORT" */
 	struct sockaddr_storage	 addrs[MTA_ADDRS_MAX];
 	struct mta_https_get	 get;
 };
 TAILQ_HEAD(wkd_req_list, wkd_req);
 
-static struct wkd_req_list	 wkd_reqs = TAILQ_HEAD_INITIALIZER(wkd_reqs);
+static struct wkd_req_list	 wkd_reqs =
+    TAILQ_HEAD_INITIALIZER(wkd_reqs);
 static unsigned int		 wkd_nreqs;
 static struct mta_dns		*wkd_dns;
 static struct event_base	*wkd_base;
 static struct event		*wkd_ev_done;
 static int			 wkd_pipe[2] = { -1, -1 };
 static uint16_t			 wkd_port = MTA_WKD_DEFAULT_PORT;
-static unsigned char		*wkd_ca;	/* read-only after preload */
+static unsigned char		*wkd_ca;	/* read-only, preload */
 static size_t			 wkd_calen;
 
 static const char *
@@ -151,8 +153,8 @@ wkd_deadline(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	(void)snprintf(what, sizeof(what), "%s timeout",
-	    r->host[0] != '\0' ? wkd_method_name(r) : "dns");
+	(void)snprintf(what, sizeof(what), "%s%s timeout", wkd_method_name(r),
+	    r->fetching ? "" : " dns:");
 	wkd_answer(r, WKD_TEMP, what);
 }
 
@@ -257,6 +259,7 @@ wkd_fetch(struct wkd_req *r, const struct sockaddr_storage *addrs,
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	r->busy = 1;
+	r->fetching = 1;
 	if (pthread_create(&t, &attr, wkd_worker, r) != 0) {
 		r->busy = 0;
 		wkd_answer(r, WKD_TEMP, "mta: no thread");

@@ -63,7 +63,8 @@ int	mta_wkd_status(long status);
  * fatal when ca_required (the administrator named it), else every lookup
  * answers WKD_TEMP "no CA bundle".
  */
-void	mta_wkd_preload(uint16_t port, const char *ca_path, int ca_required);
+void	mta_wkd_preload(uint16_t port, const char *ca_path,
+	    int ca_required);
 /* After the sandbox: the done pipe's event, the resolver to use. */
 void	mta_wkd_init(struct event_base *, struct mta_dns *);
 /*

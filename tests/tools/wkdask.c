@@ -77,7 +77,8 @@ body_take(int fd, const char *path)
 		if (memfd_read(fd, b, len) == -1)
 			err(1, "memfd_read");
 		if ((out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) ==
-		    -1 || write(out, b, len) != (ssize_t)len || close(out) == -1)
+		    -1 || write(out, b, len) != (ssize_t)len ||
+		    close(out) == -1)
 			err(1, "%s", path);
 		free(b);
 	}
