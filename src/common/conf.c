@@ -75,6 +75,7 @@
 #define CONF_DEFAULT_MAX_HOPS		100	/* RFC 5321 6.3: "at least 100" */
 #define CONF_MAX_HOPS			1000
 #define CONF_DEFAULT_DNS_PORT		53
+#define CONF_DEFAULT_HTTPS_PORT		443
 
 static const struct {
 	const char	*name;
@@ -137,6 +138,8 @@ struct conf_parser {
 	int		 seen_outbound_rate;
 	int		 seen_outbound_timeout;
 	int		 seen_max_hops;
+	int		 seen_https_port;
+	int		 seen_test_mta_socket;
 };
 
 static int conf_error(struct conf_parser *, const char *, ...)
@@ -1001,6 +1004,21 @@ conf_parse_line(struct conf_parser *p, char *line)
 	if (strcmp(key, "max-hops") == 0)
 		return conf_uint(p, key, tok, ntok, &p->seen_max_hops, 1,
 		    CONF_MAX_HOPS, "", &c->max_hops);
+	/* HTTPS from the mta (Web Key Directory lookups) */
+	if (strcmp(key, "https-port") == 0) {
+		unsigned int	port;
+
+		if (conf_uint(p, key, tok, ntok, &p->seen_https_port, 1,
+		    65535, "", &port) == -1)
+			return -1;
+		c->https_port = (uint16_t)port;
+		return 0;
+	}
+	if (strcmp(key, "https-ca-file") == 0) {
+		c->https_ca_file_given = 1;
+		return conf_nargs(p, key, ntok, 1) == -1 ? -1 :
+		    conf_set_path(p, key, &c->https_ca_file, tok[1]);
+	}
 #ifdef SP_TEST_HOOKS
 	/* SECURITY: exists only in --enable-test-hooks builds */
 	if (strcmp(key, "test-sandbox") == 0) {
@@ -1036,6 +1054,21 @@ conf_parse_line(struct conf_parser *p, char *line)
 		    60000, &errstr);
 		if (errstr != NULL)
 			return conf_error(p, "test-smtp-timeouts: 100-60000 ms");
+		return 0;
+	}
+	/*
+	 * test-mta-socket on: RUN_DIR/test-mta.sock, whose connections the
+	 * master hands to the mta as pgp sessions (test_mta.c)
+	 */
+	if (strcmp(key, "test-mta-socket") == 0) {
+		if (conf_nargs(p, key, ntok, 1) == -1)
+			return -1;
+		if (p->seen_test_mta_socket++)
+			return conf_error(p, "test-mta-socket given twice");
+		if (strcmp(tok[1], "on") == 0)
+			c->test_mta_socket = 1;
+		else if (strcmp(tok[1], "off") != 0)
+			return conf_error(p, "test-mta-socket: on or off");
 		return 0;
 	}
 	/* test-imap-timeouts MS: the IMAP timeouts, before login and after */
@@ -1104,6 +1137,8 @@ conf_check(struct conf_parser *p)
 		c->libexec_dir = xstrdup(SP_PKGLIBEXECDIR);
 	if (c->clamav_db == NULL)
 		c->clamav_db = xstrdup(CONF_DEFAULT_CLAMAV_DB);
+	if (c->https_ca_file == NULL)
+		c->https_ca_file = xstrdup(CONF_DEFAULT_HTTPS_CA_FILE);
 	/* the policy folder beside the file */
 	if (c->policy_dir == NULL &&
 	    conf_set_path(p, "policy-dir", &c->policy_dir, "policy") == -1)
@@ -1149,6 +1184,7 @@ conf_parse(const char *buf, size_t len, const char *fname,
 	p.conf->outbound_concurrency = CONF_DEFAULT_OUTBOUND_CONC;
 	p.conf->outbound_timeout = CONF_DEFAULT_OUTBOUND_TIMEOUT;
 	p.conf->max_hops = CONF_DEFAULT_MAX_HOPS;
+	p.conf->https_port = CONF_DEFAULT_HTTPS_PORT;
 
 	if (len > SP_CONF_MAX_SIZE) {
 		conf_error(&p, "file larger than %d bytes", SP_CONF_MAX_SIZE);
@@ -1280,6 +1316,7 @@ conf_free(struct sp_conf *c)
 	free(c->clamav_db);
 	free(c->rspamd_url);
 	free(c->dns_resolver);
+	free(c->https_ca_file);
 	free(c->policy_dir);
 	free(c->test_deliver_crash);
 	for (i = 0; i < c->ndomains; i++)
@@ -1409,6 +1446,8 @@ conf_print(FILE *fp, const struct sp_conf *c)
 		fprintf(fp, "queue-delay-warning %u\n",
 		    c->queue_delay_warning);
 	fprintf(fp, "max-hops %u\n", c->max_hops);
+	fprintf(fp, "https-port %u\n", (unsigned int)c->https_port);
+	conf_print_kv(fp, "https-ca-file", c->https_ca_file);
 	if (c->test_sandbox_off)
 		fprintf(fp, "test-sandbox off\n");
 	conf_print_kv(fp, "test-deliver-crash", c->test_deliver_crash);
@@ -1416,6 +1455,8 @@ conf_print(FILE *fp, const struct sp_conf *c)
 		fprintf(fp, "test-smtp-timeouts %u\n", c->test_smtp_timeout_ms);
 	if (c->test_imap_timeout_ms != 0)
 		fprintf(fp, "test-imap-timeouts %u\n", c->test_imap_timeout_ms);
+	if (c->test_mta_socket)
+		fprintf(fp, "test-mta-socket on\n");
 	for (i = 0; i < c->ntest_accounts; i++) {
 		fputs("test-account ", fp);
 		conf_print_value(fp, c->test_accounts[i].address);

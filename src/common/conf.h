@@ -43,6 +43,8 @@ struct sp_test_account {
 
 /* The largest max-message-size: an smtp session's memfd limit is above */
 #define CONF_MAX_MESSAGE_SIZE	(100ULL << 20)
+/* The CA bundle the mta trusts for HTTPS by default (Debian's). */
+#define CONF_DEFAULT_HTTPS_CA_FILE	"/etc/ssl/certs/ca-certificates.crt"
 /* Where ClamAV's freshclam keeps the official databases (Debian). */
 #define CONF_DEFAULT_CLAMAV_DB	"/var/lib/clamav"
 
@@ -98,6 +100,11 @@ struct sp_conf {
 	unsigned int		 outbound_rate;		/* per minute, 0: any */
 	unsigned int		 outbound_timeout;	/* seconds per reply */
 	unsigned int		 max_hops;		/* Received: headers */
+	/* HTTPS from the mta: Web Key Directory lookups (MTA-STS next) */
+	uint16_t		 https_port;		/* remote port */
+	char			*https_ca_file;		/* CA bundle, never NULL */
+	int			 https_ca_file_given;	/* else the default */
+	int			 test_mta_socket;	/* test hooks only */
 	struct sp_test_account	 test_accounts[SP_CONF_MAX_TEST_ACCOUNTS];
 	size_t			 ntest_accounts;	/* test hooks only */
 	char			*test_deliver_crash;	/* test hooks only */

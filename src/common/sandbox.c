@@ -746,6 +746,19 @@ static const struct sb_rule sb_mta[] = {
 	/* thread stacks' guard pages (PROT_NONE); never PROT_EXEC */
 	{ .name = "mprotect", .nargs = 1,
 	    .arg = { { 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0 } } },
+	/*
+	 * Web Key Directory lookups (mta_https.c, libcurl and OpenSSL in a
+	 * worker thread), found by running test_wkd_fetch.py: libcurl's
+	 * multi handle makes its wake-up pair, a local socketpair that
+	 * reaches nothing
+	 */
+	{ .name = "socketpair", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_EQ, AF_UNIX, 0 } } },
+	/* the key found goes to the pgp service in a sealed memfd */
+	{ .name = "memfd_create", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, MFD_CLOEXEC | MFD_ALLOW_SEALING, 0 } } },
+	{ .name = "fcntl", .nargs = 1,
+	    .arg = { { 1, SCMP_CMP_EQ, F_ADD_SEALS, 0 } } },
 	SB_THREAD_RULES
 };
 

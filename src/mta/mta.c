@@ -6,15 +6,19 @@
  * the event loop), then a worker thread makes the attempt (mta_send.c)
  * and the answer goes back with an outcome per recipient.  It keeps no
  * state of its own beyond idle connections: retrying, bouncing and
- * durability are the queue's.
+ * durability are the queue's.  The pgp service asks it for Web Key
+ * Directory lookups (IMSG_MTA_WKD, mta_wkd.c): it is the one role that
+ * reaches other hosts.
  *
  * Process:  mta (user _sp_mta, the empty jail, sandbox profile ROLE_MTA):
  *           the one role that reaches other hosts (DNS, SMTP).  It never
  *           sees a key: the queue hands it each message in the clear, as
  *           a sealed memfd, for the time of the attempt.
- * Trust:    the queue is its only peer (a channel the master made); what
- *           it sends is checked anyway.  Remote servers and DNS answers
- *           are hostile (mta_send.c, mta_dns.c, mta_reply.c).
+ * Trust:    the queue and the pgp service are its peers (channels the
+ *           master made, seen as sessions of kind SP_KIND_QUEUE and
+ *           SP_KIND_PGP); what they send is checked anyway.  Remote
+ *           servers and DNS answers are hostile (mta_send.c, mta_dns.c,
+ *           mta_reply.c, mta_https.c).
  * Limits:   MTA_WORKERS_MAX attempts at once; MTA_MSG_MAX bytes.
  */
 #include "config.h"
@@ -42,6 +46,7 @@
 #include "tls.h"
 #include "mta_7bit.h"
 #include "mta_send.h"
+#include "mta_wkd.h"
 #include "banned.h"
 
 #define MTA_WORKERS_MAX		64
@@ -347,6 +352,8 @@ mta_session_msg(struct service_session *ss, struct ipc_msg *msg)
 {
 	if (msg->hdr.type == IMSG_MTA_SEND)
 		return mta_msg(ss, msg);
+	if (msg->hdr.type == IMSG_MTA_WKD)
+		return mta_wkd_msg(ss, msg);
 	return -1;
 }
 
@@ -358,9 +365,13 @@ mta_session_gone(struct service_session *ss)
 	TAILQ_FOREACH(r, &reqs, entry)
 		if (r->ss == ss)
 			r->ss = NULL;
+	mta_wkd_session_gone(ss);
 }
 
-/* Before the jail, as root: the resolver (resolv.conf) and TLS. */
+/*
+ * Before the jail, as root: the resolver (resolv.conf), TLS, and for the
+ * Web Key Directory libcurl and the CA bundle.
+ */
 static void
 mta_preload(const struct child_args *a)
 {
@@ -386,6 +397,10 @@ mta_preload(const struct child_args *a)
 		fatalx("mta: %s", err);
 	if (pipe2(done_pipe, O_CLOEXEC | O_NONBLOCK) == -1)
 		fatal("mta: pipe2");
+	/* https-ca-given: the administrator named the file, it must be there */
+	mta_wkd_preload((uint16_t)child_opt_num(a, "https-port", 1, 65535,
+	    MTA_WKD_DEFAULT_PORT), child_opt(a, "https-ca"),
+	    child_opt_num(a, "https-ca-given", 0, 1, 0) == 1);
 }
 
 static void
@@ -402,6 +417,7 @@ mta_init(struct event_base *base)
 	    event_add(ev_done, NULL) == -1 || event_add(ev_dns, NULL) == -1 ||
 	    evtimer_add(ev_idle, &tv) == -1)
 		fatalx("mta: events");
+	mta_wkd_init(base, dns);
 }
 
 static const struct service_ops mta_ops = {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * mta_dns.c - MX, then A and AAAA, through libunbound (mta_dns.h).
+ * mta_dns.c - MX, then A and AAAA, through libunbound (mta_dns.h); and
+ * the A and AAAA of a single host (mta_dns_host, the WKD lookup).
  *
  * Process:  mta (the outbound issue), and the tests.
  * Trust:    answers come from the network: record data is parsed with
@@ -316,5 +317,127 @@ mta_dns_lookup(struct mta_dns *d, const char *domain, uint32_t seed,
 		free(l);
 		return -1;
 	}
+	return 0;
+}
+
+/* --- one host's addresses (mta_dns_host) ---------------------------- */
+
+struct hostq {
+	mta_dns_host_cb		 cb;
+	void			*arg;
+	int			 pending;	/* queries, the hold */
+	int			 nx;		/* a NXDOMAIN came */
+	int			 temp;		/* a query failed */
+	char			 why[128];
+	size_t			 naddrs;
+	struct sockaddr_storage	 addrs[MTA_ADDRS_MAX];
+};
+
+static void
+hostq_done(struct hostq *h)
+{
+	struct sockaddr_storage	 tmp[MTA_ADDRS_MAX];
+	size_t			 i, k = 0;
+	int			 fam;
+
+	if (--h->pending > 0)
+		return;
+	if (h->naddrs > 0) {
+		/* IPv6 first, as for mail hosts */
+		for (fam = 0; fam < 2; fam++)
+			for (i = 0; i < h->naddrs; i++)
+				if ((h->addrs[i].ss_family == AF_INET6) ==
+				    (fam == 0))
+					tmp[k++] = h->addrs[i];
+		h->cb(h->arg, MTA_DNS_OK, NULL, tmp, k);
+	} else if (h->temp)
+		h->cb(h->arg, MTA_DNS_TEMP, h->why, NULL, 0);
+	else if (h->nx)
+		h->cb(h->arg, MTA_DNS_NXDOMAIN, "no such name", NULL, 0);
+	else
+		h->cb(h->arg, MTA_DNS_NO_HOST, "no address", NULL, 0);
+	free(h);
+}
+
+static void
+hostq_answer(struct hostq *h, int qtype, int err, struct ub_result *res)
+{
+	struct sockaddr_storage	*ss;
+	size_t			 i;
+
+	if (err != 0 || res == NULL || res->rcode == RCODE_SERVFAIL) {
+		h->temp = 1;
+		snprintf(h->why, sizeof(h->why), "%s", err != 0 ?
+		    ub_strerror(err) : "the DNS server failed (SERVFAIL)");
+	} else if (res->nxdomain)
+		h->nx = 1;
+	else if (res->havedata) {
+		/* hostile counts and lengths: both bounded here */
+		for (i = 0; res->data[i] != NULL &&
+		    h->naddrs < MTA_ADDRS_MAX; i++) {
+			ss = &h->addrs[h->naddrs];
+			memset(ss, 0, sizeof(*ss));
+			if (qtype == RR_A && res->len[i] == 4) {
+				struct sockaddr_in *sin = (void *)ss;
+
+				sin->sin_family = AF_INET;
+				memcpy(&sin->sin_addr, res->data[i], 4);
+				h->naddrs++;
+			} else if (qtype == RR_AAAA && res->len[i] == 16) {
+				struct sockaddr_in6 *sin6 = (void *)ss;
+
+				sin6->sin6_family = AF_INET6;
+				memcpy(&sin6->sin6_addr, res->data[i], 16);
+				h->naddrs++;
+			}
+		}
+	}
+	if (res != NULL)
+		ub_resolve_free(res);
+	hostq_done(h);
+}
+
+static void
+hostq_a_cb(void *arg, int err, struct ub_result *res)
+{
+	hostq_answer(arg, RR_A, err, res);
+}
+
+static void
+hostq_aaaa_cb(void *arg, int err, struct ub_result *res)
+{
+	hostq_answer(arg, RR_AAAA, err, res);
+}
+
+int
+mta_dns_host(struct mta_dns *d, const char *host, mta_dns_host_cb cb,
+    void *arg)
+{
+	struct hostq	*h;
+
+	if (!mta_host_ok(host) || (h = calloc(1, sizeof(*h))) == NULL)
+		return -1;
+	h->cb = cb;
+	h->arg = arg;
+	h->pending = 1;		/* held until both queries are asked */
+	h->pending++;
+	if (ub_resolve_async(d->ctx, host, RR_AAAA, 1, h, hostq_aaaa_cb,
+	    NULL) != 0) {
+		h->pending--;
+		h->temp = 1;
+		snprintf(h->why, sizeof(h->why), "cannot ask the resolver");
+	}
+	h->pending++;
+	if (ub_resolve_async(d->ctx, host, RR_A, 1, h, hostq_a_cb,
+	    NULL) != 0) {
+		h->pending--;
+		h->temp = 1;
+		snprintf(h->why, sizeof(h->why), "cannot ask the resolver");
+	}
+	if (h->pending == 1) {	/* nothing asked: no callback either */
+		free(h);
+		return -1;
+	}
+	hostq_done(h);		/* let go of the hold */
 	return 0;
 }

@@ -56,6 +56,20 @@ int		 mta_dns_lookup(struct mta_dns *, const char *domain,
 		    uint32_t seed, mta_dns_cb cb, void *arg);
 
 /*
+ * The addresses of one host name (AAAA and A), for an HTTPS fetch (the
+ * Web Key Directory lookup, mta_wkd.c).  cb gets MTA_DNS_OK with 1 to
+ * MTA_ADDRS_MAX addresses, IPv6 first; MTA_DNS_NXDOMAIN (no such name);
+ * MTA_DNS_NO_HOST (the name exists, without an address); or MTA_DNS_TEMP
+ * (SERVFAIL, a timeout, with no address from the other query).  0
+ * started (cb comes later, never from here), -1 refused (host fails
+ * mta_host_ok, out of memory).
+ */
+typedef void (*mta_dns_host_cb)(void *arg, int status, const char *why,
+	    const struct sockaddr_storage *addrs, size_t naddrs);
+int		 mta_dns_host(struct mta_dns *, const char *host,
+		    mta_dns_host_cb cb, void *arg);
+
+/*
  * One MX record's data as libunbound gives it (preference, then the
  * host's name in wire format, uncompressed): into mx, the name dotted.
  * 0, or -1 for malformed data (hostile: lengths checked).

@@ -107,6 +107,9 @@ master_stop(struct master *m, int sig)
 	m->stopping = 1;
 	listener_close_all(m);
 	pickup_close(m);
+#ifdef SP_TEST_HOOKS
+	test_mta_close(m);
+#endif
 	listener_remove_file(m);
 	master_kill_sessions(m, SIGTERM);
 	m->ev_stop_timer = evtimer_new(m->base, master_stop_timeout, m);
@@ -132,7 +135,26 @@ outbound_changed(const struct sp_conf *a, const struct sp_conf *b)
 	    a->outbound_concurrency != b->outbound_concurrency ||
 	    a->outbound_rate != b->outbound_rate ||
 	    a->outbound_timeout != b->outbound_timeout ||
-	    a->max_hops != b->max_hops;
+	    a->max_hops != b->max_hops ||
+	    a->https_port != b->https_port ||
+	    strcmp(a->https_ca_file, b->https_ca_file) != 0 ||
+	    a->https_ca_file_given != b->https_ca_file_given;
+}
+
+/*
+ * An https-ca-file the administrator named must be readable (the mta
+ * reads it before its jail); the default may be missing (no
+ * ca-certificates package): Web Key Directory lookups then fail for now.
+ */
+static int
+master_check_https_ca(const struct sp_conf *c, char *err, size_t errlen)
+{
+	if (c->https_ca_file_given && access(c->https_ca_file, R_OK) == -1) {
+		snprintf(err, errlen, "https-ca-file %s: %s", c->https_ca_file,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -169,6 +191,7 @@ master_reload(struct master *m, char *err, size_t errlen)
 		goto refused;
 	}
 	if (proc_check_binaries(nc, why, sizeof(why)) == -1 ||
+	    master_check_https_ca(nc, why, sizeof(why)) == -1 ||
 	    listener_update(m, nc, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "%s", why);
 		goto refused;
@@ -272,6 +295,9 @@ master_services_ready(struct master *m)
 	if (listener_update(m, m->conf, err, sizeof(err)) == -1)
 		fatalx("%s: %s", m->conf->path, err);
 	pickup_open(m);
+#ifdef SP_TEST_HOOKS
+	test_mta_open(m);
+#endif
 	listener_write_file(m);
 	m->listening = 1;
 	log_info("started pid=%ld max-sessions=%u%s", (long)getpid(),
@@ -557,7 +583,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "sealpostd: %s\n", err);
 		return 1;
 	}
-	if (proc_check_binaries(m->conf, err, sizeof(err)) == -1) {
+	if (proc_check_binaries(m->conf, err, sizeof(err)) == -1 ||
+	    master_check_https_ca(m->conf, err, sizeof(err)) == -1) {
 		fprintf(stderr, "sealpostd: %s\n", err);
 		return 1;
 	}
@@ -627,6 +654,9 @@ main(int argc, char **argv)
 
 	listener_close_all(m);
 	pickup_close(m);
+#ifdef SP_TEST_HOOKS
+	test_mta_close(m);
+#endif
 	listener_remove_file(m);
 	ctl_socket_remove(m);
 	for (i = 0; i < 4; i++)

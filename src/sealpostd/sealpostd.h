@@ -229,4 +229,13 @@ void	mpolicy_log(const struct sp_conf *, const struct policy_stats *);
 void	avwatch_start(struct master *);
 void	avwatch_stop(void);
 
+#ifdef SP_TEST_HOOKS
+/*
+ * test_mta.c: with test-mta-socket on, RUN_DIR/test-mta.sock, whose
+ * connections go to the mta as pgp sessions (a test speaks IMSG_MTA_WKD).
+ */
+void	test_mta_open(struct master *);
+void	test_mta_close(struct master *);
+#endif
+
 #endif

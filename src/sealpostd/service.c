@@ -327,6 +327,15 @@ service_start(struct service *s)
 		if (c->dns_resolver != NULL)
 			snprintf(opts[k++], sizeof(opts[3]), "resolver=%s",
 			    c->dns_resolver);
+		/* HTTPS (Web Key Directory): the port, the bundle it trusts,
+		 * and whether the administrator named it (then it must be
+		 * readable) */
+		snprintf(opts[k++], sizeof(opts[0]), "https-port=%u",
+		    (unsigned int)c->https_port);
+		snprintf(opts[k++], sizeof(opts[0]), "https-ca=%s",
+		    c->https_ca_file);
+		snprintf(opts[k++], sizeof(opts[0]), "https-ca-given=%d",
+		    c->https_ca_file_given);
 		for (i = 0; i < k; i++) {
 			argv[n++] = "-o";
 			argv[n++] = opts[i];

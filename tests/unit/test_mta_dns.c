@@ -2,7 +2,8 @@
 /*
  * test_mta_dns.c - MX and address lookups through libunbound against a
  * real DNS server (dnsmasq on a loopback port, started and stopped here,
- * RECIPES.md 6), and MX record data parsed from hostile bytes.
+ * RECIPES.md 6), one host's addresses (mta_dns_host, the WKD lookup's),
+ * and MX record data parsed from hostile bytes.
  * Skipped (not failed) when dnsmasq is not installed.
  */
 #include "config.h"
@@ -104,6 +105,47 @@ lookup(struct mta_dns *d, const char *domain, struct result *r)
 	return r->done ? r->status : -1;
 }
 
+struct hresult {
+	int			done;
+	int			status;
+	size_t			naddrs;
+	struct sockaddr_storage	addrs[MTA_ADDRS_MAX];
+};
+
+static void
+on_host(void *arg, int status, const char *why,
+    const struct sockaddr_storage *addrs, size_t naddrs)
+{
+	struct hresult	*r = arg;
+
+	(void)why;
+	r->done = 1;
+	r->status = status;
+	r->naddrs = naddrs;
+	if (naddrs > 0)
+		memcpy(r->addrs, addrs, naddrs * sizeof(addrs[0]));
+}
+
+/* One host's addresses, and wait (5 s at most). */
+static int
+lookup_host(struct mta_dns *d, const char *host, struct hresult *r)
+{
+	struct pollfd	pfd;
+	time_t		end = time(NULL) + 5;
+
+	memset(r, 0, sizeof(*r));
+	r->status = -1;
+	if (mta_dns_host(d, host, on_host, r) == -1)
+		return -1;
+	pfd.fd = mta_dns_fd(d);
+	pfd.events = POLLIN;
+	while (!r->done && time(NULL) < end) {
+		if (poll(&pfd, 1, 200) > 0)
+			(void)mta_dns_process(d);
+	}
+	return r->done ? r->status : -1;
+}
+
 static int
 v4_is(const struct sockaddr_storage *ss, const char *a)
 {
@@ -141,6 +183,7 @@ test_live(void)
 {
 	struct mta_dns	*d;
 	struct result	 r;
+	struct hresult	 h;
 	char		 dir[64], conf[128], fwd[64], err[256];
 	FILE		*f;
 	pid_t		 pid;
@@ -201,6 +244,16 @@ test_live(void)
 	test_assert(lookup(d, "nohost.test", &r) == MTA_DNS_NO_HOST);
 	/* a name that cannot be looked up is refused at once */
 	test_assert(mta_dns_lookup(d, "bad..name", 1, on_result, &r) == -1);
+	/* one host's addresses: IPv6 first; IPv4 only; none such */
+	test_assert(lookup_host(d, "mx2.example.test", &h) == MTA_DNS_OK);
+	test_assert(h.naddrs == 2 && h.addrs[0].ss_family == AF_INET6 &&
+	    v4_is(&h.addrs[1], "127.0.0.2"));
+	test_assert(lookup_host(d, "plain.test", &h) == MTA_DNS_OK);
+	test_assert(h.naddrs == 1 && v4_is(&h.addrs[0], "127.0.0.4"));
+	test_assert(lookup_host(d, "nowhere.test", &h) == MTA_DNS_NXDOMAIN);
+	test_assert(h.naddrs == 0);
+	test_assert(mta_dns_host(d, "bad..name", on_host, &h) == -1);
+	test_assert(mta_dns_host(d, "127.0.0.1", on_host, &h) == -1);
 	mta_dns_free(d);
 	kill(pid, SIGTERM);
 	waitpid(pid, &st, 0);
