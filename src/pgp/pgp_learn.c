@@ -156,6 +156,10 @@ learn_import(gpgme_ctx_t c, const void *data, size_t len,
 	gpgme_error_t		 ge;
 	long			 best = -1;
 	char			 reason[PGP_WHY_MAX];
+	/* the import's result goes with the next operation on c: copied */
+	char			 (*fprs)[PGP_FPR_LEN + 1] = NULL;
+	int			*isnew = NULL;
+	size_t			 n = 0, i;
 
 	fpr[0] = '\0';
 	snprintf(why, whylen, "no key for the address in it");
@@ -173,13 +177,21 @@ learn_import(gpgme_ctx_t c, const void *data, size_t len,
 		return 0;
 	if (res->considered == 0 || res->imports == NULL)
 		snprintf(why, whylen, "no key in it");
-	for (st = res->imports; st != NULL; st = st->next) {
+	for (st = res->imports; st != NULL; st = st->next)
+		n++;
+	fprs = xcalloc(n + 1, sizeof(*fprs));
+	isnew = xcalloc(n + 1, sizeof(*isnew));
+	for (st = res->imports, n = 0; st != NULL; st = st->next) {
 		if (st->result != 0)
 			snprintf(why, whylen, "gpg: %s",
 			    gpgme_strerror(st->result));
-		if (st->result != 0 || st->fpr == NULL ||
-		    !pgp_fpr_ok(st->fpr) ||
-		    gpgme_get_key(c, st->fpr, &key, 0) != 0 || key == NULL)
+		if (st->result != 0 || st->fpr == NULL || !pgp_fpr_ok(st->fpr))
+			continue;
+		strlcpy(fprs[n], st->fpr, sizeof(fprs[n]));
+		isnew[n++] = (st->status & GPGME_IMPORT_NEW) != 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (gpgme_get_key(c, fprs[i], &key, 0) != 0 || key == NULL)
 			continue;
 		if (!pgp_key_has_address(key, address))
 			snprintf(why, whylen, "its key does not name the "
@@ -190,16 +202,16 @@ learn_import(gpgme_ctx_t c, const void *data, size_t len,
 		else if (key->subkeys != NULL &&
 		    key->subkeys->timestamp > best) {
 			best = key->subkeys->timestamp;
-			strlcpy(fpr, st->fpr, PGP_FPR_LEN + 1);
+			strlcpy(fpr, fprs[i], PGP_FPR_LEN + 1);
 		}
 		gpgme_key_unref(key);
 	}
 	/* what came along and is not wanted goes again */
-	for (st = res->imports; st != NULL; st = st->next)
-		if (st->result == 0 && st->fpr != NULL &&
-		    (st->status & GPGME_IMPORT_NEW) &&
-		    strcasecmp(st->fpr, fpr) != 0)
-			learn_drop_key(c, st->fpr, NULL);
+	for (i = 0; i < n; i++)
+		if (isnew[i] && strcasecmp(fprs[i], fpr) != 0)
+			learn_drop_key(c, fprs[i], NULL);
+	free(fprs);
+	free(isnew);
 	return fpr[0] != '\0';
 }
 
@@ -293,7 +305,7 @@ learn_wkd_refresh(const char *address, time_t now)
 	uint32_t		 result;
 	size_t			 size = 0;
 	char			 why[256], fpr[PGP_FPR_LEN + 1], old[PGP_FPR_LEN + 1];
-	char			 esc[256];
+	char			 esc[256], reason[256];
 	unsigned int		 watchdog;
 	int			 fd = -1, r = 0;
 
@@ -328,10 +340,10 @@ learn_wkd_refresh(const char *address, time_t now)
 				strlcpy(why, "cannot read the answer",
 				    sizeof(why));
 			} else if ((r = learn_import(ctx_wkd, body, size,
-			    address, now, fpr, why, sizeof(why))) == -1)
-				result = WKD_TEMP;
-			else if (r == 0)
-				result = WKD_NONE;
+			    address, now, fpr, reason, sizeof(reason))) != 1) {
+				result = r == -1 ? WKD_TEMP : WKD_NONE;
+				strlcpy(why, reason, sizeof(why));
+			}
 			free(body);
 		}
 		close(fd);
