@@ -14,7 +14,6 @@ published address's user IDs and no certification by another key, root's
 0755/0644, the empty policy file; refusals with their exact lines."""
 
 import grp
-import hashlib
 import os
 import shutil
 import stat
@@ -24,17 +23,10 @@ import time
 import unittest
 
 from sealpost_test import TOP, Instance
+from https_server import wkd_hash
 
 MiB = 1024 * 1024
-ZBASE32 = "ybndrfg8ejkmcpqxot1uwisza345h769"
 WKS_CLIENT = "/usr/lib/gnupg/gpg-wks-client"
-
-
-def wkd_hash(local):
-    """The draft's hash: SHA-1 of the local part with ASCII A-Z lowered
-    (bytes.lower() lowers ASCII only), z-base-32."""
-    n = int.from_bytes(hashlib.sha1(local.encode().lower()).digest(), "big")
-    return "".join(ZBASE32[(n >> (155 - 5 * i)) & 31] for i in range(32))
 
 
 def make_instance(name):

@@ -23,9 +23,8 @@ import smtplib
 import tempfile
 import unittest
 
-from sealpost_test import DnsServer, Instance, free_port, wait_for
-from https_server import HttpsServer, TestCA
-from test_keys_cli import wkd_hash
+from sealpost_test import DnsServer, Instance, free_port
+from https_server import HttpsServer, TestCA, wkd_hash
 from test_pgp import Keys, gpg
 
 WKD_HOST = "127.0.0.9"
@@ -54,7 +53,7 @@ class TestWkd(unittest.TestCase):
             "outbound-port %d" % free_port(),
             "queue-first-retry 1h"]).start()
         cls.inst.wait_services_ready()
-        cls.www = HttpsServer(WKD_HOST, port, cls.ca.cert, cls.ca.key, {
+        cls.www = HttpsServer((WKD_HOST, port), cls.ca.cert, cls.ca.key, roots={
             # our own published tree, as a web server would serve it
             "openpgpkey.example.test": os.path.join(cls.inst.dir, "data", "wkd"),
             "openpgpkey.remote.test": cls.tree,
@@ -146,16 +145,16 @@ class TestWkd(unittest.TestCase):
         self.inst.wait_log(r"pgp event=wkd domain=example.test result=key key=%s" % fpr)
         self.inst.wait_log(r"pgp event=encrypt result=encrypted .*key=\w+ source=wkd")
         want = "/.well-known/openpgpkey/example.test/hu/%s?l=bob" % wkd_hash("bob")
-        self.assertEqual(self.www.seen(want), 1)
+        self.assertEqual(self.www.count(want), 1)
         # cached: the second message asks nobody
         self.assertIn(self.encrypted_to(self.mail_to(b)), self.subkey_ids(b))
-        self.assertEqual(self.www.seen(want), 1)
+        self.assertEqual(self.www.count(want), 1)
         out = self.inst.ctl("key", "discovered").stdout.decode()
         self.assertRegex(out, r"wkd +bob@example.test +key +%s" % fpr)
         # forget: looked up again
         self.assertIn("wkd", self.inst.ctl("key", "forget", b).stdout.decode())
         self.assertIn(self.encrypted_to(self.mail_to(b)), self.subkey_ids(b))
-        self.assertEqual(self.www.seen(want), 2)
+        self.assertEqual(self.www.count(want), 2)
 
     def test_direct_method_for_a_queued_copy(self):
         n = "near@direct.test"
@@ -164,14 +163,14 @@ class TestWkd(unittest.TestCase):
         self.assertEqual(self.submit([n])[0], 250)
         self.inst.wait_log(r"pgp event=wkd domain=direct.test result=key")
         self.inst.wait_log(r"pgp event=encrypt result=encrypted .*source=wkd")
-        self.assertEqual(self.www.seen("/.well-known/openpgpkey/hu/%s?l=near"
+        self.assertEqual(self.www.count("/.well-known/openpgpkey/hu/%s?l=near"
                                        % wkd_hash("near")), 1)
 
     def test_nothing_published_cached(self):
         self.assertEqual(self.submit(["nobody@remote.test"])[0], 250)
         self.inst.wait_log(r"pgp event=wkd domain=remote.test result=none")
         self.assertEqual(self.submit(["nobody@remote.test"])[0], 250)
-        self.assertEqual(self.www.seen(wkd_hash("nobody")), 1)
+        self.assertEqual(self.www.count(wkd_hash("nobody")), 1)
         self.assertRegex(self.inst.ctl("key", "discovered").stdout.decode(),
                          r"wkd +nobody@remote.test +none +- ")
 
@@ -193,7 +192,7 @@ class TestWkd(unittest.TestCase):
 
     def test_no_lookup_without_wkd_yes(self):
         self.assertEqual(self.submit(["someone@elsewhere.test"])[0], 250)
-        self.assertEqual(self.www.seen("elsewhere"), 0)
+        self.assertEqual(self.www.count("elsewhere"), 0)
         self.assertNotRegex(self.inst.log(), r"event=wkd domain=elsewhere")
 
     def test_zz_no_bad_log_lines(self):

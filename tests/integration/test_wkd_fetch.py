@@ -16,122 +16,26 @@ lookup is refused at once as busy, malformed requests (the session
 dropped, the mta alive), and the same basic cases against the build
 without sanitizers (what runs in production) for the sandbox."""
 
-import hashlib
-import http.server
 import os
 import re
 import shutil
 import socket
-import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import unittest
-import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sealpost_test import BUILD, DnsServer, Instance, free_port, wait_for  # noqa: E402
+from https_server import HttpsServer, TestCA, wkd_hash  # noqa: E402
 
 PLAIN = os.environ.get("SEALPOST_PLAIN_BUILD_DIR")
 ADV_HOST, DIRECT_HOST, BADCERT_HOST, HANG_HOST, SLOW_HOST = (
     "127.0.0.21", "127.0.0.22", "127.0.0.23", "127.0.0.24", "127.0.0.25")
 KEY_MAX = 256 * 1024            # WKD_KEY_MAX
 ZB32 = "ybndrfg8ejkmcpqxot1uwisza345h769"
-
-
-def wkd_hash(local):
-    """draft-koch-openpgp-webkey-service 3.1: SHA-1 of the local part
-    (ASCII lower-cased), z-base-32."""
-    d = hashlib.sha1(local.encode().translate(
-        bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-                        b"abcdefghijklmnopqrstuvwxyz"))).digest()
-    bits = int.from_bytes(d, "big")
-    return "".join(ZB32[(bits >> (160 - 5 * (i + 1))) & 31] for i in range(32))
-
-
-def openssl(*args):
-    subprocess.run(["openssl"] + list(args), check=True, capture_output=True)
-
-
-def make_pki(d):
-    """A test CA, a server certificate from it for every test name, and a
-    self-signed one from nobody the mta trusts."""
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-nodes", "-keyout", d + "/ca.key", "-out", d + "/ca.pem", "-days", "2",
-            "-subj", "/CN=sealpost WKD test CA")
-    names = ["openpgpkey.a.test", "a.test", "c.test", "openpgpkey.badcert.test",
-             "openpgpkey.hang.test", "openpgpkey.slow.test"]
-    with open(d + "/ext", "w") as f:
-        f.write("subjectAltName=" + ",".join("DNS:" + n for n in names) + "\n")
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", d + "/srv.key", "-out", d + "/srv.csr", "-subj", "/CN=a.test")
-    openssl("x509", "-req", "-in", d + "/srv.csr", "-CA", d + "/ca.pem",
-            "-CAkey", d + "/ca.key", "-CAcreateserial", "-days", "2",
-            "-extfile", d + "/ext", "-out", d + "/srv.pem")
-    # the right names, the wrong issuer
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-nodes", "-keyout", d + "/rogue.key", "-out", d + "/rogue.pem", "-days", "2",
-            "-subj", "/CN=openpgpkey.badcert.test",
-            "-addext", "subjectAltName=DNS:openpgpkey.badcert.test")
-
-
-class WkdHandler(http.server.BaseHTTPRequestHandler):
-    """GET of a WKD tree: server.files maps a path to (status, body,
-    headers); every other path is a 404.  Requests are recorded.  The
-    header "sleep" (not sent): seconds to wait before the answer."""
-
-    def do_GET(self):
-        path, _, query = self.path.partition("?")
-        self.server.seen.append((self.path, self.headers.get("Host")))
-        status, body, headers = self.server.files.get(path, (404, b"not here\n", {}))
-        time.sleep(float(headers.get("sleep", 0)))
-        self.send_response(status)
-        for k, v in headers.items():
-            if k not in ("no-length", "sleep"):
-                self.send_header(k, v)
-        if "no-length" not in headers:
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            self.wfile.write(body)
-        except OSError:
-            pass
-
-    def log_message(self, *args):
-        pass
-
-
-class HttpsServer(http.server.ThreadingHTTPServer):
-    """One loopback address, the TLS handshake in the connection's thread."""
-    daemon_threads = True
-
-    def __init__(self, addr, cert, key, files):
-        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.load_cert_chain(cert, key)
-        self.files = files
-        self.seen = []
-        super().__init__(addr, WkdHandler)
-
-    def finish_request(self, request, client_address):
-        request.settimeout(20)
-        try:
-            request = self.ctx.wrap_socket(request, server_side=True)
-        except (OSError, ssl.SSLError):
-            return
-        super().finish_request(request, client_address)
-
-    def handle_error(self, request, client_address):
-        pass
-
-    def start(self):
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self):
-        self.shutdown()
-        self.server_close()
 
 
 class Silent(threading.Thread):
@@ -199,7 +103,10 @@ class Remotes:
 
     def __init__(self):
         self.tmp = tempfile.mkdtemp(prefix="sp-wkd-", dir="/tmp")
-        make_pki(self.tmp)
+        self.ca = TestCA(["openpgpkey.a.test", "a.test", "c.test",
+                          "openpgpkey.badcert.test", "openpgpkey.hang.test",
+                          "openpgpkey.slow.test"],
+                         rogue_names=["openpgpkey.badcert.test"])
         self.port = free_port()
         self.alice_key = os.urandom(3000) + b"\x00\r\n-----"
         self.carol_key = os.urandom(5000)
@@ -221,11 +128,11 @@ class Remotes:
             # a.test's bob only by the direct method: never to be asked
             direct + wkd_hash("bob"): (200, self.bob_direct, {}),
         }
-        srv = (self.tmp + "/srv.pem", self.tmp + "/srv.key")
+        srv = (self.ca.cert, self.ca.key)
         self.adv = HttpsServer((ADV_HOST, self.port), *srv, self.adv_files).start()
         self.direct = HttpsServer((DIRECT_HOST, self.port), *srv, self.direct_files).start()
-        self.badcert = HttpsServer((BADCERT_HOST, self.port), self.tmp + "/rogue.pem",
-                                   self.tmp + "/rogue.key",
+        self.badcert = HttpsServer((BADCERT_HOST, self.port), self.ca.rogue_cert,
+                                   self.ca.rogue_key,
                                    {"/.well-known/openpgpkey/badcert.test/hu/"
                                     + wkd_hash("eve"): (200, b"key", {})}).start()
         self.hang = Silent((HANG_HOST, self.port))
@@ -251,7 +158,7 @@ class Remotes:
     def conf(self):
         return ["dns-resolver 127.0.0.1@%d" % self.dns.port,
                 "https-port %d" % self.port,
-                "https-ca-file %s/ca.pem" % self.tmp,
+                "https-ca-file %s" % self.ca.ca,
                 "test-mta-socket on"]
 
     def stop(self):
@@ -259,6 +166,7 @@ class Remotes:
                   self.servfail, self.mute):
             s.stop()
         self.dns.stop()
+        self.ca.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
