@@ -295,24 +295,36 @@ pgp_file(int dfd, const char *name, const char *shown, const void *data,
 	return rc;
 }
 
+/* Our gpg.conf (the comment, then pgp_conf_lines) into conf: its length,
+ * or 0 (err) when it does not fit, a bug. */
+static size_t
+pgp_conf_text(char *conf, size_t size, char *err, size_t errlen)
+{
+	size_t	i, len;
+
+	len = strlcpy(conf, PGP_CONF_COMMENT, size);
+	for (i = 0; i < PGP_CONF_NLINES; i++) {
+		len = strlcat(conf, pgp_conf_lines[i], size);
+		len = strlcat(conf, "\n", size);
+	}
+	if (len >= size) {
+		snprintf(err, errlen, "gpg.conf: too long");
+		return 0;
+	}
+	return len;
+}
+
 int
 pgp_keyring_prepare(const char *data_dir, gid_t gid, char *err,
     size_t errlen)
 {
 	char		conf[sizeof(PGP_CONF_COMMENT) + 128], shown[64];
 	unsigned char	kbx[32];
-	size_t		i, len;
+	size_t		len;
 	int		data, keys = -1, home = -1, rc = -1;
 
-	len = strlcpy(conf, PGP_CONF_COMMENT, sizeof(conf));
-	for (i = 0; i < PGP_CONF_NLINES; i++) {
-		len = strlcat(conf, pgp_conf_lines[i], sizeof(conf));
-		len = strlcat(conf, "\n", sizeof(conf));
-	}
-	if (len >= sizeof(conf)) {
-		snprintf(err, errlen, "gpg.conf: too long");	/* a bug */
+	if ((len = pgp_conf_text(conf, sizeof(conf), err, errlen)) == 0)
 		return -1;
-	}
 	if ((data = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1) {
 		snprintf(err, errlen, "%s: %s", data_dir, strerror(errno));
@@ -410,15 +422,8 @@ pgp_discovered_prepare(const char *data_dir, uid_t uid, gid_t gid,
 	size_t		i, len;
 	int		keys, disc = -1, home, rc = -1;
 
-	len = strlcpy(conf, PGP_CONF_COMMENT, sizeof(conf));
-	for (i = 0; i < PGP_CONF_NLINES; i++) {
-		len = strlcat(conf, pgp_conf_lines[i], sizeof(conf));
-		len = strlcat(conf, "\n", sizeof(conf));
-	}
-	if (len >= sizeof(conf)) {
-		snprintf(err, errlen, "gpg.conf: too long");	/* a bug */
+	if ((len = pgp_conf_text(conf, sizeof(conf), err, errlen)) == 0)
 		return -1;
-	}
 	pgp_kbx_header(kbx, time(NULL));
 	if ((keys = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    (disc = openat(keys, "keys", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |

@@ -13,15 +13,12 @@ administrator's keyring names is never overridden; key discovered and
 key forget."""
 
 import base64
-import email
-import email.policy
 import os
-import re
 import smtplib
 import unittest
 
 from sealpost_test import Instance
-from test_pgp import Keys, gpg
+from pgp_test import Keys, gpg, mail_in
 
 CONF = ["instance-type test", "kdf-strength test"]
 PLAIN = os.environ.get("SEALPOST_PLAIN_BUILD_DIR")
@@ -37,11 +34,6 @@ def autocrypt_header(keys, addr, home=None):
     lines = [b64[i:i + 72] for i in range(0, len(b64), 72)]
     return ("Autocrypt: addr=%s; prefer-encrypt=mutual; keydata=\r\n "
             % addr + "\r\n ".join(lines) + "\r\n").encode()
-
-
-def fpr(home, addr):
-    out = gpg(home, "--with-colons", "--list-keys", addr).stdout.decode()
-    return re.search(r"^fpr:+([0-9A-F]{40}):", out, re.M).group(1)
 
 
 class AutocryptBase:
@@ -103,33 +95,13 @@ class AutocryptBase:
         return "\n".join(self.inst.log().splitlines()[n:])
 
     def mail_to(self, addr):
-        """Mail from outside to addr; the stored copy."""
-        _n[0] += 1
-        mid = b"<in%d@autocrypt.test>" % _n[0]
-        msg = (b"From: x@other.test\r\nTo: " + addr.encode() + b"\r\nSubject: in\r\n"
-               b"Date: Fri, 27 Nov 2026 12:00:00 +0000\r\n"
-               b"Message-ID: " + mid + b"\r\n\r\nsecret %d\r\n" % _n[0])
-        self.inst.deliver(addr, [msg])
-        m = self.inst.imaps(addr)
-        m.select("INBOX", readonly=True)
-        typ, data = m.fetch("1:*", "(BODY.PEEK[])")
-        m.logout()
-        [got] = [d[1] for d in data if isinstance(d, tuple) and mid in d[1]]
-        return got
+        return mail_in(self.inst, addr)
 
     def encrypted_to(self, got):
-        """The key id gpg reports for an encrypted stored copy, or None."""
-        msg = email.message_from_bytes(got, policy=email.policy.compat32)
-        if msg.get_content_type() != "multipart/encrypted":
-            return None
-        armored = msg.get_payload()[1].get_payload().encode()
-        r = gpg(self.keys.dir, "--list-packets", input=armored, check=False)
-        m = re.search(rb"keyid ([0-9A-F]{16})", r.stdout + r.stderr)
-        return m.group(1).decode() if m else "?"
+        return self.keys.encrypted_to(got)
 
     def subkey_ids(self, home, addr):
-        out = gpg(home, "--with-colons", "--list-keys", addr).stdout.decode()
-        return {l.split(":")[4] for l in out.splitlines() if l.startswith("sub:")}
+        return self.keys.subkey_ids(addr, home)
 
     def test_first_key_used_then_change_held(self):
         a = "alice@example.test"
@@ -140,22 +112,19 @@ class AutocryptBase:
         self.inst.wait_log(r"pgp event=encrypt result=encrypted .* source=autocrypt")
         out = self.inst.ctl("key", "discovered").stdout.decode()
         self.assertRegex(out, r"autocrypt +alice@example.test +key +%s"
-                         % fpr(self.keys.homes[a], a))
+                         % self.keys.fingerprint(a))
         # the same key again: nothing changes
         self.learn(a, result="same")
         # a new key: held, the old one still used
-        home2 = os.path.join(self.keys.dir, "alice2")
-        os.mkdir(home2, 0o700)
-        gpg(home2, "--quick-gen-key", "Alice <%s>" % a, "future-default",
-            "default", "never")
+        home2 = self.keys.make(a, home="alice2")
         self.learn(a, home=home2, result="pending")
         self.assertIn(self.encrypted_to(self.mail_to(a)), ids)
         out = self.inst.ctl("key", "pending").stdout.decode()
-        self.assertIn("%s %s %s" % (a.ljust(30), fpr(self.keys.homes[a], a),
-                                    fpr(home2, a)), out)
+        self.assertIn("%s %s %s" % (a.ljust(30), self.keys.fingerprint(a),
+                                    self.keys.fingerprint(a, home2)), out)
         # reject: the old key stays, nothing held
         out = self.inst.ctl("key", "pending", "reject", a).stdout.decode()
-        self.assertIn("rejected key " + fpr(home2, a), out)
+        self.assertIn("rejected key " + self.keys.fingerprint(a, home2), out)
         self.assertIn("no key changes are held",
                       self.inst.ctl("key", "pending").stdout.decode())
         self.assertIn(self.encrypted_to(self.mail_to(a)), ids)
@@ -166,7 +135,7 @@ class AutocryptBase:
         self.assertIn(b"no key change is held", r.stderr)
         out = self.inst.ctl("key", "pending", "accept", a).stdout.decode()
         self.assertIn("accepted key %s; it replaces %s" % (
-            fpr(home2, a), fpr(self.keys.homes[a], a)), out)
+            self.keys.fingerprint(a, home2), self.keys.fingerprint(a)), out)
         self.assertIn(self.encrypted_to(self.mail_to(a)),
                       self.subkey_ids(home2, a))
         # forget: plaintext again
@@ -196,10 +165,7 @@ class AutocryptBase:
 
     def test_admin_key_never_overridden(self):
         c = "carol@example.test"
-        home2 = os.path.join(self.keys.dir, "carol2")
-        os.mkdir(home2, 0o700)
-        gpg(home2, "--quick-gen-key", "Carol <%s>" % c, "future-default",
-            "default", "never")
+        home2 = self.keys.make(c, home="carol2")
         self.learn(c, home=home2, result="ignored")
         self.assertIn(self.encrypted_to(self.mail_to(c)),
                       self.subkey_ids(self.keys.homes[c], c))

@@ -15,57 +15,18 @@ clear (SECURITY-TESTS T54)."""
 import email
 import email.policy
 import os
-import shutil
 import signal
 import smtplib
-import subprocess
-import tempfile
 import threading
 import time
 import unittest
 
 from sealpost_test import Instance, wait_for
+from pgp_test import Keys, gpg
 
 CONF = ["instance-type test", "kdf-strength test"]
 PLAIN = os.environ.get("SEALPOST_PLAIN_BUILD_DIR")
 _n = [0]
-
-
-def gpg(home, *args, input=None, check=True):
-    r = subprocess.run(["gpg", "--homedir", home, "--batch", "--yes",
-                        "--pinentry-mode", "loopback", "--passphrase", ""]
-                       + list(args), input=input, capture_output=True, timeout=60)
-    if check and r.returncode != 0:
-        raise AssertionError("gpg %s: %s" % (" ".join(args), r.stderr.decode()))
-    return r
-
-
-class Keys:
-    """A gpg home per person, with an ed25519/cv25519 key."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="sp-keys-", dir="/tmp")
-        self.homes = {}
-
-    def make(self, address, expire="never"):
-        home = os.path.join(self.dir, "h%d" % len(self.homes))
-        os.mkdir(home, 0o700)
-        gpg(home, "--quick-gen-key", "Test <%s>" % address, "future-default",
-            "default", expire)
-        self.homes[address] = home
-        return home
-
-    def public(self, address):
-        return gpg(self.homes[address], "--armor", "--export", address).stdout
-
-    def decrypt(self, address, data):
-        return gpg(self.homes[address], "--decrypt", input=data).stdout
-
-    def close(self):
-        for h in self.homes.values():
-            subprocess.run(["gpgconf", "--homedir", h, "--kill", "gpg-agent"],
-                           capture_output=True)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def message(subject="secret plans", body=b"the meeting is at noon\r\n", extra=b""):

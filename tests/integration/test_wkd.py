@@ -14,8 +14,6 @@ served for an address it does not name is never used; "pgp required"
 whose directory cannot be reached is deferred (451), not refused; no
 lookup without "wkd yes"; key discovered and key forget."""
 
-import email
-import email.policy
 import os
 import re
 import shutil
@@ -25,11 +23,10 @@ import unittest
 
 from sealpost_test import DnsServer, Instance, free_port
 from https_server import HttpsServer, TestCA, wkd_hash
-from test_pgp import Keys, gpg
+from pgp_test import Keys, gpg, mail_in
 
 WKD_HOST = "127.0.0.9"
 DEAD_HOST = "127.0.0.10"        # nothing listens there
-_n = [0]
 
 
 class TestWkd(unittest.TestCase):
@@ -90,32 +87,13 @@ class TestWkd(unittest.TestCase):
         return gpg(self.keys.homes[addr], "--export", addr).stdout
 
     def subkey_ids(self, addr):
-        out = gpg(self.keys.homes[addr], "--with-colons", "--list-keys",
-                  addr).stdout.decode()
-        return {l.split(":")[4] for l in out.splitlines() if l.startswith("sub:")}
+        return self.keys.subkey_ids(addr)
 
     def mail_to(self, addr):
-        _n[0] += 1
-        mid = b"<w%d@wkd.test>" % _n[0]
-        msg = (b"From: x@other.test\r\nTo: " + addr.encode() + b"\r\nSubject: s\r\n"
-               b"Date: Fri, 27 Nov 2026 12:00:00 +0000\r\nMessage-ID: " + mid
-               + b"\r\n\r\nsecret %d\r\n" % _n[0])
-        self.inst.deliver(addr, [msg])
-        m = self.inst.imaps(addr)
-        m.select("INBOX", readonly=True)
-        typ, data = m.fetch("1:*", "(BODY.PEEK[])")
-        m.logout()
-        [got] = [d[1] for d in data if isinstance(d, tuple) and mid in d[1]]
-        return got
+        return mail_in(self.inst, addr)
 
     def encrypted_to(self, got):
-        msg = email.message_from_bytes(got, policy=email.policy.compat32)
-        if msg.get_content_type() != "multipart/encrypted":
-            return None
-        armored = msg.get_payload()[1].get_payload().encode()
-        r = gpg(self.keys.dir, "--list-packets", input=armored, check=False)
-        m = re.search(rb"keyid ([0-9A-F]{16})", r.stdout + r.stderr)
-        return m.group(1).decode() if m else "?"
+        return self.keys.encrypted_to(got)
 
     def submit(self, rcpts):
         with smtplib.SMTP("127.0.0.1", self.inst.port("submission"), timeout=60) as s:
