@@ -701,6 +701,7 @@ static const struct sb_rule sb_pgp[] = {
 	{ .name = "listen" },
 	{ .name = "prctl", .nargs = 1,
 	    .arg = { { 0, SCMP_CMP_EQ, PR_SET_PDEATHSIG, 0 } } },
+	{ .name = "getppid" },		/* did we end before it was set? */
 	/* gpg-agent: not dumpable (its secret memory) */
 	{ .name = "prctl", .nargs = 1,
 	    .arg = { { 0, SCMP_CMP_EQ, PR_SET_DUMPABLE, 0 } } },

@@ -92,7 +92,7 @@ pa_spawn(const char *home, char *err, size_t errlen)
 		snprintf(err, errlen, "agent socket path too long");
 		return -1;
 	}
-	(void)unlink(sun.sun_path);
+	/* the home is a fresh tmpfs: no socket of an earlier agent */
 	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    bind(s, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
 	    listen(s, PA_BACKLOG) == -1) {

@@ -555,7 +555,8 @@ smtp_rcpt_policy(struct smtp *sm, struct smtp_rcpt_ent *r)
 	    ipc_get_u32(&reply, &pgp) == -1 ||
 	    ipc_get_u32(&reply, &flags) == -1 || ipc_end(&reply) == -1 ||
 	    pgp > SMTP_PGP_NEVER ||
-	    (flags & ~(PGP_F_PROTECT_SUBJECT | PGP_F_TO_SENDER)) != 0) {
+	    (flags & ~(PGP_F_PROTECT_SUBJECT | PGP_F_TO_SENDER |
+	    PGP_F_SIGN)) != 0) {
 		session_reply(sm->s, "451 4.3.0 Temporary failure, try again "
 		    "later\r\n");
 		return -1;
