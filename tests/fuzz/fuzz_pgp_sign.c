@@ -7,9 +7,9 @@
  * The input is a message.  It is refused (-1: an empty result, a
  * printable reason), left alone (1: an empty result), or signed (0): the
  * result declares multipart/signed with our micalg, the bytes the signer
- * was given appear in it whole, and from them on it is 7-bit without
- * NUL in CR LF lines (the message's own header fields before them are
- * kept as they were).
+ * was given follow its first delimiter line, and from them on it is
+ * 7-bit without NUL in CR LF lines (the message's own header fields
+ * before them are kept as they were).
  */
 #include "config.h"
 
@@ -79,10 +79,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	SP_ASSERT(memmem(out->data, out->len, "multipart/signed", 16) != NULL);
 	SP_ASSERT(memmem(out->data, out->len, "micalg=pgp-sha256", 17) !=
 	    NULL);
-	/* the signed bytes, whole, in the result */
+	/* the signed bytes, whole, right after the first delimiter line */
 	SP_ASSERT(signed_copy->len > 0);
-	p = memmem(out->data, out->len, signed_copy->data, signed_copy->len);
+	p = memmem(out->data, out->len, "\r\n\r\nThis is an OpenPGP/MIME "
+	    "signed message", 39);
 	SP_ASSERT(p != NULL);
+	p = memmem(p, out->len - (size_t)(p - out->data), "\r\n--=-sp-", 9);
+	SP_ASSERT(p != NULL);
+	p = memchr(p + 2, '\n', out->len - (size_t)(p + 2 - out->data));
+	SP_ASSERT(p != NULL);
+	p++;
+	SP_ASSERT((size_t)(out->data + out->len - p) > signed_copy->len &&
+	    memcmp(p, signed_copy->data, signed_copy->len) == 0);
 	/*
 	 * From there on (the message's own header fields before it are
 	 * copied as they are, 8-bit or not): 7-bit, CR LF.
