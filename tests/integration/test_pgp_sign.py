@@ -61,6 +61,8 @@ class SignBase:
         # the recipients' side: only the organization's public key
         cls.verifier = tempfile.mkdtemp(prefix="sp-verify-", dir="/tmp")
         os.chmod(cls.verifier, 0o700)
+        # its agent goes even when set-up fails later
+        cls.addClassCleanup(subprocess_kill_agent, cls.verifier)
         gpg(cls.verifier, "--import", input=cls.keys.public(SIGNER))
         gpg(cls.keys.homes["keyed@example.test"], "--import",
             input=cls.keys.public(SIGNER))
@@ -80,7 +82,6 @@ class SignBase:
     def tearDownClass(cls):
         cls.inst.finish()
         cls.keys.close()
-        subprocess_kill_agent(cls.verifier)
 
     def send(self, rcpt, msg):
         with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=60) as s:
