@@ -40,6 +40,7 @@ class SignBase:
     @classmethod
     def setUpClass(cls):
         cls.keys = Keys()
+        cls.addClassCleanup(cls.keys.close)     # twice is harmless
         cls.inst = Instance("sign", extra_conf=CONF, build=cls.build).start()
         cls.inst.wait_services_ready()
         for u in ("plain", "keyed"):
