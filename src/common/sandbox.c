@@ -624,8 +624,7 @@ static const struct sb_path sb_pgp_paths[] = {
 	{ "/signkey", LANDLOCK_ACCESS_FS_READ_FILE |
 	    LANDLOCK_ACCESS_FS_READ_DIR },
 	{ "/signing", LANDLOCK_ACCESS_FS_READ_FILE |
-	    LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_MAKE_SOCK |
-	    LANDLOCK_ACCESS_FS_REMOVE_FILE }
+	    LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_MAKE_SOCK }
 };
 static const struct sb_rule sb_pgp[] = {
 	/* GPGME: a child per operation, its pipes, its end */
