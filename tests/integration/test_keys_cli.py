@@ -510,7 +510,11 @@ class KeysCli(unittest.TestCase):
                  "       sealpostctl [-c file] key published\n"
                  "       sealpostctl [-c file] key pending [accept|reject ADDRESS]\n"
                  "       sealpostctl [-c file] key discovered\n"
-                 "       sealpostctl [-c file] key forget ADDRESS\n")
+                 "       sealpostctl [-c file] key forget ADDRESS\n"
+                 "       sealpostctl [-c file] key import --signing FILE|-\n"
+                 "       sealpostctl [-c file] key signing\n"
+                 "       sealpostctl [-c file] key export --signing\n"
+                 "       sealpostctl [-c file] key remove --signing\n")
         for args in ((), ("frob",), ("import",), ("import", "a", "b"),
                      ("show",), ("export",), ("remove",), ("list", "a", "b"),
                      ("publish",), ("publish", "a@b", "c"), ("unpublish",),
