@@ -47,6 +47,7 @@
 #include "mta_7bit.h"
 #include "mta_send.h"
 #include "mta_wkd.h"
+#include "mta_smarthost.h"
 #include "banned.h"
 
 #define MTA_WORKERS_MAX		64
@@ -117,9 +118,11 @@ req_answer(struct req *r)
 	}
 	/* ids, counts and hosts; addresses stay out of the log */
 	log_info("mta event=attempt id=%s domain=%s remote=%s connects=%u "
-	    "reused=%u tls=%d sent=%zu deferred=%zu failed=%zu", r->job.qid,
-	    r->job.domain, r->job.remote[0] != '\0' ? r->job.remote : "-",
-	    r->job.connects, r->job.reused, r->job.tls_used, ok, temp, perm);
+	    "reused=%u tls=%d checked=%s sent=%zu deferred=%zu failed=%zu",
+	    r->job.qid, r->job.domain,
+	    r->job.remote[0] != '\0' ? r->job.remote : "-",
+	    r->job.connects, r->job.reused, r->job.tls_used,
+	    r->job.tls_how[0] != '\0' ? r->job.tls_how : "-", ok, temp, perm);
 	if (r->ss != NULL) {
 		out = ipc_out_new(IMSG_MTA_SEND, r->id, -1);
 		ipc_add_str(out, r->job.remote);
@@ -175,12 +178,12 @@ done_read(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
+static void	worker_start(struct req *);
+
 static void
 dns_done(void *arg, int status, const char *why, const struct mta_dest *d)
 {
 	struct req	*r = arg;
-	pthread_attr_t	 attr;
-	pthread_t	 t;
 	char		 text[800];
 	size_t		 i;
 
@@ -214,6 +217,40 @@ dns_done(void *arg, int status, const char *why, const struct mta_dest *d)
 			return;
 		}
 	r->job.dest = *d;
+	worker_start(r);
+}
+
+/* The smarthost's addresses: one host, as if it were the only MX. */
+static void
+smarthost_done(void *arg, int status, const char *why,
+    const struct sockaddr_storage *addrs, size_t naddrs)
+{
+	struct req	*r = arg;
+	char		 text[800];
+	size_t		 i;
+
+	if (status != MTA_DNS_OK || naddrs == 0) {
+		snprintf(text, sizeof(text), "451 4.4.3 smarthost %s: %s",
+		    r->job.pol.smarthost, why != NULL ? why : "no address");
+		req_fail_all(r, MTA_RCPT_TEMP, text);
+		return;
+	}
+	memset(&r->job.dest, 0, sizeof(r->job.dest));
+	r->job.dest.route.nhosts = 1;
+	strlcpy(r->job.dest.route.hosts[0], r->job.pol.smarthost,
+	    sizeof(r->job.dest.route.hosts[0]));
+	for (i = 0; i < naddrs && i < MTA_ADDRS_MAX; i++)
+		r->job.dest.addrs[0][i] = addrs[i];
+	r->job.dest.naddrs[0] = i;
+	worker_start(r);
+}
+
+static void
+worker_start(struct req *r)
+{
+	pthread_attr_t	 attr;
+	pthread_t	 t;
+
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &attr, worker, r) != 0) {
@@ -250,7 +287,7 @@ mta_msg(struct service_session *ss, struct ipc_msg *msg)
 	struct req	*r;
 	const char	*qid, *domain, *from, *envid, *addr, *orcpt, *semi;
 	char		 xt[MTA_ORCPT_MAX * 3 + 1];
-	uint32_t	 body8, utf8, ret, n, notify, i;
+	uint32_t	 body8, utf8, ret, n, notify, tls, i;
 	struct stat	 st;
 	size_t		 size;
 
@@ -279,8 +316,16 @@ mta_msg(struct service_session *ss, struct ipc_msg *msg)
 		if (ipc_get_str(msg, &addr, MTA_ADDR_MAX) == -1 ||
 		    ipc_get_u32(msg, &notify) == -1 || notify > 15 ||
 		    ipc_get_str(msg, &orcpt, MTA_ORCPT_MAX) == -1 ||
+		    ipc_get_u32(msg, &tls) == -1 || tls > SMTP_TLS_REQUIRED ||
 		    addr[0] == '\0')
 			goto bad;
+		/*
+		 * One attempt per domain: a recipient whose policy requires
+		 * TLS makes it required for the whole attempt (the others
+		 * only gain; docs/design.md "Outbound TLS").
+		 */
+		if (tls == SMTP_TLS_REQUIRED)
+			r->job.pol.required = 1;
 		r->rcpts[i] = xstrdup(addr);
 		r->notify[i] = notify;
 		/* ORCPT=type;xtext(address) (RFC 3461 4.2) */
@@ -332,6 +377,18 @@ mta_msg(struct service_session *ss, struct ipc_msg *msg)
 		    "deliveries at once");
 		return 0;
 	}
+	if (mta_smarthost_name() != NULL) {
+		/* every message goes there (issue 15) */
+		strlcpy(r->job.pol.smarthost, mta_smarthost_name(),
+		    sizeof(r->job.pol.smarthost));
+		r->job.port = mta_smarthost_port();
+		r->job.auth_line = mta_smarthost_auth(&r->job.auth_len);
+		if (mta_dns_host(dns, r->job.pol.smarthost, smarthost_done,
+		    r) == -1)
+			req_fail_all(r, MTA_RCPT_TEMP, "451 4.3.5 the "
+			    "smarthost is not a valid host name");
+		return 0;
+	}
 	if (mta_dns_lookup(dns, r->job.domain, randombytes_random(), dns_done,
 	    r) == -1) {
 		char	text[320];
@@ -376,6 +433,8 @@ static void
 mta_preload(const struct child_args *a)
 {
 	const char	*v, *errstr;
+	const void	*ca;
+	size_t		 calen;
 	char		 err[256];
 
 	if ((v = child_opt(a, "hostname")) != NULL)
@@ -393,14 +452,23 @@ mta_preload(const struct child_args *a)
 	    sizeof(err))) == NULL)
 		fatalx("mta: %s", err);
 	mta_7bit_init();	/* GMime, before the jail and the threads */
-	if ((tls_ctx = tls_client_ctx_new(err, sizeof(err))) == NULL)
-		fatalx("mta: %s", err);
 	if (pipe2(done_pipe, O_CLOEXEC | O_NONBLOCK) == -1)
 		fatal("mta: pipe2");
 	/* https-ca-given: the administrator named the file, it must be there */
 	mta_wkd_preload((uint16_t)child_opt_num(a, "https-port", 1, 65535,
 	    MTA_WKD_DEFAULT_PORT), child_opt(a, "https-ca"),
 	    child_opt_num(a, "https-ca-given", 0, 1, 0) == 1);
+	/* the same bundle checks SMTP certificates (issue 15) */
+	ca = mta_wkd_ca(&calen);
+	if ((tls_ctx = tls_client_ctx_new(ca, calen, err, sizeof(err))) ==
+	    NULL)
+		fatalx("mta: %s", err);
+	/* the smarthost and its credentials, read as root (SECURITY) */
+	if (mta_smarthost_preload(child_opt(a, "smarthost"),
+	    child_opt(a, "smarthost-auth"), err, sizeof(err)) == -1)
+		fatalx("mta: %s", err);
+	if (mta_smarthost_name() != NULL)
+		sandbox_allow_connect(mta_smarthost_port());
 }
 
 static void

@@ -119,6 +119,14 @@ master_stop(struct master *m, int sig)
 		service_stop_all(m);
 }
 
+/* Two optional strings are equal (both NULL, or the same text). */
+static int
+conf_str_eq(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 /* Do the queue's and the mta's settings differ (their -o options)? */
 static int
 outbound_changed(const struct sp_conf *a, const struct sp_conf *b)
@@ -138,7 +146,11 @@ outbound_changed(const struct sp_conf *a, const struct sp_conf *b)
 	    a->max_hops != b->max_hops ||
 	    a->https_port != b->https_port ||
 	    strcmp(a->https_ca_file, b->https_ca_file) != 0 ||
-	    a->https_ca_file_given != b->https_ca_file_given;
+	    a->https_ca_file_given != b->https_ca_file_given ||
+	    !conf_str_eq(a->smarthost, b->smarthost) ||
+	    a->smarthost_port != b->smarthost_port ||
+	    !conf_str_eq(a->smarthost_auth_file, b->smarthost_auth_file) ||
+	    !conf_str_eq(a->dnssec_trust_anchor, b->dnssec_trust_anchor);
 }
 
 /*
