@@ -166,6 +166,33 @@ master_check_https_ca(const struct sp_conf *c, char *err, size_t errlen)
 		    strerror(errno));
 		return -1;
 	}
+	/*
+	 * SECURITY: the smarthost's password file must be root's alone
+	 * (the mta reads it before its jail and checks again); the
+	 * dnssec-trust-anchor must be readable.  Never the contents.
+	 */
+	if (c->smarthost_auth_file != NULL) {
+		struct stat	st;
+
+		if (stat(c->smarthost_auth_file, &st) == -1) {
+			snprintf(err, errlen, "smarthost-auth-file %s: %s",
+			    c->smarthost_auth_file, strerror(errno));
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode) || st.st_uid != 0 ||
+		    (st.st_mode & 077) != 0) {
+			snprintf(err, errlen, "smarthost-auth-file %s: must "
+			    "be a file owned by root, mode 0600",
+			    c->smarthost_auth_file);
+			return -1;
+		}
+	}
+	if (c->dnssec_trust_anchor != NULL &&
+	    access(c->dnssec_trust_anchor, R_OK) == -1) {
+		snprintf(err, errlen, "dnssec-trust-anchor %s: %s",
+		    c->dnssec_trust_anchor, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 

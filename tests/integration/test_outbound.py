@@ -331,7 +331,7 @@ class TestOutbound(unittest.TestCase):
         # B's Received line: from A, over TLS
         self.assertRegex(got.as_string(), r"(?s)Received: from .*mail\.example\.test.*with ESMTPS")
         self.a.wait_log(r"mta event=attempt id=\w+ domain=b\.test remote=mx\.b\.test "
-                        r".* tls=1 sent=1 deferred=0 failed=0")
+                        r".* tls=1 checked=none\(opportunistic\) sent=1 deferred=0 failed=0")
         wait_for(lambda: not (set(self.queue_ids()) - before), 10, "the queue emptied")
 
     def test_remote_5xx_bounces_to_sender(self):
@@ -502,7 +502,7 @@ class TestOutbound(unittest.TestCase):
         wait_for(lambda: self.inject.data is not None, 30, "the message over TLS")
         self.assertIs(self.inject.early, False)
         self.assertIn(b"outbound-inject", self.inject.data)
-        self.a.wait_log(r"mta event=attempt id=\w+ domain=inject\.test .* tls=1 sent=1")
+        self.a.wait_log(r"mta event=attempt id=\w+ domain=inject\.test .* tls=1 checked=none\(opportunistic\) sent=1")
 
     def test_hold_release_delete(self):
         """A held message is not tried; release puts it back; delete removes
