@@ -35,6 +35,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -48,6 +49,8 @@
 #include "mta_send.h"
 #include "mta_wkd.h"
 #include "mta_smarthost.h"
+#include "mta_sts.h"
+#include "mta_https.h"
 #include "banned.h"
 
 #define MTA_WORKERS_MAX		64
@@ -69,6 +72,15 @@ struct req {
 	char			*rcpts[MTA_CLIENT_RCPTS_MAX];
 	char			*orcpts[MTA_CLIENT_RCPTS_MAX];	/* xtext */
 	unsigned int		 notify[MTA_CLIENT_RCPTS_MAX];
+	/* MTA-STS (issue 15): the TXT record's id, a cached policy, and
+	 * the policy host's addresses when a fetch is due */
+	char			 sts_id[MTA_STS_ID_MAX + 1];
+	int			 sts_have;	/* sts_pol holds one */
+	struct mta_sts_policy	 sts_pol;
+	int			 sts_fetch;
+	size_t			 sts_naddrs;
+	struct sockaddr_storage	 sts_addrs[MTA_ADDRS_MAX];
+	char			 sts_how[64];	/* for the log */
 	struct mta_job		 job;
 };
 TAILQ_HEAD(req_list, req);
@@ -82,6 +94,7 @@ static uint16_t		 port = 25;
 static int		 timeout_ms = MTA_DEFAULT_TIMEOUT * 1000;
 static int		 done_pipe[2] = { -1, -1 };
 static struct event	*ev_done, *ev_dns, *ev_idle;
+static uint16_t		 sts_port = 443;	/* https-port */
 
 static void
 req_free(struct req *r)
@@ -123,6 +136,12 @@ req_answer(struct req *r)
 	    r->job.remote[0] != '\0' ? r->job.remote : "-",
 	    r->job.connects, r->job.reused, r->job.tls_used,
 	    r->job.tls_how[0] != '\0' ? r->job.tls_how : "-", ok, temp, perm);
+	if (r->sts_how[0] != '\0' && strcmp(r->sts_how, "none") != 0)
+		log_info("mta event=mta-sts id=%s domain=%s policy=\"%s\" "
+		    "mode=%s", r->job.qid, r->job.domain, r->sts_how,
+		    !r->sts_have ? "-" : r->sts_pol.mode == MTA_STS_ENFORCE ?
+		    "enforce" : r->sts_pol.mode == MTA_STS_TESTING ?
+		    "testing" : "none");
 	if (r->ss != NULL) {
 		out = ipc_out_new(IMSG_MTA_SEND, r->id, -1);
 		ipc_add_str(out, r->job.remote);
@@ -149,12 +168,21 @@ req_fail_all(struct req *r, int state, const char *text)
 	req_answer(r);
 }
 
+static void	worker_start(struct req *);
+static void	sts_begin(struct req *);
+static void	sts_txt_done(void *, const struct mta_dns_rrset *);
+static void	sts_host_done(void *, int, const char *,
+		    const struct sockaddr_storage *, size_t);
+static void	sts_apply(struct req *);
+
 static void *
 worker(void *arg)
 {
 	struct req	*r = arg;
 	ssize_t		 n;
 
+	if (r->job.pol.smarthost[0] == '\0')
+		sts_apply(r);
 	mta_send_run(&r->job);
 	do {
 		n = write(done_pipe[1], &r, sizeof(r));
@@ -178,7 +206,6 @@ done_read(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
-static void	worker_start(struct req *);
 
 static void
 dns_done(void *arg, int status, const char *why, const struct mta_dest *d)
@@ -217,7 +244,158 @@ dns_done(void *arg, int status, const char *why, const struct mta_dest *d)
 			return;
 		}
 	r->job.dest = *d;
+	sts_begin(r);
+}
+
+/* Monotonic seconds, for the MTA-STS cache (T51: no wall clock). */
+static long
+mono_s(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec;
+}
+
+/*
+ * RFC 8461 3.3, 5.1: the _mta-sts TXT record says whether the domain has
+ * a policy and its id; a cached policy with that id is used as it is, a
+ * new id (or none cached) means a fetch (mta-sts.DOMAIN's addresses
+ * first, on the event loop; the GET in the worker thread).  No record, or
+ * a DNS failure: the cached policy if any, else none.
+ */
+static void
+sts_begin(struct req *r)
+{
+	char	name[MTA_HOST_MAX + 16];
+	int	n;
+
+	r->sts_have = mta_sts_cache_get(r->job.domain, mono_s(), &r->sts_pol,
+	    r->sts_id);
+	n = snprintf(name, sizeof(name), "_mta-sts.%s", r->job.domain);
+	if (n < 0 || (size_t)n > MTA_HOST_MAX ||
+	    mta_dns_rr(dns, name, MTA_DNS_TXT, sts_txt_done, r) == -1)
+		worker_start(r);
+}
+
+static void
+sts_txt_done(void *arg, const struct mta_dns_rrset *set)
+{
+	struct req	*r = arg;
+	char		 txt[MTA_DNS_RDATA_MAX], id[MTA_STS_ID_MAX + 1];
+	char		 name[MTA_HOST_MAX + 16];
+	size_t		 i, off, tl, nsts = 0;
+	int		 v, n;
+
+	id[0] = '\0';
+	for (i = 0; set->status == MTA_DNS_OK && i < set->n; i++) {
+		/* the record's character-strings, joined (RFC 7208 3.3) */
+		for (off = 0, tl = 0; off < set->len[i];
+		    off += 1 + set->data[i][off]) {
+			size_t	cl = set->data[i][off];
+
+			if (cl > set->len[i] - off - 1)
+				break;
+			memcpy(txt + tl, set->data[i] + off + 1, cl);
+			tl += cl;
+		}
+		if ((v = mta_sts_txt_parse(txt, tl, id)) != 0)
+			nsts += v == 1 ? 1 : 2;	/* a bad one spoils */
+	}
+	if (nsts != 1 || (r->sts_have && strcmp(id, r->sts_id) == 0)) {
+		/* RFC 8461 3.1: not exactly one record: no (new) policy */
+		snprintf(r->sts_how, sizeof(r->sts_how), "%s",
+		    r->sts_have ? "cached" : "none");
+		worker_start(r);
+		return;
+	}
+	strlcpy(r->sts_id, id, sizeof(r->sts_id));
+	n = snprintf(name, sizeof(name), "mta-sts.%s", r->job.domain);
+	if (n < 0 || (size_t)n > MTA_HOST_MAX ||
+	    mta_dns_host(dns, name, sts_host_done, r) == -1)
+		worker_start(r);
+}
+
+static void
+sts_host_done(void *arg, int status, const char *why,
+    const struct sockaddr_storage *addrs, size_t naddrs)
+{
+	struct req	*r = arg;
+	size_t		 i;
+
+	(void)why;
+	if (status == MTA_DNS_OK) {
+		for (i = 0; i < naddrs && i < MTA_ADDRS_MAX; i++)
+			r->sts_addrs[i] = addrs[i];
+		r->sts_naddrs = i;
+		r->sts_fetch = 1;
+	}
 	worker_start(r);
+}
+
+/*
+ * In the worker: fetch the policy when due (RFC 8461 3.3: HTTPS, the
+ * certificate checked, no redirect, 200 text/plain only, at most
+ * MTA_STS_POLICY_MAX bytes), cache it, and put what applies into the
+ * attempt's TLS policy.  A failed fetch keeps the cached policy, if any.
+ */
+static void
+sts_apply(struct req *r)
+{
+	struct mta_https_get	 g;
+	struct mta_sts_policy	 p;
+	const char		*why = NULL;
+	char			 url[MTA_HOST_MAX + 64], host[MTA_HOST_MAX + 16];
+	const void		*ca;
+	size_t			 i, calen;
+
+	if (r->sts_fetch) {
+		memset(&g, 0, sizeof(g));
+		snprintf(host, sizeof(host), "mta-sts.%s", r->job.domain);
+		if (sts_port != 443)
+			snprintf(url, sizeof(url), "https://%s:%u/.well-known/"
+			    "mta-sts.txt", host, (unsigned int)sts_port);
+		else
+			snprintf(url, sizeof(url), "https://%s/.well-known/"
+			    "mta-sts.txt", host);
+		ca = mta_wkd_ca(&calen);
+		g.url = url;
+		g.host = host;
+		g.port = sts_port;
+		g.addrs = r->sts_addrs;
+		g.naddrs = r->sts_naddrs;
+		g.ca = ca;
+		g.calen = calen;
+		g.connect_ms = 5000;
+		g.total_ms = 10000;
+		g.max = MTA_STS_POLICY_MAX;
+		mta_https_run(&g);
+		if (g.result != MTA_HTTPS_OK)
+			why = g.why[0] != '\0' ? g.why : "fetch failed";
+		else if (g.status != 200)
+			why = "not 200";
+		else if (strncmp(g.ctype, "text/plain", 10) != 0 ||
+		    (g.ctype[10] != '\0' && g.ctype[10] != ';'))
+			why = "not text/plain";
+		else if (mta_sts_policy_parse((const char *)g.body, g.len, &p,
+		    &why) == 0) {
+			mta_sts_cache_put(r->job.domain, mono_s(), r->sts_id,
+			    &p);
+			r->sts_pol = p;
+			r->sts_have = 1;
+		}
+		free(g.body);
+		snprintf(r->sts_how, sizeof(r->sts_how), "%s%s",
+		    why == NULL ? "fetched" : r->sts_have ? "cached, fetch: " :
+		    "none, fetch: ", why == NULL ? "" : why);
+	}
+	if (!r->sts_have || r->sts_pol.mode == MTA_STS_NONE)
+		return;
+	r->job.pol.sts_mode = r->sts_pol.mode;
+	r->job.pol.sts_nmx = r->sts_pol.nmx;
+	for (i = 0; i < r->sts_pol.nmx; i++)
+		strlcpy(r->job.pol.sts_mx[i], r->sts_pol.mx[i],
+		    sizeof(r->job.pol.sts_mx[i]));
 }
 
 /* The smarthost's addresses: one host, as if it were the only MX. */
@@ -455,6 +633,8 @@ mta_preload(const struct child_args *a)
 	if (pipe2(done_pipe, O_CLOEXEC | O_NONBLOCK) == -1)
 		fatal("mta: pipe2");
 	/* https-ca-given: the administrator named the file, it must be there */
+	sts_port = (uint16_t)child_opt_num(a, "https-port", 1, 65535,
+	    MTA_WKD_DEFAULT_PORT);
 	mta_wkd_preload((uint16_t)child_opt_num(a, "https-port", 1, 65535,
 	    MTA_WKD_DEFAULT_PORT), child_opt(a, "https-ca"),
 	    child_opt_num(a, "https-ca-given", 0, 1, 0) == 1);

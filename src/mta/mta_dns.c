@@ -441,3 +441,76 @@ mta_dns_host(struct mta_dns *d, const char *host, mta_dns_host_cb cb,
 	hostq_done(h);		/* let go of the hold */
 	return 0;
 }
+
+/* one query of any type (mta_dns_rr) */
+struct rrq {
+	mta_dns_rr_cb	cb;
+	void		*arg;
+};
+
+static void
+rrq_cb(void *arg, int err, struct ub_result *res)
+{
+	struct rrq		*q = arg;
+	struct mta_dns_rrset	*set;
+	size_t			 i, n;
+
+	set = calloc(1, sizeof(*set));
+	if (set == NULL) {
+		if (res != NULL)
+			ub_resolve_free(res);
+		free(q);
+		return;		/* the caller's request times out */
+	}
+	if (err != 0 || res == NULL || res->rcode == RCODE_SERVFAIL)
+		set->status = MTA_DNS_TEMP;
+	else if (res->nxdomain)
+		set->status = MTA_DNS_NXDOMAIN;
+	else if (!res->havedata)
+		set->status = MTA_DNS_NO_HOST;
+	else
+		set->status = MTA_DNS_OK;
+	if (res != NULL) {
+		set->secure = res->secure != 0;
+		set->bogus = res->bogus != 0;
+		/* hostile counts and lengths: both bounded here */
+		for (i = 0; res->havedata && res->data[i] != NULL; i++) {
+			n = res->len[i] < 0 ? 0 : (size_t)res->len[i];
+			if (n > MTA_DNS_RDATA_MAX || set->n == MTA_DNS_RR_MAX) {
+				set->skipped++;
+				continue;
+			}
+			memcpy(set->data[set->n], res->data[i], n);
+			set->len[set->n++] = n;
+		}
+		if (set->bogus)
+			set->status = MTA_DNS_TEMP;
+		ub_resolve_free(res);
+	}
+	q->cb(q->arg, set);
+	free(set);
+	free(q);
+}
+
+int
+mta_dns_rr(struct mta_dns *d, const char *name, int qtype, mta_dns_rr_cb cb,
+    void *arg)
+{
+	struct rrq	*q;
+
+	if (strlen(name) > MTA_HOST_MAX || (q = calloc(1, sizeof(*q))) == NULL)
+		return -1;
+	q->cb = cb;
+	q->arg = arg;
+	if (ub_resolve_async(d->ctx, name, qtype, 1, q, rrq_cb, NULL) != 0) {
+		free(q);
+		return -1;
+	}
+	return 0;
+}
+
+int
+mta_dns_trust_anchor(struct mta_dns *d, const char *rr)
+{
+	return ub_ctx_add_ta(d->ctx, rr) == 0 ? 0 : -1;
+}

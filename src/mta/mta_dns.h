@@ -70,6 +70,36 @@ int		 mta_dns_host(struct mta_dns *, const char *host,
 		    mta_dns_host_cb cb, void *arg);
 
 /*
+ * Any record type (issue 15: TXT for MTA-STS, TLSA for DANE): cb gets
+ * the set, copied and bounded (at most MTA_DNS_RR_MAX records of at most
+ * MTA_DNS_RDATA_MAX bytes; longer ones counted in skipped), with
+ * libunbound's DNSSEC verdict.  status: MTA_DNS_OK (records),
+ * MTA_DNS_NO_HOST (the name exists, no record of the type),
+ * MTA_DNS_NXDOMAIN, MTA_DNS_TEMP (SERVFAIL, a timeout).  0 started,
+ * -1 refused (out of memory, a bad name).
+ */
+#define MTA_DNS_RR_MAX		8
+#define MTA_DNS_RDATA_MAX	600
+#define MTA_DNS_TXT		16
+#define MTA_DNS_TLSA		52
+struct mta_dns_rrset {
+	int		status;
+	int		secure;		/* validated from a trust anchor */
+	int		bogus;		/* validation failed */
+	size_t		n, skipped;
+	size_t		len[MTA_DNS_RR_MAX];
+	unsigned char	data[MTA_DNS_RR_MAX][MTA_DNS_RDATA_MAX];
+};
+typedef void (*mta_dns_rr_cb)(void *arg, const struct mta_dns_rrset *);
+int		 mta_dns_rr(struct mta_dns *, const char *name, int qtype,
+		    mta_dns_rr_cb cb, void *arg);
+/*
+ * A trust anchor (a DS or DNSKEY record in zone file format) for DNSSEC
+ * validation; before the first query.  0, or -1.
+ */
+int		 mta_dns_trust_anchor(struct mta_dns *, const char *rr);
+
+/*
  * One MX record's data as libunbound gives it (preference, then the
  * host's name in wire format, uncompressed): into mx, the name dotted.
  * 0, or -1 for malformed data (hostile: lengths checked).

@@ -14,6 +14,13 @@ Instance S (127.0.1.3) relays everything through a smarthost (a Sink
 with AUTH PLAIN and a test CA certificate for relay.test): delivered over
 verified TLS with AUTH; a wrong password and a smarthost without STARTTLS
 defer the mail (4.7.8, 4.7.4), and a flush after the fix delivers it.
+
+MTA-STS (RFC 8461): A's dnsmasq has _mta-sts TXT records and
+mta-sts.DOMAIN addresses for an HTTPS server with a test CA certificate
+(tests/lib/https_server.py) serving the policies: enforce listing the MX
+(delivered, verified), enforce not listing it (deferred, never sent),
+testing not listing it (delivered, logged); a second message uses the
+cached policy (no second fetch).
 """
 
 import os
@@ -26,19 +33,26 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sealpost_test import DnsServer, Instance, free_port, wait_for  # noqa: E402
 from smtp_remote import Sink, message  # noqa: E402
-from https_server import TestCA  # noqa: E402
+from https_server import HttpsServer, TestCA  # noqa: E402
 
 TOP = os.path.join(os.path.dirname(__file__), "..", "..")
 A_HOST, S_HOST = "127.0.1.2", "127.0.1.3"
 NOTLS_HOST, GOOD_HOST, ROGUE_HOST, RELAY_HOST = (
     "127.0.1.10", "127.0.1.11", "127.0.1.12", "127.0.1.13")
+STS_HOST = "127.0.1.20"
+STS_POLICIES = {
+    "sts.test": "version: STSv1\r\nmode: enforce\r\nmx: *.good.test\r\nmax_age: 86400\r\n",
+    "stsbad.test": "version: STSv1\nmode: enforce\nmx: mx.elsewhere.test\nmax_age: 86400\n",
+    "ststest.test": "version: STSv1\nmode: testing\nmx: mx.elsewhere.test\nmax_age: 86400\n",
+}
 
 
 class TestOutboundTls(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="sp-otls-", dir="/tmp")
-        cls.ca = TestCA(["mx.good.test", "relay.test"], rogue_names=["mx.rogue.test"])
+        cls.ca = TestCA(["mx.good.test", "relay.test"] + ["mta-sts." + d for d in STS_POLICIES],
+                        rogue_names=["mx.rogue.test"])
         port = free_port()
         relay_port = free_port()
         cls.notls = Sink(NOTLS_HOST, port, "mx.notls.test")
@@ -56,7 +70,22 @@ class TestOutboundTls(unittest.TestCase):
             "mx-host=rogue.test,mx.rogue.test,10", "host-record=mx.rogue.test,%s" % ROGUE_HOST,
             "mx-host=open.test,mx.rogue.test,10",
             "host-record=relay.test,%s" % RELAY_HOST,
-        ]).start()
+            "mx-host=sts.test,mx.good.test,10",
+            "mx-host=stsbad.test,mx.rogue.test,10",
+            "mx-host=ststest.test,mx.rogue.test,10",
+        ] + ["txt-record=_mta-sts.%s,\"v=STSv1; id=1\"" % d for d in STS_POLICIES]
+          + ["host-record=mta-sts.%s,%s" % (d, STS_HOST) for d in STS_POLICIES]).start()
+        # the policies, on an HTTPS server chosen by Host
+        roots = {}
+        for d, text in STS_POLICIES.items():
+            root = os.path.join(cls.tmp, "www", d)
+            os.makedirs(os.path.join(root, ".well-known"))
+            with open(os.path.join(root, ".well-known", "mta-sts.txt"), "w") as f:
+                f.write(text)
+            roots["mta-sts." + d] = root
+        https_port = free_port()
+        cls.https = HttpsServer((STS_HOST, https_port), cls.ca.cert, cls.ca.key,
+                                roots=roots).start()
         # the policy: the defaults, and TLS required for three domains
         pdir = os.path.join(cls.tmp, "policy")
         os.mkdir(pdir)
@@ -69,7 +98,8 @@ class TestOutboundTls(unittest.TestCase):
                     "\ttls required\n}\n")
         common = ["dns-resolver 127.0.0.1@%d" % cls.dns.port, "outbound-port %d" % port,
                   "outbound-timeout 5s", "queue-first-retry 1h", "queue-retry-interval 1h",
-                  "https-ca-file %s" % cls.ca.ca, "instance-type test", "kdf-strength test"]
+                  "https-ca-file %s" % cls.ca.ca, "https-port %d" % https_port,
+                  "instance-type test", "kdf-strength test"]
         cls.a = Instance("otls-a", host=A_HOST, extra_conf=common + [
             "policy-dir %s" % pdir]).start()
         # the smarthost's credentials: root's, mode 0600
@@ -85,6 +115,7 @@ class TestOutboundTls(unittest.TestCase):
     def tearDownClass(cls):
         for s in (cls.notls, cls.good, cls.rogue, cls.relay):
             s.stop()
+        cls.https.stop()
         cls.s.finish()
         cls.a.finish()
         cls.dns.stop()
@@ -188,6 +219,36 @@ class TestOutboundTls(unittest.TestCase):
         wait_for(lambda: self.relay.messages(b"otls-relay2"), 20, "relayed after the fix")
         wait_for(lambda: self.queue_with(self.s, "r2@anywhere.test") is None, 10,
                  "the queue emptied")
+
+    # -- MTA-STS -------------------------------------------------------------
+    def test_mta_sts_enforce(self):
+        """The MX matches the policy's *.good.test: delivered over TLS
+        checked against the MX name; the next message uses the cache."""
+        self.submit(self.a, ["s1@sts.test"], message("otls-sts1", to="s1@sts.test"))
+        wait_for(lambda: self.good.messages(b"otls-sts1"), 20, "delivered under MTA-STS")
+        self.a.wait_log(r"mta event=attempt id=\w+ domain=sts\.test remote=mx\.good\.test "
+                        r".*checked=pkix\(mta-sts\) sent=1")
+        self.a.wait_log(r'mta event=mta-sts id=\w+ domain=sts\.test policy="fetched" '
+                        r'mode=enforce')
+        self.assertEqual(self.https.count("mta-sts.sts.test"), 1)
+        self.submit(self.a, ["s2@sts.test"], message("otls-sts2", to="s2@sts.test"))
+        wait_for(lambda: self.good.messages(b"otls-sts2"), 20, "delivered again")
+        self.a.wait_log(r'mta event=mta-sts id=\w+ domain=sts\.test policy="cached"')
+        self.assertEqual(self.https.count("mta-sts.sts.test"), 1)
+
+    def test_mta_sts_enforce_mx_not_listed(self):
+        """The MX is not in the enforced policy: deferred, never sent."""
+        self.submit(self.a, ["s3@stsbad.test"], message("otls-sts3", to="s3@stsbad.test"))
+        self.wait_deferred(self.a, "s3@stsbad.test", r"4\.7\.5 mx\.rogue\.test is not an "
+                           r"MX host the domain's MTA-STS policy lists")
+        self.assertFalse(self.rogue.saw(b"RCPT TO:<s3@stsbad.test>"))
+
+    def test_mta_sts_testing(self):
+        """testing: delivered as before, the mismatch logged."""
+        self.submit(self.a, ["s4@ststest.test"], message("otls-sts4", to="s4@ststest.test"))
+        wait_for(lambda: self.rogue.messages(b"otls-sts4"), 20, "delivered in testing mode")
+        self.a.wait_log(r"mta event=mta-sts id=\w+ domain=ststest\.test host=mx\.rogue\.test "
+                        r"mode=testing result=mx-mismatch")
 
 
 if __name__ == "__main__":

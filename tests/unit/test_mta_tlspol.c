@@ -14,6 +14,7 @@
 
 #include "mta_tlspol.h"
 #include "mta_smarthost.h"
+#include "mta_sts.h"
 #include "test.h"
 #include "banned.h"
 
@@ -124,11 +125,73 @@ test_auth_line(void)
 	test_end();
 }
 
+static void
+test_sts_parse(void)
+{
+	struct mta_sts_policy	 sp, got;
+	const char		*why;
+	char			 id[MTA_STS_ID_MAX + 1];
+	static const char	 ok[] = "version: STSv1\r\nmode: enforce\r\n"
+	    "mx: Mail.Example.com.\r\nmx: *.example.net\r\nunknown: x\r\n"
+	    "max_age: 604800\r\n";
+	static const char *const bad[] = {
+	    "version: STSv2\nmode: enforce\nmx: a.b\nmax_age: 1\n",
+	    "version: STSv1\nmode: enforce\nmax_age: 1\n",
+	    "version: STSv1\nmode: force\nmx: a.b\nmax_age: 1\n",
+	    "version: STSv1\nmode: enforce\nmx: a.b\nmax_age: 31557601\n",
+	    "version: STSv1\nmode: enforce\nmx: a.b\nmax_age: -1\n",
+	    "version: STSv1\nmode: enforce\nmx: a.b\n",
+	    "version: STSv1\nmode: enforce\nmx: a..b\nmax_age: 1\n",
+	    "version: STSv1\nmode: enforce\nmx: *.*.b\nmax_age: 1\n",
+	    "version STSv1\n",
+	    "version: STSv1\nversion: STSv1\nmode: none\nmax_age: 1\n",
+	};
+	size_t			 i;
+
+	test_begin("MTA-STS TXT record and policy (RFC 8461 3.1, 3.2)");
+	test_assert(mta_sts_txt_parse("v=STSv1; id=20160831085700Z;", 28,
+	    id) == 1);
+	test_assert_streq(id, "20160831085700Z");
+	test_assert(mta_sts_txt_parse("v=STSv1;id=abc", 14, id) == 1);
+	test_assert_streq(id, "abc");
+	test_assert(mta_sts_txt_parse("v=spf1 -all", 11, id) == 0);
+	test_assert(mta_sts_txt_parse("v=STSv10; id=a", 14, id) == 0);
+	test_assert(mta_sts_txt_parse("v=STSv1; id=a-b", 15, id) == -1);
+	test_assert(mta_sts_txt_parse("v=STSv1;", 8, id) == -1);
+	test_assert(mta_sts_txt_parse("v=STSv1; id=a; id=b", 19, id) == -1);
+	{
+		static const char long_id[] = "v=STSv1; id="
+		    "0123456789012345678901234567890123";	/* 34 */
+
+		test_assert(mta_sts_txt_parse(long_id, sizeof(long_id) - 1,
+		    id) == -1);
+	}
+	test_assert(mta_sts_policy_parse(ok, sizeof(ok) - 1, &sp, &why) == 0);
+	test_assert(sp.mode == MTA_STS_ENFORCE && sp.max_age == 604800 &&
+	    sp.nmx == 2);
+	test_assert_streq(sp.mx[0], "mail.example.com");
+	test_assert_streq(sp.mx[1], "*.example.net");
+	test_assert(mta_sts_policy_parse("version: STSv1\nmode: none\n"
+	    "max_age: 0", 36, &sp, &why) == 0 && sp.mode == MTA_STS_NONE);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		test_assert(mta_sts_policy_parse(bad[i], strlen(bad[i]), &sp,
+		    &why) == -1 && why != NULL);
+	/* the cache: by domain, until max_age */
+	test_assert(mta_sts_policy_parse(ok, sizeof(ok) - 1, &sp, &why) == 0);
+	mta_sts_cache_put("a.test", 100, "id1", &sp);
+	test_assert(mta_sts_cache_get("a.test", 101, &got, id) == 1);
+	test_assert_streq(id, "id1");
+	test_assert(got.nmx == 2);
+	test_assert(mta_sts_cache_get("b.test", 101, &got, id) == 0);
+	test_assert(mta_sts_cache_get("a.test", 100 + 604800, &got, id) == 0);
+	test_end();
+}
+
 int
 main(void)
 {
 	static void (*tests[])(void) = { test_precedence, test_mx_match,
-	    test_auth_line, NULL };
+	    test_auth_line, test_sts_parse, NULL };
 
 	if (sodium_init() < 0)
 		return 1;
