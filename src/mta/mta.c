@@ -81,7 +81,14 @@ struct req {
 	size_t			 sts_naddrs;
 	struct sockaddr_storage	 sts_addrs[MTA_ADDRS_MAX];
 	char			 sts_how[64];	/* for the log */
+	int			 dane_pending;	/* TLSA queries out */
 	struct mta_job		 job;
+};
+
+/* one TLSA query: which request, which MX host */
+struct dane_q {
+	struct req	*r;
+	size_t		 host;
 };
 TAILQ_HEAD(req_list, req);
 
@@ -95,6 +102,7 @@ static int		 timeout_ms = MTA_DEFAULT_TIMEOUT * 1000;
 static int		 done_pipe[2] = { -1, -1 };
 static struct event	*ev_done, *ev_dns, *ev_idle;
 static uint16_t		 sts_port = 443;	/* https-port */
+static int		 dane_on;	/* a trust anchor is configured */
 
 static void
 req_free(struct req *r)
@@ -174,6 +182,7 @@ static void	sts_txt_done(void *, const struct mta_dns_rrset *);
 static void	sts_host_done(void *, int, const char *,
 		    const struct sockaddr_storage *, size_t);
 static void	sts_apply(struct req *);
+static void	dane_begin(struct req *);
 
 static void *
 worker(void *arg)
@@ -244,7 +253,85 @@ dns_done(void *arg, int status, const char *why, const struct mta_dest *d)
 			return;
 		}
 	r->job.dest = *d;
-	sts_begin(r);
+	/* RFC 7672 2.2.1: DANE only for MX hosts from a validated answer */
+	if (dane_on && d->mx_secure)
+		dane_begin(r);
+	else
+		sts_begin(r);
+}
+
+/*
+ * RFC 7672 2.2: one host's TLSA RRset at _25._tcp.HOST into the
+ * attempt's policy.  Validated records: usable when some are DANE-TA(2)
+ * or DANE-EE(3) with a selector and matching type OpenSSL knows (the
+ * others, PKIX-TA/PKIX-EE among them, are unusable: 3.1.3); none usable
+ * still means TLS without a check.  A failed or bogus lookup: the host
+ * is not used now.  No record, or an unvalidated answer: no DANE.
+ */
+static void
+dane_tlsa_done(void *arg, const struct mta_dns_rrset *set)
+{
+	struct dane_q		*q = arg;
+	struct req		*r = q->r;
+	struct mta_host_dane	*hd = &r->job.pol.hosts[q->host];
+	const unsigned char	*d;
+	size_t			 i, dl;
+
+	free(q);
+	if (set->status == MTA_DNS_TEMP)
+		hd->state = MTA_DANE_BOGUS;
+	else if (set->status == MTA_DNS_OK && set->secure) {
+		hd->state = MTA_DANE_UNUSABLE;
+		for (i = 0; i < set->n && hd->n < MTA_TLSA_MAX; i++) {
+			d = set->data[i];
+			if (set->len[i] < 4)
+				continue;	/* no data: malformed */
+			dl = set->len[i] - 3;
+			if ((d[0] != 2 && d[0] != 3) || d[1] > 1 || d[2] > 2 ||
+			    dl > MTA_TLSA_DATA_MAX)
+				continue;
+			hd->r[hd->n].usage = d[0];
+			hd->r[hd->n].selector = d[1];
+			hd->r[hd->n].mtype = d[2];
+			hd->r[hd->n].len = dl;
+			memcpy(hd->r[hd->n].data, d + 3, dl);
+			hd->n++;
+		}
+		if (hd->n > 0)
+			hd->state = MTA_DANE_USABLE;
+	}
+	if (--r->dane_pending == 0)
+		sts_begin(r);
+}
+
+static void
+dane_begin(struct req *r)
+{
+	struct dane_q	*q;
+	char		 name[MTA_HOST_MAX + 16];
+	size_t		 h;
+	int		 n;
+
+	r->job.pol.dane = 1;
+	r->dane_pending = 1;		/* held until every query is asked */
+	for (h = 0; h < r->job.dest.route.nhosts; h++) {
+		n = snprintf(name, sizeof(name), "_25._tcp.%s",
+		    r->job.dest.route.hosts[h]);
+		q = xcalloc(1, sizeof(*q));
+		q->r = r;
+		q->host = h;
+		r->dane_pending++;
+		if (n < 0 || (size_t)n > MTA_HOST_MAX ||
+		    mta_dns_rr(dns, name, MTA_DNS_TLSA, dane_tlsa_done,
+		    q) == -1) {
+			/* cannot ask: this host cannot be judged */
+			r->job.pol.hosts[h].state = MTA_DANE_BOGUS;
+			r->dane_pending--;
+			free(q);
+		}
+	}
+	if (--r->dane_pending == 0)
+		sts_begin(r);
 }
 
 /* Monotonic seconds, for the MTA-STS cache (T51: no wall clock). */
@@ -603,6 +690,45 @@ mta_session_gone(struct service_session *ss)
 	mta_wkd_session_gone(ss);
 }
 
+/* The trust anchor file (at most 64 KiB of text); NULL with why. */
+static char *
+ta_read(const char *path, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		*buf;
+	ssize_t		 n;
+	size_t		 off = 0;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size <= 0 || st.st_size > 64 * 1024) {
+		snprintf(err, errlen, "not a file of 1 byte to 64 KiB");
+		close(fd);
+		return NULL;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	while (off < (size_t)st.st_size) {
+		n = read(fd, buf + off, (size_t)st.st_size - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(fd);
+	buf[off] = '\0';
+	if (memchr(buf, '\0', off) != NULL) {
+		snprintf(err, errlen, "not text");
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 /*
  * Before the jail, as root: the resolver (resolv.conf), TLS, and for the
  * Web Key Directory libcurl and the CA bundle.
@@ -612,6 +738,7 @@ mta_preload(const struct child_args *a)
 {
 	const char	*v, *errstr;
 	const void	*ca;
+	char		*ta;
 	size_t		 calen;
 	char		 err[256];
 
@@ -626,9 +753,17 @@ mta_preload(const struct child_args *a)
 	    (v = strrchr(v, '@')) != NULL)
 		sandbox_allow_connect((uint16_t)strtonum(v + 1, 1, 65535,
 		    &errstr));
-	if ((dns = mta_dns_new(child_opt(a, "resolver"), err,
+	/* DNSSEC trust anchors (issue 15, DANE): read here, as root */
+	ta = NULL;
+	if ((v = child_opt(a, "trust-anchor")) != NULL) {
+		if ((ta = ta_read(v, err, sizeof(err))) == NULL)
+			fatalx("mta: dnssec-trust-anchor %s: %s", v, err);
+		dane_on = 1;
+	}
+	if ((dns = mta_dns_new(child_opt(a, "resolver"), ta, err,
 	    sizeof(err))) == NULL)
 		fatalx("mta: %s", err);
+	free(ta);
 	mta_7bit_init();	/* GMime, before the jail and the threads */
 	if (pipe2(done_pipe, O_CLOEXEC | O_NONBLOCK) == -1)
 		fatal("mta: pipe2");

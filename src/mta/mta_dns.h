@@ -31,6 +31,8 @@ struct mta_dest {
 	/* per host (route.hosts[i]): its addresses, IPv6 first */
 	size_t			naddrs[MTA_ROUTE_HOSTS_MAX];
 	struct sockaddr_storage	addrs[MTA_ROUTE_HOSTS_MAX][MTA_ADDRS_MAX];
+	/* the MX answer was DNSSEC-validated (issue 15: DANE applies) */
+	int			mx_secure;
 };
 
 struct mta_dns;
@@ -39,9 +41,14 @@ typedef void (*mta_dns_cb)(void *arg, int status, const char *why,
 
 /*
  * A resolver: "ADDR@PORT" of a recursive resolver to forward to, or NULL
- * for /etc/resolv.conf's.  NULL with a message in err.
+ * for /etc/resolv.conf's.  ta: DNSSEC trust anchors, DS or DNSKEY
+ * records in zone file format, one a line ('#' and ';' lines and blank
+ * lines skipped), or NULL: none (then no answer is ever "secure").  NULL
+ * with a message in err.  A bogus answer (validation failed) is a
+ * failure for now, never data (MX, addresses, mta_dns_rr).
  */
-struct mta_dns	*mta_dns_new(const char *resolver, char *err, size_t errlen);
+struct mta_dns	*mta_dns_new(const char *resolver, const char *ta, char *err,
+		    size_t errlen);
 void		 mta_dns_free(struct mta_dns *);
 /* The descriptor to watch for reading; call mta_dns_process then. */
 int		 mta_dns_fd(struct mta_dns *);
@@ -93,11 +100,6 @@ struct mta_dns_rrset {
 typedef void (*mta_dns_rr_cb)(void *arg, const struct mta_dns_rrset *);
 int		 mta_dns_rr(struct mta_dns *, const char *name, int qtype,
 		    mta_dns_rr_cb cb, void *arg);
-/*
- * A trust anchor (a DS or DNSKEY record in zone file format) for DNSSEC
- * validation; before the first query.  0, or -1.
- */
-int		 mta_dns_trust_anchor(struct mta_dns *, const char *rr);
 
 /*
  * One MX record's data as libunbound gives it (preference, then the

@@ -21,10 +21,18 @@ mta-sts.DOMAIN addresses for an HTTPS server with a test CA certificate
 (delivered, verified), enforce not listing it (deferred, never sent),
 testing not listing it (delivered, logged); a second message uses the
 cached policy (no second fetch).
+
+DANE (RFC 7672): instance D (127.0.1.4) resolves through nsd serving
+dane.test, signed at test time (tests/lib/nsd_server.py), with the zone's
+DS as its dnssec-trust-anchor: ok.dane.test's MX has a TLSA 3 1 1 record
+matching the good server's key (delivered, checked=dane-ee), bad.dane.test's
+MX (the same server) a mismatching one (deferred, never sent).
 """
 
+import hashlib
 import os
 import re
+import subprocess
 import smtplib
 import sys
 import tempfile
@@ -34,9 +42,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sealpost_test import DnsServer, Instance, free_port, wait_for  # noqa: E402
 from smtp_remote import Sink, message  # noqa: E402
 from https_server import HttpsServer, TestCA  # noqa: E402
+from nsd_server import SignedZone  # noqa: E402
 
 TOP = os.path.join(os.path.dirname(__file__), "..", "..")
-A_HOST, S_HOST = "127.0.1.2", "127.0.1.3"
+A_HOST, S_HOST, D_HOST = "127.0.1.2", "127.0.1.3", "127.0.1.4"
 NOTLS_HOST, GOOD_HOST, ROGUE_HOST, RELAY_HOST = (
     "127.0.1.10", "127.0.1.11", "127.0.1.12", "127.0.1.13")
 STS_HOST = "127.0.1.20"
@@ -110,12 +119,30 @@ class TestOutboundTls(unittest.TestCase):
         cls.s = Instance("otls-s", host=S_HOST, extra_conf=common + [
             "smarthost relay.test:%d" % relay_port,
             "smarthost-auth-file %s" % auth]).start()
+        # DANE: the good server's key as a DANE-EE SPKI SHA-256 (3 1 1)
+        spki = subprocess.run(
+            "openssl x509 -in %s -pubkey -noout | openssl pkey -pubin -outform DER"
+            % cls.ca.cert, shell=True, check=True, capture_output=True).stdout
+        cls.zone = SignedZone("dane.test", [
+            "ok IN MX 10 mx.ok", "mx.ok IN A %s" % GOOD_HOST,
+            "_25._tcp.mx.ok IN TLSA 3 1 1 %s" % hashlib.sha256(spki).hexdigest(),
+            "bad IN MX 10 mx.bad", "mx.bad IN A %s" % GOOD_HOST,
+            "_25._tcp.mx.bad IN TLSA 3 1 1 %s" % ("00" * 32),
+        ]).start()
+        ta = cls.zone.trust_anchor_file(os.path.join(cls.tmp, "trust-anchor"))
+        cls.d = Instance("otls-d", host=D_HOST, extra_conf=[
+            "dns-resolver 127.0.0.1@%d" % cls.zone.port, "outbound-port %d" % port,
+            "outbound-timeout 5s", "queue-first-retry 1h", "queue-retry-interval 1h",
+            "dnssec-trust-anchor %s" % ta, "instance-type test",
+            "kdf-strength test"]).start()
 
     @classmethod
     def tearDownClass(cls):
         for s in (cls.notls, cls.good, cls.rogue, cls.relay):
             s.stop()
         cls.https.stop()
+        cls.d.finish()
+        cls.zone.stop()
         cls.s.finish()
         cls.a.finish()
         cls.dns.stop()
@@ -249,6 +276,20 @@ class TestOutboundTls(unittest.TestCase):
         wait_for(lambda: self.rogue.messages(b"otls-sts4"), 20, "delivered in testing mode")
         self.a.wait_log(r"mta event=mta-sts id=\w+ domain=ststest\.test host=mx\.rogue\.test "
                         r"mode=testing result=mx-mismatch")
+
+    # -- DANE ----------------------------------------------------------------
+    def test_dane(self):
+        """A validated TLSA record matching the server's key: delivered
+        (DANE-EE: no name check, the certificate's name is another);
+        a mismatching one: deferred, never sent."""
+        self.submit(self.d, ["d1@ok.dane.test"], message("otls-dane1", to="d1@ok.dane.test"))
+        wait_for(lambda: self.good.messages(b"otls-dane1"), 20, "delivered under DANE")
+        self.d.wait_log(r"mta event=attempt id=\w+ domain=ok\.dane\.test "
+                        r"remote=mx\.ok\.dane\.test .*checked=dane-ee\(dane\) sent=1")
+        self.submit(self.d, ["d2@bad.dane.test"], message("otls-dane2", to="d2@bad.dane.test"))
+        self.wait_deferred(self.d, "d2@bad.dane.test", r"4\.7\.5 TLS with mx\.bad\.dane\.test "
+                           r"is required \(dane\) and failed: certificate")
+        self.assertFalse(self.good.saw(b"RCPT TO:<d2@bad.dane.test>"))
 
 
 if __name__ == "__main__":
