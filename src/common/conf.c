@@ -139,6 +139,7 @@ struct conf_parser {
 	int		 seen_outbound_timeout;
 	int		 seen_max_hops;
 	int		 seen_https_port;
+	int		 seen_smarthost;
 	int		 seen_test_mta_socket;
 };
 
@@ -298,6 +299,42 @@ conf_set_path(struct conf_parser *p, const char *key, char **dst,
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return conf_error(p, "%s: path too long", key);
 	*dst = xstrdup(path);
+	return 0;
+}
+
+/* "smarthost HOST[:PORT]": a host name (its certificate is checked
+ * against it), the port 587 unless given. */
+static int
+conf_parse_smarthost(struct conf_parser *p, char **tok, int ntok)
+{
+	char		 host[256];
+	const char	*colon, *errstr;
+	size_t		 n;
+	long long	 port = 587;
+
+	if (conf_nargs(p, "smarthost", ntok, 1) == -1)
+		return -1;
+	if (p->seen_smarthost++)
+		return conf_error(p, "smarthost given twice");
+	colon = strchr(tok[1], ':');
+	n = colon != NULL ? (size_t)(colon - tok[1]) : strlen(tok[1]);
+	if (n == 0 || n >= sizeof(host))
+		return conf_error(p, "smarthost: not a host name");
+	memcpy(host, tok[1], n);
+	host[n] = '\0';
+	if (!conf_valid_hostname(host))
+		return conf_error(p, "smarthost: %s is not a host name (an "
+		    "address cannot be checked against a certificate)", host);
+	if (colon != NULL) {
+		port = strtonum(colon + 1, 1, 65535, &errstr);
+		if (errstr != NULL)
+			return conf_error(p, "smarthost: port %s", errstr);
+	}
+	for (n = 0; host[n] != '\0'; n++)
+		if (host[n] >= 'A' && host[n] <= 'Z')
+			host[n] = (char)(host[n] - 'A' + 'a');
+	p->conf->smarthost = xstrdup(host);
+	p->conf->smarthost_port = (uint16_t)port;
 	return 0;
 }
 
@@ -1019,6 +1056,15 @@ conf_parse_line(struct conf_parser *p, char *line)
 		return conf_nargs(p, key, ntok, 1) == -1 ? -1 :
 		    conf_set_path(p, key, &c->https_ca_file, tok[1]);
 	}
+	/* outbound TLS (issue 15) */
+	if (strcmp(key, "smarthost") == 0)
+		return conf_parse_smarthost(p, tok, ntok);
+	if (strcmp(key, "smarthost-auth-file") == 0)
+		return conf_nargs(p, key, ntok, 1) == -1 ? -1 :
+		    conf_set_path(p, key, &c->smarthost_auth_file, tok[1]);
+	if (strcmp(key, "dnssec-trust-anchor") == 0)
+		return conf_nargs(p, key, ntok, 1) == -1 ? -1 :
+		    conf_set_path(p, key, &c->dnssec_trust_anchor, tok[1]);
 #ifdef SP_TEST_HOOKS
 	/* SECURITY: exists only in --enable-test-hooks builds */
 	if (strcmp(key, "test-sandbox") == 0) {
@@ -1317,6 +1363,9 @@ conf_free(struct sp_conf *c)
 	free(c->rspamd_url);
 	free(c->dns_resolver);
 	free(c->https_ca_file);
+	free(c->smarthost);
+	free(c->smarthost_auth_file);
+	free(c->dnssec_trust_anchor);
 	free(c->policy_dir);
 	free(c->test_deliver_crash);
 	for (i = 0; i < c->ndomains; i++)
@@ -1448,6 +1497,11 @@ conf_print(FILE *fp, const struct sp_conf *c)
 	fprintf(fp, "max-hops %u\n", c->max_hops);
 	fprintf(fp, "https-port %u\n", (unsigned int)c->https_port);
 	conf_print_kv(fp, "https-ca-file", c->https_ca_file);
+	if (c->smarthost != NULL)
+		fprintf(fp, "smarthost %s:%u\n", c->smarthost,
+		    (unsigned int)c->smarthost_port);
+	conf_print_kv(fp, "smarthost-auth-file", c->smarthost_auth_file);
+	conf_print_kv(fp, "dnssec-trust-anchor", c->dnssec_trust_anchor);
 	if (c->test_sandbox_off)
 		fprintf(fp, "test-sandbox off\n");
 	conf_print_kv(fp, "test-deliver-crash", c->test_deliver_crash);

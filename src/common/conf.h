@@ -104,6 +104,12 @@ struct sp_conf {
 	uint16_t		 https_port;		/* remote port */
 	char			*https_ca_file;		/* CA bundle, never NULL */
 	int			 https_ca_file_given;	/* else the default */
+	/* outbound TLS (issue 15): https-ca-file is also the CA bundle of
+	 * every SMTP certificate check */
+	char			*smarthost;		/* host name, NULL: MX */
+	uint16_t		 smarthost_port;	/* default 587 */
+	char			*smarthost_auth_file;	/* "user password" */
+	char			*dnssec_trust_anchor;	/* DS/DNSKEY lines */
 	int			 test_mta_socket;	/* test hooks only */
 	struct sp_test_account	 test_accounts[SP_CONF_MAX_TEST_ACCOUNTS];
 	size_t			 ntest_accounts;	/* test hooks only */

@@ -8,7 +8,7 @@
 #ifndef SP_IPC_TYPES_H
 #define SP_IPC_TYPES_H
 
-#define IPC_VERSION	18
+#define IPC_VERSION	19
 
 enum imsg_type {
 	IMSG_NONE = 0,
@@ -67,7 +67,8 @@ enum imsg_type {
 	 * submission, stored durably before the reply */
 	IMSG_QUEUE_MSG,		/* str sender, u64 account, u32 ret, u32 body8,
 				 * u32 smtputf8, str envid, u32 n, then n x
-				 * (str rcpt, u32 notify, str orcpt); fd: the
+				 * (str rcpt, u32 notify, str orcpt, u32
+				 * SMTP_TLS_*); fd: the
 				 * message, a sealed memfd.  reply: u32
 				 * QUEUE_*, str queue id or the reason */
 
@@ -98,7 +99,7 @@ enum imsg_type {
 				 * opaque token: equal tokens, same group),
 				 * u64 max-size (0: unset), u32 pgp
 				 * (SMTP_PGP_*), u32 PGP_F_* the policy
-				 * sets for this recipient */
+				 * sets for this recipient, u32 SMTP_TLS_* */
 
 	/* smtp session -> deliver: a message the policy holds back, sealed
 	 * to the postmaster's account (store/quarantine.h) */
@@ -129,7 +130,8 @@ enum imsg_type {
 	IMSG_MTA_SEND,		/* str queue id, str domain, str sender, u32
 				 * body8, u32 smtputf8, u32 ret, str envid
 				 * (decoded), u32 n, n x (str rcpt, u32
-				 * notify, str orcpt "type;decoded"); fd:
+				 * notify, str orcpt "type;decoded", u32
+				 * SMTP_TLS_*); fd:
 				 * the message, a sealed memfd.  reply: str
 				 * the remote host that answered ("" none),
 				 * u32 n, n x (u32 MTA_RCPT_*, str the reply
@@ -188,6 +190,10 @@ enum imsg_type {
 #define SMTP_PGP_OPPORTUNISTIC	0
 #define SMTP_PGP_REQUIRED	1
 #define SMTP_PGP_NEVER		2
+
+/* the policy's "tls" per recipient (IMSG_FILTER_RCPT, the queue, the mta) */
+#define SMTP_TLS_OPPORTUNISTIC	0
+#define SMTP_TLS_REQUIRED	1
 
 /* IMSG_PGP_ENCRYPT flags and results */
 #define PGP_F_PROTECT_SUBJECT	0x01

@@ -77,7 +77,8 @@ struct sb_ll_net_port {
 #define SB_LL_RULE_NET_PORT	2
 
 /* sandbox_allow_connect: the TCP ports this process may connect to */
-#define SB_CONNECT_PORTS_MAX	4
+/* the mta has the most: SMTP, 53, the resolver's, HTTPS, the smarthost's */
+#define SB_CONNECT_PORTS_MAX	6
 static uint16_t	sb_connect_ports[SB_CONNECT_PORTS_MAX];
 static size_t	sb_nconnect_ports;
 #define SB_LL_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0) /* ABI 6 */

@@ -31,6 +31,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <sodium.h>
 
 #include "sealpost.h"
@@ -50,7 +51,8 @@
 #define TLS_TICKETS_MAX	(TLS_TICKET_KEYS * TLS_TICKET_KEY_LEN)
 
 struct tls_conn {
-	SSL	*ssl;
+	SSL		*ssl;
+	const char	*checked;	/* tls_checked */
 };
 
 static void
@@ -266,8 +268,8 @@ tls_now_ms(void)
 
 /* The handshake on a non-blocking socket within timeout_ms, either side. */
 static struct tls_conn *
-tls_handshake(SSL *ssl, int fd, int server, int timeout_ms, char *err,
-    size_t errlen)
+tls_handshake(SSL *ssl, int fd, int server, int timeout_ms, int *cert_failed,
+    char *err, size_t errlen)
 {
 	struct tls_conn	*c;
 	struct pollfd	 pfd;
@@ -287,6 +289,18 @@ tls_handshake(SSL *ssl, int fd, int server, int timeout_ms, char *err,
 			return c;
 		e = SSL_get_error(c->ssl, r);
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+			long	v = SSL_get_verify_result(c->ssl);
+
+			if (!server && v != X509_V_OK &&
+			    SSL_get_verify_mode(c->ssl) != SSL_VERIFY_NONE) {
+				/* the certificate, not the handshake */
+				snprintf(err, errlen, "certificate: %s",
+				    X509_verify_cert_error_string(v));
+				ERR_clear_error();
+				if (cert_failed != NULL)
+					*cert_failed = 1;
+				goto fail;
+			}
 			tls_errstr(err, errlen, e == SSL_ERROR_SYSCALL ||
 			    e == SSL_ERROR_ZERO_RETURN ? "connection closed" :
 			    "handshake failed");
@@ -319,24 +333,68 @@ tls_accept(struct ssl_ctx_st *ctx, int fd, int timeout_ms, char *err,
 		tls_errstr(err, errlen, "SSL_new");
 		return NULL;
 	}
-	return tls_handshake(ssl, fd, 1, timeout_ms, err, errlen);
+	return tls_handshake(ssl, fd, 1, timeout_ms, NULL, err, errlen);
+}
+
+/* Every certificate of the PEM bundle ca into ctx's store. */
+static int
+tls_ctx_load_ca(SSL_CTX *ctx, const void *ca, size_t calen, char *err,
+    size_t errlen)
+{
+	STACK_OF(X509_INFO)	*infos;
+	X509_STORE		*store = SSL_CTX_get_cert_store(ctx);
+	BIO			*bio;
+	int			 i, n = 0;
+
+	if (calen > INT32_MAX ||
+	    (bio = BIO_new_mem_buf(ca, (int)calen)) == NULL) {
+		tls_errstr(err, errlen, "CA bundle");
+		return -1;
+	}
+	infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (infos == NULL) {
+		tls_errstr(err, errlen, "CA bundle");
+		return -1;
+	}
+	for (i = 0; i < sk_X509_INFO_num(infos); i++) {
+		X509_INFO	*xi = sk_X509_INFO_value(infos, i);
+
+		if (xi->x509 != NULL && X509_STORE_add_cert(store,
+		    xi->x509) == 1)
+			n++;
+	}
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	ERR_clear_error();
+	if (n == 0) {
+		snprintf(err, errlen, "CA bundle: no certificate");
+		return -1;
+	}
+	return 0;
 }
 
 struct ssl_ctx_st *
-tls_client_ctx_new(char *err, size_t errlen)
+tls_client_ctx_new(const void *ca, size_t calen, char *err, size_t errlen)
 {
 	SSL_CTX	*ctx;
 
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
-	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_dane_enable(ctx) <= 0) {
 		tls_errstr(err, errlen, "SSL_CTX_new");
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
+	if (ca != NULL && calen > 0 &&
+	    tls_ctx_load_ca(ctx, ca, calen, err, errlen) == -1) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	/*
-	 * Opportunistic (RFC 7435, RFC 3207 4.1): the certificate is not
-	 * checked, since a failed check could only fall back to plaintext.
-	 * Required TLS, MTA-STS and DANE check it (issue 15).
+	 * Nothing is checked unless the connection's tls_check says so:
+	 * opportunistic TLS (RFC 7435, RFC 3207 4.1) must not fail on a
+	 * certificate, since a failed check could only fall back to
+	 * plaintext.
 	 */
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
@@ -344,12 +402,71 @@ tls_client_ctx_new(char *err, size_t errlen)
 	return ctx;
 }
 
+/* Set up ssl to check the peer as chk says; 0, or -1 with err. */
+static int
+tls_check_setup(SSL *ssl, const struct tls_check *chk, char *err,
+    size_t errlen)
+{
+	size_t	i;
+	int	usable = 0, r;
+
+	if (chk == NULL || chk->mode == TLS_CHECK_NONE)
+		return 0;
+	if (chk->nnames == 0 || chk->nnames > TLS_CHECK_NAMES_MAX) {
+		snprintf(err, errlen, "no name to check");
+		return -1;
+	}
+	if (chk->mode == TLS_CHECK_DANE) {
+		/* RFC 7672 3.2.2: the TLSA base domain, then the others */
+		if (SSL_dane_enable(ssl, chk->names[0]) <= 0) {
+			tls_errstr(err, errlen, "DANE");
+			return -1;
+		}
+		/* RFC 7672 3.1.1: DANE-EE(3) means no name check */
+		SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+		for (i = 0; i < chk->ntlsa; i++) {
+			const struct tls_tlsa	*t = &chk->tlsa[i];
+
+			/* RFC 7672 3.1.3: PKIX-TA(0) and PKIX-EE(1) unused */
+			if (t->usage != 2 && t->usage != 3)
+				continue;
+			r = SSL_dane_tlsa_add(ssl, t->usage, t->selector,
+			    t->mtype, t->data, t->len);
+			if (r > 0)
+				usable++;
+		}
+		ERR_clear_error();
+		if (usable == 0) {
+			snprintf(err, errlen, "no usable TLSA record");
+			return -1;
+		}
+	} else {
+		if (SSL_set1_host(ssl, chk->names[0]) != 1) {
+			tls_errstr(err, errlen, "host name");
+			return -1;
+		}
+	}
+	for (i = 1; i < chk->nnames; i++)
+		if (SSL_add1_host(ssl, chk->names[i]) != 1) {
+			tls_errstr(err, errlen, "host name");
+			return -1;
+		}
+	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
+	return 0;
+}
+
 struct tls_conn *
 tls_connect(struct ssl_ctx_st *ctx, int fd, const char *servername,
-    int timeout_ms, char *err, size_t errlen)
+    const struct tls_check *chk, int timeout_ms, int *cert_failed_r,
+    char *err, size_t errlen)
 {
-	SSL	*ssl;
+	struct tls_conn	*c;
+	SSL		*ssl;
+	uint8_t		 usage, sel, mtype;
 
+	if (cert_failed_r != NULL)
+		*cert_failed_r = 0;
 	if ((ssl = SSL_new(ctx)) == NULL) {
 		tls_errstr(err, errlen, "SSL_new");
 		return NULL;
@@ -360,7 +477,28 @@ tls_connect(struct ssl_ctx_st *ctx, int fd, const char *servername,
 		SSL_free(ssl);
 		return NULL;
 	}
-	return tls_handshake(ssl, fd, 0, timeout_ms, err, errlen);
+	if (tls_check_setup(ssl, chk, err, errlen) == -1) {
+		SSL_free(ssl);
+		if (cert_failed_r != NULL)
+			*cert_failed_r = 1;
+		return NULL;
+	}
+	if ((c = tls_handshake(ssl, fd, 0, timeout_ms, cert_failed_r, err,
+	    errlen)) == NULL)
+		return NULL;
+	c->checked = "none";
+	if (chk != NULL && chk->mode == TLS_CHECK_PKIX)
+		c->checked = "pkix";
+	else if (chk != NULL && chk->mode == TLS_CHECK_DANE)
+		c->checked = SSL_get0_dane_tlsa(c->ssl, &usage, &sel, &mtype,
+		    NULL, NULL) >= 0 && usage == 3 ? "dane-ee" : "dane-ta";
+	return c;
+}
+
+const char *
+tls_checked(struct tls_conn *c)
+{
+	return c->checked != NULL ? c->checked : "none";
 }
 
 static ssize_t

@@ -44,14 +44,55 @@ void		 tls_ctx_free(struct ssl_ctx_st *);
 struct tls_conn	*tls_accept(struct ssl_ctx_st *, int fd, int timeout_ms,
 		    char *err, size_t errlen);
 /*
- * The outbound client (the mta): a context for opportunistic STARTTLS
- * (TLS 1.2+, the certificate not checked), and a handshake as a client
- * with SNI servername within timeout_ms.
+ * The outbound client (the mta).  What a handshake checks of the server's
+ * certificate (the mta's per-attempt TLS policy, mta_tlspol.h):
+ *   TLS_CHECK_NONE  nothing (RFC 7435 opportunistic, and "encrypt only")
+ *   TLS_CHECK_PKIX  a chain to the context's CA bundle and one of names
+ *                   (RFC 6125 DNS-ID, wildcards only as a whole leftmost
+ *                   label)
+ *   TLS_CHECK_DANE  RFC 7672: the tlsa records (DANE-TA(2) and DANE-EE(3)
+ *                   only; DANE-EE without a name check, DANE-TA with names)
+ * The records are hostile DNS data: OpenSSL checks their fields.
  */
-struct ssl_ctx_st *tls_client_ctx_new(char *err, size_t errlen);
+#define TLS_CHECK_NONE		0
+#define TLS_CHECK_PKIX		1
+#define TLS_CHECK_DANE		2
+#define TLS_CHECK_NAMES_MAX	4
+
+struct tls_tlsa {
+	unsigned char		 usage, selector, mtype;
+	const unsigned char	*data;
+	size_t			 len;
+};
+
+struct tls_check {
+	int			 mode;		/* TLS_CHECK_* */
+	const char		*names[TLS_CHECK_NAMES_MAX];
+	size_t			 nnames;
+	const struct tls_tlsa	*tlsa;		/* DANE */
+	size_t			 ntlsa;
+};
+
+/*
+ * A client context (TLS 1.2+, DANE enabled) whose trust store is the PEM
+ * bundle ca of calen bytes (the caller's, read before the jail; NULL: no
+ * PKIX check can pass).  NULL with a message in err.
+ */
+struct ssl_ctx_st *tls_client_ctx_new(const void *ca, size_t calen,
+		    char *err, size_t errlen);
+/*
+ * A handshake as a client with SNI servername within timeout_ms, checking
+ * the certificate as chk says (NULL: TLS_CHECK_NONE).  NULL with a short
+ * reason in err on failure; a failed check says "certificate: why" and
+ * sets *cert_failed_r (may be NULL).
+ */
 struct tls_conn	*tls_connect(struct ssl_ctx_st *, int fd,
-		    const char *servername, int timeout_ms, char *err,
+		    const char *servername, const struct tls_check *chk,
+		    int timeout_ms, int *cert_failed_r, char *err,
 		    size_t errlen);
+/* After tls_connect: what the check matched, for the log ("pkix",
+ * "dane-ta", "dane-ee", "none"); static text. */
+const char	*tls_checked(struct tls_conn *);
 /*
  * Read or write once.  > 0 bytes done; 0 on a clean close (read);
  * -1 with *want set to POLLIN or POLLOUT when the call should be retried

@@ -403,6 +403,8 @@ filter_rcpt(struct service_session *ss, struct ipc_msg *msg)
 	ipc_add_u32(out, (pr.v.protect_subject ? PGP_F_PROTECT_SUBJECT : 0) |
 	    (pr.v.encrypt_to_sender ? PGP_F_TO_SENDER : 0) |
 	    (pr.v.wkd ? PGP_F_WKD : 0) | (pr.v.sign ? PGP_F_SIGN : 0));
+	ipc_add_u32(out, pr.v.tls == POLICY_TLS_REQUIRED ? SMTP_TLS_REQUIRED :
+	    SMTP_TLS_OPPORTUNISTIC);
 	(void)ipc_chan_send(ss->chan, out);
 	return 0;
 }

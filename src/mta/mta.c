@@ -35,6 +35,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -47,6 +48,9 @@
 #include "mta_7bit.h"
 #include "mta_send.h"
 #include "mta_wkd.h"
+#include "mta_smarthost.h"
+#include "mta_sts.h"
+#include "mta_https.h"
 #include "banned.h"
 
 #define MTA_WORKERS_MAX		64
@@ -68,7 +72,23 @@ struct req {
 	char			*rcpts[MTA_CLIENT_RCPTS_MAX];
 	char			*orcpts[MTA_CLIENT_RCPTS_MAX];	/* xtext */
 	unsigned int		 notify[MTA_CLIENT_RCPTS_MAX];
+	/* MTA-STS (issue 15): the TXT record's id, a cached policy, and
+	 * the policy host's addresses when a fetch is due */
+	char			 sts_id[MTA_STS_ID_MAX + 1];
+	int			 sts_have;	/* sts_pol holds one */
+	struct mta_sts_policy	 sts_pol;
+	int			 sts_fetch;
+	size_t			 sts_naddrs;
+	struct sockaddr_storage	 sts_addrs[MTA_ADDRS_MAX];
+	char			 sts_how[64];	/* for the log */
+	int			 dane_pending;	/* TLSA queries out */
 	struct mta_job		 job;
+};
+
+/* one TLSA query: which request, which MX host */
+struct dane_q {
+	struct req	*r;
+	size_t		 host;
 };
 TAILQ_HEAD(req_list, req);
 
@@ -81,6 +101,8 @@ static uint16_t		 port = 25;
 static int		 timeout_ms = MTA_DEFAULT_TIMEOUT * 1000;
 static int		 done_pipe[2] = { -1, -1 };
 static struct event	*ev_done, *ev_dns, *ev_idle;
+static uint16_t		 sts_port = 443;	/* https-port */
+static int		 dane_on;	/* a trust anchor is configured */
 
 static void
 req_free(struct req *r)
@@ -117,9 +139,17 @@ req_answer(struct req *r)
 	}
 	/* ids, counts and hosts; addresses stay out of the log */
 	log_info("mta event=attempt id=%s domain=%s remote=%s connects=%u "
-	    "reused=%u tls=%d sent=%zu deferred=%zu failed=%zu", r->job.qid,
-	    r->job.domain, r->job.remote[0] != '\0' ? r->job.remote : "-",
-	    r->job.connects, r->job.reused, r->job.tls_used, ok, temp, perm);
+	    "reused=%u tls=%d checked=%s sent=%zu deferred=%zu failed=%zu",
+	    r->job.qid, r->job.domain,
+	    r->job.remote[0] != '\0' ? r->job.remote : "-",
+	    r->job.connects, r->job.reused, r->job.tls_used,
+	    r->job.tls_how[0] != '\0' ? r->job.tls_how : "-", ok, temp, perm);
+	if (r->sts_how[0] != '\0' && strcmp(r->sts_how, "none") != 0)
+		log_info("mta event=mta-sts id=%s domain=%s policy=\"%s\" "
+		    "mode=%s", r->job.qid, r->job.domain, r->sts_how,
+		    !r->sts_have ? "-" : r->sts_pol.mode == MTA_STS_ENFORCE ?
+		    "enforce" : r->sts_pol.mode == MTA_STS_TESTING ?
+		    "testing" : "none");
 	if (r->ss != NULL) {
 		out = ipc_out_new(IMSG_MTA_SEND, r->id, -1);
 		ipc_add_str(out, r->job.remote);
@@ -146,12 +176,22 @@ req_fail_all(struct req *r, int state, const char *text)
 	req_answer(r);
 }
 
+static void	worker_start(struct req *);
+static void	sts_begin(struct req *);
+static void	sts_txt_done(void *, const struct mta_dns_rrset *);
+static void	sts_host_done(void *, int, const char *,
+		    const struct sockaddr_storage *, size_t);
+static void	sts_apply(struct req *);
+static void	dane_begin(struct req *);
+
 static void *
 worker(void *arg)
 {
 	struct req	*r = arg;
 	ssize_t		 n;
 
+	if (r->job.pol.smarthost[0] == '\0')
+		sts_apply(r);
 	mta_send_run(&r->job);
 	do {
 		n = write(done_pipe[1], &r, sizeof(r));
@@ -175,12 +215,11 @@ done_read(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
+
 static void
 dns_done(void *arg, int status, const char *why, const struct mta_dest *d)
 {
 	struct req	*r = arg;
-	pthread_attr_t	 attr;
-	pthread_t	 t;
 	char		 text[800];
 	size_t		 i;
 
@@ -214,6 +253,269 @@ dns_done(void *arg, int status, const char *why, const struct mta_dest *d)
 			return;
 		}
 	r->job.dest = *d;
+	/* RFC 7672 2.2.1: DANE only for MX hosts from a validated answer */
+	if (dane_on && d->mx_secure)
+		dane_begin(r);
+	else
+		sts_begin(r);
+}
+
+/*
+ * RFC 7672 2.2: one host's TLSA RRset at _25._tcp.HOST into the
+ * attempt's policy.  Validated records: usable when some are DANE-TA(2)
+ * or DANE-EE(3) with a selector and matching type OpenSSL knows (the
+ * others, PKIX-TA/PKIX-EE among them, are unusable: 3.1.3); none usable
+ * still means TLS without a check.  A failed or bogus lookup: the host
+ * is not used now.  No record, or an unvalidated answer: no DANE.
+ */
+static void
+dane_tlsa_done(void *arg, const struct mta_dns_rrset *set)
+{
+	struct dane_q		*q = arg;
+	struct req		*r = q->r;
+	struct mta_host_dane	*hd = &r->job.pol.hosts[q->host];
+	const unsigned char	*d;
+	size_t			 i, dl;
+
+	free(q);
+	if (set->status == MTA_DNS_TEMP)
+		hd->state = MTA_DANE_BOGUS;
+	else if (set->status == MTA_DNS_OK && set->secure) {
+		hd->state = MTA_DANE_UNUSABLE;
+		for (i = 0; i < set->n && hd->n < MTA_TLSA_MAX; i++) {
+			d = set->data[i];
+			if (set->len[i] < 4)
+				continue;	/* no data: malformed */
+			dl = set->len[i] - 3;
+			if ((d[0] != 2 && d[0] != 3) || d[1] > 1 || d[2] > 2 ||
+			    dl > MTA_TLSA_DATA_MAX)
+				continue;
+			hd->r[hd->n].usage = d[0];
+			hd->r[hd->n].selector = d[1];
+			hd->r[hd->n].mtype = d[2];
+			hd->r[hd->n].len = dl;
+			memcpy(hd->r[hd->n].data, d + 3, dl);
+			hd->n++;
+		}
+		if (hd->n > 0)
+			hd->state = MTA_DANE_USABLE;
+	}
+	if (--r->dane_pending == 0)
+		sts_begin(r);
+}
+
+static void
+dane_begin(struct req *r)
+{
+	struct dane_q	*q;
+	char		 name[MTA_HOST_MAX + 16];
+	size_t		 h;
+	int		 n;
+
+	r->job.pol.dane = 1;
+	r->dane_pending = 1;		/* held until every query is asked */
+	for (h = 0; h < r->job.dest.route.nhosts; h++) {
+		n = snprintf(name, sizeof(name), "_25._tcp.%s",
+		    r->job.dest.route.hosts[h]);
+		q = xcalloc(1, sizeof(*q));
+		q->r = r;
+		q->host = h;
+		r->dane_pending++;
+		if (n < 0 || (size_t)n > MTA_HOST_MAX ||
+		    mta_dns_rr(dns, name, MTA_DNS_TLSA, dane_tlsa_done,
+		    q) == -1) {
+			/* cannot ask: this host cannot be judged */
+			r->job.pol.hosts[h].state = MTA_DANE_BOGUS;
+			r->dane_pending--;
+			free(q);
+		}
+	}
+	if (--r->dane_pending == 0)
+		sts_begin(r);
+}
+
+/* Monotonic seconds, for the MTA-STS cache (T51: no wall clock). */
+static long
+mono_s(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec;
+}
+
+/*
+ * RFC 8461 3.3, 5.1: the _mta-sts TXT record says whether the domain has
+ * a policy and its id; a cached policy with that id is used as it is, a
+ * new id (or none cached) means a fetch (mta-sts.DOMAIN's addresses
+ * first, on the event loop; the GET in the worker thread).  No record, or
+ * a DNS failure: the cached policy if any, else none.
+ */
+static void
+sts_begin(struct req *r)
+{
+	char	name[MTA_HOST_MAX + 16];
+	int	n;
+
+	r->sts_have = mta_sts_cache_get(r->job.domain, mono_s(), &r->sts_pol,
+	    r->sts_id);
+	n = snprintf(name, sizeof(name), "_mta-sts.%s", r->job.domain);
+	if (n < 0 || (size_t)n > MTA_HOST_MAX ||
+	    mta_dns_rr(dns, name, MTA_DNS_TXT, sts_txt_done, r) == -1)
+		worker_start(r);
+}
+
+static void
+sts_txt_done(void *arg, const struct mta_dns_rrset *set)
+{
+	struct req	*r = arg;
+	char		 txt[MTA_DNS_RDATA_MAX], id[MTA_STS_ID_MAX + 1];
+	char		 name[MTA_HOST_MAX + 16];
+	size_t		 i, off, tl, nsts = 0;
+	int		 v, n;
+
+	id[0] = '\0';
+	for (i = 0; set->status == MTA_DNS_OK && i < set->n; i++) {
+		/* the record's character-strings, joined (RFC 7208 3.3) */
+		for (off = 0, tl = 0; off < set->len[i];
+		    off += 1 + set->data[i][off]) {
+			size_t	cl = set->data[i][off];
+
+			if (cl > set->len[i] - off - 1)
+				break;
+			memcpy(txt + tl, set->data[i] + off + 1, cl);
+			tl += cl;
+		}
+		if ((v = mta_sts_txt_parse(txt, tl, id)) != 0)
+			nsts += v == 1 ? 1 : 2;	/* a bad one spoils */
+	}
+	if (nsts != 1 || (r->sts_have && strcmp(id, r->sts_id) == 0)) {
+		/* RFC 8461 3.1: not exactly one record: no (new) policy */
+		snprintf(r->sts_how, sizeof(r->sts_how), "%s",
+		    r->sts_have ? "cached" : "none");
+		worker_start(r);
+		return;
+	}
+	strlcpy(r->sts_id, id, sizeof(r->sts_id));
+	n = snprintf(name, sizeof(name), "mta-sts.%s", r->job.domain);
+	if (n < 0 || (size_t)n > MTA_HOST_MAX ||
+	    mta_dns_host(dns, name, sts_host_done, r) == -1)
+		worker_start(r);
+}
+
+static void
+sts_host_done(void *arg, int status, const char *why,
+    const struct sockaddr_storage *addrs, size_t naddrs)
+{
+	struct req	*r = arg;
+	size_t		 i;
+
+	(void)why;
+	if (status == MTA_DNS_OK) {
+		for (i = 0; i < naddrs && i < MTA_ADDRS_MAX; i++)
+			r->sts_addrs[i] = addrs[i];
+		r->sts_naddrs = i;
+		r->sts_fetch = 1;
+	}
+	worker_start(r);
+}
+
+/*
+ * In the worker: fetch the policy when due (RFC 8461 3.3: HTTPS, the
+ * certificate checked, no redirect, 200 text/plain only, at most
+ * MTA_STS_POLICY_MAX bytes), cache it, and put what applies into the
+ * attempt's TLS policy.  A failed fetch keeps the cached policy, if any.
+ */
+static void
+sts_apply(struct req *r)
+{
+	struct mta_https_get	 g;
+	struct mta_sts_policy	 p;
+	const char		*why = NULL;
+	char			 url[MTA_HOST_MAX + 64], host[MTA_HOST_MAX + 16];
+	const void		*ca;
+	size_t			 i, calen;
+
+	if (r->sts_fetch) {
+		memset(&g, 0, sizeof(g));
+		snprintf(host, sizeof(host), "mta-sts.%s", r->job.domain);
+		if (sts_port != 443)
+			snprintf(url, sizeof(url), "https://%s:%u/.well-known/"
+			    "mta-sts.txt", host, (unsigned int)sts_port);
+		else
+			snprintf(url, sizeof(url), "https://%s/.well-known/"
+			    "mta-sts.txt", host);
+		ca = mta_wkd_ca(&calen);
+		g.url = url;
+		g.host = host;
+		g.port = sts_port;
+		g.addrs = r->sts_addrs;
+		g.naddrs = r->sts_naddrs;
+		g.ca = ca;
+		g.calen = calen;
+		g.connect_ms = 5000;
+		g.total_ms = 10000;
+		g.max = MTA_STS_POLICY_MAX;
+		mta_https_run(&g);
+		if (g.result != MTA_HTTPS_OK)
+			why = g.why[0] != '\0' ? g.why : "fetch failed";
+		else if (g.status != 200)
+			why = "not 200";
+		else if (strncmp(g.ctype, "text/plain", 10) != 0 ||
+		    (g.ctype[10] != '\0' && g.ctype[10] != ';'))
+			why = "not text/plain";
+		else if (mta_sts_policy_parse((const char *)g.body, g.len, &p,
+		    &why) == 0) {
+			mta_sts_cache_put(r->job.domain, mono_s(), r->sts_id,
+			    &p);
+			r->sts_pol = p;
+			r->sts_have = 1;
+		}
+		free(g.body);
+		snprintf(r->sts_how, sizeof(r->sts_how), "%s%s",
+		    why == NULL ? "fetched" : r->sts_have ? "cached, fetch: " :
+		    "none, fetch: ", why == NULL ? "" : why);
+	}
+	if (!r->sts_have || r->sts_pol.mode == MTA_STS_NONE)
+		return;
+	r->job.pol.sts_mode = r->sts_pol.mode;
+	r->job.pol.sts_nmx = r->sts_pol.nmx;
+	for (i = 0; i < r->sts_pol.nmx; i++)
+		strlcpy(r->job.pol.sts_mx[i], r->sts_pol.mx[i],
+		    sizeof(r->job.pol.sts_mx[i]));
+}
+
+/* The smarthost's addresses: one host, as if it were the only MX. */
+static void
+smarthost_done(void *arg, int status, const char *why,
+    const struct sockaddr_storage *addrs, size_t naddrs)
+{
+	struct req	*r = arg;
+	char		 text[800];
+	size_t		 i;
+
+	if (status != MTA_DNS_OK || naddrs == 0) {
+		snprintf(text, sizeof(text), "451 4.4.3 smarthost %s: %s",
+		    r->job.pol.smarthost, why != NULL ? why : "no address");
+		req_fail_all(r, MTA_RCPT_TEMP, text);
+		return;
+	}
+	memset(&r->job.dest, 0, sizeof(r->job.dest));
+	r->job.dest.route.nhosts = 1;
+	strlcpy(r->job.dest.route.hosts[0], r->job.pol.smarthost,
+	    sizeof(r->job.dest.route.hosts[0]));
+	for (i = 0; i < naddrs && i < MTA_ADDRS_MAX; i++)
+		r->job.dest.addrs[0][i] = addrs[i];
+	r->job.dest.naddrs[0] = i;
+	worker_start(r);
+}
+
+static void
+worker_start(struct req *r)
+{
+	pthread_attr_t	 attr;
+	pthread_t	 t;
+
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &attr, worker, r) != 0) {
@@ -250,7 +552,7 @@ mta_msg(struct service_session *ss, struct ipc_msg *msg)
 	struct req	*r;
 	const char	*qid, *domain, *from, *envid, *addr, *orcpt, *semi;
 	char		 xt[MTA_ORCPT_MAX * 3 + 1];
-	uint32_t	 body8, utf8, ret, n, notify, i;
+	uint32_t	 body8, utf8, ret, n, notify, tls, i;
 	struct stat	 st;
 	size_t		 size;
 
@@ -279,8 +581,16 @@ mta_msg(struct service_session *ss, struct ipc_msg *msg)
 		if (ipc_get_str(msg, &addr, MTA_ADDR_MAX) == -1 ||
 		    ipc_get_u32(msg, &notify) == -1 || notify > 15 ||
 		    ipc_get_str(msg, &orcpt, MTA_ORCPT_MAX) == -1 ||
+		    ipc_get_u32(msg, &tls) == -1 || tls > SMTP_TLS_REQUIRED ||
 		    addr[0] == '\0')
 			goto bad;
+		/*
+		 * One attempt per domain: a recipient whose policy requires
+		 * TLS makes it required for the whole attempt (the others
+		 * only gain; docs/design.md "Outbound TLS").
+		 */
+		if (tls == SMTP_TLS_REQUIRED)
+			r->job.pol.required = 1;
 		r->rcpts[i] = xstrdup(addr);
 		r->notify[i] = notify;
 		/* ORCPT=type;xtext(address) (RFC 3461 4.2) */
@@ -332,6 +642,18 @@ mta_msg(struct service_session *ss, struct ipc_msg *msg)
 		    "deliveries at once");
 		return 0;
 	}
+	if (mta_smarthost_name() != NULL) {
+		/* every message goes there (issue 15) */
+		strlcpy(r->job.pol.smarthost, mta_smarthost_name(),
+		    sizeof(r->job.pol.smarthost));
+		r->job.port = mta_smarthost_port();
+		r->job.auth_line = mta_smarthost_auth(&r->job.auth_len);
+		if (mta_dns_host(dns, r->job.pol.smarthost, smarthost_done,
+		    r) == -1)
+			req_fail_all(r, MTA_RCPT_TEMP, "451 4.3.5 the "
+			    "smarthost is not a valid host name");
+		return 0;
+	}
 	if (mta_dns_lookup(dns, r->job.domain, randombytes_random(), dns_done,
 	    r) == -1) {
 		char	text[320];
@@ -368,6 +690,45 @@ mta_session_gone(struct service_session *ss)
 	mta_wkd_session_gone(ss);
 }
 
+/* The trust anchor file (at most 64 KiB of text); NULL with why. */
+static char *
+ta_read(const char *path, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		*buf;
+	ssize_t		 n;
+	size_t		 off = 0;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size <= 0 || st.st_size > 64 * 1024) {
+		snprintf(err, errlen, "not a file of 1 byte to 64 KiB");
+		close(fd);
+		return NULL;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	while (off < (size_t)st.st_size) {
+		n = read(fd, buf + off, (size_t)st.st_size - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(fd);
+	buf[off] = '\0';
+	if (memchr(buf, '\0', off) != NULL) {
+		snprintf(err, errlen, "not text");
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 /*
  * Before the jail, as root: the resolver (resolv.conf), TLS, and for the
  * Web Key Directory libcurl and the CA bundle.
@@ -376,6 +737,9 @@ static void
 mta_preload(const struct child_args *a)
 {
 	const char	*v, *errstr;
+	const void	*ca;
+	char		*ta;
+	size_t		 calen;
 	char		 err[256];
 
 	if ((v = child_opt(a, "hostname")) != NULL)
@@ -389,18 +753,37 @@ mta_preload(const struct child_args *a)
 	    (v = strrchr(v, '@')) != NULL)
 		sandbox_allow_connect((uint16_t)strtonum(v + 1, 1, 65535,
 		    &errstr));
-	if ((dns = mta_dns_new(child_opt(a, "resolver"), err,
+	/* DNSSEC trust anchors (issue 15, DANE): read here, as root */
+	ta = NULL;
+	if ((v = child_opt(a, "trust-anchor")) != NULL) {
+		if ((ta = ta_read(v, err, sizeof(err))) == NULL)
+			fatalx("mta: dnssec-trust-anchor %s: %s", v, err);
+		dane_on = 1;
+	}
+	if ((dns = mta_dns_new(child_opt(a, "resolver"), ta, err,
 	    sizeof(err))) == NULL)
 		fatalx("mta: %s", err);
+	free(ta);
 	mta_7bit_init();	/* GMime, before the jail and the threads */
-	if ((tls_ctx = tls_client_ctx_new(err, sizeof(err))) == NULL)
-		fatalx("mta: %s", err);
 	if (pipe2(done_pipe, O_CLOEXEC | O_NONBLOCK) == -1)
 		fatal("mta: pipe2");
 	/* https-ca-given: the administrator named the file, it must be there */
+	sts_port = (uint16_t)child_opt_num(a, "https-port", 1, 65535,
+	    MTA_WKD_DEFAULT_PORT);
 	mta_wkd_preload((uint16_t)child_opt_num(a, "https-port", 1, 65535,
 	    MTA_WKD_DEFAULT_PORT), child_opt(a, "https-ca"),
 	    child_opt_num(a, "https-ca-given", 0, 1, 0) == 1);
+	/* the same bundle checks SMTP certificates (issue 15) */
+	ca = mta_wkd_ca(&calen);
+	if ((tls_ctx = tls_client_ctx_new(ca, calen, err, sizeof(err))) ==
+	    NULL)
+		fatalx("mta: %s", err);
+	/* the smarthost and its credentials, read as root (SECURITY) */
+	if (mta_smarthost_preload(child_opt(a, "smarthost"),
+	    child_opt(a, "smarthost-auth"), err, sizeof(err)) == -1)
+		fatalx("mta: %s", err);
+	if (mta_smarthost_name() != NULL)
+		sandbox_allow_connect(mta_smarthost_port());
 }
 
 static void

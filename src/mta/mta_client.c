@@ -23,8 +23,11 @@ enum {
 	S_DATA, S_PIPE, S_DOT, S_EMPTY, S_DONE,
 	S_RSET,		/* RSET's reply, then MAIL */
 	S_PRSET,	/* RSET's reply, then the pipelined ones (S_PIPE) */
-	S_BDAT		/* BDAT ... LAST's reply */
+	S_BDAT,		/* BDAT ... LAST's reply */
+	S_AUTH		/* AUTH PLAIN's reply (issue 15, the smarthost) */
 };
+
+static int	done(struct mta_client *, struct buf *);
 
 static int
 msg_ok(const struct mta_client_msg *m)
@@ -76,6 +79,37 @@ all_set(struct mta_client *c, int state, const struct mta_reply *rp,
 			(void)snprintf(c->r[i].text, sizeof(c->r[i].text), "%s",
 			    why);
 	}
+}
+
+/*
+ * Something our policy needs is missing (TLS, AUTH): every recipient for
+ * now with "451 status text" and the reply that told, when one did.
+ */
+static int
+refuse(struct mta_client *c, struct buf *cmd, const char *status,
+    const char *text, const struct mta_reply *rp)
+{
+	char	why[MTA_REPLY_TEXT_MAX + 24];
+	size_t	i;
+	int	n;
+
+	/* cut to the recipient's text (the remote's reply last) */
+	n = snprintf(why, sizeof(why), "451 %s %s", status, text);
+	if (rp != NULL && n > 0 && (size_t)n < sizeof(why))
+		(void)snprintf(why + n, sizeof(why) - (size_t)n,
+		    " (%d%s%.*s %.*s)", rp->code, rp->status[0] != '\0' ?
+		    " " : "", 16, rp->status, (int)(sizeof(why) - 64),
+		    rp->text);
+	for (i = 0; i < c->m->nrcpts; i++) {
+		if (c->r[i].state == MTA_RCPT_PERM ||
+		    c->r[i].state == MTA_RCPT_TEMP)
+			continue;
+		c->r[i].state = MTA_RCPT_TEMP;
+		c->r[i].code = 451;
+		(void)snprintf(c->r[i].text, sizeof(c->r[i].text), "%s", why);
+	}
+	c->clean = 0;
+	return done(c, cmd);
 }
 
 /* A reply's class as a recipient's state: 2 OK, 4 TEMP, else PERM. */
@@ -286,6 +320,11 @@ mta_client_reply(struct mta_client *c, const struct mta_reply *rp,
 		c->state = S_EHLO;
 		return MTA_DO_SEND;
 	case S_EHLO:
+		if (rp->code / 100 == 5 && (c->tls_required || c->auth_wanted) &&
+		    !c->tls)
+			/* HELO cannot give STARTTLS (RFC 3207) */
+			return refuse(c, cmd, "4.7.4", "TLS is required and "
+			    "the server refused EHLO", rp);
 		if (rp->code / 100 == 5) {
 			(void)buf_addf(cmd, "HELO %s\r\n", c->helo);
 			c->state = S_HELO;
@@ -298,14 +337,41 @@ mta_client_reply(struct mta_client *c, const struct mta_reply *rp,
 		mta_reply_ehlo(rp, &e);
 		c->exts = e.exts;
 		c->maxsize = e.size;
-		if (c->tls_wanted && !c->tls && (e.exts & MTA_EXT_STARTTLS)) {
+		c->auth_plain = e.auth_plain;
+		if ((c->tls_wanted || c->tls_required) && !c->tls &&
+		    (e.exts & MTA_EXT_STARTTLS)) {
 			(void)buf_addf(cmd, "STARTTLS\r\n");
 			c->state = S_STARTTLS;
 			return MTA_DO_SEND;
 		}
+		/* SECURITY: required TLS is never given up (T48 downgrade) */
+		if (c->tls_required && !c->tls)
+			return refuse(c, cmd, "4.7.4", "TLS is required and "
+			    "the server offers no STARTTLS", NULL);
+		if (c->auth_wanted) {
+			/* SECURITY: credentials only inside TLS */
+			if (!c->tls)
+				return refuse(c, cmd, "4.7.4", "AUTH needs TLS "
+				    "first", NULL);
+			if (!(e.exts & MTA_EXT_AUTH) || !c->auth_plain)
+				return refuse(c, cmd, "4.7.8", "the server "
+				    "offers no AUTH PLAIN", NULL);
+			c->state = S_AUTH;
+			return MTA_DO_AUTH;
+		}
+		c->clean = 1;
+		return transaction(c, cmd, 0);
+	case S_AUTH:
+		if (rp->code != 235)
+			/* our credentials, not the message: for now */
+			return refuse(c, cmd, "4.7.8", "the server refused "
+			    "our AUTH", rp);
 		c->clean = 1;
 		return transaction(c, cmd, 0);
 	case S_HELO:
+		if (c->tls_required || c->auth_wanted)
+			return refuse(c, cmd, "4.7.4", "TLS is required and "
+			    "the server speaks no ESMTP", NULL);
 		if (rp->code != 250) {
 			all_set(c, MTA_RCPT_TEMP, rp, NULL, 1);
 			return done(c, cmd);
@@ -318,7 +384,10 @@ mta_client_reply(struct mta_client *c, const struct mta_reply *rp,
 			c->state = S_TLS;
 			return MTA_DO_STARTTLS;
 		}
-		/* opportunistic: on without TLS (required TLS: issue 15) */
+		if (c->tls_required)
+			return refuse(c, cmd, "4.7.4", "TLS is required and "
+			    "the server refused STARTTLS", rp);
+		/* opportunistic: on without TLS */
 		c->clean = rp->code != 221;
 		return transaction(c, cmd, 0);
 	case S_RSET:

@@ -17,6 +17,8 @@
  *	SEND      write cmd (maybe empty: a pipelined reply is still due),
  *	          read the next reply
  *	STARTTLS  the handshake, then step = mta_client_tls(c, cmd)
+ *	AUTH      write the AUTH PLAIN line the driver holds (a secret:
+ *	          never in cmd), read the next reply
  *	BODY      write the message through mta_data (dot-stuffed, the
  *	          dot at the end), read one reply
  *	BDAT      write cmd ("BDAT <m->size> LAST\r\n"), then exactly
@@ -79,12 +81,24 @@ struct mta_rcpt_result {
 #define MTA_DO_BDAT		5	/* write cmd ("BDAT <size> LAST"), then
 					 * the message's m->size octets as
 					 * they are, read one reply */
+#define MTA_DO_AUTH		6	/* write "AUTH PLAIN <credentials>"
+					 * (the driver's secret), read a
+					 * reply */
 
 struct mta_client {
 	int				 state;
 	const char			*helo;	/* our name */
 	int				 tls;	/* TLS is on */
 	int				 tls_wanted;	/* STARTTLS when offered */
+	/*
+	 * Set after init (issue 15).  tls_required: without STARTTLS
+	 * offered and taken, every recipient is TEMP 4.7.4, and nothing
+	 * of the message is sent.  auth_wanted: AUTH PLAIN after TLS
+	 * (never before), refused or not offered: every recipient TEMP.
+	 */
+	int				 tls_required;
+	int				 auth_wanted;
+	int				 auth_plain;	/* EHLO offered it */
 	/* BDAT when CHUNKING is offered: 1 after init, 0 for DATA */
 	int				 chunking_wanted;
 	unsigned int			 exts;	/* MTA_EXT_* of the last EHLO */

@@ -52,8 +52,50 @@ struct addrq {
 	int		 qtype;
 };
 
+/*
+ * The trust anchors, one record a line, into the context: before any
+ * call that finalizes it (ub_ctx_zone_add does).  In memory: libunbound
+ * reads no file later, in the jail.
+ */
+static int
+dns_add_ta(struct ub_ctx *ctx, const char *ta, char *err, size_t errlen)
+{
+	const char	*p, *nl;
+	char		 line[2048];
+	size_t		 n;
+	int		 r, any = 0;
+
+	for (p = ta; *p != '\0'; p = *nl == '\0' ? nl : nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p);
+		n = (size_t)(nl - p);
+		while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' ' ||
+		    p[n - 1] == '\t'))
+			n--;
+		if (n == 0 || p[0] == '#' || p[0] == ';')
+			continue;
+		if (n >= sizeof(line)) {
+			snprintf(err, errlen, "trust anchor: a line too long");
+			return -1;
+		}
+		memcpy(line, p, n);
+		line[n] = '\0';
+		if ((r = ub_ctx_add_ta(ctx, line)) != 0) {
+			snprintf(err, errlen, "trust anchor: %s",
+			    ub_strerror(r));
+			return -1;
+		}
+		any = 1;
+	}
+	if (!any) {
+		snprintf(err, errlen, "trust anchor: no record");
+		return -1;
+	}
+	return 0;
+}
+
 struct mta_dns *
-mta_dns_new(const char *resolver, char *err, size_t errlen)
+mta_dns_new(const char *resolver, const char *ta, char *err, size_t errlen)
 {
 	struct mta_dns	*d;
 	int		 r;
@@ -61,6 +103,11 @@ mta_dns_new(const char *resolver, char *err, size_t errlen)
 	if ((d = calloc(1, sizeof(*d))) == NULL ||
 	    (d->ctx = ub_ctx_create()) == NULL) {
 		snprintf(err, errlen, "cannot create a resolver");
+		free(d);
+		return NULL;
+	}
+	if (ta != NULL && dns_add_ta(d->ctx, ta, err, errlen) == -1) {
+		ub_ctx_delete(d->ctx);
 		free(d);
 		return NULL;
 	}
@@ -179,10 +226,13 @@ addr_cb(void *arg, int err, struct ub_result *res)
 
 	if (q->qtype == 0)
 		;	/* the hold mx_cb lets go of: no query */
-	else if (err != 0 || res == NULL || res->rcode == RCODE_SERVFAIL) {
+	else if (err != 0 || res == NULL || res->rcode == RCODE_SERVFAIL ||
+	    res->bogus) {
+		/* SECURITY: a bogus answer (DNSSEC) is no answer */
 		l->temp = 1;
 		snprintf(l->why, sizeof(l->why), "%s: %s",
 		    l->dest.route.hosts[q->host], err != 0 ? ub_strerror(err) :
+		    res != NULL && res->bogus ? "DNSSEC validation failed" :
 		    "the DNS server failed (SERVFAIL)");
 	} else if (res->havedata) {
 		for (i = 0; res->data[i] != NULL && *n < MTA_ADDRS_MAX; i++) {
@@ -238,11 +288,15 @@ mx_cb(void *arg, int err, struct ub_result *res)
 		    "no answer");
 		return;
 	}
-	if (res->rcode == RCODE_SERVFAIL) {
+	if (res->rcode == RCODE_SERVFAIL || res->bogus) {
+		/* SECURITY: a bogus answer (DNSSEC) is no answer (RFC 7672) */
+		r = res->bogus;
 		ub_resolve_free(res);
-		lookup_done(l, MTA_DNS_TEMP, "the DNS server failed (SERVFAIL)");
+		lookup_done(l, MTA_DNS_TEMP, r ? "DNSSEC validation failed "
+		    "(bogus MX answer)" : "the DNS server failed (SERVFAIL)");
 		return;
 	}
+	l->dest.mx_secure = res->secure != 0;
 	if (res->nxdomain) {
 		ub_resolve_free(res);
 		lookup_done(l, MTA_DNS_NXDOMAIN, "no such domain");
@@ -439,5 +493,65 @@ mta_dns_host(struct mta_dns *d, const char *host, mta_dns_host_cb cb,
 		return -1;
 	}
 	hostq_done(h);		/* let go of the hold */
+	return 0;
+}
+
+/* one query of any type (mta_dns_rr) */
+struct rrq {
+	mta_dns_rr_cb	cb;
+	void		*arg;
+};
+
+static void
+rrq_cb(void *arg, int err, struct ub_result *res)
+{
+	struct rrq		*q = arg;
+	struct mta_dns_rrset	 setbuf, *set = &setbuf;
+	size_t			 i, n;
+
+	memset(set, 0, sizeof(*set));
+	if (err != 0 || res == NULL || res->rcode == RCODE_SERVFAIL)
+		set->status = MTA_DNS_TEMP;
+	else if (res->nxdomain)
+		set->status = MTA_DNS_NXDOMAIN;
+	else if (!res->havedata)
+		set->status = MTA_DNS_NO_HOST;
+	else
+		set->status = MTA_DNS_OK;
+	if (res != NULL) {
+		set->secure = res->secure != 0;
+		set->bogus = res->bogus != 0;
+		/* hostile counts and lengths: both bounded here */
+		for (i = 0; res->havedata && res->data[i] != NULL; i++) {
+			n = res->len[i] < 0 ? 0 : (size_t)res->len[i];
+			if (n > MTA_DNS_RDATA_MAX || set->n == MTA_DNS_RR_MAX) {
+				set->skipped++;
+				continue;
+			}
+			memcpy(set->data[set->n], res->data[i], n);
+			set->len[set->n++] = n;
+		}
+		if (set->bogus)
+			set->status = MTA_DNS_TEMP;
+		ub_resolve_free(res);
+	}
+	q->cb(q->arg, set);
+	free(q);
+}
+
+int
+mta_dns_rr(struct mta_dns *d, const char *name, int qtype, mta_dns_rr_cb cb,
+    void *arg)
+{
+	struct rrq	*q;
+
+	if (strlen(name) > MTA_HOST_MAX || (q = calloc(1, sizeof(*q))) == NULL)
+		return -1;
+	q->cb = cb;
+	q->arg = arg;
+	if (ub_resolve_async(d->ctx, name, qtype, 1, q, rrq_cb, NULL) != 0) {
+		free(q);
+		return -1;
+	}
 	return 0;
 }

@@ -31,6 +31,8 @@ struct mta_dest {
 	/* per host (route.hosts[i]): its addresses, IPv6 first */
 	size_t			naddrs[MTA_ROUTE_HOSTS_MAX];
 	struct sockaddr_storage	addrs[MTA_ROUTE_HOSTS_MAX][MTA_ADDRS_MAX];
+	/* the MX answer was DNSSEC-validated (issue 15: DANE applies) */
+	int			mx_secure;
 };
 
 struct mta_dns;
@@ -39,9 +41,14 @@ typedef void (*mta_dns_cb)(void *arg, int status, const char *why,
 
 /*
  * A resolver: "ADDR@PORT" of a recursive resolver to forward to, or NULL
- * for /etc/resolv.conf's.  NULL with a message in err.
+ * for /etc/resolv.conf's.  ta: DNSSEC trust anchors, DS or DNSKEY
+ * records in zone file format, one a line ('#' and ';' lines and blank
+ * lines skipped), or NULL: none (then no answer is ever "secure").  NULL
+ * with a message in err.  A bogus answer (validation failed) is a
+ * failure for now, never data (MX, addresses, mta_dns_rr).
  */
-struct mta_dns	*mta_dns_new(const char *resolver, char *err, size_t errlen);
+struct mta_dns	*mta_dns_new(const char *resolver, const char *ta, char *err,
+		    size_t errlen);
 void		 mta_dns_free(struct mta_dns *);
 /* The descriptor to watch for reading; call mta_dns_process then. */
 int		 mta_dns_fd(struct mta_dns *);
@@ -68,6 +75,31 @@ typedef void (*mta_dns_host_cb)(void *arg, int status, const char *why,
 	    const struct sockaddr_storage *addrs, size_t naddrs);
 int		 mta_dns_host(struct mta_dns *, const char *host,
 		    mta_dns_host_cb cb, void *arg);
+
+/*
+ * Any record type (issue 15: TXT for MTA-STS, TLSA for DANE): cb gets
+ * the set, copied and bounded (at most MTA_DNS_RR_MAX records of at most
+ * MTA_DNS_RDATA_MAX bytes; longer ones counted in skipped), with
+ * libunbound's DNSSEC verdict.  status: MTA_DNS_OK (records),
+ * MTA_DNS_NO_HOST (the name exists, no record of the type),
+ * MTA_DNS_NXDOMAIN, MTA_DNS_TEMP (SERVFAIL, a timeout).  0 started,
+ * -1 refused (out of memory, a bad name).
+ */
+#define MTA_DNS_RR_MAX		8
+#define MTA_DNS_RDATA_MAX	600
+#define MTA_DNS_TXT		16
+#define MTA_DNS_TLSA		52
+struct mta_dns_rrset {
+	int		status;
+	int		secure;		/* validated from a trust anchor */
+	int		bogus;		/* validation failed */
+	size_t		n, skipped;
+	size_t		len[MTA_DNS_RR_MAX];
+	unsigned char	data[MTA_DNS_RR_MAX][MTA_DNS_RDATA_MAX];
+};
+typedef void (*mta_dns_rr_cb)(void *arg, const struct mta_dns_rrset *);
+int		 mta_dns_rr(struct mta_dns *, const char *name, int qtype,
+		    mta_dns_rr_cb cb, void *arg);
 
 /*
  * One MX record's data as libunbound gives it (preference, then the

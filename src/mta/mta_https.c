@@ -253,6 +253,7 @@ mta_https_run(struct mta_https_get *g)
 	g->len = 0;
 	g->ms = 0;
 	g->why[0] = '\0';
+	g->ctype[0] = '\0';
 	errbuf[0] = '\0';
 	memset(&b, 0, sizeof(b));
 	b.g = g;
@@ -316,6 +317,22 @@ mta_https_run(struct mta_https_get *g)
 	rc = curl_easy_perform(curl);
 	g->ms = https_ms_since(&t0);
 	(void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &g->status);
+	{
+		char	*ct = NULL;
+		size_t	 i;
+
+		g->ctype[0] = '\0';
+		if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct) ==
+		    CURLE_OK && ct != NULL) {
+			/* the server's text: printable, lower case, cut */
+			for (i = 0; ct[i] != '\0' && i + 1 < sizeof(g->ctype);
+			    i++)
+				g->ctype[i] = ct[i] >= 'A' && ct[i] <= 'Z' ?
+				    (char)(ct[i] - 'A' + 'a') : ct[i] < 0x20 ||
+				    ct[i] > 0x7e ? '?' : ct[i];
+			g->ctype[i] = '\0';
+		}
+	}
 	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && b.notwanted)) {
 		/* complete, or a status that needs no body */
 		g->result = MTA_HTTPS_OK;

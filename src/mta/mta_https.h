@@ -2,8 +2,8 @@
 /*
  * mta_https.h - one HTTPS GET to addresses the mta resolved itself,
  * through libcurl (mta_https.c, the only file that includes curl.h).
- * Users: the Web Key Directory lookup (mta_wkd.c); MTA-STS (issue 15)
- * will be the next.
+ * Users: the Web Key Directory lookup (mta_wkd.c), MTA-STS policies
+ * (mta.c, issue 15).
  */
 #ifndef SP_MTA_HTTPS_H
 #define SP_MTA_HTTPS_H
@@ -43,6 +43,8 @@ struct mta_https_get {
 	size_t		 len;
 	long		 ms;		/* how long it took */
 	char		 why[160];	/* printable ASCII, for logs */
+	char		 ctype[64];	/* Content-Type, printable, lower
+					 * case, cut ("": none) */
 };
 
 /*

@@ -54,6 +54,8 @@ struct mta_conn {
 	char		 domain[256];
 	char		 host[MTA_HOST_MAX + 1];
 	long		 idle_since;
+	int		 tls_mode;	/* MTA_TLS_* it was made under */
+	struct mta_tls_host th;		/* this host's TLS treatment */
 };
 
 static pthread_mutex_t	 idle_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -138,14 +140,24 @@ mta_conn_idle_count(void)
 	return n;
 }
 
+/*
+ * An idle connection to domain made under the same TLS treatment (a
+ * connection of an opportunistic attempt never carries a message that
+ * requires TLS; nor one made to another smarthost).
+ */
 static struct mta_conn *
-idle_take(const char *domain)
+idle_take(const char *domain, const struct mta_tlspol *pol)
 {
 	struct mta_conn	*k, **kp;
+	int		 mode;
 
+	mode = pol->smarthost[0] != '\0' || pol->required ||
+	    pol->sts_mode == MTA_STS_ENFORCE || pol->dane ? -1 :
+	    MTA_TLS_OPPORTUNISTIC;
 	pthread_mutex_lock(&idle_lock);
 	for (kp = &idle_list; (k = *kp) != NULL; kp = &k->next)
-		if (strcmp(k->domain, domain) == 0) {
+		if (strcmp(k->domain, domain) == 0 &&
+		    k->tls_mode == mode) {
 			*kp = k->next;
 			idle_n--;
 			break;
@@ -321,7 +333,17 @@ converse(struct mta_job *j, struct mta_conn *k, int step, struct buf *cmd,
 			/* nothing the remote sent ahead may count (T48) */
 			io_discard_input(&k->io);
 			k->tls = tls_connect(j->tls, k->fd, k->host,
-			    j->timeout_ms, err, sizeof(err));
+			    &k->th.chk, j->timeout_ms, NULL, err,
+			    sizeof(err));
+			if (k->tls == NULL && k->th.mode !=
+			    MTA_TLS_OPPORTUNISTIC) {
+				/* SECURITY: no plaintext retry (issue 15) */
+				snprintf(why, sizeof(why), "451 4.7.5 TLS with "
+				    "%s is required (%s) and failed: %s",
+				    k->host, k->th.source, err);
+				mta_client_abort(&k->c, why);
+				goto out;
+			}
 			if (k->tls == NULL) {
 				snprintf(why, sizeof(why), "TLS handshake with "
 				    "%s failed: %s", k->host, err);
@@ -331,8 +353,25 @@ converse(struct mta_job *j, struct mta_conn *k, int step, struct buf *cmd,
 			}
 			k->io.tls = k->tls;
 			j->tls_used = 1;
+			snprintf(j->tls_how, sizeof(j->tls_how), "%s(%s)",
+			    tls_checked(k->tls), k->th.source);
 			step = mta_client_tls(&k->c, cmd);
 			continue;
+		case MTA_DO_AUTH:
+			/* SECURITY: the credentials go from their own
+			 * memory to the TLS record layer, never into cmd */
+			if (j->auth_line == NULL || k->tls == NULL) {
+				mta_client_abort(&k->c, "451 4.7.8 no AUTH "
+				    "credentials");
+				goto out;
+			}
+			if (io_write(&k->io, j->auth_line, j->auth_len) ==
+			    -1) {
+				mta_client_abort(&k->c, "connection lost "
+				    "while sending");
+				goto out;
+			}
+			break;
 		case MTA_DO_BDAT:
 			/* "BDAT <size> LAST", then the octets unchanged */
 			if (io_write(&k->io, cmd->data, cmd->len) == -1 ||
@@ -490,6 +529,31 @@ attempt(struct mta_job *j, size_t h, size_t a, int use_tls,
 	strlcpy(k->host, j->dest.route.hosts[h], sizeof(k->host));
 	(void)mta_client_init(&k->c, j->helo, use_tls && j->tls != NULL,
 	    &j->m);
+	if (mta_tlspol_host(&j->pol, h, k->host, &k->th) == -1 ||
+	    k->th.skip) {
+		/* this host may not have the message now */
+		mta_client_abort(&k->c, k->th.skip ? k->th.why :
+		    "451 4.7.5 no TLS policy for the host");
+		merge(j, k);
+		conn_close(k, 0);
+		return;
+	}
+	if (k->th.sts_mismatch)
+		log_info("mta event=mta-sts id=%s domain=%s host=%s "
+		    "mode=testing result=mx-mismatch", j->qid, j->domain,
+		    k->host);
+	k->tls_mode = k->th.mode == MTA_TLS_OPPORTUNISTIC ?
+	    MTA_TLS_OPPORTUNISTIC : -1;
+	/* SECURITY: a required TLS is never given up for plaintext */
+	k->c.tls_required = k->th.mode != MTA_TLS_OPPORTUNISTIC;
+	k->c.auth_wanted = j->auth_line != NULL;
+	if (k->c.tls_required && j->tls == NULL) {
+		mta_client_abort(&k->c, "451 4.7.5 TLS is required and not "
+		    "available here");
+		merge(j, k);
+		conn_close(k, 0);
+		return;
+	}
 	j->connects++;
 	if ((fd = tcp_connect(&j->dest.addrs[h][a], j->port, j->timeout_ms,
 	    why, sizeof(why))) == -1) {
@@ -529,7 +593,7 @@ attempt_idle(struct mta_job *j)
 	struct buf	*cmd;
 	int		 step, tls_failed = 0;
 
-	while ((k = idle_take(j->domain)) != NULL) {
+	while ((k = idle_take(j->domain, &j->pol)) != NULL) {
 		cmd = buf_new(64 * 1024);
 		if ((step = mta_client_next(&k->c, &j->m, cmd)) == -1) {
 			buf_free(&cmd);

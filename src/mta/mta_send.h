@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "mta_client.h"
 #include "mta_dns.h"
+#include "mta_tlspol.h"
 
 #define MTA_SEND_CONNECTS_MAX	5	/* addresses tried per attempt */
 
@@ -31,6 +32,11 @@ struct mta_job {
 	uint16_t		 port;		/* 25, or the test's */
 	int			 timeout_ms;	/* per reply, per write */
 	struct ssl_ctx_st	*tls;		/* NULL: no STARTTLS */
+	struct mta_tlspol	 pol;		/* what each host's TLS needs */
+	/* the smarthost's "AUTH PLAIN <base64>\r\n" (sodium_malloc,
+	 * read-only; NULL: no AUTH) */
+	const char		*auth_line;
+	size_t			 auth_len;
 	struct mta_client_msg	 m;
 	const unsigned char	*body;		/* the message, CR LF lines */
 	size_t			 bodylen;
@@ -43,6 +49,8 @@ struct mta_job {
 	unsigned int		 connects;	/* connections made */
 	unsigned int		 reused;	/* 1: an idle connection */
 	int			 tls_used;
+	char			 tls_how[96];	/* "pkix(policy)"... for the
+						 * log, of the last host */
 };
 
 /*

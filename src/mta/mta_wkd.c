@@ -460,6 +460,13 @@ mta_wkd_preload(uint16_t port, const char *ca_path, int ca_required)
 		fatal("mta: pipe2");
 }
 
+const void *
+mta_wkd_ca(size_t *len_r)
+{
+	*len_r = wkd_calen;
+	return wkd_ca;
+}
+
 void
 mta_wkd_init(struct event_base *base, struct mta_dns *dns)
 {

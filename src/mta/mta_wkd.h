@@ -67,6 +67,9 @@ void	mta_wkd_preload(uint16_t port, const char *ca_path,
 	    int ca_required);
 /* After the sandbox: the done pipe's event, the resolver to use. */
 void	mta_wkd_init(struct event_base *, struct mta_dns *);
+/* The CA bundle mta_wkd_preload read (read-only; NULL, 0: none), which
+ * the SMTP client's certificate checks use too (issue 15). */
+const void *mta_wkd_ca(size_t *len_r);
 /*
  * IMSG_MTA_WKD from a session (ss->kind must be SP_KIND_PGP).  0 taken
  * (the answer comes later, or at once), -1 malformed: the caller drops

@@ -87,7 +87,7 @@ queue_msg(struct service_session *ss, struct ipc_msg *msg)
 	struct queue_env	 env;
 	const char		*from, *envid, *addr, *orcpt;
 	char			 err[256];
-	uint32_t		 ret, body8, utf8, n, notify, i;
+	uint32_t		 ret, body8, utf8, n, notify, tls, i;
 	size_t			 size;
 
 	if (!queue_kind(ss->kind) || msg->fd == -1)
@@ -111,12 +111,14 @@ queue_msg(struct service_session *ss, struct ipc_msg *msg)
 		if (ipc_get_str(msg, &addr, QUEUE_ADDR_MAX) == -1 ||
 		    ipc_get_u32(msg, &notify) == -1 ||
 		    ipc_get_str(msg, &orcpt, QUEUE_ORCPT_MAX) == -1 ||
+		    ipc_get_u32(msg, &tls) == -1 || tls > SMTP_TLS_REQUIRED ||
 		    notify > 15 || addr[0] == '\0') {
 			queue_env_free(&env);
 			return -1;
 		}
 		strlcpy(env.rcpts[i].addr, addr, sizeof(env.rcpts[i].addr));
 		env.rcpts[i].notify = notify;
+		env.rcpts[i].tls_required = tls == SMTP_TLS_REQUIRED;
 		strlcpy(env.rcpts[i].orcpt, orcpt, sizeof(env.rcpts[i].orcpt));
 	}
 	env.nrcpts = n;

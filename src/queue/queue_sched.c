@@ -362,6 +362,8 @@ req_send(struct qent *e, struct qdom *d, const size_t *idx, size_t n)
 		ipc_add_str(out, r->addr);
 		ipc_add_u32(out, r->notify);
 		ipc_add_str(out, r->orcpt);
+		ipc_add_u32(out, r->tls_required ? SMTP_TLS_REQUIRED :
+		    SMTP_TLS_OPPORTUNISTIC);
 	}
 	(void)ipc_chan_send(queue_chan(SVC_MTA), out);
 	d->active++;

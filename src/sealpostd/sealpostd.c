@@ -119,6 +119,14 @@ master_stop(struct master *m, int sig)
 		service_stop_all(m);
 }
 
+/* Two optional strings are equal (both NULL, or the same text). */
+static int
+conf_str_eq(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 /* Do the queue's and the mta's settings differ (their -o options)? */
 static int
 outbound_changed(const struct sp_conf *a, const struct sp_conf *b)
@@ -138,7 +146,11 @@ outbound_changed(const struct sp_conf *a, const struct sp_conf *b)
 	    a->max_hops != b->max_hops ||
 	    a->https_port != b->https_port ||
 	    strcmp(a->https_ca_file, b->https_ca_file) != 0 ||
-	    a->https_ca_file_given != b->https_ca_file_given;
+	    a->https_ca_file_given != b->https_ca_file_given ||
+	    !conf_str_eq(a->smarthost, b->smarthost) ||
+	    a->smarthost_port != b->smarthost_port ||
+	    !conf_str_eq(a->smarthost_auth_file, b->smarthost_auth_file) ||
+	    !conf_str_eq(a->dnssec_trust_anchor, b->dnssec_trust_anchor);
 }
 
 /*
@@ -152,6 +164,33 @@ master_check_https_ca(const struct sp_conf *c, char *err, size_t errlen)
 	if (c->https_ca_file_given && access(c->https_ca_file, R_OK) == -1) {
 		snprintf(err, errlen, "https-ca-file %s: %s", c->https_ca_file,
 		    strerror(errno));
+		return -1;
+	}
+	/*
+	 * SECURITY: the smarthost's password file must be root's alone
+	 * (the mta reads it before its jail and checks again); the
+	 * dnssec-trust-anchor must be readable.  Never the contents.
+	 */
+	if (c->smarthost_auth_file != NULL) {
+		struct stat	st;
+
+		if (stat(c->smarthost_auth_file, &st) == -1) {
+			snprintf(err, errlen, "smarthost-auth-file %s: %s",
+			    c->smarthost_auth_file, strerror(errno));
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode) || st.st_uid != 0 ||
+		    (st.st_mode & 077) != 0) {
+			snprintf(err, errlen, "smarthost-auth-file %s: must "
+			    "be a file owned by root, mode 0600",
+			    c->smarthost_auth_file);
+			return -1;
+		}
+	}
+	if (c->dnssec_trust_anchor != NULL &&
+	    access(c->dnssec_trust_anchor, R_OK) == -1) {
+		snprintf(err, errlen, "dnssec-trust-anchor %s: %s",
+		    c->dnssec_trust_anchor, strerror(errno));
 		return -1;
 	}
 	return 0;

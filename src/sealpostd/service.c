@@ -220,7 +220,7 @@ service_start(struct service *s)
 {
 	struct master	*m = s->master;
 	char		 path[PATH_MAX], bufs[2][24], *argv[48];
-	char		 opts[9][PATH_MAX + 16];
+	char		 opts[12][PATH_MAX + 16];
 	int		 fds[SP_FD_FIRST_FREE], sv[2], i, n, k;
 	pid_t		 pid;
 
@@ -336,6 +336,18 @@ service_start(struct service *s)
 		    c->https_ca_file);
 		snprintf(opts[k++], sizeof(opts[0]), "https-ca-given=%d",
 		    c->https_ca_file_given);
+		/* issue 15: file names only; the mta reads them as root
+		 * before its jail (SECURITY: no secret in argv) */
+		if (c->smarthost != NULL)
+			snprintf(opts[k++], sizeof(opts[0]),
+			    "smarthost=%s:%u", c->smarthost,
+			    (unsigned int)c->smarthost_port);
+		if (c->smarthost_auth_file != NULL)
+			snprintf(opts[k++], sizeof(opts[0]),
+			    "smarthost-auth=%s", c->smarthost_auth_file);
+		if (c->dnssec_trust_anchor != NULL)
+			snprintf(opts[k++], sizeof(opts[0]),
+			    "trust-anchor=%s", c->dnssec_trust_anchor);
 		for (i = 0; i < k; i++) {
 			argv[n++] = "-o";
 			argv[n++] = opts[i];

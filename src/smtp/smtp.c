@@ -552,7 +552,7 @@ smtp_rcpt_policy(struct smtp *sm, struct smtp_rcpt_ent *r)
 	struct ipc_out		*out;
 	const char		*token;
 	uint64_t		 max, size;
-	uint32_t		 pgp, flags;
+	uint32_t		 pgp, flags, tls;
 
 	out = ipc_out_new(IMSG_FILTER_RCPT, 0, -1);
 	ipc_add_str(out, sm->mail.addr);
@@ -562,8 +562,9 @@ smtp_rcpt_policy(struct smtp *sm, struct smtp_rcpt_ent *r)
 	    ipc_get_str(&reply, &token, SMTP_GROUP_TOKEN_MAX) == -1 ||
 	    ipc_get_u64(&reply, &max) == -1 ||
 	    ipc_get_u32(&reply, &pgp) == -1 ||
-	    ipc_get_u32(&reply, &flags) == -1 || ipc_end(&reply) == -1 ||
-	    pgp > SMTP_PGP_NEVER ||
+	    ipc_get_u32(&reply, &flags) == -1 ||
+	    ipc_get_u32(&reply, &tls) == -1 || ipc_end(&reply) == -1 ||
+	    pgp > SMTP_PGP_NEVER || tls > SMTP_TLS_REQUIRED ||
 	    (flags & ~PGP_F_ALL) != 0) {
 		session_reply(sm->s, "451 4.3.0 Temporary failure, try again "
 		    "later\r\n");
@@ -583,6 +584,7 @@ smtp_rcpt_policy(struct smtp *sm, struct smtp_rcpt_ent *r)
 	}
 	r->pgp = pgp;
 	r->pgp_flags = flags;
+	r->tls = tls;
 	if (pgp == SMTP_PGP_REQUIRED && smtp_pgp_required(sm, r) == -1)
 		return -1;
 	if (sm->nrcpts == 0)

@@ -30,6 +30,7 @@ struct smtp_rcpt_ent {
 	char		 orcpt[SMTP_ORCPT_MAX + 1];
 	unsigned int	 pgp;			/* SMTP_PGP_*, the policy's */
 	unsigned int	 pgp_flags;		/* PGP_F_*, the policy's */
+	unsigned int	 tls;			/* SMTP_TLS_*, the policy's */
 };
 
 enum smtp_state {

@@ -456,6 +456,7 @@ smtp_queue_entry(struct smtp *sm, int fd, const bool *which, uint32_t n,
 		ipc_add_str(out, sm->rcpts[i].addr);
 		ipc_add_u32(out, sm->rcpts[i].notify);
 		ipc_add_str(out, sm->rcpts[i].orcpt);
+		ipc_add_u32(out, sm->rcpts[i].tls);
 	}
 	if (session_call(sm->s, SVC_QUEUE, out, &reply) == -1 ||
 	    ipc_get_u32(&reply, &result) == -1 ||

@@ -115,8 +115,9 @@ queue_env_encode(const struct queue_env *e, char **out_r, size_t *len_r)
 			errno = EINVAL;
 			return -1;
 		}
-		r = buf_addf(b, "rcpt %s\t%u\t%s\n", q->addr, q->notify,
-		    q->orcpt);
+		/* a fourth field only when set: older readers never see it */
+		r = buf_addf(b, "rcpt %s\t%u\t%s%s\n", q->addr, q->notify,
+		    q->orcpt, q->tls_required ? "\ttls-required" : "");
 	}
 	if (r == 0)
 		r = buf_addf(b, "attempts %u\nnext %" PRId64 "\nwarned %d\n"
@@ -244,7 +245,7 @@ queue_env_decode(const char *text, size_t len, struct queue_env *e,
 {
 	static const char *const keys[] = { "created", "from", "account",
 	    "size", "ret", "body8", "smtputf8", "envid" };
-	char		*copy, *line, *next, *t1, *t2;
+	char		*copy, *line, *next, *t1, *t2, *t3;
 	long long	 v;
 	size_t		 n = 0, k;
 	const char	*errstr;
@@ -333,6 +334,12 @@ queue_env_decode(const char *text, size_t len, struct queue_env *e,
 		    (t2 = strchr(t1 + 1, '\t')) == NULL)
 			goto bad;
 		*t1 = *t2 = '\0';
+		/* an optional fourth field: "tls-required" */
+		if ((t3 = strchr(t2 + 1, '\t')) != NULL) {
+			*t3 = '\0';
+			if (strcmp(t3 + 1, "tls-required") != 0)
+				goto bad;
+		}
 		if (e->nrcpts % 16 == 0)
 			e->rcpts = xreallocarray(e->rcpts, e->nrcpts + 16,
 			    sizeof(*e->rcpts));
@@ -348,6 +355,7 @@ queue_env_decode(const char *text, size_t len, struct queue_env *e,
 			goto bad;
 		strlcpy(e->rcpts[e->nrcpts].orcpt, t2 + 1,
 		    sizeof(e->rcpts[0].orcpt));
+		e->rcpts[e->nrcpts].tls_required = t3 != NULL;
 		e->nrcpts++;
 	}
 	if (k != sizeof(keys) / sizeof(keys[0]) || e->nrcpts == 0 ||

@@ -39,6 +39,7 @@ struct queue_rcpt {
 	char		addr[QUEUE_ADDR_MAX + 1];
 	unsigned int	notify;			/* SMTP_NOTIFY_* bits (DSN) */
 	char		orcpt[QUEUE_ORCPT_MAX + 1];	/* "" none */
+	int		tls_required;		/* the policy's "tls required" */
 	int		state;			/* QUEUE_RCPT_* */
 	char		remote[QUEUE_REMOTE_MAX + 1];	/* "" none */
 	char		diag[QUEUE_DIAG_MAX + 1];	/* "451 4.3.0 ..." */

@@ -81,7 +81,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             full = os.path.normpath(os.path.join(root, path.lstrip("/")))
             if full.startswith(root.rstrip("/") + "/") and os.path.isfile(full):
                 with open(full, "rb") as f:
-                    status, body, headers = 200, f.read(), {}
+                    # MTA-STS policies must be text/plain (RFC 8461 3.3)
+                    status, body, headers = 200, f.read(), (
+                        {"Content-Type": "text/plain"} if full.endswith(".txt") else {})
         time.sleep(float(headers.get("sleep", 0)))
         self.send_response(status)
         for k, v in headers.items():

@@ -471,11 +471,86 @@ test_chunking(void)
 	test_end();
 }
 
+static void
+test_required_tls(void)
+{
+	struct mta_client_msg	m = { "me@example.test", 10, 0, 0, 0, "",
+				    rcpts, NULL, NULL, 2 };
+
+	test_begin("required TLS (issue 15): never plaintext; AUTH after TLS");
+	/* no STARTTLS offered: every recipient for now, no MAIL */
+	test_assert(mta_client_init(&c, "h", 1, &m) == 0);
+	c.tls_required = 1;
+	test_assert(step("220 hi") == MTA_DO_SEND);
+	test_assert(step("250-x\n250 PIPELINING") == MTA_DO_DONE);
+	test_assert_streq(buf_cstr(cmd), "QUIT\r\n");
+	test_assert(c.r[0].state == MTA_RCPT_TEMP &&
+	    c.r[1].state == MTA_RCPT_TEMP);
+	test_assert(strstr(c.r[0].text, "451 4.7.4 TLS is required") ==
+	    c.r[0].text);
+	test_assert(!mta_client_reusable(&c));
+	/* STARTTLS refused */
+	test_assert(mta_client_init(&c, "h", 1, &m) == 0);
+	c.tls_required = 1;
+	test_assert(step("220 hi") == MTA_DO_SEND);
+	test_assert(step("250-x\n250 STARTTLS") == MTA_DO_SEND);
+	test_assert(step("454 4.7.0 not now") == MTA_DO_DONE);
+	test_assert(c.r[1].state == MTA_RCPT_TEMP &&
+	    strstr(c.r[1].text, "(454 4.7.0 not now)") != NULL);
+	/* EHLO refused: no HELO (it cannot give STARTTLS) */
+	test_assert(mta_client_init(&c, "h", 1, &m) == 0);
+	c.tls_required = 1;
+	test_assert(step("220 hi") == MTA_DO_SEND);
+	test_assert(step("502 no EHLO") == MTA_DO_DONE);
+	test_assert(c.r[0].state == MTA_RCPT_TEMP);
+	/* AUTH: after TLS, PLAIN offered; 235, then MAIL */
+	test_assert(mta_client_init(&c, "h", 1, &m) == 0);
+	c.tls_required = 1;
+	c.auth_wanted = 1;
+	test_assert(step("220 hi") == MTA_DO_SEND);
+	test_assert(step("250-x\n250-AUTH PLAIN\n250 STARTTLS") ==
+	    MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "STARTTLS\r\n");
+	test_assert(step("220 go") == MTA_DO_STARTTLS);
+	buf_reset(cmd);
+	test_assert(mta_client_tls(&c, cmd) == MTA_DO_SEND);
+	test_assert(step("250-x\n250 AUTH LOGIN PLAIN") == MTA_DO_AUTH);
+	test_assert(step("235 2.7.0 ok") == MTA_DO_SEND);
+	test_assert_streq(buf_cstr(cmd), "MAIL FROM:<me@example.test>\r\n");
+	/* AUTH refused: for now, with the server's reply */
+	test_assert(mta_client_init(&c, "h", 1, &m) == 0);
+	c.tls_required = 1;
+	c.auth_wanted = 1;
+	test_assert(step("220 hi") == MTA_DO_SEND);
+	test_assert(step("250-x\n250 STARTTLS") == MTA_DO_SEND);
+	test_assert(step("220 go") == MTA_DO_STARTTLS);
+	buf_reset(cmd);
+	test_assert(mta_client_tls(&c, cmd) == MTA_DO_SEND);
+	test_assert(step("250-x\n250 AUTH PLAIN") == MTA_DO_AUTH);
+	test_assert(step("535 5.7.8 bad credentials") == MTA_DO_DONE);
+	test_assert(c.r[0].state == MTA_RCPT_TEMP);
+	test_assert_streq(c.r[0].text, "451 4.7.8 the server refused our AUTH "
+	    "(535 5.7.8 bad credentials)");
+	/* AUTH not offered after TLS */
+	test_assert(mta_client_init(&c, "h", 1, &m) == 0);
+	c.tls_required = 1;
+	c.auth_wanted = 1;
+	test_assert(step("220 hi") == MTA_DO_SEND);
+	test_assert(step("250-x\n250 STARTTLS") == MTA_DO_SEND);
+	test_assert(step("220 go") == MTA_DO_STARTTLS);
+	buf_reset(cmd);
+	test_assert(mta_client_tls(&c, cmd) == MTA_DO_SEND);
+	test_assert(step("250-x\n250 AUTH LOGIN") == MTA_DO_DONE);
+	test_assert(c.r[1].state == MTA_RCPT_TEMP);
+	test_end();
+}
+
 int
 main(void)
 {
 	static void (*tests[])(void) = { test_plain, test_pipelining,
-	    test_refusals, test_reuse, test_chunking, NULL };
+	    test_refusals, test_reuse, test_chunking, test_required_tls,
+	    NULL };
 	int	rc;
 
 	cmd = buf_new(65536);

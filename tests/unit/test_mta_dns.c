@@ -220,7 +220,7 @@ test_live(void)
 	}
 	test_assert(pid > 0);
 	snprintf(fwd, sizeof(fwd), "127.0.0.1@%d", port);
-	test_assert((d = mta_dns_new(fwd, err, sizeof(err))) != NULL);
+	test_assert((d = mta_dns_new(fwd, NULL, err, sizeof(err))) != NULL);
 	/* dnsmasq takes a moment to bind */
 	for (i = 0; i < 50 && lookup(d, "example.test", &r) != MTA_DNS_OK;
 	    i++)
@@ -261,8 +261,8 @@ test_live(void)
 	rmdir(dir);
 	/* a resolver nobody listens on: a temporary failure */
 	snprintf(fwd, sizeof(fwd), "127.0.0.1@%d", free_udp_port());
-	test_assert((d = mta_dns_new(fwd, err, sizeof(err))) != NULL);
-	test_assert(mta_dns_new("not an address", err, sizeof(err)) == NULL);
+	test_assert((d = mta_dns_new(fwd, NULL, err, sizeof(err))) != NULL);
+	test_assert(mta_dns_new("not an address", NULL, err, sizeof(err)) == NULL);
 	mta_dns_free(d);
 	test_end();
 }

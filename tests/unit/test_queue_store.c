@@ -25,7 +25,7 @@
 static struct queue_rcpt	rcpts[2] = {
 	{ .addr = "a@remote.test", .notify = 6,
 	    .orcpt = "rfc822;a@remote.test" },
-	{ .addr = "\"b c\"@remote.test" }
+	{ .addr = "\"b c\"@remote.test", .tls_required = 1 }
 };
 
 static void
@@ -61,6 +61,14 @@ test_text(void)
 	test_assert_streq(d.rcpts[1].addr, "\"b c\"@remote.test");
 	test_assert(d.rcpts[0].notify == 6);
 	test_assert_streq(d.rcpts[0].orcpt, "rfc822;a@remote.test");
+	/* the policy's "tls required" (issue 15), absent when not set */
+	test_assert(d.rcpts[0].tls_required == 0 &&
+	    d.rcpts[1].tls_required == 1);
+	{
+		static const char want[] = "remote.test\t0\t\ttls-required\n";
+
+		test_assert(memmem(t, len, want, sizeof(want) - 1) != NULL);
+	}
 	queue_env_free(&d);
 	/* the null sender */
 	e.from[0] = '\0';
@@ -89,6 +97,8 @@ test_text(void)
 		    "body8 0\nsmtputf8 0\nenvid \nrcpt a@b\t0\t\n",
 		    "SPQE1\ncreated 1\nfrom a\naccount 1\nsize 1\nret 0\n"
 		    "body8 0\nsmtputf8 0\nenvid \nrcpt a@b\t0\t",
+		    "SPQE1\ncreated 1\nfrom a\naccount 1\nsize 1\nret 0\n"
+		    "body8 0\nsmtputf8 0\nenvid \nrcpt a@b\t0\t\ttls\n",
 		};
 		size_t	i;
 
