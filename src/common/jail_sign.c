@@ -61,18 +61,6 @@ static const char js_conf[] =
 	"keyring /discovered/wkd/pubring.kbx\n"
 	"keyring /discovered/autocrypt/pubring.kbx\n";
 
-static int
-js_path(char *dst, size_t len, const char *root, const char *rel)
-{
-	int	n = snprintf(dst, len, "%s%s", root, rel);
-
-	if (n < 0 || (size_t)n >= len) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
 int
 jail_pgp_signing(const char *mailroot, uid_t uid, gid_t gid)
 {
@@ -81,14 +69,14 @@ jail_pgp_signing(const char *mailroot, uid_t uid, gid_t gid)
 	ssize_t		 w;
 	int		 sfd = -1, fd = -1, saved;
 
-	if (js_path(dst, sizeof(dst), mailroot, "/signing") == -1)
+	if (jail_path(dst, sizeof(dst), mailroot, "/signing") == -1)
 		return -1;
 	snprintf(opts, sizeof(opts), JS_TMPFS_OPTS, (unsigned long)uid,
 	    (unsigned long)gid);
 	if (mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 	    opts) == -1)
 		return -1;
-	if (js_path(dst, sizeof(dst), mailroot, "/signing/gpg.conf") == -1 ||
+	if (jail_path(dst, sizeof(dst), mailroot, "/signing/gpg.conf") == -1 ||
 	    (fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0644)) == -1)
 		goto fail;
@@ -113,16 +101,16 @@ jail_pgp_signing(const char *mailroot, uid_t uid, gid_t gid)
 	}
 	/* SECURITY: the folder checked above, not a path walked again */
 	snprintf(src, sizeof(src), "/proc/self/fd/%d", sfd);
-	if (js_path(dst, sizeof(dst), mailroot, "/signkey") == -1 ||
+	if (jail_path(dst, sizeof(dst), mailroot, "/signkey") == -1 ||
 	    mount(src, dst, NULL, MS_BIND, NULL) == -1 ||
 	    mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
 	    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1)
 		goto fail;
 	close(sfd);
 	sfd = -1;
-	if (js_path(dst, sizeof(dst), mailroot, "/signing/pubring.kbx") ==
+	if (jail_path(dst, sizeof(dst), mailroot, "/signing/pubring.kbx") ==
 	    -1 || symlink("/signkey/pubring.kbx", dst) == -1 ||
-	    js_path(dst, sizeof(dst), mailroot,
+	    jail_path(dst, sizeof(dst), mailroot,
 	    "/signing/private-keys-v1.d") == -1 ||
 	    symlink("/signkey/private-keys-v1.d", dst) == -1)
 		goto fail;

@@ -372,8 +372,7 @@ jail_mail_root(const char *mailroot, const char *mail_dir)
 	return jail_mount(mailroot, mail_dir, 1);
 }
 
-/* mailroot + rel, or -1 (ENAMETOOLONG). */
-static int
+int
 jail_path(char *dst, size_t len, const char *root, const char *rel)
 {
 	int	n = snprintf(dst, len, "%s%s", root, rel);

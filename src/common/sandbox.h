@@ -116,6 +116,8 @@ int	jail_pgp(const char *mailroot, const char *keyring_dir, uid_t uid,
  * and private-keys-v1.d.  0 (with or without a key), -1 with errno.
  */
 int	jail_pgp_signing(const char *mailroot, uid_t uid, gid_t gid);
+/* dst = root + rel (len bytes); -1 with ENAMETOOLONG when it does not fit. */
+int	jail_path(char *dst, size_t len, const char *root, const char *rel);
 
 /*
  * Before sandbox_enter: the role may connect to this TCP port (Landlock
