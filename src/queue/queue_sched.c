@@ -378,6 +378,26 @@ req_send(struct qent *e, struct qdom *d, const size_t *idx, size_t n)
 	inflight++;
 }
 
+/* Room for an attempt at e now: the mta, and every domain it touches. */
+static int
+groups_room(struct qent *e, int64_t now)
+{
+	char	dom[QUEUE_ADDR_MAX + 1];
+	size_t	i;
+
+	if (queue_chan(SVC_MTA) == NULL || inflight >= INFLIGHT_MAX)
+		return 0;
+	/* every domain must have room: an attempt is all or nothing */
+	for (i = 0; i < e->env.nrcpts; i++) {
+		if (e->env.rcpts[i].state != QUEUE_RCPT_PENDING)
+			continue;
+		rcpt_domain(e->env.rcpts[i].addr, dom, sizeof(dom));
+		if (!dom_open(dom_get(dom), now))
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * The recipients still waiting, by domain, to the mta.  0 sent, -1 not
  * now (a domain at its limit, or no mta): the entry waits a little,
@@ -391,16 +411,8 @@ send_groups(struct qent *e, int64_t now)
 	size_t		 i, j, n, idx[MTA_RCPTS_PER_REQ];
 	struct qdom	*d;
 
-	if (queue_chan(SVC_MTA) == NULL || inflight >= INFLIGHT_MAX)
+	if (!groups_room(e, now))
 		return -1;
-	/* every domain must have room: an attempt is all or nothing */
-	for (i = 0; i < e->env.nrcpts; i++) {
-		if (e->env.rcpts[i].state != QUEUE_RCPT_PENDING)
-			continue;
-		rcpt_domain(e->env.rcpts[i].addr, dom, sizeof(dom));
-		if (!dom_open(dom_get(dom), now))
-			return -1;
-	}
 	done = xcalloc(e->env.nrcpts, 1);
 	for (i = 0; i < e->env.nrcpts; i++) {
 		if (e->env.rcpts[i].state != QUEUE_RCPT_PENDING || done[i])
@@ -554,7 +566,8 @@ start(struct qent *e, int64_t now)
 		    local_done, e);
 		return;
 	}
-	if (queue_chan(SVC_MTA) == NULL || inflight >= INFLIGHT_MAX) {
+	/* no signing (queue_sign.c) while there is no room to send */
+	if (!groups_room(e, now)) {
 		ent_unload(e);
 		e->next = now + (queue_chan(SVC_MTA) == NULL ? NO_MTA_WAIT :
 		    POSTPONE);

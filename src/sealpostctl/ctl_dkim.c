@@ -171,6 +171,7 @@ key_open(const char *path, const char *domain, const char *selector)
 	size_t		 len;
 
 	pem = OPENSSL_secure_malloc(DKIM_KEYFILE_MAX);
+	errno = 0;
 	if (pem == NULL || file_read(path, pem, DKIM_KEYFILE_MAX,
 	    &len) == -1) {
 		fprintf(stderr, "sealpostctl: %s: %s\n", path, pem == NULL ?
@@ -309,6 +310,7 @@ cmd_gen(struct cd *cd, int argc, char **argv)
 	const char	*domain, *selector = NULL;
 	char		 defsel[DKIM_SELECTOR_MAX + 1], ddir[1100];
 	char		 path[1200], tmp[1300], act[1200], off[1300];
+	char		 err[256];
 	struct same_alg	 s;
 	struct dkim_key	*k = NULL;
 	EVP_PKEY	*pk = NULL;
@@ -376,8 +378,8 @@ cmd_gen(struct cd *cd, int argc, char **argv)
 		goto done;
 	}
 	if ((k = dkim_key_from_pem((unsigned char *)pem, (size_t)len, domain,
-	    selector, tmp, sizeof(tmp))) == NULL) {
-		fprintf(stderr, "sealpostctl: %s\n", tmp);
+	    selector, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "sealpostctl: %s\n", err);
 		goto done;
 	}
 	(void)unlink(tmp);
