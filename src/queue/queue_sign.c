@@ -48,7 +48,7 @@
 struct sreq {
 	TAILQ_ENTRY(sreq)	 entry;
 	uint32_t		 id;
-	int			 fd;		/* what the signer is asked about */
+	int			 fd;		/* the message */
 	size_t			 size;
 	int			 body8;		/* of fd */
 	int			 converted;	/* fd is the 7-bit copy */

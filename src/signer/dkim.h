@@ -18,12 +18,12 @@
 
 struct buf;
 
-#define DKIM_HEADER_MAX		(1024 * 1024)	/* header section bytes */
+#define DKIM_HEADER_MAX		(1024 * 1024)	/* header bytes */
 #define DKIM_FIELDS_MAX		2000		/* header fields */
 #define DKIM_DOMAIN_MAX		253		/* RFC 1035 2.3.4 */
 #define DKIM_SELECTOR_MAX	63		/* one DNS label */
 #define DKIM_SIG_MAX		(16 * 1024)	/* the fields we add */
-#define DKIM_KEYS_MAX		64		/* keys the signer loads */
+#define DKIM_KEYS_MAX		64		/* keys loaded */
 #define DKIM_KEYFILE_MAX	(16 * 1024)	/* one PEM key file */
 
 /* One header field: raw bytes [off, off + len), line ends included. */
@@ -37,7 +37,7 @@ struct dkim_field {
 struct dkim_msg {
 	const unsigned char	*p;		/* the caller's bytes */
 	size_t			 len;
-	size_t			 body;		/* offset of the body */
+	size_t			 body;		/* its offset */
 	struct dkim_field	*fields;	/* owned: dkim_msg_free */
 	size_t			 nfields;
 };

@@ -241,7 +241,7 @@ dkim_from_domain(const struct dkim_msg *m, char *dom, size_t domlen)
 			s[o++] = ' ';
 			continue;
 		} else if (c == ',' || c == ';')
-			goto done;	/* a list or a group: not one mailbox */
+			goto done;	/* a list or a group */
 		else if (c == '<') {
 			if (lt != NULL)
 				goto done;

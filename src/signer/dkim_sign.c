@@ -44,7 +44,7 @@ struct dkim_key {
 	char		 domain[DKIM_DOMAIN_MAX + 1];
 	char		 selector[DKIM_SELECTOR_MAX + 1];
 	EVP_PKEY	*rsa;
-	unsigned char	*ed_sk;		/* sodium_malloc, 64 bytes */
+	unsigned char	*ed_sk;		/* sodium_malloc, 64 */
 	unsigned char	 ed_pk[crypto_sign_PUBLICKEYBYTES];
 };
 

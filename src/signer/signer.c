@@ -44,7 +44,8 @@
 #include "dkim.h"
 #include "banned.h"
 
-#define SIGNER_MSG_MAX	((size_t)1 << 31)	/* the queue's QUEUE_MSG_MAX */
+/* the queue's QUEUE_MSG_MAX */
+#define SIGNER_MSG_MAX	((size_t)1 << 31)
 #define SIGNER_WHY_MAX	200
 
 static struct dkim_key	*keys[DKIM_KEYS_MAX];

@@ -194,7 +194,8 @@ test_parse(void)
 
 	test_begin("fields signed: bottom up, oversigned");
 	{
-		static const char	msg[] = "Received: x\r\nTo: t@x.test\r\n"
+		static const char	msg[] = "Received: x\r\n"
+		    "To: t@x.test\r\n"
 		    "From: f@x.test\r\nSubject: one\r\nX-Other: y\r\n"
 		    "Subject: two\r\nMIME-Version: 1.0\r\n\r\nbody\r\n";
 		struct dkim_msg	 m;
@@ -262,7 +263,8 @@ static const char verify_py[] =
 static int
 dkimpy(const char *msg, struct dkim_key **keys, size_t nkeys, int nsig)
 {
-	char		 dir[] = "/tmp/sp-dkim-XXXXXX", path[64], script[64];
+	char		 dir[] = "/tmp/sp-dkim-XXXXXX";
+	char		 path[64], script[64];
 	char		*argv[12], nbuf[8], recs[4][1024];
 	struct buf	*b;
 	FILE		*f;
