@@ -126,7 +126,7 @@ child_confine(const struct child_args *a, enum sp_role role, const char *name,
 		if (jail_mail_root(a->mailroot, a->jail) == -1)
 			fatal("%s: mail jail %s", name, a->jail);
 	} else if (a->mailroot != NULL && role == ROLE_PGP) {
-		if (jail_pgp(a->mailroot, a->jail) == -1)
+		if (jail_pgp(a->mailroot, a->jail, a->uid, a->gid) == -1)
 			fatal("%s: pgp jail (keyring %s)", name, a->jail);
 	} else if (a->mailroot != NULL) {
 		if (jail_account(a->mailroot, a->jail) == -1)

@@ -115,12 +115,13 @@ enum imsg_type {
 				 * fingerprint, or why there is none */
 	/* smtp session -> pgp: this recipient's copy, encrypted when it has
 	 * a usable key (RFC 3156 PGP/MIME) */
-	IMSG_PGP_ENCRYPT,	/* str recipient, u32 PGP_F_*, str the
-				 * sender (PGP_F_TO_SENDER); fd: the
-				 * message, a sealed memfd.  reply: u32
+	IMSG_PGP_ENCRYPT,	/* str recipient ("": not encrypted, only
+				 * signed, with PGP_F_SIGN), u32 PGP_F_*,
+				 * str the sender (PGP_F_TO_SENDER); fd:
+				 * the message, a sealed memfd.  reply: u32
 				 * PGP_*, str fingerprint or reason; fd
-				 * (PGP_ENCRYPTED): the encrypted message,
-				 * a sealed memfd */
+				 * (PGP_ENCRYPTED, PGP_SIGNED): the new
+				 * copy, a sealed memfd */
 
 	/* queue -> mta: send one message to the recipients of one domain
 	 * (at most MTA_CLIENT_RCPTS_MAX); the mta looks up the MX, tries
@@ -200,7 +201,9 @@ enum imsg_type {
 #define PGP_F_PROTECT_SUBJECT	0x01
 #define PGP_F_TO_SENDER		0x02	/* and to the sender's key (an
 					 * authenticated submission's) */
-#define PGP_F_SIGN		0x04	/* sign with the organization's key */
+#define PGP_F_SIGN		0x04	/* signed with the organization's
+					 * key (pgp/pgp_sign.h); with an
+					 * empty recipient: signed only */
 #define PGP_F_WKD		0x08	/* may look the key up in the
 					 * recipient domain's Web Key Directory */
 #define PGP_F_ALL		0x0f
@@ -208,6 +211,8 @@ enum imsg_type {
 #define PGP_NO_KEY		1	/* no usable key: the original */
 #define PGP_ALREADY		2	/* already encrypted: the original */
 #define PGP_TEMP		3	/* gpg failed: try again later */
+#define PGP_SIGNED		4	/* not encrypted, signed: the reply's
+					 * fd is the multipart/signed copy */
 
 /* IMSG_MTA_WKD results */
 #define WKD_FOUND		0	/* 200: the reply's fd is the body */

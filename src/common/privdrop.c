@@ -386,7 +386,7 @@ jail_path(char *dst, size_t len, const char *root, const char *rel)
 }
 
 int
-jail_pgp(const char *mailroot, const char *keyring_dir)
+jail_pgp(const char *mailroot, const char *keyring_dir, uid_t uid, gid_t gid)
 {
 	static const char *const links[][2] = {
 		{ "bin", "usr/bin" }, { "lib", "usr/lib" },
@@ -427,6 +427,8 @@ jail_pgp(const char *mailroot, const char *keyring_dir)
 	    mkdirat(rfd, "usr", 0755) == -1 ||
 	    mkdirat(rfd, "gnupg", 0755) == -1 ||
 	    mkdirat(rfd, "discovered", 0755) == -1 ||
+	    mkdirat(rfd, "signing", 0755) == -1 ||
+	    mkdirat(rfd, "signkey", 0755) == -1 ||
 	    mkdirat(rfd, "dev", 0755) == -1)
 		goto fail;
 	if ((fd = openat(rfd, "dev/null", O_WRONLY | O_CREAT | O_EXCL |
@@ -455,6 +457,9 @@ jail_pgp(const char *mailroot, const char *keyring_dir)
 	    mount("/dev/null", dst, NULL, MS_BIND, NULL) == -1 ||
 	    mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID |
 	    MS_NOEXEC, NULL) == -1)
+		goto fail;
+	/* the signing key's home (jail_sign.c), while "." is the keyring */
+	if (jail_pgp_signing(mailroot, uid, gid) == -1)
 		goto fail;
 	if (jail_pivot(mailroot) == -1)
 		goto fail;

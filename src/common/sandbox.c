@@ -607,8 +607,13 @@ static const struct sb_rlimit sb_rl_mail[] = {
  * a read-only keyring, as _sp_pgp).  Executable mappings of files are
  * allowed (ld.so loading gpg's libraries): only /usr is mounted exec in
  * the jail, and Landlock lets only gpg and ld.so be executed, /usr, the
- * keyring and /dev/null be read, and /dev/null be written.  No socket:
- * gpg is never to reach an agent, a keyserver or the network.
+ * keyring and /dev/null be read, and /dev/null be written.  No network
+ * socket: gpg is never to reach a keyserver or the network.  With a
+ * signing key (pgp_agent.c), gpg-agent runs as the process's child under
+ * this filter too: it binds its socket in /signing (the jail's one
+ * writable folder) and reads the key beneath /signkey; its rules are
+ * the ones marked "gpg-agent" (strace -f of gpg-agent 2.2.40
+ * --supervised signing, and signing and encrypting, for gpg).
  */
 static const struct sb_path sb_pgp_paths[] = {
 	{ "/usr", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR },
@@ -624,7 +629,14 @@ static const struct sb_path sb_pgp_paths[] = {
 	    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_REMOVE_FILE |
 	    SB_LL_FS_TRUNCATE },
 	{ "/dev/null", LANDLOCK_ACCESS_FS_READ_FILE |
-	    LANDLOCK_ACCESS_FS_WRITE_FILE }
+	    LANDLOCK_ACCESS_FS_WRITE_FILE },
+	/* the signing key: its agent, its home (jail_sign.c) */
+	{ "/usr/bin/gpg-agent", LANDLOCK_ACCESS_FS_EXECUTE |
+	    LANDLOCK_ACCESS_FS_READ_FILE },
+	{ "/signkey", LANDLOCK_ACCESS_FS_READ_FILE |
+	    LANDLOCK_ACCESS_FS_READ_DIR },
+	{ "/signing", LANDLOCK_ACCESS_FS_READ_FILE |
+	    LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_MAKE_SOCK }
 };
 static const struct sb_rule sb_pgp[] = {
 	/* GPGME: a child per operation, its pipes, its end */
@@ -704,6 +716,51 @@ static const struct sb_rule sb_pgp[] = {
 	{ .name = "mlock" },
 	/* pgp_disc.c: the index, written to index.tmp and renamed */
 	{ .name = "renameat" },
+	/*
+	 * The signing key's gpg-agent (pgp_agent.c).  We bind and listen on
+	 * its socket (AF_UNIX only, above; Landlock: in /signing only) and
+	 * tie it to our life before its exec.
+	 */
+	{ .name = "bind" },
+	{ .name = "listen" },
+	{ .name = "prctl", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_EQ, PR_SET_PDEATHSIG, 0 } } },
+	{ .name = "getppid" },		/* did we end before it was set? */
+	/* gpg-agent: not dumpable (its secret memory) */
+	{ .name = "prctl", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_EQ, PR_SET_DUMPABLE, 0 } } },
+	/* gpg-agent: gpg's connections, and who is on the other end */
+	{ .name = "accept" },
+	{ .name = "accept4" },		/* not seen: libassuan may use it */
+	{ .name = "getsockname" },
+	{ .name = "getsockopt", .nargs = 2,
+	    .arg = { { 1, SCMP_CMP_EQ, SOL_SOCKET, 0 },
+	    { 2, SCMP_CMP_EQ, SO_PEERCRED, 0 } } },
+	{ .name = "pselect6" },		/* gpg-agent: its main loop */
+	/* gpg-agent: it watches its home, to end when its socket goes */
+	{ .name = "inotify_init" },
+	{ .name = "inotify_init1" },	/* not seen: glibc may use it */
+	{ .name = "inotify_add_watch" },
+	{ .name = "getdents64" },	/* gpg-agent: its folders, its fds */
+	/* gpg-agent makes private-keys-v1.d 0700: EROFS here (read-only) */
+	{ .name = "chmod" },
+	{ .name = "rt_sigaction", .nargs = 1,	/* gpg-agent's SIGCONT */
+	    .arg = { { 0, SCMP_CMP_MASKED_EQ, SB_INT_MASK, SIGCONT } } },
+	/*
+	 * gpg-agent's threads (nPth): SB_THREAD_RULES but for what is
+	 * above already (set_robust_list, rseq, exit); clone3 gets
+	 * ENOSYS (.threads).
+	 */
+	{ .name = "clone", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD } } },
+	{ .name = "rt_sigaction", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_MASKED_EQ, SB_INT_MASK, 32 } } },
+	{ .name = "rt_sigaction", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_MASKED_EQ, SB_INT_MASK, 33 } } },
+	{ .name = "madvise", .nargs = 1,
+	    .arg = { { 2, SCMP_CMP_EQ, MADV_DONTNEED, 0 } } },
+	{ .name = "sched_getaffinity", .nargs = 1,
+	    .arg = { { 0, SCMP_CMP_EQ, 0, 0 } } },
 	SB_SODIUM_RULES
 };
 /* the encrypted copy is written to a memfd: a file for RLIMIT_FSIZE */
@@ -825,7 +882,8 @@ static const struct sb_role {
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
 	    .extra = sb_pgp, .nextra = SB_NITEMS(sb_pgp),
 	    .paths = sb_pgp_paths, .npaths = SB_NITEMS(sb_pgp_paths),
-	    .rlimits = sb_rl_pgp, .nrlimits = SB_NITEMS(sb_rl_pgp) },
+	    .rlimits = sb_rl_pgp, .nrlimits = SB_NITEMS(sb_rl_pgp),
+	    .threads = 1 },	/* gpg-agent's */
 	[ROLE_MTA] = { .name = "mta",
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
 	    .extra = sb_mta, .nextra = SB_NITEMS(sb_mta),

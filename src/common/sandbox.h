@@ -104,10 +104,19 @@ int	jail_mail_root(const char *mailroot, const char *mail_dir);
  * mount namespace whose root is a read-only tmpfs on mailroot holding
  * /usr (read-only, nosuid, nodev: gpg and its libraries), the links
  * /bin, /lib and /lib64 into it (a merged-/usr system), /dev/null (GPGME
- * gives it to gpg) and the keyring folder at /gnupg (read-only, noexec).
- * -1 with errno on any failure.
+ * gives it to gpg), the keyring folder at /gnupg (read-only, noexec) and
+ * the signing home of jail_pgp_signing.  -1 with errno on any failure.
  */
-int	jail_pgp(const char *mailroot, const char *keyring_dir);
+int	jail_pgp(const char *mailroot, const char *keyring_dir, uid_t uid,
+	    gid_t gid);
+/*
+ * jail_sign.c, for jail_pgp: a tmpfs of uid:gid at mailroot/signing
+ * holding gpg.conf, and when DATA_DIR/keys/signing ("../signing" from
+ * the cwd, the keyring folder; root's, not writable by others) exists,
+ * that folder read-only at mailroot/signkey and links to its pubring.kbx
+ * and private-keys-v1.d.  0 (with or without a key), -1 with errno.
+ */
+int	jail_pgp_signing(const char *mailroot, uid_t uid, gid_t gid);
 
 /*
  * Before sandbox_enter: the role may connect to this TCP port (Landlock

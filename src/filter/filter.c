@@ -402,7 +402,7 @@ filter_rcpt(struct service_session *ss, struct ipc_msg *msg)
 	ipc_add_u32(out, (uint32_t)pr.v.pgp);
 	ipc_add_u32(out, (pr.v.protect_subject ? PGP_F_PROTECT_SUBJECT : 0) |
 	    (pr.v.encrypt_to_sender ? PGP_F_TO_SENDER : 0) |
-	    (pr.v.wkd ? PGP_F_WKD : 0));
+	    (pr.v.wkd ? PGP_F_WKD : 0) | (pr.v.sign ? PGP_F_SIGN : 0));
 	(void)ipc_chan_send(ss->chan, out);
 	return 0;
 }

@@ -3,21 +3,28 @@
  * pgp.c - the pgp service: for an smtp session, whether a recipient has
  * a usable OpenPGP key (the policy's "pgp required", at RCPT), and that
  * recipient's copy of a message encrypted to its key as RFC 3156
- * PGP/MIME (pgp_mime.c), before it is stored or queued.  One GPGME
- * context lives as long as the process; each operation runs gpg, which
- * needs no agent (public keys only: gpg.conf says no-autostart).
+ * PGP/MIME (pgp_mime.c), before it is stored or queued; under the
+ * policy's "sign yes", signed with the organization's key too, or only
+ * signed (multipart/signed, pgp_sign.c) when it is not encrypted.  One
+ * GPGME context lives as long as the process; each operation runs gpg,
+ * which needs no agent for the keyring (public keys only: gpg.conf says
+ * no-autostart).  The signing key has a second context and its own
+ * gpg-agent, our child (pgp_agent.c), when DATA_DIR/keys/signing holds
+ * a key.
  *
  * Process:  pgp (user _sp_pgp; jail_pgp: a private mount namespace with
  *           /usr, /dev/null and the keyring DATA_DIR/keys/gnupg at
- *           /gnupg, read-only; sandbox ROLE_PGP: the one role that may
- *           exec, and only gpg).
+ *           /gnupg, read-only, the signing home at /signing; sandbox
+ *           ROLE_PGP: the one role that may exec, and only gpg and
+ *           gpg-agent).
  * Trust:    requests come from smtp sessions (untrusted): addresses are
  *           bounded and checked (pgp_key_for), the message memfd's seals
  *           are checked before it is read; the message itself is parsed
  *           by GMime only.  The keyring is the administrator's
  *           (sealpostctl key import), read-only here.
  * Limits:   PGP_MSG_MAX per message.
- * See also: pgp_keys.c (which key), pgp_mime.c, docs/design.md.
+ * See also: pgp_keys.c (which key), pgp_mime.c, pgp_sign.c, pgp_agent.c,
+ *           docs/design.md.
  */
 #include "config.h"
 
@@ -49,10 +56,15 @@
 #include "pgp_keys.h"
 #include "pgp_mime.h"
 #include "pgp_learn.h"
+#include "pgp_sign.h"
+#include "buf.h"
+#include "mta_7bit.h"
 #include "banned.h"
 
 #define PGP_MSG_MAX	((size_t)64 * 1024 * 1024)
 #define PGP_HOME	"/gnupg"		/* in the jail */
+#define PGP_SIGN_HOME	"/signing"		/* jail_pgp's tmpfs */
+#define PGP_COPY_MAX	((size_t)256 * 1024 * 1024)	/* a signed copy */
 #define PGP_GPG		"/usr/bin/gpg"
 /*
  * Seconds one operation may take.  GPGME spins for ever when gpg dies
@@ -67,6 +79,29 @@ static gpgme_ctx_t	ctx;
 /* the master's channel to the mta (WKD lookups, pgp_learn.c), used
  * blocking, outside the event loop; -1 none */
 int			pgp_mta_fd = -1;
+static gpgme_ctx_t	sctx;		/* the signing key's; NULL: none */
+static char		sign_fpr[64];
+static int		sign_warned;
+
+/* pgp_agent_sign, and whether gpg failed (not the message): PGP_TEMP */
+struct pgp_sign_arg {
+	gpgme_ctx_t	ctx;
+	int		failed;
+};
+
+static int
+pgp_sign_cb(void *arg, const unsigned char *data, size_t len,
+    struct buf *sig, char *micalg, size_t micalglen, char *err,
+    size_t errlen)
+{
+	struct pgp_sign_arg	*sa = arg;
+
+	if (pgp_agent_sign(sa->ctx, data, len, sig, micalg, micalglen, err,
+	    errlen) == 0)
+		return 0;
+	sa->failed = 1;
+	return -1;
+}
 
 /* SIGALRM: an operation outlived PGP_WATCHDOG.  Async-signal-safe only. */
 static void
@@ -217,6 +252,90 @@ pgp_lookup(struct service_session *ss, struct ipc_msg *msg)
 	return 0;
 }
 
+/*
+ * The copy signed, not encrypted (PGP_SIGNED, the sealed memfd in
+ * *out_r), or PGP_ALREADY (signed or encrypted by the sender: as it is),
+ * or PGP_NO_KEY when the message cannot be signed as it is (a reason in
+ * err: it goes unsigned), or PGP_TEMP when gpg failed.
+ */
+static uint32_t
+pgp_sign_only(int fd, size_t size, int *out_r, char *err, size_t errlen)
+{
+	struct pgp_sign_arg	 sa = { sctx, 0 };
+	struct pgp_signer	 signer = { pgp_sign_cb, &sa };
+	struct buf		*b;
+	unsigned char		*in;
+	uint32_t		 result = PGP_TEMP;
+	int			 r, out = -1;
+
+	*out_r = -1;
+	err[0] = '\0';
+	in = xmalloc(size + 1);
+	b = buf_new(PGP_COPY_MAX);
+	if (memfd_read(fd, in, size) == -1)
+		snprintf(err, errlen, "cannot read the message");
+	else if ((r = pgp_sign_mime(&signer, in, size, b, err, errlen)) == 1)
+		result = PGP_ALREADY;
+	else if (r == -1)
+		result = sa.failed ? PGP_TEMP : PGP_NO_KEY;
+	else if ((out = memfd_new("pgp")) == -1 ||
+	    memfd_append(out, b->data, b->len) == -1 || memfd_seal(out) == -1)
+		snprintf(err, errlen, "memfd: %s", strerror(errno));
+	else {
+		result = PGP_SIGNED;
+		*out_r = out;
+		out = -1;
+	}
+	if (out != -1)
+		close(out);
+	buf_free(&b);
+	free(in);
+	return result;
+}
+
+/* A copy to sign with no signing key: once at warning, then debug. */
+static void
+pgp_sign_missing(struct service_session *ss)
+{
+	if (!sign_warned)
+		log_warnx("%016" PRIx64 " pgp event=sign result=unsigned "
+		    "reason=\"no signing key (sealpostctl key import "
+		    "--signing)\"", ss->connid);
+	else
+		log_debug("%016" PRIx64 " pgp event=sign result=unsigned "
+		    "reason=no-key", ss->connid);
+	sign_warned = 1;
+}
+
+/* "sign yes" and no key to encrypt to: the copy signed only. */
+static int
+pgp_sign_reply(struct service_session *ss, struct ipc_msg *msg,
+    size_t size)
+{
+	uint32_t	result;
+	char		err[256], esc[128];
+	int		out;
+
+	alarm(PGP_WATCHDOG);
+	result = pgp_sign_only(msg->fd, size, &out, err, sizeof(err));
+	alarm(0);
+	if (result == PGP_SIGNED)
+		log_info("%016" PRIx64 " pgp event=sign result=signed "
+		    "size=%zu key=%s", ss->connid, size, sign_fpr);
+	else if (result == PGP_ALREADY)
+		log_info("%016" PRIx64 " pgp event=sign result=already-signed "
+		    "size=%zu", ss->connid, size);
+	else
+		log_warnx("%016" PRIx64 " pgp event=sign result=%s size=%zu "
+		    "reason=%s", ss->connid, result == PGP_TEMP ? "error" :
+		    "unsigned", size, log_esc(esc, sizeof(esc), err,
+		    strlen(err)));
+	pgp_reply(ss, IMSG_PGP_ENCRYPT, msg->hdr.id, result,
+	    result == PGP_SIGNED ? sign_fpr : "", out);
+	ipc_msg_clear(msg);
+	return 0;
+}
+
 static int
 pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 {
@@ -228,7 +347,7 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 	uint32_t	 flags, result;
 	size_t		 size;
 	long		 ms;
-	int		 r, out = -1;
+	int		 r, out = -1, sign;
 
 	if (msg->fd == -1 || ipc_get_str(msg, &rcpt, 320) == -1 ||
 	    ipc_get_u32(msg, &flags) == -1 ||
@@ -238,11 +357,29 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 	/* SECURITY: only a sealed memfd: what we encrypt is what was sent */
 	if (memfd_check_sealed(msg->fd, PGP_MSG_MAX, &size) == -1)
 		return -1;
+	sign = (flags & PGP_F_SIGN) != 0;
+	if (sign && sctx == NULL) {
+		pgp_sign_missing(ss);
+		sign = 0;
+	}
+	/* "pgp never": signed only, or the original */
+	if (rcpt[0] == '\0') {
+		if (sign)
+			return pgp_sign_reply(ss, msg, size);
+		pgp_reply(ss, IMSG_PGP_ENCRYPT, msg->hdr.id, PGP_NO_KEY,
+		    "not encrypted", -1);
+		ipc_msg_clear(msg);
+		return 0;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	alarm(PGP_WATCHDOG);
 	r = pgp_choose(rcpt, flags, &key, &src, why, sizeof(why));
 	if (r == 2)
 		r = 0;		/* "pgp required" defers: smtp_copy */
+	if (r == 0 && sign) {
+		alarm(0);
+		return pgp_sign_reply(ss, msg, size);
+	}
 	if (r == 0) {
 		/*
 		 * Most copies: debug only.  SECURITY: no reason (it may name
@@ -277,11 +414,15 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 			snprintf(err, sizeof(err), "memfd: %s",
 			    strerror(errno));
 		else {
-			/* a learnt key: gpg sees every keyring at once */
-			r = pgp_mime_encrypt(strcmp(src, "admin") != 0 ||
-			    (skey != NULL && strcmp(ssrc, "admin") != 0) ?
-			    learn_ctx_all() : ctx, key, skey, buf, size,
-			    (flags & PGP_F_PROTECT_SUBJECT) != 0, out, err,
+			/*
+			 * signed too: the signing context sees every keyring;
+			 * a learnt key: so does learn_ctx_all's
+			 */
+			r = pgp_mime_encrypt(sign ? sctx :
+			    strcmp(src, "admin") != 0 || (skey != NULL &&
+			    strcmp(ssrc, "admin") != 0) ? learn_ctx_all() : ctx,
+			    key, skey, buf, size,
+			    (flags & PGP_F_PROTECT_SUBJECT) != 0, sign, out, err,
 			    sizeof(err));
 			if (r == 0 && memfd_seal(out) == 0)
 				result = PGP_ENCRYPTED;
@@ -305,13 +446,13 @@ pgp_encrypt(struct service_session *ss, struct ipc_msg *msg)
 		    log_esc(esc, sizeof(esc), err, strlen(err)));
 	else
 		log_info("%016" PRIx64 " pgp event=encrypt result=%s size=%zu "
-		    "key=%s%s%s source=%s ms=%ld%s", ss->connid,
+		    "key=%s%s%s source=%s ms=%ld%s%s%s", ss->connid,
 		    result == PGP_ENCRYPTED ? "encrypted" : "already-encrypted",
-		    size, key->subkeys->fpr, skey != NULL ?
-		    " sender_key=" : "",
-		    skey != NULL ? skey->subkeys->fpr : "", src, ms,
+		    size, key->subkeys->fpr, skey != NULL ? " sender_key=" :
+		    "", skey != NULL ? skey->subkeys->fpr : "", src, ms,
 		    (flags & PGP_F_PROTECT_SUBJECT) ? " protect-subject=yes" :
-		    "");
+		    "", sign && result == PGP_ENCRYPTED ? " signed_by=" : "",
+		    sign && result == PGP_ENCRYPTED ? sign_fpr : "");
 	if (result != PGP_ENCRYPTED && out != -1) {
 		close(out);
 		out = -1;
@@ -410,6 +551,7 @@ pgp_preload(const struct child_args *a)
 
 	(void)a;
 	g_mime_init();
+	mta_7bit_init();
 	tzset();
 	if (gpgme_check_version(NULL) == NULL)
 		fatalx("pgp: gpgme_check_version");
@@ -420,11 +562,13 @@ pgp_preload(const struct child_args *a)
 		fatalx("pgp: %s", err);
 }
 
-/* After the sandbox: the watchdog's handler. */
+/* After the sandbox: the watchdog's handler, the signing key's agent. */
 static void
 pgp_init(struct event_base *base)
 {
 	struct sigaction	sa;
+
+	char			err[256], esc[512];
 
 	(void)base;
 	memset(&sa, 0, sizeof(sa));
@@ -432,6 +576,20 @@ pgp_init(struct event_base *base)
 	sigfillset(&sa.sa_mask);
 	if (sigaction(SIGALRM, &sa, NULL) == -1)
 		fatal("pgp: sigaction");
+	/*
+	 * The signing key, when there is one: its agent starts now, in the
+	 * sandbox.  A failure leaves copies unsigned (logged), never
+	 * undelivered.
+	 */
+	alarm(PGP_WATCHDOG);
+	sctx = pgp_agent_start(PGP_SIGN_HOME, sign_fpr, sizeof(sign_fpr), err,
+	    sizeof(err));
+	alarm(0);
+	if (sctx != NULL)
+		log_info("pgp event=signing-key result=ready key=%s", sign_fpr);
+	else if (err[0] != '\0')
+		log_warnx("pgp event=signing-key result=error reason=%s",
+		    log_esc(esc, sizeof(esc), err, strlen(err)));
 	learn_init();
 }
 

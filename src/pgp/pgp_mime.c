@@ -122,8 +122,8 @@ pgp_protect(GMimeMessage *msg, GMimeObject *part)
 
 int
 pgp_mime_encrypt(gpgme_ctx_t ctx, gpgme_key_t key, gpgme_key_t also,
-    const unsigned char *msg, size_t len, int protect_subject, int out_fd,
-    char *err, size_t errlen)
+    const unsigned char *msg, size_t len, int protect_subject, int sign,
+    int out_fd, char *err, size_t errlen)
 {
 	GMimeStream			*in = NULL, *plain = NULL, *out = NULL;
 	GMimeParser			*parser = NULL;
@@ -172,8 +172,13 @@ pgp_mime_encrypt(gpgme_ctx_t ctx, gpgme_key_t key, gpgme_key_t also,
 		goto done;
 	}
 	gpgme_set_armor(ctx, 1);
-	ge = gpgme_op_encrypt(ctx, keys, GPGME_ENCRYPT_ALWAYS_TRUST, din,
-	    dout);
+	/* RFC 3156 6.2: signed and encrypted in one OpenPGP message */
+	if (sign)
+		ge = gpgme_op_encrypt_sign(ctx, keys,
+		    GPGME_ENCRYPT_ALWAYS_TRUST, din, dout);
+	else
+		ge = gpgme_op_encrypt(ctx, keys, GPGME_ENCRYPT_ALWAYS_TRUST,
+		    din, dout);
 	gpgme_set_armor(ctx, 0);
 	if (ge != 0) {
 		snprintf(err, errlen, "gpg: %s", gpgme_strerror(ge));

@@ -19,7 +19,9 @@ int	pgp_mime_has_armor(const unsigned char *msg, size_t len);
 
 /*
  * Encrypt msg to key (and to also, when not NULL: the sender's key) with
- * ctx (armored, always-trust: the keyring holds
+ * ctx, and with sign also sign it with ctx's signing key (RFC 3156 6.2,
+ * one OpenPGP message signed and encrypted; ctx is then pgp_sign.c's)
+ * (armored, always-trust: the keyring holds
  * only what the administrator imported) and write the whole new message
  * to out_fd: the original header fields, every one in place (Subject as
  * "..." with protect_subject), with the top-level MIME part replaced by
@@ -36,7 +38,7 @@ int	pgp_mime_has_armor(const unsigned char *msg, size_t len);
  */
 int	pgp_mime_encrypt(gpgme_ctx_t ctx, gpgme_key_t key,
 	    gpgme_key_t also, const unsigned char *msg, size_t len,
-	    int protect_subject,
+	    int protect_subject, int sign,
 	    int out_fd, char *err, size_t errlen);
 
 #endif

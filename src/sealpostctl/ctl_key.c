@@ -121,14 +121,18 @@ ck_usage(void)
 	    "       sealpostctl [-c file] key published\n"
 	    "       sealpostctl [-c file] key pending [accept|reject ADDRESS]\n"
 	    "       sealpostctl [-c file] key discovered\n"
-	    "       sealpostctl [-c file] key forget ADDRESS\n");
+	    "       sealpostctl [-c file] key forget ADDRESS\n"
+	    "       sealpostctl [-c file] key import --signing FILE|-\n"
+	    "       sealpostctl [-c file] key signing\n"
+	    "       sealpostctl [-c file] key export --signing\n"
+	    "       sealpostctl [-c file] key remove --signing\n");
 	return 2;
 }
 
 /* ---- temporary homes ------------------------------------------------ */
 
 /* Remove what dfd holds, depth levels down at most; symlinks unlinked. */
-static void
+void
 ck_rmtree(int dfd, int depth)
 {
 	DIR		*d;
@@ -158,7 +162,7 @@ ck_rmtree(int dfd, int depth)
 }
 
 /* gpgconf --homedir HOME --kill gpg-agent: whatever gpg started there. */
-static void
+void
 ck_kill_agent(const char *home)
 {
 	gpgme_engine_info_t	 e;
@@ -578,7 +582,7 @@ ck_key_addressed(gpgme_key_t key)
 }
 
 /* FILE or - into a buffer of at most CK_FILE_MAX bytes. */
-static int
+int
 ck_read_input(const char *arg, const char *shown, char **buf_r,
     size_t *len_r)
 {
@@ -2311,6 +2315,9 @@ ctl_key_main(const char *conffile, int argc, char **argv)
 
 	if (argc < 2)
 		return ck_usage();
+	/* the signing key: ctl_key_sign.c */
+	if (ctl_key_sign_is_command(argc, argv))
+		return ctl_key_sign_main(conffile, argc, argv);
 	cmd = argv[1];
 	arg = argc > 2 ? argv[2] : NULL;
 	if (strcmp(cmd, "import") == 0 || strcmp(cmd, "show") == 0 ||

@@ -333,11 +333,13 @@ smtp_quota(struct smtp *sm, uint64_t account, uint64_t bytes, int release)
 
 /*
  * The copy for recipient r: encrypted to its OpenPGP key when it has a
- * usable one and its policy is not "pgp never" (the pgp service), else
- * the message as it is.  NULL with the copy in *fd_r (the caller's), or
- * the reply of the failure: plaintext never goes out in place of a copy
- * that should be encrypted ("pgp required" whose key went away since
- * RCPT, gpg failing).
+ * usable one and its policy is not "pgp never" (the pgp service), signed
+ * with the organization's key too under "sign yes" (signed only when it
+ * is not encrypted), else the message as it is.  *encrypted: a copy of
+ * its own (encrypted or signed).  NULL with the copy in *fd_r (the
+ * caller's), or the reply of the failure: plaintext never goes out in
+ * place of a copy that should be encrypted ("pgp required" whose key
+ * went away since RCPT, gpg failing).
  */
 static const char *
 smtp_copy(struct smtp *sm, const struct smtp_rcpt_ent *r, int *fd_r,
@@ -354,12 +356,13 @@ smtp_copy(struct smtp *sm, const struct smtp_rcpt_ent *r, int *fd_r,
 	*encrypted = false;
 	if ((fd = smtp_msgfd(sm)) == -1)
 		return "451 4.3.0 Local error, try again later";
-	if (r->pgp == SMTP_PGP_NEVER) {
+	if (r->pgp == SMTP_PGP_NEVER && !(r->pgp_flags & PGP_F_SIGN)) {
 		*fd_r = fd;
 		return NULL;
 	}
 	out = ipc_out_new(IMSG_PGP_ENCRYPT, 0, fd);
-	ipc_add_str(out, r->addr);
+	/* "pgp never" with "sign yes": no recipient, signed only */
+	ipc_add_str(out, r->pgp == SMTP_PGP_NEVER ? "" : r->addr);
 	/* the sender's key: only one who logged in is known to be it */
 	ipc_add_u32(out, r->pgp_flags & (sm->authed ? ~0U :
 	    ~(unsigned int)PGP_F_TO_SENDER));
@@ -367,13 +370,20 @@ smtp_copy(struct smtp *sm, const struct smtp_rcpt_ent *r, int *fd_r,
 	if (session_call(sm->s, SVC_PGP, out, &reply) == -1 ||
 	    ipc_get_u32(&reply, &result) == -1 ||
 	    ipc_get_str(&reply, &detail, 256) == -1 ||
-	    ipc_end(&reply) == -1 || result > PGP_TEMP ||
-	    (result == PGP_ENCRYPTED) != (reply.fd != -1)) {
+	    ipc_end(&reply) == -1 || result > PGP_SIGNED ||
+	    (result == PGP_ENCRYPTED || result == PGP_SIGNED) !=
+	    (reply.fd != -1)) {
 		ipc_msg_clear(&reply);
 		return "451 4.7.1 Message could not be encrypted, try again "
 		    "later";
 	}
-	if (result == PGP_ENCRYPTED) {
+	/* SECURITY: signed is not encrypted: "pgp required" still waits */
+	if (result == PGP_SIGNED && r->pgp == SMTP_PGP_REQUIRED) {
+		ipc_msg_clear(&reply);
+		return "451 4.7.1 The recipient's OpenPGP key is no longer "
+		    "usable, try again later";
+	}
+	if (result == PGP_ENCRYPTED || result == PGP_SIGNED) {
 		/* SECURITY: the bytes cannot change once we deliver them */
 		if (memfd_check_sealed(reply.fd, SMTP_COPY_MAX, &len) == -1) {
 			ipc_msg_clear(&reply);

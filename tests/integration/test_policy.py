@@ -93,7 +93,7 @@ class Policy(unittest.TestCase):
         self.assertIn('tls required (rule "legal-outbound", legal.policy:', out)
         # a forged sender on the MX listener gets nothing of it
         out = self.inst.ctl("policy", "explain", "--from", "me@legal.example.org").stdout
-        self.assertIn(b"tls opportunistic (defaults, default.policy:23)\n", out)
+        self.assertIn(b"tls opportunistic (defaults, default.policy:25)\n", out)
 
     def test_check_one_file(self):
         for name in ("default.policy", "strict.policy", "legal.policy"):

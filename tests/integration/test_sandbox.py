@@ -70,11 +70,14 @@ class Confinement:
             return
         if role == "pgp":
             # its own mount namespace: /usr for gpg, /dev/null, the
-            # keyring read-only at /gnupg, the merged-/usr links
+            # keyring read-only at /gnupg, the merged-/usr links; the
+            # signing home (no signing key here: its gpg.conf only)
             root = "/proc/%d/root/" % pid
             self.assertEqual(sorted(os.listdir(root)),
                              ["bin", "dev", "discovered", "gnupg", "lib", "lib64",
-                              "usr"], role)
+                              "signing", "signkey", "usr"], role)
+            self.assertEqual(os.listdir(root + "signing"), ["gpg.conf"])
+            self.assertEqual(os.listdir(root + "signkey"), [])
             self.assertEqual(os.listdir(root + "dev"), ["null"])
             self.assertEqual(sorted(os.listdir(root + "gnupg")),
                              ["gpg.conf", "pubring.kbx"])

@@ -68,6 +68,8 @@ class Keys:
         return m.group(1).decode() if m else "?"
 
     def close(self):
+        if not os.path.isdir(self.dir):
+            return          # closed already
         for h in set(self.homes.values()) | {os.path.join(self.dir, d)
                                              for d in os.listdir(self.dir)}:
             subprocess.run(["gpgconf", "--homedir", h, "--kill", "gpg-agent"],
