@@ -8,7 +8,7 @@
 #ifndef SP_IPC_TYPES_H
 #define SP_IPC_TYPES_H
 
-#define IPC_VERSION	19
+#define IPC_VERSION	20
 
 enum imsg_type {
 	IMSG_NONE = 0,
@@ -164,6 +164,14 @@ enum imsg_type {
 	IMSG_PGP_CTL,		/* u32 PGP_CTL_*, str address ("" for the
 				 * lists); reply: u32 ok, str text */
 
+	/* queue -> signer: DKIM-Signature fields for an outbound message
+	 * (the From field's domain, when the signer has keys for it) */
+	IMSG_SIGNER_SIGN,	/* u32 SIGNER_F_*; fd: the message, a sealed
+				 * memfd.  reply: u32 SIGNER_*, str the From
+				 * domain ("" unknown), str the fields to put
+				 * on top (SIGNER_SIGNED, CR LF ended) or why
+				 * not */
+
 	/* test hooks (--enable-test-hooks builds only) */
 	IMSG_AUTH_TEST_ACCOUNT,	/* master -> auth: str address, data password,
 				 * u64 account id */
@@ -245,6 +253,16 @@ enum imsg_type {
 #define QUEUE_CTL_HOLD		1	/* no attempt until released */
 #define QUEUE_CTL_RELEASE	2	/* back to the schedule, try now */
 #define QUEUE_CTL_DELETE	3	/* remove, no notification */
+
+/* IMSG_SIGNER_SIGN flags and results */
+#define SIGNER_F_8BIT_OK	0x01	/* sign 8-bit content as it is (it
+					 * cannot be made 7-bit) */
+#define SIGNER_SIGNED		0	/* the reply's fields sign it */
+#define SIGNER_NONE		1	/* no key for its domain, or not
+					 * signable: send it unsigned */
+#define SIGNER_8BIT		2	/* a key, but 8-bit content: make it
+					 * 7-bit, then ask again */
+#define SIGNER_TEMP		3	/* signing failed: try again later */
 
 /* IMSG_AUTH_LOGIN results */
 #define AUTH_RESULT_OK		0

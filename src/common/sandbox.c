@@ -368,6 +368,12 @@ static const struct sb_rule sb_smtp[] = {
 static const struct sb_rule sb_login[] = {
 	SB_SODIUM_RULES
 };
+/*
+ * signer: the service profile and no more; its keys were read and its
+ * sodium_malloc memory made before the sandbox, and signing (OpenSSL,
+ * libsodium) is memory and getrandom only.  The memfd is mmapped
+ * without PROT_EXEC, as every role may.
+ */
 /* A message may be up to this large in an smtp session's memfd. */
 static const struct sb_rlimit sb_rl_smtp[] = {
 	{ RLIMIT_NOFILE, 32 },
@@ -884,6 +890,9 @@ static const struct sb_role {
 	    .extra = sb_mta, .nextra = SB_NITEMS(sb_mta),
 	    .rlimits = sb_rl_service, .nrlimits = SB_NITEMS(sb_rl_service),
 	    .threads = 1 },
+	[ROLE_SIGNER] = { .name = "signer",
+	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
+	    .rlimits = sb_rl_service, .nrlimits = SB_NITEMS(sb_rl_service) },
 	[ROLE_CONTROL] = { .name = "control",
 	    .profile = sb_service, .nprofile = SB_NITEMS(sb_service),
 	    .extra = sb_control, .nextra = SB_NITEMS(sb_control),

@@ -35,6 +35,7 @@ enum sp_role {
 	ROLE_POP3_MAIL,		/* its INBOX as a POP3 maildrop, the same */
 	ROLE_PGP,		/* GPGME; the only role that execs (gpg) */
 	ROLE_MTA,		/* outbound SMTP: the one role with network */
+	ROLE_SIGNER,		/* DKIM keys: signs for the queue */
 	ROLE_MAX
 };
 

@@ -43,6 +43,7 @@ enum sp_service {
 	SVC_CONTROL,
 	SVC_PGP,
 	SVC_MTA,
+	SVC_SIGNER,
 	SVC_MAX
 };
 #define SP_FD_FIRST_FREE SP_FD_SVC(SVC_MAX)
@@ -60,7 +61,8 @@ enum sp_listener_kind {
 };
 /* Not a listener: the control service's channels to auth and deliver. */
 #define SP_KIND_CONTROL	SP_LISTEN_KIND_MAX
-/* Not a listener: the queue service's channels to mta, auth and deliver. */
+/* Not a listener: the queue service's channels to mta, auth, deliver and
+ * signer. */
 #define SP_KIND_QUEUE	(SP_LISTEN_KIND_MAX + 1)
 /* Not a listener: the pgp service's channel to the mta (WKD lookups). */
 #define SP_KIND_PGP	(SP_LISTEN_KIND_MAX + 2)

@@ -6,7 +6,8 @@
  * (queue_store.c) before it answers, and only then does the session say
  * 250.  The scheduler (queue_sched.c) then hands each message to the mta
  * service, retries, and sends notifications (queue_bounce.c); this file
- * is the service: its sessions, its channels to mta, auth and deliver
+ * is the service: its sessions, its channels to mta, auth, deliver and
+ * signer
  * (made by the master), and control's requests (sealpostctl queue).
  *
  * Process:  queue (user _sp_queue, DATA_DIR/queue at /mail in its jail,
@@ -41,6 +42,7 @@
 #include "service.h"
 #include "queue_store.h"
 #include "queue.h"
+#include "mta_7bit.h"
 #include "banned.h"
 
 #define QUEUE_MSG_MAX	((size_t)1 << 31)
@@ -193,6 +195,9 @@ queue_svc_dispatch(struct ipc_chan *chan, struct ipc_msg *msg, void *arg)
 	case IMSG_DELIVER_MSG:
 		local_reply(msg);
 		break;
+	case IMSG_SIGNER_SIGN:
+		sign_reply(msg);
+		break;
 	default:
 		fatalx("queue: unexpected message type %u from a service",
 		    msg->hdr.type);
@@ -211,6 +216,8 @@ queue_svc_closed(struct ipc_chan *chan, int reason, void *arg)
 	svc_chan[svc] = NULL;
 	if (svc == SVC_MTA)
 		sched_mta_lost();
+	else if (svc == SVC_SIGNER)
+		sign_lost();
 	else
 		local_lost();
 }
@@ -224,13 +231,15 @@ queue_master_msg(struct ipc_msg *msg)
 		return -1;
 	if (msg->fd == -1 || ipc_get_u32(msg, &svc) == -1 ||
 	    ipc_end(msg) == -1 || (svc != SVC_MTA && svc != SVC_AUTH &&
-	    svc != SVC_DELIVER))
+	    svc != SVC_DELIVER && svc != SVC_SIGNER))
 		return -1;
 	if (svc_chan[svc] != NULL) {
 		ipc_chan_free(svc_chan[svc]);
 		svc_chan[svc] = NULL;
 		if (svc == SVC_MTA)
 			sched_mta_lost();
+		else if (svc == SVC_SIGNER)
+			sign_lost();
 		else
 			local_lost();
 	}
@@ -276,6 +285,7 @@ queue_preload(const struct child_args *a)
 	if (queue_key_load(path, true, qsk, qpk, err,
 	    sizeof(err)) == -1)
 		fatalx("queue: %s", err);
+	mta_7bit_init();	/* GMime, before the jail (queue_sign.c) */
 }
 
 /* In the jail: the spool. */

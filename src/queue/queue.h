@@ -73,4 +73,18 @@ void	local_deliver(const char *rcpt, int bodyfd, uint64_t size,
 void	local_reply(struct ipc_msg *);
 void	local_lost(void);
 
+/* queue_sign.c: the message to send, DKIM-signed when the signer has a
+ * key for its From domain (made 7-bit first when it is 8-bit).  done
+ * (arg, result, fd, body8) later: SIGN_OK with fd (the caller's: the
+ * message to send, signed or not) and whether it is still 8-bit, or
+ * SIGN_LATER (no signer, a failure: try later) with fd -1.  bodyfd
+ * stays the caller's. */
+typedef void (*sign_cb)(void *arg, int result, int fd, int body8);
+#define SIGN_OK		0
+#define SIGN_LATER	1
+void	sign_message(int bodyfd, size_t size, int body8, sign_cb done,
+	    void *arg);
+void	sign_reply(struct ipc_msg *);
+void	sign_lost(void);
+
 #endif

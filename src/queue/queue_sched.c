@@ -71,6 +71,8 @@ struct qent {
 	int			 loaded;
 	struct queue_env	 env;		/* while loaded */
 	int			 bodyfd;
+	int			 sendfd;	/* signed (queue_sign.c), -1 */
+	int			 send8;		/* sendfd is 8-bit */
 	unsigned char		*failed_now;	/* per recipient */
 };
 TAILQ_HEAD(qent_list, qent);
@@ -102,6 +104,7 @@ static unsigned int	 inflight;	/* requests at the mta */
 static struct event	*ev_tick, *ev_kick;
 
 static void	finalize(struct qent *, int64_t now);
+static void	sign_then_send(struct qent *);
 
 static int64_t
 now_s(void)
@@ -129,6 +132,9 @@ ent_unload(struct qent *e)
 	if (e->bodyfd != -1)
 		close(e->bodyfd);
 	e->bodyfd = -1;
+	if (e->sendfd != -1)
+		close(e->sendfd);
+	e->sendfd = -1;
 	free(e->failed_now);
 	e->failed_now = NULL;
 }
@@ -152,6 +158,7 @@ ent_new(const char *id, int64_t created, int64_t next, int held, int warned)
 	e->held = held;
 	e->warned = warned;
 	e->bodyfd = -1;
+	e->sendfd = -1;
 	TAILQ_INSERT_TAIL(&ents, e, entry);
 	return e;
 }
@@ -345,13 +352,14 @@ req_send(struct qent *e, struct qdom *d, const size_t *idx, size_t n)
 	q->n = n;
 	memcpy(q->idx, idx, n * sizeof(idx[0]));
 	TAILQ_INSERT_TAIL(&reqs, q, entry);
-	if ((fd = dup(e->bodyfd)) == -1)
+	if ((fd = dup(e->sendfd != -1 ? e->sendfd : e->bodyfd)) == -1)
 		fatal("queue: dup");
 	out = ipc_out_new(IMSG_MTA_SEND, q->id, fd);
 	ipc_add_str(out, e->id);
 	ipc_add_str(out, d->name);
 	ipc_add_str(out, e->env.from);
-	ipc_add_u32(out, (uint32_t)e->env.body8);
+	ipc_add_u32(out, (uint32_t)(e->sendfd != -1 ? e->send8 :
+	    e->env.body8));
 	ipc_add_u32(out, (uint32_t)e->env.smtputf8);
 	ipc_add_u32(out, (uint32_t)e->env.ret);
 	ipc_add_str(out, e->env.envid);
@@ -372,6 +380,26 @@ req_send(struct qent *e, struct qdom *d, const size_t *idx, size_t n)
 	inflight++;
 }
 
+/* Room for an attempt at e now: the mta, and every domain it touches. */
+static int
+groups_room(struct qent *e, int64_t now)
+{
+	char	dom[QUEUE_ADDR_MAX + 1];
+	size_t	i;
+
+	if (queue_chan(SVC_MTA) == NULL || inflight >= INFLIGHT_MAX)
+		return 0;
+	/* every domain must have room: an attempt is all or nothing */
+	for (i = 0; i < e->env.nrcpts; i++) {
+		if (e->env.rcpts[i].state != QUEUE_RCPT_PENDING)
+			continue;
+		rcpt_domain(e->env.rcpts[i].addr, dom, sizeof(dom));
+		if (!dom_open(dom_get(dom), now))
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * The recipients still waiting, by domain, to the mta.  0 sent, -1 not
  * now (a domain at its limit, or no mta): the entry waits a little,
@@ -385,16 +413,8 @@ send_groups(struct qent *e, int64_t now)
 	size_t		 i, j, n, idx[MTA_RCPTS_PER_REQ];
 	struct qdom	*d;
 
-	if (queue_chan(SVC_MTA) == NULL || inflight >= INFLIGHT_MAX)
+	if (!groups_room(e, now))
 		return -1;
-	/* every domain must have room: an attempt is all or nothing */
-	for (i = 0; i < e->env.nrcpts; i++) {
-		if (e->env.rcpts[i].state != QUEUE_RCPT_PENDING)
-			continue;
-		rcpt_domain(e->env.rcpts[i].addr, dom, sizeof(dom));
-		if (!dom_open(dom_get(dom), now))
-			return -1;
-	}
 	done = xcalloc(e->env.nrcpts, 1);
 	for (i = 0; i < e->env.nrcpts; i++) {
 		if (e->env.rcpts[i].state != QUEUE_RCPT_PENDING || done[i])
@@ -423,6 +443,43 @@ send_groups(struct qent *e, int64_t now)
 	return 0;
 }
 
+/* DKIM (queue_sign.c) done: send what it gave, or wait a little. */
+static void
+signed_done(void *arg, int result, int fd, int body8)
+{
+	struct qent	*e = arg;
+	int64_t		 now = now_s();
+
+	e->busy--;
+	if (e->deleted || result != SIGN_OK) {
+		if (fd != -1)
+			close(fd);
+		if (e->deleted)
+			finalize(e, now);
+		else {
+			ent_unload(e);
+			e->next = now + NO_MTA_WAIT;
+		}
+		return;
+	}
+	e->sendfd = fd;
+	e->send8 = body8;
+	if (send_groups(e, now) == -1) {
+		ent_unload(e);
+		e->next = now + (queue_chan(SVC_MTA) == NULL ? NO_MTA_WAIT :
+		    POSTPONE);
+	}
+}
+
+/* To the mta, signed first (no attempt counted while it waits). */
+static void
+sign_then_send(struct qent *e)
+{
+	e->busy++;
+	sign_message(e->bodyfd, (size_t)e->env.size, e->env.body8,
+	    signed_done, e);
+}
+
 static void
 local_done(void *arg, int result, const char *text)
 {
@@ -443,11 +500,7 @@ local_done(void *arg, int result, const char *text)
 		log_info("queue event=delivered id=%s to=local", e->id);
 		break;
 	case LOCAL_REMOTE:
-		if (send_groups(e, now) == 0)
-			return;
-		/* no room now: wait a little, no attempt counted */
-		ent_unload(e);
-		e->next = now + POSTPONE;
+		sign_then_send(e);
 		return;
 	default:
 		strlcpy(q->diag, text, sizeof(q->diag));
@@ -515,11 +568,14 @@ start(struct qent *e, int64_t now)
 		    local_done, e);
 		return;
 	}
-	if (send_groups(e, now) == -1) {
+	/* no signing (queue_sign.c) while there is no room to send */
+	if (!groups_room(e, now)) {
 		ent_unload(e);
 		e->next = now + (queue_chan(SVC_MTA) == NULL ? NO_MTA_WAIT :
 		    POSTPONE);
+		return;
 	}
+	sign_then_send(e);
 }
 
 /*

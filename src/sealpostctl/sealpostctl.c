@@ -35,6 +35,7 @@
 #include "ctl_client.h"
 #include "ctl_quarantine.h"
 #include "ctl_key.h"
+#include "ctl_dkim.h"
 #include "banned.h"
 
 #ifndef SP_SYSCONFDIR
@@ -50,7 +51,7 @@ usage(void)
 	    "       sealpostctl [-c file | -s socket] deliver ADDRESS "
 	    "< message\n"
 	    "       sealpostctl [-c file] domain|user|alias|recovery|store|"
-	    "queue|policy|quarantine ... "
+	    "queue|policy|quarantine|dkim ... "
 	    "(sealpostctl(8))\n");
 	exit(2);
 }
@@ -187,6 +188,8 @@ main(int argc, char **argv)
 		return ctl_key_learnt_op(conffile, sock, argc, argv);
 	if (argc >= 1 && ctl_key_is_command(argv[0]))
 		return ctl_key_main(conffile, argc, argv);
+	if (argc >= 1 && ctl_dkim_is_command(argv[0]))
+		return ctl_dkim_main(conffile, argc, argv);
 	if (argc >= 1 && ctl_quarantine_is_command(argv[0]))
 		return ctl_quarantine_main(conffile, sock, argc, argv);
 	if (!(argc == 1 && (strcmp(argv[0], "status") == 0 ||

@@ -43,6 +43,10 @@ const struct proc_spec proctab_services[SVC_MAX] = {
 	 * its only peer is the queue (service_link) */
 	[SVC_MTA] = { .name = "mta", .binary = "sealpost-mta",
 	    .user = "_sp_mta", .role = ROLE_MTA },
+	/* DKIM: reads DATA_DIR/keys/dkim before its jail; its only peer
+	 * is the queue; a reload restarts it (new keys) */
+	[SVC_SIGNER] = { .name = "signer", .binary = "sealpost-signer",
+	    .user = "_sp_sign", .role = ROLE_SIGNER, .data_dir = 1 },
 };
 
 /*
@@ -60,6 +64,8 @@ const struct proc_link proctab_links[] = {
 	{ SVC_QUEUE, SVC_MTA },
 	{ SVC_QUEUE, SVC_AUTH },
 	{ SVC_QUEUE, SVC_DELIVER },
+	/* DKIM-Signature fields for outbound mail */
+	{ SVC_QUEUE, SVC_SIGNER },
 	/* sealpostctl key pending|discovered */
 	{ SVC_CONTROL, SVC_PGP },
 	/* Web Key Directory lookups: the mta is the one that reaches out */

@@ -269,6 +269,9 @@ master_reload(struct master *m, char *err, size_t errlen)
 			if (m->services[out[i]].pid > 0)
 				(void)kill(m->services[out[i]].pid, SIGTERM);
 	}
+	/* DKIM keys are read only at start: a new signer sees new keys */
+	if (m->services[SVC_SIGNER].pid > 0)
+		(void)kill(m->services[SVC_SIGNER].pid, SIGTERM);
 	return 0;
 refused:
 	if (tls_fd != -1)

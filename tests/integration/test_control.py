@@ -43,7 +43,8 @@ class Control(unittest.TestCase):
             st = self.inst.status()
             self.assertEqual(st["pid"], self.inst.master_pid)
             self.assertEqual({s["name"] for s in st["services"]},
-                             {"auth", "filter", "deliver", "queue", "mta", "control", "pgp"})
+                             {"auth", "filter", "deliver", "queue", "mta", "signer",
+                              "control", "pgp"})
             for s in st["services"]:
                 self.assertGreater(s["pid"], 0)
                 self.assertEqual(s["restarts"], 0)

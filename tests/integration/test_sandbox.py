@@ -25,7 +25,7 @@ HOOKS = os.path.exists(os.path.join(BUILD, "config.h")) and \
 
 ROLE_USER = {"auth": "_sp_auth", "filter": "_sp_filter", "deliver": "_sp_deliver",
              "queue": "_sp_queue", "control": "_sp_ctl", "pgp": "_sp_pgp",
-             "mta": "_sp_mta",
+             "mta": "_sp_mta", "signer": "_sp_sign",
              "smtp": "_sp_smtp",
              "imap-login": "_sp_login", "pop3-login": "_sp_login"}
 SESSION_ROLE = {"smtp": "smtp", "submission": "smtp", "submissions": "smtp",

@@ -403,14 +403,21 @@ class Rspamd:
     DBDIR is cached in CACHE/rspamd-db: a cold start compiles hyperscan
     databases for ~20 s, a warm one takes under a second."""
 
-    def __init__(self):
+    def __init__(self, dns=None, conf=None):
+        """dns: a DnsServer (started or not) to resolve through instead of
+        one of its own (a test that serves DKIM or SPF records); the
+        caller starts and stops it.  conf: more configuration files,
+        {"local.d/NAME": text}."""
+        self.conf = dict(conf or {})
         self.tmp = tempfile.mkdtemp(prefix="sp-rspamd-", dir="/tmp")
-        self.dns = None
+        self.own_dns = dns is None
+        self.dns = dns
         self.proc = None
         self.port = None
 
     def start(self, timeout=90):
-        self.dns = DnsServer().start()
+        if self.own_dns:
+            self.dns = DnsServer().start()
         self.port = free_port()
         ctl = free_port()
         local = os.path.join(self.tmp, "local")
@@ -429,6 +436,7 @@ class Rspamd:
             "local.d/options.inc": 'dns {\n nameserver = ["127.0.0.1:%d"];\n}\n' % self.dns.port,
             "local.d/fuzzy_check.conf": "enabled = false;\n",
         }
+        files.update(self.conf)
         for name, text in files.items():
             with open(os.path.join(local, name), "w") as f:
                 f.write(text)
@@ -474,7 +482,7 @@ class Rspamd:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.dns:
+        if self.dns and self.own_dns:
             self.dns.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
