@@ -266,12 +266,10 @@ master_reload(struct master *m, char *err, size_t errlen)
 		log_info("reload: new outbound settings: restarting the queue "
 		    "and the mta");
 		for (i = 0; i < 2; i++)
-			if (m->services[out[i]].pid > 0)
-				(void)kill(m->services[out[i]].pid, SIGTERM);
+			service_restart(m, out[i]);
 	}
 	/* DKIM keys are read only at start: a new signer sees new keys */
-	if (m->services[SVC_SIGNER].pid > 0)
-		(void)kill(m->services[SVC_SIGNER].pid, SIGTERM);
+	service_restart(m, SVC_SIGNER);
 	return 0;
 refused:
 	if (tls_fd != -1)

@@ -101,6 +101,8 @@ struct service {
 	unsigned int		 restarts;
 	time_t			 started;
 	int			 backoff;	/* seconds before next start */
+	int			 restart_asked;	/* we sent it SIGTERM to start
+						   it again (a reload) */
 	struct event		*ev_restart;
 	char			 sandbox[64];	/* level it reported */
 	struct pending_list	 pending;	/* channels to hand over */
@@ -205,6 +207,12 @@ int	service_reaped(struct master *, pid_t, int status);
  * the old one finishes those it has (IMSG_MASTER_RETIRE).
  */
 void	service_renew(struct master *, enum sp_service);
+/*
+ * SIGTERM to the service, which then starts again at once: logged as a
+ * restart asked for (a reload), not as a failure.  Nothing when it is
+ * not running (it starts on its own schedule).
+ */
+void	service_restart(struct master *, enum sp_service);
 /* Give a service its end of a new session channel (closes fd). */
 void	service_attach_session(struct master *, enum sp_service, uint64_t id,
 	    enum sp_listener_kind, const char *client, int fd);

@@ -524,6 +524,18 @@ service_takeover(struct service *n)
 }
 
 void
+service_restart(struct master *m, enum sp_service id)
+{
+	struct service	*s = &m->services[id];
+
+	if (s->pid <= 0 || s->restart_asked)
+		return;
+	s->restart_asked = 1;
+	if (kill(s->pid, SIGTERM) == -1)
+		s->restart_asked = 0;
+}
+
+void
 service_renew(struct master *m, enum sp_service id)
 {
 	struct service	*s = &m->services[id], *n;
@@ -619,6 +631,16 @@ service_reaped(struct master *m, pid_t pid, int st)
 	up = time(NULL) - s->started;
 	if (up >= SERVICE_STABLE)
 		s->backoff = 1;
+	if (s->restart_asked) {
+		/* service_restart's: not a failure, no backoff */
+		s->restart_asked = 0;
+		log_info("service %s pid=%ld ended for a restart", s->spec->name,
+		    (long)pid);
+		tv.tv_sec = 0;
+		tv.tv_usec = 0;
+		evtimer_add(s->ev_restart, &tv);
+		return 1;
+	}
 	if (WIFSIGNALED(st))
 		log_warnx("service %s died pid=%ld signal=%d after %llds: "
 		    "restarting in %ds", s->spec->name, (long)pid,
