@@ -60,8 +60,10 @@ class AutocryptBase:
 
     @classmethod
     def tearDownClass(cls):
-        cls.inst.finish()
-        cls.keys.close()
+        try:
+            cls.inst.finish()
+        finally:
+            cls.keys.close()
 
     def submit(self, user, msg, mail_from=None, rcpts=("bob@example.test",)):
         with smtplib.SMTP("127.0.0.1", self.inst.port("submission"),

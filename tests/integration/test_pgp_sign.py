@@ -81,8 +81,10 @@ class SignBase:
 
     @classmethod
     def tearDownClass(cls):
-        cls.inst.finish()
-        cls.keys.close()
+        try:
+            cls.inst.finish()
+        finally:
+            cls.keys.close()
 
     def send(self, rcpt, msg):
         with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=60) as s:
