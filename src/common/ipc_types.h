@@ -8,7 +8,7 @@
 #ifndef SP_IPC_TYPES_H
 #define SP_IPC_TYPES_H
 
-#define IPC_VERSION	20
+#define IPC_VERSION	21
 
 enum imsg_type {
 	IMSG_NONE = 0,
@@ -263,6 +263,9 @@ enum imsg_type {
 #define SIGNER_8BIT		2	/* a key, but 8-bit content: make it
 					 * 7-bit, then ask again */
 #define SIGNER_TEMP		3	/* signing failed: try again later */
+#define SIGNER_NO_KEYS		4	/* it holds no key at all: send it
+					 * unsigned, and do not ask again
+					 * until the signer is linked anew */
 
 /* IMSG_AUTH_LOGIN results */
 #define AUTH_RESULT_OK		0

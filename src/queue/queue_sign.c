@@ -61,6 +61,8 @@ TAILQ_HEAD(sreq_list, sreq);
 
 static struct sreq_list	 sreqs = TAILQ_HEAD_INITIALIZER(sreqs);
 static uint32_t		 next_sreq = 1;
+/* the signer answered SIGNER_NO_KEYS since it was linked */
+static int			 signer_empty;
 
 static void	sreq_timeout(evutil_socket_t, short, void *);
 
@@ -101,6 +103,15 @@ sign_message(int bodyfd, size_t size, int body8, sign_cb done, void *arg)
 
 	if (queue_chan(SVC_SIGNER) == NULL) {
 		done(arg, SIGN_LATER, -1, body8);
+		return;
+	}
+	/* the signer said it has no key: unsigned, as it would answer */
+	if (signer_empty) {
+		int	fd;
+
+		if ((fd = dup(bodyfd)) == -1)
+			fatal("queue: dup");
+		done(arg, SIGN_OK, fd, body8);
 		return;
 	}
 	r = xcalloc(1, sizeof(*r));
@@ -226,7 +237,7 @@ sign_reply(struct ipc_msg *msg)
 	if (msg->fd != -1 || ipc_get_u32(msg, &result) == -1 ||
 	    ipc_get_str(msg, &dom, 253) == -1 ||
 	    ipc_get_str(msg, &text, SIGN_FIELDS_MAX) == -1 ||
-	    ipc_end(msg) == -1 || result > SIGNER_TEMP)
+	    ipc_end(msg) == -1 || result > SIGNER_NO_KEYS)
 		fatalx("queue: malformed reply from the signer");
 	TAILQ_FOREACH(r, &sreqs, entry)
 		if (r->id == msg->hdr.id)
@@ -245,6 +256,10 @@ sign_reply(struct ipc_msg *msg)
 		}
 		sreq_end(r, SIGN_OK, fd, r->body8);
 		return;
+	case SIGNER_NO_KEYS:
+		/* nothing to sign with: no round trip per attempt for now */
+		signer_empty = 1;
+		/* FALLTHROUGH */
 	case SIGNER_NONE:
 		fd = r->fd;
 		r->fd = -1;
@@ -287,6 +302,7 @@ sign_lost(void)
 {
 	struct sreq	*r;
 
+	signer_empty = 0;	/* a new signer may have keys */
 	while ((r = TAILQ_FIRST(&sreqs)) != NULL)
 		sreq_end(r, SIGN_LATER, -1, r->body8);
 }

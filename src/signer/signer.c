@@ -220,6 +220,12 @@ signer_sign(struct service_session *ss, struct ipc_msg *msg)
 	    memfd_check_sealed(msg->fd, SIGNER_MSG_MAX, &len) == -1)
 		return -1;
 	dom[0] = '\0';
+	/* no key at all: the queue stops asking (until it links anew) */
+	if (nkeys == 0) {
+		sign_reply(ss, msg->hdr.id, SIGNER_NO_KEYS, "", "no keys");
+		ipc_msg_clear(msg);
+		return 0;
+	}
 	out = buf_new(DKIM_SIG_MAX);
 	if (len == 0 || (map = mmap(NULL, len, PROT_READ, MAP_PRIVATE,
 	    msg->fd, 0)) == MAP_FAILED) {

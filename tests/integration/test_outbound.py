@@ -616,6 +616,23 @@ class TestOutbound(unittest.TestCase):
         for qid, _ in waiting:
             self.a2.ctl("queue", "delete", qid)
 
+    def test_zz_dkim_key_made_later(self):
+        """A has no DKIM key, so its queue stops asking the signer
+        (SIGNER_NO_KEYS); a key made and a reload, and the next message
+        is signed."""
+        self.submit(["bob@b.test"], message("outbound-nokey"))
+        got = self.wait_subject(self.b, "bob@b.test", "outbound-nokey")[0]
+        self.assertIsNone(got["DKIM-Signature"])
+        self.a.ctl("dkim", "gen", "example.test", "--ed25519")
+        mark = len(self.a.log())
+        self.a.ctl("reload")
+        wait_for(lambda: "service signer ready" in self.a.log()[mark:], 20,
+                 "a new signer")
+        self.submit(["bob@b.test"], message("outbound-key"))
+        got = self.wait_subject(self.b, "bob@b.test", "outbound-key")[0]
+        self.assertIn("d=example.test", got["DKIM-Signature"] or "")
+        self.a.wait_log(r"signer event=signed domain=example\.test signatures=1")
+
     def test_one_connection_carries_several_messages(self):
         """Messages to one domain submitted together share connections:
         some attempt logs reused=1."""
