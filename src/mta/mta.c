@@ -696,8 +696,7 @@ ta_read(const char *path, char *err, size_t errlen)
 {
 	struct stat	 st;
 	char		*buf;
-	ssize_t		 n;
-	size_t		 off = 0;
+	size_t		 off;
 	int		 fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -710,14 +709,13 @@ ta_read(const char *path, char *err, size_t errlen)
 		close(fd);
 		return NULL;
 	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	while (off < (size_t)st.st_size) {
-		n = read(fd, buf + off, (size_t)st.st_size - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
+	off = (size_t)st.st_size;
+	buf = xmalloc(off + 1);
+	if (memfd_read(fd, buf, off) == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		close(fd);
+		free(buf);
+		return NULL;
 	}
 	close(fd);
 	buf[off] = '\0';

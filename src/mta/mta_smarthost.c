@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "memfd.h"
 #include "mta_route.h"
 #include "mta_smarthost.h"
 #include "banned.h"
@@ -119,9 +120,8 @@ read_secret(const char *path, char *buf, size_t cap, size_t *len_r,
     char *err, size_t errlen)
 {
 	struct stat	 st;
-	ssize_t		 n;
-	size_t		 off = 0;
-	int		 fd;
+	size_t		 off;
+	int		 fd, r;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		snprintf(err, errlen, "smarthost-auth-file %s: %s", path,
@@ -148,16 +148,10 @@ read_secret(const char *path, char *buf, size_t cap, size_t *len_r,
 		close(fd);
 		return -1;
 	}
-	while (off < (size_t)st.st_size) {
-		n = read(fd, buf + off, (size_t)st.st_size - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
+	off = (size_t)st.st_size;
+	r = memfd_read(fd, buf, off);
 	close(fd);
-	if (off != (size_t)st.st_size) {
+	if (r == -1) {
 		snprintf(err, errlen, "smarthost-auth-file %s: short read",
 		    path);
 		return -1;

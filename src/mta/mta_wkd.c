@@ -405,8 +405,6 @@ static int
 wkd_ca_read(const char *path)
 {
 	struct stat	 st;
-	ssize_t		 n;
-	size_t		 off = 0;
 	int		 fd, saved;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
@@ -420,17 +418,9 @@ wkd_ca_read(const char *path)
 	}
 	wkd_calen = (size_t)st.st_size;
 	wkd_ca = xmalloc(wkd_calen);
-	while (off < wkd_calen) {
-		n = read(fd, wkd_ca + off, wkd_calen - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;	/* shorter than it said */
-			goto fail;
-		}
-		off += (size_t)n;
-	}
+	/* shorter than it said: EIO */
+	if (memfd_read(fd, wkd_ca, wkd_calen) == -1)
+		goto fail;
 	close(fd);
 	return 0;
 fail:

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "xmalloc.h"
+#include "memfd.h"
 #include "pgp_keys.h"
 #include "pgp_disc.h"
 #include "banned.h"
@@ -210,8 +211,7 @@ disc_load(struct disc *d, int dirfd, size_t *skipped)
 {
 	struct stat	 st;
 	char		*buf;
-	size_t		 got = 0;
-	ssize_t		 r;
+	size_t		 got;
 	int		 fd, saved;
 
 	*skipped = 0;
@@ -226,14 +226,14 @@ disc_load(struct disc *d, int dirfd, size_t *skipped)
 		errno = saved;
 		return -1;
 	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
+	got = (size_t)st.st_size;
+	buf = xmalloc(got + 1);
+	if (memfd_read(fd, buf, got) == -1) {
+		saved = errno;
+		close(fd);
+		free(buf);
+		errno = saved;
+		return -1;
 	}
 	close(fd);
 	disc_parse(d, buf, got, skipped);
